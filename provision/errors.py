@@ -1,0 +1,179 @@
+"""The one error hierarchy of provision.
+
+Every failure a user can cause or meet is one of these; the CLI turns them into a
+clear message and exit code 1 (never a traceback). Leaf errors are named for the
+situation and carry the context that failed (file, line, resource, stage).
+
+    ProvisionError                      base; ``hint`` says what to do next
+    ├── SpecError                       the spec cannot be used; carries all diagnostics
+    │   └── SpecNotFoundError           the spec file does not exist
+    ├── EnvironmentNotFoundError        ``--env`` names no environment of the spec
+    ├── GraphError                      resource or stage ordering is impossible
+    │   └── CycleError                  a dependency cycle, with its path
+    ├── PlanError                       a plan cannot be made or applied
+    │   └── StalePlanError              a saved plan no longer matches spec or state
+    ├── EngineError                     the Pulumi engine failed or is missing
+    │   ├── ToolchainError              the Pulumi CLI is not installed / wrong version
+    │   └── StageFailedError            one stage's update failed (others stay recorded)
+    ├── ProviderError                   a cloud adapter failed
+    │   ├── CredentialsError            a cloud credential is missing or rejected
+    │   └── CloudError                  the cloud API answered with an error
+    ├── SandboxError                    the local emulators cannot be started/used
+    │   └── SandboxNotRunningError      an environment needs the sandbox, which is down
+    └── PolicyError                     a policy pack or rule is broken (not a violation)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in a spec, located precisely."""
+
+    message: str
+    file: str = ""
+    line: int = 0
+    column: int = 0
+    resource: str = ""
+    hint: str = ""
+
+    def render(self) -> str:
+        where = self.file or "<spec>"
+        if self.line:
+            where += f":{self.line}"
+            if self.column:
+                where += f":{self.column}"
+        text = f"{where}: "
+        if self.resource:
+            text += f"resource '{self.resource}': "
+        text += self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class ProvisionError(Exception):
+    """Base of every error provision raises on purpose."""
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def render(self) -> str:
+        return f"{self.message}" + (f"\n  hint: {self.hint}" if self.hint else "")
+
+
+class SpecError(ProvisionError):
+    """The spec has one or more problems; all of them are in ``diagnostics``."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = list(diagnostics)
+        count = len(self.diagnostics)
+        super().__init__(f"{count} error{'s' if count != 1 else ''} in spec")
+
+    def render(self) -> str:
+        lines = [f"error: {d.render()}" for d in self.diagnostics]
+        lines.append(self.message)
+        return "\n".join(lines)
+
+
+class SpecNotFoundError(SpecError):
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            [Diagnostic(f"spec file not found: {path}", file=path,
+                        hint="check the path; specs usually live in stacks/")]
+        )
+
+
+class EnvironmentNotFoundError(ProvisionError):
+    def __init__(self, env: str, spec_file: str, known: list[str]) -> None:
+        super().__init__(
+            f"{spec_file}: unknown environment '{env}'",
+            hint=f"environments defined: {', '.join(known) or 'none'}",
+        )
+        self.env = env
+
+
+class GraphError(ProvisionError):
+    pass
+
+
+class CycleError(GraphError):
+    def __init__(self, path: list[str], *, what: str = "resources", detail: str = "") -> None:
+        self.path = path
+        msg = f"dependency cycle between {what}: {' -> '.join(path)}"
+        if detail:
+            msg += f"\n{detail}"
+        super().__init__(msg, hint="break the cycle by removing a reference or a depends_on")
+
+
+class PlanError(ProvisionError):
+    pass
+
+
+class StalePlanError(PlanError):
+    pass
+
+
+class EngineError(ProvisionError):
+    pass
+
+
+class ToolchainError(EngineError):
+    pass
+
+
+class StageFailedError(EngineError):
+    def __init__(self, stage: str, message: str, *, hint: str = "") -> None:
+        self.stage = stage
+        super().__init__(f"stage '{stage}' failed: {message}", hint=hint)
+
+
+class ProviderError(ProvisionError):
+    def __init__(self, message: str, *, resource: str = "", resource_type: str = "",
+                 hint: str = "") -> None:
+        self.resource = resource
+        self.resource_type = resource_type
+        prefix = f"{resource} ({resource_type}): " if resource else ""
+        super().__init__(prefix + message, hint=hint)
+
+
+class CredentialsError(ProviderError):
+    pass
+
+
+class CloudError(ProviderError):
+    pass
+
+
+class SandboxError(ProvisionError):
+    pass
+
+
+class SandboxNotRunningError(SandboxError):
+    def __init__(self, env: str = "local") -> None:
+        super().__init__(
+            f"environment '{env}' targets the local sandbox, which is not running",
+            hint="start it with: provision sandbox up",
+        )
+
+
+class PolicyError(ProvisionError):
+    pass
+
+
+@dataclass
+class Collected:
+    """Accumulates diagnostics so validation can report every error at once."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def add(self, diagnostic: Diagnostic) -> None:
+        self.diagnostics.append(diagnostic)
+
+    def raise_if_any(self) -> None:
+        if self.diagnostics:
+            raise SpecError(self.diagnostics)

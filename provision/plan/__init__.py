@@ -1,0 +1,1 @@
+"""Plan: the change set per stage, its views and saved-plan files."""

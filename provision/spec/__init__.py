@@ -1,0 +1,1 @@
+"""Spec: read YAML/HCL into the located model, validate, resolve variables."""

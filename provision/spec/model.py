@@ -1,0 +1,110 @@
+"""The parsed spec: what the user wrote, located, not yet evaluated.
+
+A spec is the same model whether it was read from YAML or HCL. Values keep their
+references (``${aws_bucket.arn}``, ``${var.x}``, ``${env.region}``) as typed
+objects; ``provision.spec.resolve`` substitutes variables and environment
+settings, and the engine substitutes resource outputs stage by stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union
+
+RefKind = Literal["resource", "var", "env"]
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    file: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass(frozen=True)
+class Reference:
+    """``${kind.target.attribute}``; for resources ``target`` is the resource id."""
+
+    kind: RefKind
+    target: str
+    attribute: str = ""
+    raw: str = ""
+
+    def __str__(self) -> str:
+        return self.raw or (
+            "${" + (f"{self.kind}." if self.kind != "resource" else "")
+            + self.target + (f".{self.attribute}" if self.attribute else "") + "}"
+        )
+
+
+@dataclass(frozen=True)
+class Template:
+    """A string with references inside it: ``"logs-${var.env}-${bucket.name}"``."""
+
+    parts: tuple[Union[str, Reference], ...]
+
+    def references(self) -> list[Reference]:
+        return [p for p in self.parts if isinstance(p, Reference)]
+
+
+# A property value as written: scalars, references, templates, lists and maps of them.
+Value = Any
+
+
+@dataclass
+class Variable:
+    name: str
+    type: str = "string"  # string | number | bool | list | map
+    default: Any = None
+    required: bool = True
+    description: str = ""
+    location: SourceLocation | None = None
+
+
+@dataclass
+class Environment:
+    name: str
+    # Per-cloud settings, e.g. {"aws": {"region": "eu-west-1"}, "gcp": {"project": "p"}}.
+    clouds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    protected: bool = False
+    variables: dict[str, Any] = field(default_factory=dict)
+    # Per-resource property overrides: {resource_id: {property: value}}.
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    location: SourceLocation | None = None
+
+    @property
+    def sandbox(self) -> bool:
+        """An environment named ``local`` targets the local emulators."""
+        return self.name == "local"
+
+
+@dataclass
+class Resource:
+    id: str
+    type: str
+    properties: dict[str, Value] = field(default_factory=dict)
+    stage: str | None = None
+    depends_on: tuple[str, ...] = ()
+    protect: bool = False
+    location: SourceLocation | None = None
+    # Where each top-level property was written, for precise diagnostics.
+    property_locations: dict[str, SourceLocation] = field(default_factory=dict)
+
+    @property
+    def cloud(self) -> str:
+        return self.type.split(":", 1)[0]
+
+
+@dataclass
+class Spec:
+    name: str
+    path: str
+    variables: dict[str, Variable] = field(default_factory=dict)
+    environments: dict[str, Environment] = field(default_factory=dict)
+    resources: dict[str, Resource] = field(default_factory=dict)
+    # State backend URL (file://, s3://, ...); None means .provision/state beside the spec root.
+    backend: str | None = None
+    location: SourceLocation | None = None
