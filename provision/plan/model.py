@@ -84,7 +84,7 @@ class Plan:
     spec_file: str
     stages: list[StagePlan] = field(default_factory=list)
     spec_digest: str = ""          # sha256 of the spec source(s) the plan was made from
-    state_serials: dict[str, int] = field(default_factory=dict)  # stack -> state version seen
+    state_digests: dict[str, str] = field(default_factory=dict)  # stack -> digest of its state when planned
     format_version: str = FORMAT_VERSION
 
     def summary(self) -> dict[str, int]:

@@ -1,0 +1,86 @@
+"""The composition root: from CLI arguments to a ready orchestrator.
+
+This is the one place that ties the core to the adapter registry (``providers``)
+and to the sandbox. It loads, validates and resolves the spec, orders its
+stages, and builds the engine with the environment's cloud settings.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import providers
+from provision import spec as specs
+from provision.engine.clouds import backend_url, cloud_configs, home_dir, passphrase
+from provision.engine.orchestrator import Hooks, Orchestrator
+from provision.engine.runner import EngineOptions, StackRunner
+from provision.engine.toolchain import find_toolchain
+from provision.errors import EnvironmentNotFoundError, SandboxNotRunningError
+from provision.graph.stages import StageGraph, build_stages
+from provision.provider import AdapterRegistry
+from provision.sandbox import ENV_HOME, Sandbox
+from provision.spec.model import Environment, Spec
+
+
+def sandbox() -> Sandbox:
+    return Sandbox(Path(os.environ.get(ENV_HOME) or home_dir() / "sandbox"))
+
+
+@dataclass
+class Loaded:
+    spec: Spec             # resolved for ``env``
+    env: Environment
+    stages: StageGraph
+    registry: AdapterRegistry
+
+
+def load(spec_path: str, env_name: str, *, targets: list[str] | None = None,
+         excludes: list[str] | None = None) -> Loaded:
+    registry = providers.registry()
+    raw = specs.load(spec_path)
+    if env_name not in raw.environments:
+        raise EnvironmentNotFoundError(env_name, spec_path, sorted(raw.environments))
+    specs.validate(raw, registry)
+    resolved = specs.resolve(raw, env_name)
+    if targets or excludes:
+        resolved = _select(resolved, targets or [], excludes or [])
+    return Loaded(resolved, resolved.environments[env_name], build_stages(resolved), registry)
+
+
+def _select(spec: Spec, targets: list[str], excludes: list[str]) -> Spec:
+    from dataclasses import replace
+
+    from provision.graph.select import select
+    from provision.graph.stages import resource_dependencies
+
+    dag, _ = resource_dependencies(spec)
+    keep = select(dag, targets, excludes)
+    return replace(spec, resources={k: v for k, v in spec.resources.items() if k in keep})
+
+
+def sandbox_settings(env: Environment) -> dict[str, dict[str, Any]] | None:
+    if not env.sandbox:
+        return None
+    status = sandbox().status()
+    if not status.running:
+        raise SandboxNotRunningError(env.name)
+    return status.cloud_settings()
+
+
+def orchestrator(loaded: Loaded, *, hooks: Hooks | None = None, parallel: int = 4,
+                 gate: Any = None, live_reader: Any = None) -> Orchestrator:
+    configs = cloud_configs(loaded.env, sandbox_settings(loaded.env))
+    options = EngineOptions(
+        toolchain=find_toolchain(),
+        backend_url=backend_url(loaded.spec),
+        passphrase=passphrase(loaded.env),
+        cloud_configs=configs,
+        work_dir=home_dir() / "work",
+        parallel=max(parallel, 1) * 4,
+    )
+    runner = StackRunner(project=loaded.spec.name, options=options)
+    return Orchestrator(loaded.spec, loaded.env, loaded.stages, loaded.registry, runner,
+                        hooks=hooks, gate=gate, live_reader=live_reader, parallel=parallel)

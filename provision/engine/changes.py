@@ -1,0 +1,98 @@
+"""Turn the engine's steps for one stage into the plan's typed changes."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from provision.engine.dynamic import iter_unknown_paths
+from provision.engine.runner import Step
+from provision.plan.model import UNKNOWN, Action, Change, PropertyDiff
+from provision.provider import AdapterRegistry
+from provision.spec.model import Spec
+
+_UNKNOWN_WIRE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+_OPS = {
+    "same": Action.NOOP,
+    "create": Action.CREATE,
+    "update": Action.UPDATE,
+    "replace": Action.REPLACE,
+    "create-replacement": Action.REPLACE,
+    "delete-replaced": Action.REPLACE,
+    "delete": Action.DELETE,
+}
+
+
+def _unwire(value: Any) -> Any:
+    if value == _UNKNOWN_WIRE:
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {k: _unwire(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwire(v) for v in value]
+    return value
+
+
+def _inputs(spec: Spec, rid: str, props: dict[str, Any] | None,
+            declared: set[str]) -> dict[str, Any] | None:
+    if props is None:
+        return None
+    return {k: _unwire(v) for k, v in props.items() if k in declared and v is not None}
+
+
+def stage_changes(spec: Spec, stage: str, resource_ids: Iterable[str], steps: list[Step],
+                  registry: AdapterRegistry, prior_types: dict[str, str]) -> list[Change]:
+    """One change per resource of the stage (noop when the engine had nothing to do),
+    plus deletes of resources that left the spec."""
+    by_resource: dict[str, Step] = {}
+    for step in steps:
+        action = _OPS.get(step.op)
+        if action is None:
+            continue
+        seen = by_resource.get(step.resource)
+        # A replacement shows as several steps; keep the one that names the replacement.
+        if seen is None or _OPS[seen.op] in (Action.NOOP,) or step.op == "replace":
+            by_resource[step.resource] = step
+
+    changes: list[Change] = []
+    ordered = list(resource_ids) + sorted(r for r in by_resource if r not in spec.resources)
+    for rid in ordered:
+        resource = spec.resources.get(rid)
+        type_name = resource.type if resource else prior_types.get(rid, "unknown")
+        schema = registry.schema(type_name) if type_name in registry else None
+        declared = set(schema.properties) if schema else set()
+        secret = {k for k, p in schema.properties.items() if p.secret} if schema else set()
+        cur: Step | None = by_resource.get(rid)
+        action = _OPS[cur.op] if cur else Action.NOOP
+        if resource is None and action is Action.NOOP:
+            continue
+        before = _inputs(spec, rid, cur.old_inputs, declared) if cur else None
+        after = (_inputs(spec, rid, cur.new_inputs, declared)
+                 if cur and action is not Action.DELETE else None)
+        if action is Action.CREATE:
+            before = None
+        unknown = sorted(p for p in iter_unknown_paths(cur.new_inputs or {}) if p) if cur else []
+        diffs = _diffs(action, before, after, set(cur.replace_keys) if cur else set(), secret)
+        loc = resource.location if resource else None
+        changes.append(Change(
+            id=rid, type=type_name, action=action, stage=stage, before=before, after=after,
+            diffs=diffs, unknown=[u for u in unknown if u.split(".")[0] in declared],
+            file=loc.file if loc else "", line=loc.line if loc else 0,
+        ))
+    return changes
+
+
+def _diffs(action: Action, before: dict[str, Any] | None, after: dict[str, Any] | None,
+           replace_keys: set[str], secret: set[str]) -> list[PropertyDiff]:
+    if action is Action.NOOP:
+        return []
+    old, new = before or {}, after or {}
+    keys = sorted(set(old) | set(new))
+    out: list[PropertyDiff] = []
+    for key in keys:
+        o, n = old.get(key), new.get(key)
+        if action is not Action.DELETE and o == n and n is not UNKNOWN:
+            continue
+        out.append(PropertyDiff(path=key, before=o, after=n if action is not Action.DELETE else None,
+                                replaces=key in replace_keys, secret=key in secret))
+    return out

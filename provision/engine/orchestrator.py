@@ -1,0 +1,272 @@
+"""Plan, apply and destroy a resolved spec, stage by stage.
+
+A stage is one Pulumi stack named ``<spec>.<env>.<stage>``. Stages run in
+dependency order, independent ones in parallel (bounded); each downstream stage
+receives its upstream stages' outputs. Before a stage changes anything its
+planned changes go through the policy gate; after it, its live state (read back
+from the cloud through the adapters) goes through the gate again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Protocol
+
+from provision.engine.changes import stage_changes
+from provision.engine.program import META_OUTPUT, stage_program
+from provision.engine.runner import RunResult, StackRunner, Step
+from provision.errors import PlanError, ProvisionError, StalePlanError
+from provision.graph.stages import Stage, StageGraph
+from provision.plan.model import Action, Change, Plan, StagePlan
+from provision.provider import AdapterRegistry
+from provision.spec.model import Environment, Reference, Spec, Template
+
+
+class GateVerdict(Protocol):
+    @property
+    def blocking(self) -> bool: ...
+
+
+class Gate(Protocol):
+    """The policy gate as the engine sees it (implemented by provision.policy)."""
+
+    def check_pre(self, stage_plan: StagePlan, plan: Plan) -> GateVerdict: ...
+
+    def check_post(self, stage: str, live: dict[str, tuple[str, dict[str, Any]]]) -> GateVerdict: ...
+
+
+@dataclass
+class Hooks:
+    """Progress callbacks for the UI layer; all optional."""
+
+    stage_start: Callable[[str, str], None] = lambda stage, op: None
+    step: Callable[[str, Step], None] = lambda stage, step: None
+    stage_done: Callable[[str, str, RunResult | None], None] = lambda stage, status, res: None
+    policy: Callable[[str, str, GateVerdict], None] = lambda stage, phase, verdict: None
+
+
+@dataclass
+class StageOutcome:
+    stage: str
+    status: str                  # applied | blocked | failed | skipped | destroyed
+    result: RunResult | None = None
+    error: ProvisionError | None = None
+
+
+@dataclass
+class ApplyReport:
+    outcomes: list[StageOutcome] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        return any(o.status == "blocked" for o in self.outcomes)
+
+    @property
+    def failed(self) -> ProvisionError | None:
+        return next((o.error for o in self.outcomes if o.status == "failed" and o.error), None)
+
+
+class PolicyViolation(ProvisionError):
+    """A mandatory policy failed; the run stopped (exit code 3)."""
+
+    def __init__(self, stage: str, phase: str, verdict: GateVerdict) -> None:
+        self.stage, self.phase, self.verdict = stage, phase, verdict
+        super().__init__(f"mandatory policy violation {phase} stage '{stage}'")
+
+
+def _refs(value: Any) -> Iterator[Reference]:
+    if isinstance(value, Reference):
+        if value.kind == "resource":
+            yield value
+    elif isinstance(value, Template):
+        for part in value.references():
+            yield from _refs(part)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _refs(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _refs(v)
+
+
+def spec_digest(paths: list[str]) -> str:
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        h.update(Path(p).read_bytes())
+    return h.hexdigest()
+
+
+class Orchestrator:
+    def __init__(self, spec: Spec, env: Environment, stages: StageGraph,
+                 registry: AdapterRegistry, runner: StackRunner, *,
+                 hooks: Hooks | None = None, gate: Gate | None = None,
+                 live_reader: Callable[[str, list[str], Mapping[str, Any]],
+                                       dict[str, tuple[str, dict[str, Any]]]] | None = None,
+                 parallel: int = 4) -> None:
+        self.spec, self.env, self.stages = spec, env, stages
+        self.registry, self.runner = registry, runner
+        self.hooks = hooks or Hooks()
+        self.gate = gate
+        self.live_reader = live_reader
+        self.parallel = max(1, parallel)
+        self._outputs: dict[str, dict[str, Any] | None] = {}
+
+    # -- names and values ------------------------------------------------------------
+    def stack_name(self, stage: str) -> str:
+        return f"{self.spec.name}.{self.env.name}.{stage}"
+
+    def _stack_outputs(self, stage: str) -> dict[str, Any] | None:
+        if stage not in self._outputs:
+            self._outputs[stage] = self.runner.outputs(self.stack_name(stage))
+        return self._outputs[stage]
+
+    def _upstream(self, stage: Stage, planned: Mapping[str, Action]
+                  ) -> dict[str, dict[str, Any] | None]:
+        values: dict[str, dict[str, Any] | None] = {}
+        inside = set(stage.resources)
+        for rid in stage.resources:
+            for ref in _refs(self.spec.resources[rid].properties):
+                if ref.target in inside or ref.target in values:
+                    continue
+                if planned.get(ref.target) in (Action.CREATE, Action.REPLACE):
+                    values[ref.target] = None          # known only after apply
+                    continue
+                outputs = self._stack_outputs(self.stages.stage_of(ref.target).name)
+                found = outputs.get(ref.target) if outputs else None
+                values[ref.target] = dict(found) if isinstance(found, dict) else None
+        return values
+
+    def _prior_types(self, stage: str) -> dict[str, str]:
+        outputs = self._stack_outputs(stage) or {}
+        meta = outputs.get(META_OUTPUT) or {}
+        return dict(meta.get("types", {})) if isinstance(meta, dict) else {}
+
+    # -- plan ------------------------------------------------------------------------
+    def plan_stage(self, stage: Stage, planned: dict[str, Action]) -> StagePlan:
+        program = stage_program(self.spec, stage.resources, self.registry,
+                                self._upstream(stage, planned))
+        steps = self.runner.preview(self.stack_name(stage.name), program)
+        changes = stage_changes(self.spec, stage.name, stage.resources, steps, self.registry,
+                                self._prior_types(stage.name))
+        for change in changes:
+            planned[change.id] = change.action
+        return StagePlan(name=stage.name, stack=self.stack_name(stage.name),
+                         depends_on=list(stage.depends_on), changes=changes)
+
+    def plan(self) -> Plan:
+        planned: dict[str, Action] = {}
+        plan = Plan(spec=self.spec.name, env=self.env.name, spec_file=self.spec.path)
+        for stage in self.stages.stages:
+            self.hooks.stage_start(stage.name, "plan")
+            plan.stages.append(self.plan_stage(stage, planned))
+            plan.state_digests[stage.name] = self.runner.state_digest(self.stack_name(stage.name))
+        return plan
+
+    # -- apply -----------------------------------------------------------------------
+    def apply(self, plan: Plan, *, check_fresh: bool = False) -> ApplyReport:
+        """Apply ``plan`` level by level. With ``check_fresh`` (a saved plan), refuse if
+        a stage's state or planned changes moved since the plan was made."""
+        report = ApplyReport()
+        by_name = {s.name: s for s in plan.stages}
+        planned = {c.id: c.action for s in plan.stages for c in s.changes}
+        stop = False
+        for level in self.stages.levels:
+            if stop:
+                report.outcomes += [StageOutcome(n, "skipped") for n in level]
+                continue
+            stages = [self.stages_by_name[n] for n in level]
+            with ThreadPoolExecutor(max_workers=min(self.parallel, len(stages))) as pool:
+                outcomes = list(pool.map(
+                    lambda st: self._apply_stage(st, by_name[st.name], plan, planned, check_fresh),
+                    stages))
+            report.outcomes += outcomes
+            stop = any(o.status in ("blocked", "failed") for o in outcomes)
+        return report
+
+    @property
+    def stages_by_name(self) -> dict[str, Stage]:
+        return {s.name: s for s in self.stages.stages}
+
+    def _apply_stage(self, stage: Stage, saved: StagePlan, plan: Plan,
+                     planned: dict[str, Action], check_fresh: bool) -> StageOutcome:
+        name = stage.name
+        try:
+            if check_fresh:
+                self._check_fresh(stage, saved, plan, planned)
+            current = self.plan_stage(stage, dict(planned)) if not check_fresh else saved
+            if self.gate is not None:
+                verdict = self.gate.check_pre(current, plan)
+                self.hooks.policy(name, "pre", verdict)
+                if verdict.blocking:
+                    self.hooks.stage_done(name, "blocked", None)
+                    return StageOutcome(name, "blocked", error=PolicyViolation(name, "before", verdict))
+            self.hooks.stage_start(name, "apply")
+            program = stage_program(self.spec, stage.resources, self.registry,
+                                    self._upstream(stage, {}))
+            result = self.runner.up(self.stack_name(name), program,
+                                    on_step=lambda step: self.hooks.step(name, step))
+            self._outputs[name] = result.outputs
+            if self.gate is not None and self.live_reader is not None:
+                live = self.live_reader(name, stage.resources, result.outputs)
+                verdict = self.gate.check_post(name, live)
+                self.hooks.policy(name, "post", verdict)
+                if verdict.blocking:
+                    self.hooks.stage_done(name, "failed", result)
+                    return StageOutcome(name, "failed", result, PolicyViolation(name, "after", verdict))
+            self.hooks.stage_done(name, "applied", result)
+            return StageOutcome(name, "applied", result)
+        except ProvisionError as exc:
+            self.hooks.stage_done(name, "failed", None)
+            return StageOutcome(name, "failed", error=exc)
+
+    def _check_fresh(self, stage: Stage, saved: StagePlan, plan: Plan,
+                     planned: dict[str, Action]) -> None:
+        digest = self.runner.state_digest(self.stack_name(stage.name))
+        if digest != plan.state_digests.get(stage.name, digest):
+            raise StalePlanError(
+                f"the state of stage '{stage.name}' changed since the plan was made",
+                hint="make a new plan")
+        fresh = self.plan_stage(stage, dict(planned))
+        want = {(c.id, c.action) for c in saved.changes}
+        got = {(c.id, c.action) for c in fresh.changes}
+        if want != got:
+            moved = sorted({rid for rid, _ in want ^ got})
+            raise StalePlanError(
+                f"stage '{stage.name}' would now change differently than the saved plan "
+                f"({', '.join(moved)})", hint="make a new plan")
+
+    # -- destroy ---------------------------------------------------------------------
+    def destroy(self) -> ApplyReport:
+        report = ApplyReport()
+        for stage in self.stages.reversed():
+            stack = self.stack_name(stage.name)
+            if not self.runner.exists(stack):
+                report.outcomes.append(StageOutcome(stage.name, "skipped"))
+                continue
+            self.hooks.stage_start(stage.name, "destroy")
+            try:
+                result = self.runner.destroy(stack, on_step=lambda s, n=stage.name: self.hooks.step(n, s))
+            except ProvisionError as exc:
+                self.hooks.stage_done(stage.name, "failed", None)
+                report.outcomes.append(StageOutcome(stage.name, "failed", error=exc))
+                break
+            self.hooks.stage_done(stage.name, "destroyed", result)
+            report.outcomes.append(StageOutcome(stage.name, "destroyed", result))
+        return report
+
+
+def changed_ids(plan: Plan) -> list[Change]:
+    return [c for s in plan.stages for c in s.changes if c.action is not Action.NOOP]
+
+
+def ensure_plan_matches(plan: Plan, spec: Spec, env: Environment, digest: str) -> None:
+    if plan.spec != spec.name or plan.env != env.name:
+        raise StalePlanError(f"the plan is for {plan.spec}/{plan.env}, not {spec.name}/{env.name}")
+    if plan.spec_digest and plan.spec_digest != digest:
+        raise StalePlanError(f"the spec {spec.path} changed since the plan was made",
+                             hint="make a new plan with `provision plan ... --out`")
+    if not plan.stages:
+        raise PlanError("the saved plan has no stages")

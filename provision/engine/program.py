@@ -1,0 +1,92 @@
+"""Build the inline Pulumi program of one stage.
+
+References to resources in the same stage become Pulumi Outputs of those
+resources; references to other stages are substituted with the upstream stack's
+outputs, or with an unknown Output when the upstream value is known only after
+apply (never a made-up value). Each resource's readable attributes are exported
+so downstream stages can read them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+import pulumi
+
+from provision.engine.dynamic import AdapterProvider, ProvisionResource
+from provision.errors import PlanError
+from provision.provider import AdapterRegistry
+from provision.spec.model import Reference, Resource, Spec, Template
+
+META_OUTPUT = "__provision"
+# Upstream values: resource id -> its exported attributes, or None when not known yet.
+Upstream = Mapping[str, Mapping[str, Any] | None]
+
+
+def unknown_output() -> pulumi.Output[Any]:
+    async def value() -> None:
+        return None
+
+    async def known() -> bool:
+        return False
+
+    return pulumi.Output(set(), value(), known())
+
+
+def stage_program(spec: Spec, resource_ids: list[str], registry: AdapterRegistry,
+                  upstream: Upstream) -> Callable[[], None]:
+    """Return the program that declares ``resource_ids`` (in dependency order)."""
+
+    def program() -> None:
+        created: dict[str, ProvisionResource] = {}
+
+        def ref_value(ref: Reference) -> Any:
+            if ref.target in created:
+                res = created[ref.target]
+                return res.id if ref.attribute in ("", "id") else getattr(res, ref.attribute)
+            if ref.target not in upstream:
+                raise PlanError(f"reference {ref} points outside the stage and its inputs")
+            values = upstream[ref.target]
+            if values is None:
+                return unknown_output()
+            return values.get(ref.attribute or "id")
+
+        def materialize(value: Any) -> Any:
+            if isinstance(value, Reference):
+                return ref_value(value)
+            if isinstance(value, Template):
+                return pulumi.Output.concat(*[
+                    ref_value(p) if isinstance(p, Reference) else p for p in value.parts])
+            if isinstance(value, dict):
+                return {k: materialize(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [materialize(v) for v in value]
+            return value
+
+        types: dict[str, str] = {}
+        for rid in resource_ids:
+            resource: Resource = spec.resources[rid]
+            schema = registry.schema(resource.type)
+            props: dict[str, Any] = {}
+            for key, raw in resource.properties.items():
+                val = materialize(raw)
+                prop = schema.properties.get(key)
+                props[key] = pulumi.Output.secret(val) if prop is not None and prop.secret else val
+            for out in schema.outputs:
+                props.setdefault(out, None)
+            opts = pulumi.ResourceOptions(
+                protect=resource.protect,
+                depends_on=[created[d] for d in resource.depends_on if d in created],
+                additional_secret_outputs=[k for k, p in schema.properties.items() if p.secret],
+            )
+            provider = AdapterProvider(resource.type, registry.ref(resource.type), rid)
+            res = ProvisionResource(rid, provider, props, opts)
+            created[rid] = res
+            types[rid] = resource.type
+            exported: dict[str, Any] = {"id": res.id}
+            for attr in sorted(schema.readable() - {"id"}):
+                exported[attr] = getattr(res, attr, None)
+            pulumi.export(rid, exported)
+        pulumi.export(META_OUTPUT, {"types": types})
+
+    return program

@@ -1,0 +1,263 @@
+"""The one module that runs the Pulumi engine (through the Automation API).
+
+Everything else in provision calls :class:`StackRunner`. It selects or creates a
+stack on the configured backend, runs preview/up/destroy with an inline program,
+and turns Pulumi's structured engine events into typed :class:`Step` records.
+Failures are reported from structured records (engine diagnostic events and the
+dynamic provider's error file), never by parsing stdout/stderr text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from pulumi import automation as auto
+from pulumi.automation import events as ev
+
+from provision.engine.dynamic import (CONFIG_ENV, PROVIDER_KEY, RUN_DIR_ENV, encode_cloud_config,
+                                      install_serializer_guard, read_errors)
+from provision.engine.toolchain import Toolchain
+from provision.errors import EngineError, StageFailedError
+from provision.provider import CloudConfig
+
+Program = Callable[[], None]
+
+_RESOURCE_TYPE = "pulumi-python:dynamic/provision:Resource"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One planned or executed step on one spec resource."""
+
+    op: str                          # Pulumi's op: same, create, update, replace, delete, ...
+    resource: str                    # spec resource id (the URN's name)
+    old_inputs: dict[str, Any] | None
+    new_inputs: dict[str, Any] | None
+    old_outputs: dict[str, Any] | None
+    diffs: list[str] = field(default_factory=list)
+    replace_keys: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    steps: list[Step]
+    outputs: dict[str, Any]
+    summary: dict[str, int]
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    toolchain: Toolchain
+    backend_url: str
+    passphrase: str = field(repr=False)
+    cloud_configs: Mapping[str, CloudConfig]
+    work_dir: Path
+    parallel: int = 8
+
+
+def _clean(props: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if props is None:
+        return None
+    return {k: v for k, v in props.items() if k != PROVIDER_KEY}
+
+
+class _EventSink:
+    """Collects steps and error diagnostics from engine events; forwards them."""
+
+    def __init__(self, forward: Callable[[Step], None] | None) -> None:
+        self.steps: list[Step] = []
+        self.errors: list[str] = []
+        self.summary_seen = False
+        self._forward = forward
+        self._lock = threading.Lock()
+
+    def __call__(self, event: ev.EngineEvent) -> None:
+        if event.summary_event is not None:
+            self.summary_seen = True
+        diag = event.diagnostic_event
+        if diag is not None and diag.severity == "error":
+            with self._lock:
+                self.errors.append(diag.message.strip())
+        pre = event.resource_pre_event
+        if pre is None or pre.metadata.type != _RESOURCE_TYPE:
+            return
+        meta = pre.metadata
+        if meta.op in (ev.OpType.REFRESH, ev.OpType.READ):
+            return
+        step = Step(
+            op=meta.op.value,
+            resource=meta.urn.rsplit("::", 1)[-1],
+            old_inputs=_clean(meta.old.inputs) if meta.old else None,
+            new_inputs=_clean(meta.new.inputs) if meta.new else None,
+            old_outputs=_clean(meta.old.outputs) if meta.old else None,
+            diffs=[d for d in (meta.diffs or []) if d != PROVIDER_KEY],
+            replace_keys=[k for k in (meta.keys or []) if k != PROVIDER_KEY],
+        )
+        with self._lock:
+            self.steps.append(step)
+        if self._forward is not None:
+            self._forward(step)
+
+
+class StackRunner:
+    """Runs Pulumi operations for the stacks of one project (one spec)."""
+
+    def __init__(self, project: str, options: EngineOptions) -> None:
+        install_serializer_guard()
+        self.project = project
+        self.options = options
+        options.work_dir.mkdir(parents=True, exist_ok=True)
+
+    # -- workspace -------------------------------------------------------------------------
+    def _env(self, run_dir: Path) -> dict[str, str]:
+        tc = self.options.toolchain
+        venv_bin = str(Path(sys.executable).parent)
+        return {
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
+            "PULUMI_PYTHON_CMD": sys.executable,
+            "PULUMI_CONFIG_PASSPHRASE": self.options.passphrase,
+            "PULUMI_HOME": str(self.options.work_dir / "pulumi-home"),
+            "PATH": os.pathsep.join([str(tc.bin_dir), venv_bin, os.environ.get("PATH", "")]),
+            CONFIG_ENV: encode_cloud_config(self.options.cloud_configs),
+            RUN_DIR_ENV: str(run_dir),
+        }
+
+    def _opts(self, run_dir: Path) -> auto.LocalWorkspaceOptions:
+        settings = auto.ProjectSettings(name=self.project, runtime="python",
+                                        backend=auto.ProjectBackend(url=self.options.backend_url))
+        return auto.LocalWorkspaceOptions(
+            project_settings=settings,
+            env_vars=self._env(run_dir),
+            pulumi_command=auto.PulumiCommand(root=str(self.options.toolchain.bin_dir.parent),
+                                              skip_version_check=True),
+            secrets_provider="passphrase",
+        )
+
+    def _stack(self, name: str, program: Program, run_dir: Path, create: bool = True) -> auto.Stack:
+        opts = self._opts(run_dir)
+        try:
+            if create:
+                return auto.create_or_select_stack(stack_name=name, project_name=self.project,
+                                                   program=program, opts=opts)
+            return auto.select_stack(stack_name=name, project_name=self.project,
+                                     program=program, opts=opts)
+        except auto.StackNotFoundError:
+            raise
+        except auto.CommandError as exc:
+            raise EngineError(f"cannot open stack '{name}' on backend {self.options.backend_url}: "
+                              f"{_first_line(exc)}",
+                              hint="check the backend URL and the state passphrase") from None
+
+    def _run(self, stack_name: str, program: Program, what: str,
+             call: Callable[[auto.Stack, _EventSink], Any],
+             on_step: Callable[[Step], None] | None, create: bool = True) -> tuple[Any, _EventSink]:
+        with tempfile.TemporaryDirectory(prefix="run-", dir=self.options.work_dir) as tmp:
+            run_dir = Path(tmp)
+            sink = _EventSink(on_step)
+            stack = self._stack(stack_name, program, run_dir, create=create)
+            try:
+                result = call(stack, sink)
+            except auto.CommandError as exc:
+                raise self._failure(stack_name, what, run_dir, sink, exc) from None
+            if not sink.summary_seen:
+                raise EngineError(f"{what} of stack '{stack_name}' ended without a summary event")
+            return result, sink
+
+    def _failure(self, stack_name: str, what: str, run_dir: Path, sink: _EventSink,
+                 exc: auto.CommandError) -> StageFailedError:
+        records = read_errors(run_dir)
+        if records:
+            first = records[0]
+            message = f"{first['resource']} ({first['type']}): {first['operation']} failed: {first['message']}"
+            if len(records) > 1:
+                message += f" (and {len(records) - 1} more resource error(s))"
+            return StageFailedError(stack_name, message, hint=first.get("hint", ""))
+        reasons = [e for e in sink.errors if e] or [_first_line(exc)]
+        return StageFailedError(stack_name, f"{what}: {reasons[0].splitlines()[0]}")
+
+    # -- operations ------------------------------------------------------------------------
+    def preview(self, stack_name: str, program: Program, *, refresh: bool = True,
+                on_step: Callable[[Step], None] | None = None) -> list[Step]:
+        def call(stack: auto.Stack, sink: _EventSink) -> Any:
+            return stack.preview(on_event=sink, refresh=refresh, parallel=self.options.parallel,
+                                 color="never", suppress_progress=True)
+        _, sink = self._run(stack_name, program, "preview", call, on_step)
+        return sink.steps
+
+    def up(self, stack_name: str, program: Program, *,
+           on_step: Callable[[Step], None] | None = None) -> RunResult:
+        def call(stack: auto.Stack, sink: _EventSink) -> auto.UpResult:
+            return stack.up(on_event=sink, refresh=True, parallel=self.options.parallel,
+                            color="never", suppress_progress=True, suppress_outputs=True)
+        result, sink = self._run(stack_name, program, "update", call, on_step)
+        outputs = {k: v.value for k, v in result.outputs.items()}
+        return RunResult(sink.steps, outputs, _ops(result.summary.resource_changes))
+
+    def destroy(self, stack_name: str, *, on_step: Callable[[Step], None] | None = None,
+                remove: bool = True) -> RunResult:
+        def call(stack: auto.Stack, sink: _EventSink) -> auto.DestroyResult:
+            res = stack.destroy(on_event=sink, refresh=True, parallel=self.options.parallel,
+                                color="never", suppress_progress=True)
+            if remove:
+                stack.workspace.remove_stack(stack_name)
+            return res
+        result, sink = self._run(stack_name, _empty_program, "destroy", call, on_step, create=False)
+        return RunResult(sink.steps, {}, _ops(result.summary.resource_changes))
+
+    def exists(self, stack_name: str) -> bool:
+        with tempfile.TemporaryDirectory(prefix="ls-", dir=self.options.work_dir) as tmp:
+            ws = auto.LocalWorkspace(**_ws_kwargs(self._opts(Path(tmp))))
+            return any(s.name == stack_name for s in ws.list_stacks())
+
+    def outputs(self, stack_name: str) -> dict[str, Any] | None:
+        """The stack's outputs, or None when the stack does not exist yet."""
+        if not self.exists(stack_name):
+            return None
+        with tempfile.TemporaryDirectory(prefix="out-", dir=self.options.work_dir) as tmp:
+            stack = self._stack(stack_name, _empty_program, Path(tmp), create=False)
+            return {k: v.value for k, v in stack.outputs().items()}
+
+    def state_digest(self, stack_name: str) -> str:
+        """A digest of the stack's resources in state ("" when there is no stack)."""
+        if not self.exists(stack_name):
+            return ""
+        with tempfile.TemporaryDirectory(prefix="exp-", dir=self.options.work_dir) as tmp:
+            stack = self._stack(stack_name, _empty_program, Path(tmp), create=False)
+            deployment = stack.export_stack().deployment or {}
+        resources = [
+            {k: r.get(k) for k in ("urn", "id", "inputs", "outputs")}
+            for r in deployment.get("resources", []) if r.get("type") == _RESOURCE_TYPE
+        ]
+        blob = json.dumps(resources, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+
+def _ws_kwargs(opts: auto.LocalWorkspaceOptions) -> dict[str, Any]:
+    return {"project_settings": opts.project_settings, "env_vars": opts.env_vars,
+            "pulumi_command": opts.pulumi_command, "secrets_provider": opts.secrets_provider}
+
+
+def _empty_program() -> None:
+    return None
+
+
+def _ops(changes: Mapping[str, int] | None) -> dict[str, int]:
+    return dict(changes or {})
+
+
+def _first_line(exc: auto.CommandError) -> str:
+    text = getattr(exc, "stderr", "") or str(exc)
+    for line in text.splitlines():
+        if line.strip().lower().startswith("error:"):
+            return line.strip()[len("error:"):].strip()
+    return text.strip().splitlines()[0] if text.strip() else "the engine failed"

@@ -1,0 +1,74 @@
+"""Find the Pulumi CLI that matches the pinned Pulumi SDK.
+
+The CLI is built from Go modules by ``.ci/build-pulumi.sh`` into a version-keyed
+cache outside the clone (``$PROVISION_CACHE/pulumi/vX.Y.Z/bin``). A ``pulumi`` on
+PATH is used when its version matches exactly. ``PROVISION_PULUMI_BIN`` overrides
+both.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from importlib.metadata import version as dist_version
+from pathlib import Path
+
+from provision.errors import ToolchainError
+
+
+def sdk_version() -> str:
+    return dist_version("pulumi")
+
+
+def cache_root() -> Path:
+    base = os.environ.get("PROVISION_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "provision")
+    return Path(base)
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    bin_dir: Path
+    version: str
+
+    @property
+    def pulumi(self) -> Path:
+        return self.bin_dir / "pulumi"
+
+
+def _cli_version(binary: Path) -> str | None:
+    try:
+        out = subprocess.run([str(binary), "version"], capture_output=True, text=True,
+                             timeout=60, check=False,
+                             env={**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"})
+    except OSError:
+        return None
+    return out.stdout.strip().lstrip("v") or None
+
+
+def _usable(bin_dir: Path, want: str) -> bool:
+    pulumi = bin_dir / "pulumi"
+    return (pulumi.is_file() and os.access(pulumi, os.X_OK)
+            and (bin_dir / "pulumi-resource-pulumi-python").is_file()
+            and _cli_version(pulumi) == want)
+
+
+def find_toolchain() -> Toolchain:
+    """Locate the Pulumi CLI for the installed SDK version, or explain how to build it."""
+    want = sdk_version()
+    candidates: list[Path] = []
+    if override := os.environ.get("PROVISION_PULUMI_BIN"):
+        candidates.append(Path(override))
+    candidates.append(cache_root() / "pulumi" / f"v{want}" / "bin")
+    if on_path := shutil.which("pulumi"):
+        candidates.append(Path(on_path).resolve().parent)
+    for bin_dir in candidates:
+        if _usable(bin_dir, want):
+            return Toolchain(bin_dir=bin_dir, version=want)
+    raise ToolchainError(
+        f"the Pulumi CLI v{want} (matching the installed pulumi SDK) was not found",
+        hint=f"run `make setup` (it builds the CLI from Go modules with "
+             f"`.ci/build-pulumi.sh {want}`), or set PROVISION_PULUMI_BIN",
+    )
