@@ -1,0 +1,224 @@
+"""An in-memory Azure Resource Manager emulator for the local sandbox.
+
+Speaks the public ARM REST contract that ``azure-mgmt-resource`` and
+``azure-mgmt-storage`` use: resource groups (create/update, get, existence
+check, tag patch, list, delete as a long-running operation) and storage
+accounts (create as a long-running operation with ``Azure-AsyncOperation`` and
+``Location``, get, update, list, delete, name availability). ``api-version`` is
+required, path segments are case-insensitive, errors carry ARM's codes.
+
+    python -m provision.sandbox.emulators.arm --port 8443
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import traceback
+from typing import Any
+
+from provision.sandbox.emulators import _http
+from provision.sandbox.emulators._http import Reply, Request
+from provision.sandbox.emulators.arm_store import ArmStore, Operation, arm_error
+
+STORE = ArmStore()
+# Clients wait this long between polls of a long-running operation
+# (azure-core reads it; ARM's own Retry-After is whole seconds, too slow locally).
+RETRY_AFTER_MS = 100
+STORAGE = "microsoft.storage"
+
+
+def _headers() -> dict[str, str]:
+    rid = _http.request_id()
+    return {"x-ms-request-id": rid, "x-ms-correlation-request-id": rid}
+
+
+def _api_version(request: Request) -> str:
+    for key, value in request.query.items():
+        if key.lower() == "api-version" and value:
+            return value
+    raise arm_error(400, "MissingApiVersionParameter",
+                    "The api-version query parameter (?api-version=) is required for all requests.")
+
+
+def _body(request: Request) -> dict[str, Any]:
+    try:
+        body = request.json()
+    except ValueError as exc:
+        raise arm_error(400, "InvalidRequestContent", f"The request content was invalid and could not be deserialized: {exc}") from None
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise arm_error(400, "InvalidRequestContent", "The request content must be a JSON object.")
+    return body
+
+
+def _poll_headers(location: str | None = None, async_op: str | None = None) -> dict[str, str]:
+    headers = {"x-ms-retry-after-ms": str(RETRY_AFTER_MS)}
+    if location:
+        headers["Location"] = location
+    if async_op:
+        headers["Azure-AsyncOperation"] = async_op
+    return headers
+
+
+def _storage_op_urls(request: Request, sub: str, location: str, op: Operation, version: str) -> tuple[str, str]:
+    base = f"{request.base_url}/subscriptions/{sub}/providers/Microsoft.Storage/locations/{location}"
+    return (f"{base}/asyncoperations/{op.id}?monitor=true&api-version={version}",
+            f"{base}/operationresults/{op.id}?api-version={version}")
+
+
+def app(request: Request) -> Reply:
+    if not request.header("Authorization"):
+        raise arm_error(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
+    segments = [s for s in request.path.split("/") if s]
+    lower = [s.lower() for s in segments]
+    version = _api_version(request)
+    if len(lower) < 2 or lower[0] != "subscriptions":
+        raise _no_route(request)
+    with STORE.lock:
+        STORE.sweep()
+        sub = STORE.check_subscription(segments[1])
+        rest, names = lower[2:], segments[2:]
+        if rest[:1] == ["resourcegroups"]:
+            return _resource_groups(request, sub, rest[1:], names[1:], version)
+        if rest[:1] == ["operationresults"] and len(rest) == 2:
+            return _operation_result(STORE.poll(names[1]), request, version)
+        if rest[:2] == ["providers", STORAGE]:
+            return _storage_subscription(request, sub, rest[2:], names[2:], version)
+    raise _no_route(request)
+
+
+def _no_route(request: Request) -> Exception:
+    return arm_error(404, "InvalidResourceType",
+                     f"The resource type could not be found for {request.method} {request.path}.")
+
+
+def _resource_groups(request: Request, sub: str, rest: list[str], names: list[str], version: str) -> Reply:
+    method = request.method
+    if not rest:
+        if method != "GET":
+            raise _no_route(request)
+        groups = [g.to_json() for g in STORE.groups_of(sub)]
+        groups = _filter_by_tag(groups, request.query.get("$filter", ""))
+        top = request.query.get("$top")
+        return Reply(200, {"value": groups[: int(top)] if top and top.isdigit() else groups})
+    rg = names[0]
+    if len(rest) == 1:
+        if method == "GET":
+            return Reply(200, STORE.group(sub, rg).to_json())
+        if method == "HEAD":
+            return Reply(204 if STORE.find_group(sub, rg) else 404)
+        if method == "PUT":
+            group, created = STORE.put_group(sub, rg, _body(request))
+            return Reply(201 if created else 200, group.to_json())
+        if method == "PATCH":
+            return Reply(200, STORE.patch_group(sub, rg, _body(request)).to_json())
+        if method == "DELETE":
+            op = STORE.delete_group(sub, rg)
+            location = f"{request.base_url}/subscriptions/{sub}/operationresults/{op.id}?api-version={version}"
+            return Reply(202, None, _poll_headers(location=location))
+        raise _no_route(request)
+    if rest[1:] == ["resources"] and method == "GET":
+        STORE.group(sub, rg)
+        return Reply(200, {"value": [_generic(a.to_json()) for a in STORE.accounts_of(sub, rg)]})
+    if rest[1:4] == ["providers", STORAGE, "storageaccounts"]:
+        return _storage_accounts(request, sub, rg, names[4:], version)
+    raise _no_route(request)
+
+
+def _generic(resource: dict[str, Any]) -> dict[str, Any]:
+    return {k: resource[k] for k in ("id", "name", "type", "location", "kind", "sku", "tags") if k in resource}
+
+
+def _storage_accounts(request: Request, sub: str, rg: str, names: list[str], version: str) -> Reply:
+    method = request.method
+    if not names:
+        if method != "GET":
+            raise _no_route(request)
+        STORE.group(sub, rg)
+        return Reply(200, {"value": [a.to_json() for a in STORE.accounts_of(sub, rg)]})
+    if len(names) != 1:
+        raise _no_route(request)
+    name = names[0]
+    if method == "GET":
+        return Reply(200, STORE.account(sub, rg, name).to_json())
+    if method == "PUT":
+        account, op = STORE.put_account(sub, rg, name, _body(request))
+        if op is None:
+            return Reply(200, account.to_json())
+        async_url, location_url = _storage_op_urls(request, sub, account.location, op, version)
+        return Reply(202, None, _poll_headers(location=location_url, async_op=async_url))
+    if method == "PATCH":
+        return Reply(200, STORE.patch_account(sub, rg, name, _body(request)).to_json())
+    if method == "DELETE":
+        return Reply(200 if STORE.delete_account(sub, rg, name) else 204)
+    raise _no_route(request)
+
+
+def _storage_subscription(request: Request, sub: str, rest: list[str], names: list[str], version: str) -> Reply:
+    if rest == ["storageaccounts"] and request.method == "GET":
+        return Reply(200, {"value": [a.to_json() for a in STORE.accounts_of(sub)]})
+    if rest == ["checknameavailability"] and request.method == "POST":
+        body = _body(request)
+        kind = str(body.get("type") or "")
+        if kind.lower() != "microsoft.storage/storageaccounts":
+            raise arm_error(400, "InvalidResourceType",
+                            f"The resource type '{kind}' is not valid; expected 'Microsoft.Storage/storageAccounts'.")
+        return Reply(200, STORE.name_availability(str(body.get("name") or "")))
+    if len(rest) == 4 and rest[0] == "locations" and request.method == "GET":
+        op = STORE.poll(names[3])
+        if rest[2] == "asyncoperations":
+            status = {"id": request.path, "name": op.id, "status": "Succeeded" if op.done else "InProgress",
+                      "startTime": op.started}
+            if op.done:
+                status["endTime"] = op.ended
+            return Reply(200, status, {} if op.done else _poll_headers())
+        if rest[2] == "operationresults":
+            return _operation_result(op, request, version)
+    raise _no_route(request)
+
+
+def _operation_result(op: Operation, request: Request, version: str) -> Reply:
+    """Location polling: 202 (and the same Location) while running, then 200 with the result."""
+    if not op.done:
+        return Reply(202, None, _poll_headers(location=f"{request.base_url}{request.path}?api-version={version}"))
+    result = op.result()
+    return Reply(200, result)
+
+
+_TAG_FILTER = re.compile(r"tagname\s+eq\s+'([^']*)'(?:\s+and\s+tagvalue\s+eq\s+'([^']*)')?", re.I)
+
+
+def _filter_by_tag(groups: list[dict[str, Any]], expression: str) -> list[dict[str, Any]]:
+    if not expression.strip():
+        return groups
+    match = _TAG_FILTER.fullmatch(expression.strip())
+    if match is None:
+        raise arm_error(400, "InvalidFilterInQueryString", f"The $filter '{expression}' is not supported.")
+    name, value = match.group(1), match.group(2)
+    return [g for g in groups if name in g.get("tags", {})
+            and (value is None or g["tags"][name] == value)]
+
+
+def _internal_error(exc: Exception) -> Reply:
+    traceback.print_exception(exc)
+    return Reply(500, {"error": {"code": "InternalServerError", "message": f"emulator bug: {exc!r}"}})
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lro-polls", type=int, default=1,
+                        help="status reads that see a long-running operation still in progress")
+
+
+def _apply(args: argparse.Namespace) -> None:
+    STORE.lro_polls = args.lro_polls
+
+
+def main(argv: list[str] | None = None) -> None:
+    _http.serve("Azure Resource Manager emulator", app, argv, extra_headers=_headers,
+                on_error=_internal_error, configure=_configure, apply=_apply)
+
+
+if __name__ == "__main__":
+    main()

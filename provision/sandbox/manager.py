@@ -1,0 +1,149 @@
+"""``provision sandbox up|down|status``: run the local cloud emulators.
+
+:class:`Sandbox` starts moto (AWS), Azurite (Azure blob), gcp-storage-emulator
+(GCS) and provision's own Azure Resource Manager and GCP Cloud Resource Manager
+emulators, each on 127.0.0.1 and a free port, records them in
+``home/state.json`` and stops exactly those processes again.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from provision.errors import SandboxError
+from provision.sandbox import process, state
+from provision.sandbox.services import DEFAULT_SERVICES, ServiceSpec
+from provision.sandbox.state import SandboxStatus, ServiceRecord, ServiceStatus
+
+ENV_HOME = "PROVISION_SANDBOX_DIR"
+STARTUP_TIMEOUT = 60.0
+LOG_TAIL_LINES = 15
+
+
+def default_home(project_dir: Path) -> Path:
+    """``$PROVISION_SANDBOX_DIR``, else ``<project>/.provision/sandbox``."""
+    explicit = os.environ.get(ENV_HOME)
+    return Path(explicit) if explicit else project_dir / ".provision" / "sandbox"
+
+
+def _log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+class Sandbox:
+    """The local emulators whose state lives in ``home``."""
+
+    def __init__(self, home: Path, *, services: Sequence[ServiceSpec] = DEFAULT_SERVICES,
+                 startup_timeout: float = STARTUP_TIMEOUT) -> None:
+        self.home = Path(home)
+        self.services = tuple(services)
+        self.startup_timeout = startup_timeout
+
+    @property
+    def state_file(self) -> Path:
+        return self.home / "state.json"
+
+    def log_file(self, service: str) -> Path:
+        return self.home / f"{service}.log"
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Serialise up/down between processes sharing this home."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        with open(self.home / ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def up(self) -> SandboxStatus:
+        """Start every service that is not already running; keep the ones that are."""
+        with self._locked():
+            records = state.load(self.state_file)
+            records = {n: r for n, r in records.items() if process.runs(r.pid, r.command)}
+            missing = [spec for spec in self.services if spec.name not in records]
+            for spec in missing:
+                spec.command(0, self.home)  # a missing tool fails here, before anything starts
+            started: list[ServiceRecord] = []
+            try:
+                for spec in missing:
+                    record = self._start(spec)
+                    started.append(record)
+                    records[spec.name] = record
+                    state.save(self.state_file, records)
+            except BaseException:
+                for record in reversed(started):
+                    process.stop(record.pid, record.command)
+                    records.pop(record.name, None)
+                state.save(self.state_file, records)
+                raise
+            state.save(self.state_file, records)
+            return self._status(records)
+
+    def _start(self, spec: ServiceSpec) -> ServiceRecord:
+        port = process.free_port()
+        command = spec.command(port, self.home)
+        log = self.log_file(spec.name)
+        log.write_text(f"# {spec.name} started {_now()} on 127.0.0.1:{port}\n")
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        try:
+            pid = process.spawn(command, log, env=env)
+        except OSError as exc:
+            raise SandboxError(
+                f"sandbox service '{spec.name}' could not be started: {exc}",
+                hint=f"see {log}",
+            ) from exc
+        problem = process.wait_until_ready(pid, port, self.startup_timeout)
+        if problem is not None:
+            process.stop(pid, command, timeout=5.0)
+            tail = _log_tail(log)
+            raise SandboxError(
+                f"sandbox service '{spec.name}' did not come up: it {problem}; log: {log}"
+                + (f"\n{tail}" if tail else ""),
+                hint=f"read {log}; `provision sandbox down` then `up` retries",
+            )
+        return ServiceRecord(
+            name=spec.name, pid=pid, port=port, endpoint=spec.endpoint(port),
+            command=command, started_at=_now(), log=str(log),
+        )
+
+    def down(self) -> None:
+        """Stop exactly the recorded processes (after checking each one's command) and forget them."""
+        with self._locked():
+            records = state.load(self.state_file)
+            for record in records.values():
+                process.stop(record.pid, record.command)
+            state.save(self.state_file, {})
+
+    def status(self) -> SandboxStatus:
+        return self._status(state.load(self.state_file))
+
+    def _status(self, records: dict[str, ServiceRecord]) -> SandboxStatus:
+        services: dict[str, ServiceStatus] = {}
+        names = [spec.name for spec in self.services] + [n for n in records if
+                                                         n not in {s.name for s in self.services}]
+        for name in names:
+            record = records.get(name)
+            if record is None:
+                services[name] = ServiceStatus(name=name)
+                continue
+            services[name] = ServiceStatus(
+                name=name, endpoint=record.endpoint, pid=record.pid, port=record.port,
+                running=process.runs(record.pid, record.command),
+                started_at=record.started_at, log=record.log,
+            )
+        return SandboxStatus(home=self.home, services=services)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,80 @@
+"""The five local services of the sandbox and how each one is started.
+
+Every service binds 127.0.0.1 only, on a port picked when the sandbox comes up.
+A :class:`ServiceSpec` turns that port (and the sandbox home, for scratch files)
+into the exact command line that is started and later recognised again in
+``/proc/<pid>/cmdline`` before it is stopped.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from provision.sandbox import tools
+
+HOST = "127.0.0.1"
+
+CommandBuilder = Callable[[int, Path], list[str]]
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """How to start one service and where it answers once started."""
+
+    name: str
+    command: CommandBuilder
+    # Appended to ``http://127.0.0.1:PORT`` to form the endpoint clients use.
+    endpoint_path: str = ""
+
+    def endpoint(self, port: int) -> str:
+        return f"http://{HOST}:{port}{self.endpoint_path}"
+
+
+def _moto(port: int, home: Path) -> list[str]:
+    return [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)]
+
+
+def _azurite_blob(port: int, home: Path) -> list[str]:
+    return [
+        *tools.azurite_blob_command(),
+        "--blobHost", HOST,
+        "--blobPort", str(port),
+        "--location", str(home / "azurite"),
+        "--disableTelemetry",
+        "--inMemoryPersistence",
+        "--skipApiVersionCheck",
+        "--disableProductStyleUrl",
+        "--loose",
+        # Access logs would carry SAS signatures; keep them out of the log file.
+        "--silent",
+    ]
+
+
+def _gcs(port: int, home: Path) -> list[str]:
+    return [
+        sys.executable, "-m", "gcp_storage_emulator",
+        "--data-dir", str(home / "gcs"),
+        "start", "--host", HOST, "--port", str(port), "--in-memory",
+    ]
+
+
+def _arm(port: int, home: Path) -> list[str]:
+    return [sys.executable, "-m", "provision.sandbox.emulators.arm", "--port", str(port)]
+
+
+def _crm(port: int, home: Path) -> list[str]:
+    return [sys.executable, "-m", "provision.sandbox.emulators.crm", "--port", str(port)]
+
+
+AZURITE_ACCOUNT = "devstoreaccount1"
+
+DEFAULT_SERVICES: tuple[ServiceSpec, ...] = (
+    ServiceSpec("aws", _moto),
+    ServiceSpec("azure_blob", _azurite_blob, endpoint_path=f"/{AZURITE_ACCOUNT}"),
+    ServiceSpec("gcs", _gcs),
+    ServiceSpec("azure_arm", _arm),
+    ServiceSpec("gcp_crm", _crm),
+)
