@@ -1,0 +1,28 @@
+"""The cloud adapters: one module per resource type, grouped by cloud.
+
+``registry()`` is the composition root's view of them: an explicit map from
+resource type name to ``"module:Class"``. Importing this package imports no
+cloud SDK and no adapter module; an adapter module is imported when the
+registry first resolves its type, and its SDK only when a method runs.
+"""
+
+from __future__ import annotations
+
+from provision.provider import AdapterRegistry
+
+ADAPTERS: dict[str, str] = {
+    "aws:s3:Bucket": "providers.aws.s3_bucket:S3Bucket",
+    "azure:resources:ResourceGroup": "providers.azure.resource_group:ResourceGroup",
+    "azure:storage:Account": "providers.azure.storage_account:StorageAccount",
+    "azure:storage:BlobContainer": "providers.azure.blob_container:BlobContainer",
+    "gcp:storage:Bucket": "providers.gcp.storage_bucket:StorageBucket",
+    "gcp:resourcemanager:Project": "providers.gcp.project:Project",
+}
+
+
+def registry() -> AdapterRegistry:
+    """The registry of every real cloud adapter."""
+    return AdapterRegistry(ADAPTERS)
+
+
+__all__ = ["ADAPTERS", "registry"]

@@ -1,0 +1,1 @@
+"""AWS adapters (boto3, imported lazily inside each adapter's methods)."""

@@ -1,0 +1,210 @@
+"""``aws:s3:Bucket``: an S3 bucket with tags, versioning, public access block and SSE.
+
+The id is the bucket name. ``force_destroy`` is a local safety switch with no
+API counterpart: without it, deleting a bucket that still holds objects fails
+with a clear error; with it, every object version and delete marker is removed
+first. ``public_access_block`` uses Terraform's snake_case keys
+(``block_public_acls``, ``ignore_public_acls``, ``block_public_policy``,
+``restrict_public_buckets``); ``server_side_encryption`` is the default SSE
+algorithm (``AES256``, ``aws:kms``, ``aws:kms:dsse``); None leaves the bucket's
+default encryption as the cloud sets it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from provision.errors import CloudError
+from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
+
+from providers.aws import session
+from providers.base import updatable_changes, with_defaults
+
+TYPE = "aws:s3:Bucket"
+
+PAB_KEYS = {
+    "block_public_acls": "BlockPublicAcls",
+    "ignore_public_acls": "IgnorePublicAcls",
+    "block_public_policy": "BlockPublicPolicy",
+    "restrict_public_buckets": "RestrictPublicBuckets",
+}
+
+SCHEMA = ResourceSchema(
+    type_name=TYPE,
+    cloud="aws",
+    terraform_type="aws_s3_bucket",
+    description="An S3 bucket.",
+    properties={
+        "bucket": PropertySchema("string", required=True, force_new=True,
+                                 description="globally unique bucket name"),
+        "tags": PropertySchema("map", description="resource tags"),
+        "versioning": PropertySchema("boolean", default=False,
+                                     description="keep every version of every object"),
+        "force_destroy": PropertySchema("boolean", default=False,
+                                        description="delete all objects when the bucket is deleted"),
+        "public_access_block": PropertySchema(
+            "map", description="block_public_acls, ignore_public_acls, block_public_policy, "
+                               "restrict_public_buckets (booleans)"),
+        "server_side_encryption": PropertySchema(
+            "string", description="default encryption: AES256, aws:kms or aws:kms:dsse"),
+    },
+    outputs={"arn": "string", "region": "string", "bucket_domain_name": "string"},
+)
+
+
+class S3Bucket:
+    """CRUD for S3 buckets through boto3."""
+
+    schema = SCHEMA
+
+    def create(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult:
+        values = with_defaults(SCHEMA, props)
+        name = str(values["bucket"])
+        s3 = session.client("s3", config)
+        with session.translate(TYPE, name, config):
+            params: dict[str, Any] = {"Bucket": name}
+            where = s3.meta.region_name
+            if where and where != "us-east-1":
+                params["CreateBucketConfiguration"] = {"LocationConstraint": where}
+            s3.create_bucket(**params)
+            for prop in ("tags", "versioning", "public_access_block", "server_side_encryption"):
+                if values.get(prop):
+                    _apply(s3, name, prop, values[prop])
+        result = self.read(name, values, config)
+        if result is None:
+            raise CloudError("bucket vanished right after it was created",
+                             resource=name, resource_type=TYPE)
+        return result
+
+    def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        s3 = session.client("s3", config)
+        with session.translate(TYPE, id, config):
+            try:
+                s3.head_bucket(Bucket=id)
+            except Exception as exc:
+                if session.is_not_found(exc):
+                    return None
+                raise
+            location = s3.get_bucket_location(Bucket=id).get("LocationConstraint") or "us-east-1"
+            status = s3.get_bucket_versioning(Bucket=id).get("Status")
+            properties: dict[str, Any] = {
+                "bucket": id,
+                "tags": _get_tags(s3, id),
+                "versioning": status == "Enabled",
+                "force_destroy": bool(props.get("force_destroy", False)),
+                "public_access_block": _get_public_access_block(s3, id),
+                "server_side_encryption": _get_encryption(s3, id),
+                "arn": f"arn:aws:s3:::{id}",
+                "region": location,
+                "bucket_domain_name": f"{id}.s3.amazonaws.com",
+            }
+        return ReadResult(id=id, properties=properties)
+
+    def update(self, id: str, old: Mapping[str, Any], new: Mapping[str, Any],
+               config: CloudConfig) -> ReadResult:
+        values = with_defaults(SCHEMA, new)
+        names = updatable_changes(SCHEMA, with_defaults(SCHEMA, old), values, resource=id)
+        s3 = session.client("s3", config)
+        with session.translate(TYPE, id, config):
+            for prop in names:
+                if prop != "force_destroy":
+                    _apply(s3, id, prop, values[prop])
+        result = self.read(id, values, config)
+        if result is None:
+            raise CloudError("bucket no longer exists", resource=id, resource_type=TYPE,
+                             hint="it was deleted outside provision; refresh and apply again")
+        return result
+
+    def delete(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> None:
+        s3 = session.client("s3", config)
+        with session.translate(TYPE, id, config):
+            try:
+                if props.get("force_destroy"):
+                    _empty(s3, id)
+                s3.delete_bucket(Bucket=id)
+            except Exception as exc:
+                code = session.error_code(exc)
+                if code in session.NOT_FOUND_CODES:
+                    return
+                if code == "BucketNotEmpty":
+                    raise CloudError(
+                        "AWS error BucketNotEmpty: the bucket still holds objects",
+                        resource=id, resource_type=TYPE,
+                        hint="empty it first, or set force_destroy: true to delete its objects"
+                    ) from exc
+                raise
+
+
+def _apply(s3: Any, name: str, prop: str, value: Any) -> None:
+    """Make the live bucket's ``prop`` equal ``value``."""
+    if prop == "tags":
+        if value:
+            tag_set = [{"Key": str(k), "Value": str(v)} for k, v in sorted(value.items())]
+            s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_set})
+        else:
+            s3.delete_bucket_tagging(Bucket=name)
+    elif prop == "versioning":
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={
+            "Status": "Enabled" if value else "Suspended"})
+    elif prop == "public_access_block":
+        if value:
+            unknown = sorted(set(value) - set(PAB_KEYS))
+            if unknown:
+                raise CloudError(f"unknown public_access_block keys: {', '.join(unknown)}",
+                                 resource=name, resource_type=TYPE,
+                                 hint=f"use: {', '.join(PAB_KEYS)}")
+            s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
+                api: bool(value.get(key, False)) for key, api in PAB_KEYS.items()})
+        else:
+            s3.delete_public_access_block(Bucket=name)
+    elif prop == "server_side_encryption":
+        # None leaves the bucket's default (AWS encrypts new buckets with AES256
+        # and that cannot be turned off), so it never causes a perpetual diff.
+        if value:
+            s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": str(value)}}]})
+
+
+def _get_tags(s3: Any, name: str) -> dict[str, str]:
+    try:
+        tag_set = s3.get_bucket_tagging(Bucket=name).get("TagSet", [])
+    except Exception as exc:
+        if session.error_code(exc) == "NoSuchTagSet":
+            return {}
+        raise
+    return {str(t["Key"]): str(t["Value"]) for t in tag_set}
+
+
+def _get_public_access_block(s3: Any, name: str) -> dict[str, bool]:
+    try:
+        conf = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
+    except Exception as exc:
+        if session.error_code(exc) == "NoSuchPublicAccessBlockConfiguration":
+            return {}
+        raise
+    return {key: bool(conf.get(api, False)) for key, api in PAB_KEYS.items()}
+
+
+def _get_encryption(s3: Any, name: str) -> str | None:
+    try:
+        rules = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
+    except Exception as exc:
+        if session.error_code(exc) == "ServerSideEncryptionConfigurationNotFoundError":
+            return None
+        raise
+    for rule in rules:
+        algorithm = rule.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm")
+        if algorithm:
+            return str(algorithm)
+    return None
+
+
+def _empty(s3: Any, name: str) -> None:
+    """Delete every object version and delete marker in the bucket."""
+    paginator = s3.get_paginator("list_object_versions")
+    for page in paginator.paginate(Bucket=name):
+        doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                  for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+        for start in range(0, len(doomed), 1000):
+            s3.delete_objects(Bucket=name, Delete={"Objects": doomed[start:start + 1000],
+                                                   "Quiet": True})

@@ -1,0 +1,130 @@
+"""Building boto3 clients from a :class:`CloudConfig`, and mapping botocore errors.
+
+Settings (``CloudConfig.settings`` for cloud ``aws``):
+
+``region``        the AWS region (falls back to boto3's own chain when absent)
+``endpoint_url``  optional; absent means real AWS, set for the sandbox (moto)
+
+Credentials come from boto3's default chain (environment, shared config and
+profile, SSO, instance/role credentials). In the sandbox (``config.sandbox``)
+fixed dummy keys are used: the emulator accepts any.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+from contextlib import contextmanager
+
+from provision.errors import CloudError, CredentialsError, ProviderError
+from provision.provider import CloudConfig
+
+from providers.base import one_line, redact
+
+# Any non-empty keys satisfy moto; these are not secrets.
+SANDBOX_ACCESS_KEY = "testing"
+SANDBOX_SECRET_KEY = "testing"
+
+CREDENTIALS_HINT = ("set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY "
+                    "(or run: aws sso login / aws configure)")
+
+# Error codes that mean the caller's credentials are missing, wrong or expired.
+CREDENTIAL_CODES = frozenset({
+    "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException",
+    "InvalidClientTokenId", "InvalidToken", "UnrecognizedClientException", "TokenRefreshRequired",
+    "AuthFailure", "MissingAuthenticationToken",
+})
+
+# Error codes that mean "this resource does not exist".
+NOT_FOUND_CODES = frozenset({"404", "NoSuchBucket", "NotFound", "NoSuchKey"})
+
+
+def region(config: CloudConfig) -> str | None:
+    value = config.get("region")
+    return str(value) if value else None
+
+
+def client(service: str, config: CloudConfig) -> Any:
+    """A boto3 client for ``service`` configured from ``config``."""
+    import boto3
+    from botocore.config import Config
+
+    endpoint = config.get("endpoint_url") or None
+    options: dict[str, Any] = {
+        "retries": {"max_attempts": 3, "mode": "standard"},
+        "connect_timeout": 10,
+        "read_timeout": 60,
+    }
+    if endpoint:
+        # Emulators serve every bucket under one host: path-style addressing.
+        options["s3"] = {"addressing_style": "path"}
+    kwargs: dict[str, Any] = {"config": Config(**options)}
+    if endpoint:
+        kwargs["endpoint_url"] = str(endpoint)
+    if config.sandbox:
+        kwargs["aws_access_key_id"] = SANDBOX_ACCESS_KEY
+        kwargs["aws_secret_access_key"] = SANDBOX_SECRET_KEY
+    session = boto3.session.Session(region_name=region(config) or ("us-east-1" if config.sandbox
+                                                                   else None))
+    with translate(service, config=config):
+        return session.client(service, **kwargs)
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore ``ClientError`` ('' for anything else)."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def is_not_found(exc: BaseException) -> bool:
+    return error_code(exc) in NOT_FOUND_CODES
+
+
+def map_error(exc: BaseException, *, resource: str = "", resource_type: str = "",
+              config: CloudConfig | None = None) -> ProviderError | None:
+    """The provision error for a botocore exception; None if ``exc`` is not one."""
+    from botocore import exceptions as bx
+
+    where = {"resource": resource, "resource_type": resource_type}
+    if isinstance(exc, (bx.NoCredentialsError, bx.PartialCredentialsError,
+                        bx.CredentialRetrievalError, bx.ProfileNotFound)):
+        return CredentialsError(f"AWS credentials not usable: {redact(one_line(str(exc)))}",
+                                hint=CREDENTIALS_HINT, **where)
+    if isinstance(exc, bx.NoRegionError):
+        return ProviderError("no AWS region configured",
+                             hint="set region in the environment's aws settings or AWS_REGION",
+                             **where)
+    if isinstance(exc, bx.ClientError):
+        code = error_code(exc) or "Unknown"
+        message = exc.response.get("Error", {}).get("Message") or str(exc)
+        text = f"AWS error {code}: {redact(one_line(str(message)))}"
+        if code in CREDENTIAL_CODES:
+            return CredentialsError(text, hint=CREDENTIALS_HINT, **where)
+        hint = ""
+        if code in ("AccessDenied", "AccessDeniedException", "AllAccessDisabled"):
+            hint = "the credentials lack permission for this action; check the IAM policy"
+        return CloudError(text, hint=hint, **where)
+    if isinstance(exc, (bx.EndpointConnectionError, bx.ConnectTimeoutError,
+                        bx.ReadTimeoutError, bx.ConnectionClosedError)):
+        hint = ("start it with: provision sandbox up" if config is not None and config.sandbox
+                else "check the network and the endpoint_url setting")
+        return CloudError(f"cannot reach AWS: {redact(one_line(str(exc)))}", hint=hint, **where)
+    if isinstance(exc, bx.BotoCoreError):
+        return CloudError(f"AWS SDK error: {redact(one_line(str(exc)))}", **where)
+    return None
+
+
+@contextmanager
+def translate(resource_type: str, resource: str = "",
+              config: CloudConfig | None = None) -> Iterator[None]:
+    """Turn botocore exceptions raised inside the block into provision errors."""
+    try:
+        yield
+    except ProviderError:
+        raise
+    except Exception as exc:
+        mapped = map_error(exc, resource=resource, resource_type=resource_type, config=config)
+        if mapped is None:
+            raise
+        raise mapped from exc

@@ -1,0 +1,1 @@
+"""Azure adapters (azure-mgmt-* and azure-storage-blob, imported lazily)."""

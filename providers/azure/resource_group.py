@@ -1,0 +1,105 @@
+"""``azure:resources:ResourceGroup``: an Azure resource group (azure-mgmt-resource).
+
+The id is the group's ARM resource id. ``location`` defaults to the
+environment's azure ``location`` setting; ``name`` and ``location`` cannot
+change in place. Only ``tags`` update in place. Deletion waits for the
+long-running operation, and deletes every resource still in the group.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from provision.errors import CloudError
+from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
+
+from providers.azure import session
+from providers.base import updatable_changes, with_defaults
+
+TYPE = "azure:resources:ResourceGroup"
+
+SCHEMA = ResourceSchema(
+    type_name=TYPE,
+    cloud="azure",
+    terraform_type="azurerm_resource_group",
+    description="An Azure resource group.",
+    properties={
+        "name": PropertySchema("string", required=True, force_new=True,
+                               description="resource group name"),
+        "location": PropertySchema("string", required=True, force_new=True,
+                                   description="Azure region; defaults to the azure location setting"),
+        "tags": PropertySchema("map", description="resource tags"),
+    },
+    outputs={"resource_id": "string", "provisioning_state": "string"},
+)
+
+
+def _name(id: str, props: Mapping[str, Any]) -> str:
+    return session.parse_id(id).get("resourcegroups") or str(props.get("name") or id)
+
+
+class ResourceGroup:
+    """CRUD for resource groups through ``ResourceManagementClient.resource_groups``."""
+
+    schema = SCHEMA
+
+    def create(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult:
+        values = with_defaults(SCHEMA, props, {"location": config.get("location")})
+        name = str(values["name"])
+        with session.translate(TYPE, name, config):
+            client = session.resource_client(config)
+            group = client.resource_groups.create_or_update(
+                name, {"location": values["location"], "tags": values["tags"] or {}})
+        return _result(group)
+
+    def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        name = _name(id, props)
+        with session.translate(TYPE, name, config):
+            client = session.resource_client(config)
+            try:
+                group = client.resource_groups.get(name)
+            except Exception as exc:
+                if session.is_not_found(exc):
+                    return None
+                raise
+        return _result(group)
+
+    def update(self, id: str, old: Mapping[str, Any], new: Mapping[str, Any],
+               config: CloudConfig) -> ReadResult:
+        defaults = {"location": config.get("location")}
+        values = with_defaults(SCHEMA, new, defaults)
+        name = _name(id, values)
+        names = updatable_changes(SCHEMA, with_defaults(SCHEMA, old, defaults), values,
+                                  resource=name)
+        with session.translate(TYPE, name, config):
+            client = session.resource_client(config)
+            if "tags" in names:
+                group = client.resource_groups.update(name, {"tags": values["tags"] or {}})
+            else:
+                group = client.resource_groups.get(name)
+        return _result(group)
+
+    def delete(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> None:
+        name = _name(id, props)
+        with session.translate(TYPE, name, config):
+            client = session.resource_client(config)
+            try:
+                client.resource_groups.begin_delete(name).result()
+            except Exception as exc:
+                if session.is_not_found(exc):
+                    return
+                raise
+
+
+def _result(group: Any) -> ReadResult:
+    if not group.id:
+        raise CloudError("ARM returned a resource group without an id",
+                         resource=str(group.name), resource_type=TYPE)
+    properties = getattr(group, "properties", None)
+    return ReadResult(id=str(group.id), properties={
+        "name": group.name,
+        "location": group.location,
+        "tags": dict(group.tags or {}),
+        "resource_id": group.id,
+        "provisioning_state": getattr(properties, "provisioning_state", None),
+    })

@@ -1,0 +1,206 @@
+"""Building Azure SDK clients from a :class:`CloudConfig`, and mapping azure-core errors.
+
+Settings (``CloudConfig.settings`` for cloud ``azure``):
+
+``subscription_id``  the subscription ARM calls act in (required for ARM)
+``location``         default location for new resources
+``arm_endpoint``     optional; absent means real ARM (https://management.azure.com)
+``blob_endpoint``    optional; the blob service base URL. Absent means
+                     ``https://{account}.blob.core.windows.net``; a URL without
+                     ``{account}`` is path-style (Azurite): ``{blob_endpoint}/{account}``
+
+Credentials: ``DefaultAzureCredential`` (environment, workload/managed identity,
+Azure CLI, ...) for real clouds. In the sandbox, ARM calls carry a fixed
+placeholder token through a plain header policy (bearer-token policies refuse
+http URLs), and blob calls use Azurite's published well-known development
+account (``devstoreaccount1``).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from provision.errors import CloudError, CredentialsError, ProviderError
+from provision.provider import CloudConfig
+
+from providers.base import one_line, redact
+
+CREDENTIALS_HINT = ("run `az login`, or set AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET "
+                    "(or use a managed/workload identity)")
+
+# Azurite's well-known development account, published in its documentation.
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = ("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr"
+               "/KBHBeksoGMGw==")
+
+NOT_FOUND_CODES = frozenset({"ResourceNotFound", "ResourceGroupNotFound", "NotFound",
+                             "StorageAccountNotFound", "ContainerNotFound",
+                             "ContainerBeingDeleted"})
+
+
+class _SandboxCredential:
+    """A TokenCredential stand-in; the sandbox auth policy never asks it for a token."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        return AccessToken("sandbox", 4102444800)
+
+
+def _sandbox_auth_policy() -> Any:
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+    class SandboxAuthPolicy(SansIOHTTPPolicy):  # type: ignore[misc,type-arg]
+        """Sends a placeholder Authorization header over http (emulators only)."""
+
+        def on_request(self, request: Any) -> None:
+            request.http_request.headers["Authorization"] = "Bearer sandbox"
+
+    return SandboxAuthPolicy()
+
+
+def subscription_id(config: CloudConfig) -> str:
+    value = config.get("subscription_id")
+    if not value:
+        raise ProviderError("no Azure subscription configured",
+                            hint="set subscription_id in the environment's azure settings")
+    return str(value)
+
+
+def _arm_kwargs(config: CloudConfig) -> tuple[Any, dict[str, Any]]:
+    kwargs: dict[str, Any] = {}
+    endpoint = config.get("arm_endpoint")
+    if endpoint:
+        kwargs["base_url"] = str(endpoint).rstrip("/")
+    if config.sandbox:
+        kwargs["authentication_policy"] = _sandbox_auth_policy()
+        kwargs["retry_total"] = 2
+        return _SandboxCredential(), kwargs
+    from azure.identity import DefaultAzureCredential
+
+    return DefaultAzureCredential(), kwargs
+
+
+def resource_client(config: CloudConfig) -> Any:
+    """An ``azure.mgmt.resource.ResourceManagementClient``."""
+    from azure.mgmt.resource import ResourceManagementClient
+
+    credential, kwargs = _arm_kwargs(config)
+    return ResourceManagementClient(credential, subscription_id(config), **kwargs)
+
+
+def storage_client(config: CloudConfig) -> Any:
+    """An ``azure.mgmt.storage.StorageManagementClient``."""
+    from azure.mgmt.storage import StorageManagementClient
+
+    credential, kwargs = _arm_kwargs(config)
+    return StorageManagementClient(credential, subscription_id(config), **kwargs)
+
+
+def blob_account_url(account: str, config: CloudConfig) -> str:
+    endpoint = str(config.get("blob_endpoint") or "https://{account}.blob.core.windows.net")
+    if "{account}" in endpoint:
+        return endpoint.replace("{account}", account).rstrip("/")
+    return f"{endpoint.rstrip('/')}/{account}"
+
+
+def blob_service(account: str, config: CloudConfig) -> Any:
+    """An ``azure.storage.blob.BlobServiceClient`` for one storage account."""
+    from azure.storage.blob import BlobServiceClient
+
+    url = blob_account_url(account, config)
+    if config.sandbox:
+        credential: Any = {"account_name": account, "account_key": AZURITE_KEY}
+        return BlobServiceClient(url, credential=credential, retry_total=2)
+    from azure.identity import DefaultAzureCredential
+
+    return BlobServiceClient(url, credential=DefaultAzureCredential())
+
+
+def error_code(exc: BaseException) -> str:
+    """The Azure error code carried by an azure-core ``HttpResponseError``."""
+    code = getattr(exc, "error_code", None)
+    if code:
+        return str(getattr(code, "value", code))
+    error = getattr(exc, "error", None)
+    if error is not None and getattr(error, "code", None):
+        return str(error.code)
+    status = getattr(exc, "status_code", None)
+    return str(status) if status else ""
+
+
+def is_not_found(exc: BaseException) -> bool:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    return isinstance(exc, ResourceNotFoundError) or error_code(exc) in NOT_FOUND_CODES \
+        or getattr(exc, "status_code", None) == 404
+
+
+def _message(exc: BaseException) -> str:
+    error = getattr(exc, "error", None)
+    if error is not None and getattr(error, "message", None):
+        return str(error.message)
+    text = str(getattr(exc, "message", "") or exc)
+    # Storage errors append "RequestId:...\nTime:...\nErrorCode:..." lines.
+    return text.split("\n")[0] if "\n" in text else text
+
+
+def map_error(exc: BaseException, *, resource: str = "", resource_type: str = "",
+              config: CloudConfig | None = None) -> ProviderError | None:
+    """The provision error for an azure-core exception; None if ``exc`` is not one."""
+    from azure.core import exceptions as ax
+
+    where = {"resource": resource, "resource_type": resource_type}
+    secrets = (AZURITE_KEY,)
+    if isinstance(exc, ax.ClientAuthenticationError):
+        # Includes azure-identity's CredentialUnavailableError and 401 responses.
+        detail = redact(one_line(_message(exc)), secrets)
+        code = error_code(exc)
+        prefix = f"Azure error {code}: " if code and not code.isdigit() else ""
+        return CredentialsError(f"Azure credentials not usable: {prefix}{detail}",
+                                hint=CREDENTIALS_HINT, **where)
+    if isinstance(exc, ax.HttpResponseError):
+        code = error_code(exc) or "Unknown"
+        text = f"Azure error {code}: {redact(one_line(_message(exc)), secrets)}"
+        hint = ""
+        if code in ("AuthorizationFailed", "AuthorizationPermissionMismatch", "403"):
+            hint = "the identity lacks an RBAC role for this action; check its role assignments"
+        return CloudError(text, hint=hint, **where)
+    if isinstance(exc, (ax.ServiceRequestError, ax.ServiceResponseError)):
+        hint = ("start it with: provision sandbox up" if config is not None and config.sandbox
+                else "check the network and the arm_endpoint/blob_endpoint settings")
+        return CloudError(f"cannot reach Azure: {redact(one_line(str(exc)), secrets)}",
+                          hint=hint, **where)
+    if isinstance(exc, ax.AzureError):
+        return CloudError(f"Azure SDK error: {redact(one_line(str(exc)), secrets)}", **where)
+    return None
+
+
+@contextmanager
+def translate(resource_type: str, resource: str = "",
+              config: CloudConfig | None = None) -> Iterator[None]:
+    """Turn azure-core exceptions raised inside the block into provision errors."""
+    try:
+        yield
+    except ProviderError:
+        raise
+    except Exception as exc:
+        mapped = map_error(exc, resource=resource, resource_type=resource_type, config=config)
+        if mapped is None:
+            raise
+        raise mapped from exc
+
+
+def plain(value: Any) -> Any:
+    """SDK enum members (str subclasses) as plain strings; other values unchanged."""
+    if value is None:
+        return None
+    inner = getattr(value, "value", value)
+    return str(inner) if isinstance(value, str) else inner
+
+
+def parse_id(resource_id: str) -> dict[str, str]:
+    """``/subscriptions/S/resourceGroups/G/providers/P/T/N`` -> lower-cased keys to values."""
+    parts = [p for p in resource_id.split("/") if p]
+    return {parts[i].lower(): parts[i + 1] for i in range(0, len(parts) - 1, 2)}

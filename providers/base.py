@@ -1,0 +1,125 @@
+"""Helpers shared by every adapter: property defaults, update diffs, error text.
+
+Nothing here imports a cloud SDK. Adapters use these to apply a schema's
+defaults, to check required properties, to find which properties an update
+really changes (refusing ``force_new`` ones, which the planner must turn into a
+replacement), and to build error messages that never carry a secret.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Mapping
+
+from provision.errors import ProviderError
+from provision.provider import ResourceSchema
+
+# Environment variables whose values must never appear in an error message.
+SECRET_ENV_VARS = (
+    "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+    "AZURE_CLIENT_SECRET", "AZURE_STORAGE_KEY", "AZURE_STORAGE_CONNECTION_STRING",
+    "ARM_CLIENT_SECRET", "ARM_ACCESS_KEY", "GOOGLE_OAUTH_ACCESS_TOKEN",
+)
+
+_SECRET_PATTERNS = (
+    # key=value pairs in connection strings, SAS tokens and query strings
+    re.compile(r"(?i)\b((?:AccountKey|SharedAccessSignature|SharedAccessKey|sig|access_token|"
+               r"client_secret|password|X-Amz-Signature|X-Amz-Security-Token)=)[^;&\s\"']+"),
+    # HTTP authorization headers and bearer tokens
+    re.compile(r"(?i)\b((?:Bearer|SharedKey|SharedKeyLite)\s+)[A-Za-z0-9._~+/:=-]{8,}"),
+    # AWS secrets in "name: value" or "name = value" form
+    re.compile(r"(?i)\b((?:aws_secret_access_key|aws_session_token)\s*[:=]\s*)\S+"),
+)
+
+
+def redact(text: str, extra_secrets: tuple[str, ...] = ()) -> str:
+    """Remove credentials from ``text``: known patterns and secret env values."""
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub(r"\1***", text)
+    secrets = [os.environ.get(name, "") for name in SECRET_ENV_VARS] + list(extra_secrets)
+    for secret in secrets:
+        if len(secret) >= 8:
+            text = text.replace(secret, "***")
+    return text
+
+
+def one_line(text: str, limit: int = 500) -> str:
+    """An SDK message collapsed to one line of bounded length."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def with_defaults(schema: ResourceSchema, props: Mapping[str, Any],
+                  config_defaults: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``props`` with schema defaults and config-derived defaults filled in.
+
+    Outputs and ``id`` (present when ``props`` is recorded state) are dropped;
+    other keys unknown to the schema are rejected so a typo is never silently
+    ignored. Required properties must be present (and not None) after defaulting.
+    """
+    unknown = sorted(set(props) - set(schema.properties) - set(schema.outputs) - {"id"})
+    if unknown:
+        raise ProviderError(
+            f"unknown propert{'ies' if len(unknown) > 1 else 'y'} {', '.join(unknown)}",
+            resource_type=schema.type_name,
+            hint=f"{schema.type_name} accepts: {', '.join(sorted(schema.properties))}")
+    result: dict[str, Any] = {}
+    for name, prop in schema.properties.items():
+        value = props.get(name)
+        if value is None and config_defaults is not None:
+            value = config_defaults.get(name)
+        if value is None:
+            value = prop.default
+        if value is None and prop.required:
+            raise ProviderError(f"property '{name}' is required",
+                                resource_type=schema.type_name)
+        result[name] = _copy(value)
+    return result
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def changed(schema: ResourceSchema, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """Names of schema properties whose value differs between ``old`` and ``new``.
+
+    A missing key and ``None`` are the same; so are a missing map and ``{}``.
+    """
+    names = []
+    for name, prop in schema.properties.items():
+        if _normal(old.get(name), prop.type) != _normal(new.get(name), prop.type):
+            names.append(name)
+    return names
+
+
+def _normal(value: Any, type_name: str) -> Any:
+    if value is None and type_name == "map":
+        return {}
+    if value is None and type_name == "list":
+        return []
+    if value is None and type_name == "boolean":
+        return False
+    return value
+
+
+def updatable_changes(schema: ResourceSchema, old: Mapping[str, Any],
+                      new: Mapping[str, Any], resource: str = "") -> list[str]:
+    """The properties an in-place update must change.
+
+    Raises :class:`ProviderError` if a ``force_new`` property changed: that is a
+    replacement, which the planner decides, never an adapter's update.
+    """
+    names = changed(schema, old, new)
+    replacing = [n for n in names if schema.properties[n].force_new]
+    if replacing:
+        raise ProviderError(
+            f"cannot update {', '.join(replacing)} in place",
+            resource=resource, resource_type=schema.type_name,
+            hint="changing it replaces the resource; plan again to get a replace")
+    return names

@@ -1,0 +1,1 @@
+"""Google Cloud adapters (google-cloud-*, imported lazily)."""

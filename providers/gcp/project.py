@@ -1,0 +1,128 @@
+"""``gcp:resourcemanager:Project``: a Google Cloud project (Resource Manager v3).
+
+The id is the project id. ``display_name`` and ``labels`` update in place (one
+``update_project`` with a field mask); a new ``parent`` (``folders/N`` or
+``organizations/N``) moves the project. Create, update, move and delete are
+long-running operations, awaited with ``.result()``. A project pending deletion
+(``DELETE_REQUESTED``) reads as gone.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from provision.errors import CloudError
+from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
+
+from providers.base import updatable_changes, with_defaults
+from providers.gcp import session
+
+TYPE = "gcp:resourcemanager:Project"
+
+SCHEMA = ResourceSchema(
+    type_name=TYPE,
+    cloud="gcp",
+    terraform_type="google_project",
+    description="A Google Cloud project.",
+    properties={
+        "project_id": PropertySchema("string", required=True, force_new=True,
+                                     description="6-30 lowercase letters, digits and hyphens"),
+        "display_name": PropertySchema("string", description="human readable name"),
+        "labels": PropertySchema("map"),
+        "parent": PropertySchema("string", description="folders/N or organizations/N"),
+    },
+    outputs={"name": "string", "number": "string", "state": "string"},
+)
+
+
+class Project:
+    """CRUD for projects through ``resourcemanager_v3.ProjectsClient``."""
+
+    schema = SCHEMA
+
+    def create(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult:
+        from google.cloud import resourcemanager_v3
+
+        values = with_defaults(SCHEMA, props)
+        project_id = str(values["project_id"])
+        body: dict[str, Any] = {"project_id": project_id, "labels": _labels(values["labels"])}
+        if values["display_name"]:
+            body["display_name"] = values["display_name"]
+        if values["parent"]:
+            body["parent"] = values["parent"]
+        with session.translate(TYPE, project_id, config):
+            client = session.projects_client(config)
+            client.create_project(project=resourcemanager_v3.Project(**body)).result()
+        result = self.read(project_id, values, config)
+        if result is None:
+            raise CloudError("project vanished right after it was created",
+                             resource=project_id, resource_type=TYPE)
+        return result
+
+    def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        with session.translate(TYPE, id, config):
+            client = session.projects_client(config)
+            try:
+                project = client.get_project(name=f"projects/{id}")
+            except Exception as exc:
+                if session.is_not_found(exc):
+                    return None
+                raise
+        state = _state(project)
+        if state == "DELETE_REQUESTED":
+            return None
+        return ReadResult(id=id, properties={
+            "project_id": project.project_id or id,
+            "display_name": project.display_name or None,
+            "labels": dict(project.labels),
+            "parent": project.parent or None,
+            "name": project.name,
+            "number": project.name.rpartition("/")[2] if project.name else None,
+            "state": state,
+        })
+
+    def update(self, id: str, old: Mapping[str, Any], new: Mapping[str, Any],
+               config: CloudConfig) -> ReadResult:
+        from google.cloud import resourcemanager_v3
+        from google.protobuf import field_mask_pb2
+
+        values = with_defaults(SCHEMA, new)
+        names = updatable_changes(SCHEMA, with_defaults(SCHEMA, old), values, resource=id)
+        fields = [n for n in names if n in ("display_name", "labels")]
+        with session.translate(TYPE, id, config):
+            client = session.projects_client(config)
+            if fields:
+                project = resourcemanager_v3.Project(
+                    name=f"projects/{id}", display_name=values["display_name"] or "",
+                    labels=_labels(values["labels"]))
+                client.update_project(project=project,
+                                      update_mask=field_mask_pb2.FieldMask(paths=fields)).result()
+            if "parent" in names and values["parent"]:
+                client.move_project(name=f"projects/{id}",
+                                    destination_parent=values["parent"]).result()
+        result = self.read(id, values, config)
+        if result is None:
+            raise CloudError("project no longer exists", resource=id, resource_type=TYPE,
+                             hint="it was deleted outside provision; refresh and apply again")
+        return result
+
+    def delete(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> None:
+        if self.read(id, props, config) is None:
+            return
+        with session.translate(TYPE, id, config):
+            client = session.projects_client(config)
+            try:
+                client.delete_project(name=f"projects/{id}").result()
+            except Exception as exc:
+                if session.is_not_found(exc):
+                    return
+                raise
+
+
+def _state(project: Any) -> str:
+    state = project.state
+    return str(getattr(state, "name", state))
+
+
+def _labels(value: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (value or {}).items()}

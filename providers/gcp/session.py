@@ -1,0 +1,140 @@
+"""Building Google Cloud clients from a :class:`CloudConfig`, and mapping google errors.
+
+Settings (``CloudConfig.settings`` for cloud ``gcp``):
+
+``project``           the project resources are created in (and billed to)
+``region``            default location for new buckets
+``storage_endpoint``  optional; the Cloud Storage API endpoint (sandbox emulator)
+``crm_endpoint``      optional; the Resource Manager API endpoint (sandbox emulator)
+
+Credentials: google-auth's Application Default Credentials for real clouds; in
+the sandbox, ``AnonymousCredentials`` against the emulator endpoints.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from provision.errors import CloudError, CredentialsError, ProviderError
+from provision.provider import CloudConfig
+
+from providers.base import one_line, redact
+
+CREDENTIALS_HINT = ("run `gcloud auth application-default login`, or set "
+                    "GOOGLE_APPLICATION_CREDENTIALS to a service account key file")
+
+
+def project(config: CloudConfig) -> str | None:
+    value = config.get("project")
+    return str(value) if value else None
+
+
+def storage_client(config: CloudConfig) -> Any:
+    """A ``google.cloud.storage.Client``."""
+    from google.cloud import storage  # type: ignore[attr-defined]
+
+    kwargs: dict[str, Any] = {"project": project(config)}
+    endpoint = config.get("storage_endpoint")
+    if endpoint:
+        kwargs["client_options"] = {"api_endpoint": str(endpoint)}
+    if config.sandbox:
+        from google.auth.credentials import AnonymousCredentials
+
+        kwargs["credentials"] = AnonymousCredentials()  # type: ignore[no-untyped-call]
+        kwargs["project"] = kwargs["project"] or "sandbox"
+    with translate("gcp:storage", config=config):
+        return storage.Client(**kwargs)
+
+
+def projects_client(config: CloudConfig) -> Any:
+    """A ``google.cloud.resourcemanager_v3.ProjectsClient``."""
+    from google.cloud import resourcemanager_v3
+
+    kwargs: dict[str, Any] = {}
+    endpoint = config.get("crm_endpoint")
+    if endpoint:
+        kwargs["client_options"] = {"api_endpoint": str(endpoint)}
+    if config.sandbox:
+        from google.auth.credentials import AnonymousCredentials
+
+        kwargs["credentials"] = AnonymousCredentials()  # type: ignore[no-untyped-call]
+        # The emulator speaks the REST (JSON/HTTP) API, not gRPC.
+        kwargs["transport"] = "rest"
+    with translate("gcp:resourcemanager", config=config):
+        return resourcemanager_v3.ProjectsClient(**kwargs)
+
+
+def status_code(exc: BaseException) -> int:
+    code = getattr(exc, "code", None)
+    return int(code) if isinstance(code, int) else 0
+
+
+def is_not_found(exc: BaseException) -> bool:
+    from google.api_core import exceptions as gx
+
+    return isinstance(exc, gx.NotFound)
+
+
+def reason(exc: BaseException) -> str:
+    """The API's error reason ('notFound', 'conflict', ...) or status name."""
+    grpc_status = getattr(exc, "grpc_status_code", None)
+    if grpc_status is not None:
+        return str(getattr(grpc_status, "name", grpc_status))
+    errors = getattr(exc, "errors", None) or []
+    for error in errors:
+        if isinstance(error, dict) and error.get("reason"):
+            return str(error["reason"])
+    return type(exc).__name__
+
+
+def map_error(exc: BaseException, *, resource: str = "", resource_type: str = "",
+              config: CloudConfig | None = None) -> ProviderError | None:
+    """The provision error for a google exception; None if ``exc`` is not one."""
+    from google.api_core import exceptions as gx
+    from google.auth import exceptions as ga
+
+    where = {"resource": resource, "resource_type": resource_type}
+    if isinstance(exc, (ga.DefaultCredentialsError, ga.RefreshError)):
+        return CredentialsError(f"Google credentials not usable: {redact(one_line(str(exc)))}",
+                                hint=CREDENTIALS_HINT, **where)
+    if isinstance(exc, gx.Unauthenticated):
+        return CredentialsError(f"GCP error {exc.code} UNAUTHENTICATED: "
+                                f"{redact(one_line(exc.message))}",
+                                hint=CREDENTIALS_HINT, **where)
+    if isinstance(exc, gx.GoogleAPICallError):
+        hint = ""
+        if isinstance(exc, gx.PermissionDenied):
+            hint = "the credentials lack an IAM role for this action, or the resource is not visible"
+        code = f"{exc.code} " if exc.code else ""
+        return CloudError(f"GCP error {code}{reason(exc)}: {redact(one_line(exc.message))}",
+                          hint=hint, **where)
+    if isinstance(exc, (gx.RetryError, ga.TransportError)) or _is_connection_error(exc):
+        hint = ("start it with: provision sandbox up" if config is not None and config.sandbox
+                else "check the network and the storage_endpoint/crm_endpoint settings")
+        return CloudError(f"cannot reach GCP: {redact(one_line(str(exc)))}", hint=hint, **where)
+    if isinstance(exc, ga.GoogleAuthError):
+        return CredentialsError(f"Google auth error: {redact(one_line(str(exc)))}",
+                                hint=CREDENTIALS_HINT, **where)
+    return None
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    import requests
+
+    return isinstance(exc, (requests.ConnectionError, requests.Timeout))
+
+
+@contextmanager
+def translate(resource_type: str, resource: str = "",
+              config: CloudConfig | None = None) -> Iterator[None]:
+    """Turn google exceptions raised inside the block into provision errors."""
+    try:
+        yield
+    except ProviderError:
+        raise
+    except Exception as exc:
+        mapped = map_error(exc, resource=resource, resource_type=resource_type, config=config)
+        if mapped is None:
+            raise
+        raise mapped from exc
