@@ -1,0 +1,46 @@
+# provision — the two commands a newcomer needs: `make demo` and `make test`.
+# Both do their own set-up, idempotently: a virtualenv in .venv, the Pulumi CLI
+# built from Go modules and Azurite from npm, both cached outside the clone
+# (~/.cache/provision, keyed by version) so fresh clones and CI reuse them.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PULUMI_VERSION := $(shell sed -n 's/.*"pulumi==\([0-9.]*\)".*/\1/p' pyproject.toml)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+PROVISION := $(BIN)/provision
+
+.PHONY: setup pulumi azurite test demo demo-down typecheck bench clean
+
+setup: $(STAMP) pulumi azurite
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/uv || $(BIN)/python -m pip install -q uv
+	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+pulumi:
+	@bash .ci/build-pulumi.sh $(PULUMI_VERSION) >/dev/null
+
+azurite:
+	@bash .ci/install-azurite.sh >/dev/null
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+typecheck: setup
+	$(BIN)/python -m mypy
+
+demo: setup
+	@bash .ci/demo.sh
+
+demo-down: setup
+	-$(PROVISION) destroy stacks/demo.yaml --env local --yes
+	$(PROVISION) sandbox down
+
+bench: setup
+	$(BIN)/python bench/planner.py
+
+clean:
+	rm -rf $(VENV) .provision .pytest_cache .mypy_cache

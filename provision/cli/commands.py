@@ -1,0 +1,175 @@
+"""What each command does, apart from argument parsing (main.py) and progress (progress.py)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from provision.cli import session
+from provision.cli.progress import Progress
+from provision.engine.orchestrator import ApplyReport, PolicyViolation, ensure_plan_matches, spec_digest
+from provision.errors import PlanError, ProvisionError
+from provision.plan.model import Plan
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_POLICY = 0, 1, 2, 3
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+def _render(plan: Plan, fmt: str, loaded: session.Loaded) -> None:
+    if fmt == "json":
+        from provision.plan.render_json import plan_to_json
+
+        print(json.dumps(plan_to_json(plan), indent=2, default=str))
+    elif fmt == "terraform-json":
+        from provision.plan.terraform import to_terraform_plan
+
+        print(json.dumps(to_terraform_plan(plan, loaded.registry), indent=2, default=str))
+    elif fmt == "human":
+        from provision.plan.render_human import render_plan
+
+        render_plan(plan, out)
+    else:
+        raise PlanError(f"unknown plan format '{fmt}'", hint="use human, json or terraform-json")
+
+
+def plan(spec: str, env: str, *, fmt: str, detailed_exitcode: bool, out: Path | None,
+         targets: list[str], excludes: list[str], parallel: int) -> int:
+    loaded = session.load(spec, env, targets=targets, excludes=excludes)
+    orch = session.orchestrator(loaded, parallel=parallel)
+    the_plan = orch.plan()
+    the_plan.spec_digest = spec_digest([spec])
+    _render(the_plan, fmt, loaded)
+    if out is not None:
+        from provision.plan.saved import write_plan
+
+        write_plan(the_plan, out)
+        err.print(f"plan saved to {out}; apply it with: provision apply {out}")
+    if detailed_exitcode:
+        return EXIT_CHANGES if the_plan.has_changes() else EXIT_OK
+    return EXIT_OK
+
+
+def _is_saved_plan(path: str) -> bool:
+    return path.endswith(".json")
+
+
+def apply(spec: str, env: str, *, yes: bool, as_json: bool, policies: Path | None,
+          no_policy: bool, targets: list[str], excludes: list[str], parallel: int) -> int:
+    progress = Progress(as_json=as_json)
+    saved: Plan | None = None
+    if _is_saved_plan(spec):
+        from provision.plan.saved import read_plan
+
+        saved = read_plan(Path(spec))
+        spec, env = saved.spec_file, saved.env
+    elif not env:
+        raise PlanError("apply needs --env ENV (or a saved plan file)")
+    loaded = session.load(spec, env, targets=targets, excludes=excludes)
+    gate, reader = _policy_gate(loaded, policies, no_policy)
+    orch = session.orchestrator(loaded, hooks=progress.hooks(), parallel=parallel,
+                                gate=gate, live_reader=reader)
+    if saved is not None:
+        ensure_plan_matches(saved, loaded.spec, loaded.env, spec_digest([spec]))
+        the_plan = saved
+    else:
+        the_plan = orch.plan()
+        the_plan.spec_digest = spec_digest([spec])
+        if not as_json:
+            _render(the_plan, "human", loaded)
+    if not the_plan.has_changes() and saved is None:
+        progress.emit("summary", status="no-changes", changes=the_plan.summary())
+        progress.say("no changes; nothing to apply")
+        return EXIT_OK
+    if not yes:
+        if saved is None and not (sys.stdin.isatty() and not as_json):
+            raise PlanError("apply needs --yes when it cannot ask (not a terminal, or --json)")
+        if saved is None and input("apply these changes? (yes/no) ").strip() != "yes":
+            err.print("apply cancelled")
+            return EXIT_ERROR
+    report = orch.apply(the_plan, check_fresh=saved is not None)
+    return _finish(report, progress, the_plan)
+
+
+def _finish(report: ApplyReport, progress: Progress, the_plan: Plan) -> int:
+    statuses = {o.stage: o.status for o in report.outcomes}
+    for outcome in report.outcomes:
+        if isinstance(outcome.error, PolicyViolation):
+            _show_violation(outcome.error, progress)
+            progress.emit("summary", status="policy-violation", stages=statuses)
+            return EXIT_POLICY
+    failed = report.failed
+    if failed is not None:
+        progress.emit("error", message=failed.message, hint=failed.hint)
+        progress.emit("summary", status="failed", stages=statuses)
+        raise failed
+    progress.emit("summary", status="applied", stages=statuses, changes=the_plan.summary())
+    progress.say("[green]apply complete[/green]")
+    return EXIT_OK
+
+
+def _show_violation(violation: PolicyViolation, progress: Progress) -> None:
+    verdict: Any = violation.verdict
+    lines = [violation.message]
+    for result in getattr(verdict, "blocking_results", lambda: [])():
+        lines.append(f"  {result.rule_id} {result.resource_id} ({result.file}:{result.line}): "
+                     f"{result.message}")
+    progress.emit("policy_violation", stage=violation.stage, phase=violation.phase,
+                  results=[getattr(r, "to_json", lambda: {})()
+                           for r in getattr(verdict, "blocking_results", lambda: [])()])
+    for line in lines:
+        err.print(line, markup=False)
+
+
+def _policy_gate(loaded: session.Loaded, policies: Path | None, no_policy: bool) -> tuple[Any, Any]:
+    """The policy gate and live-state reader for apply (None when policies are off)."""
+    if no_policy:
+        return None, None
+    directory = policies or Path("policies")
+    if policies is None and not directory.is_dir():
+        return None, None
+    from provision.cli.gate import build_gate
+
+    return build_gate(loaded, directory)
+
+
+def destroy(spec: str, env: str, *, yes: bool, as_json: bool, targets: list[str],
+            excludes: list[str]) -> int:
+    progress = Progress(as_json=as_json)
+    loaded = session.load(spec, env, targets=targets, excludes=excludes)
+    if loaded.env.protected and not yes:
+        raise ProvisionError(f"environment '{env}' is protected",
+                             hint="destroying it needs --yes, given deliberately")
+    if not yes:
+        if not sys.stdin.isatty() or as_json:
+            raise PlanError("destroy needs --yes when it cannot ask (not a terminal, or --json)")
+        if input(f"destroy every resource of {loaded.spec.name} in {env}? (yes/no) ").strip() != "yes":
+            err.print("destroy cancelled")
+            return EXIT_ERROR
+    orch = session.orchestrator(loaded, hooks=progress.hooks())
+    report = orch.destroy()
+    failed = report.failed
+    statuses = {o.stage: o.status for o in report.outcomes}
+    if failed is not None:
+        progress.emit("summary", status="failed", stages=statuses)
+        raise failed
+    progress.emit("summary", status="destroyed", stages=statuses)
+    progress.say("[green]destroy complete[/green]")
+    return EXIT_OK
+
+
+def graph(spec: str, env: str, fmt: str) -> int:
+    from provision import spec as specs
+    from provision.graph.stages import build_stages
+    from provision.graph.views import render
+
+    raw = specs.load(spec)
+    env_name = env or next(iter(raw.environments), "")
+    resolved = specs.resolve(raw, env_name) if env_name else raw
+    print(render(build_stages(resolved), fmt, resolved))
+    return EXIT_OK

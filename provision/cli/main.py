@@ -1,0 +1,167 @@
+"""The ``provision`` command line.
+
+Exit codes: 0 success (no changes for ``plan --detailed-exitcode``), 1 error,
+2 changes present (``plan --detailed-exitcode``), 3 mandatory policy violation.
+Every ProvisionError becomes a clear message on stderr and exit 1, never a
+traceback (set PROVISION_DEBUG=1 to see one for unexpected failures).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from provision.cli import commands
+from provision.errors import ProvisionError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Multi-cloud provisioning: one spec, staged plans, policy gates.")
+sandbox_app = typer.Typer(no_args_is_help=True, help="The local emulators for environment 'local'.")
+app.add_typer(sandbox_app, name="sandbox")
+
+err = Console(stderr=True, highlight=False)
+
+EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment of the spec.")]
+TargetOpt = Annotated[Optional[list[str]], typer.Option("--target", help="Only this resource and what it depends on (repeatable).")]
+ExcludeOpt = Annotated[Optional[list[str]], typer.Option("--exclude", help="Leave this resource out (repeatable).")]
+ParallelOpt = Annotated[int, typer.Option("--parallel", min=1, help="Independent stages run at once.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+@app.command()
+def plan(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")],
+         env: EnvOpt,
+         json_out: JsonOpt = False,
+         detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode", help="Exit 0 no changes, 2 changes, 1 error.")] = False,
+         out: Annotated[Optional[Path], typer.Option("--out", help="Save the plan to apply later.")] = None,
+         fmt: Annotated[str, typer.Option("--format", help="human | json | terraform-json")] = "",
+         target: TargetOpt = None, exclude: ExcludeOpt = None,
+         parallel: ParallelOpt = 4) -> None:
+    """Show every change, stage by stage, in execution order."""
+    code = commands.plan(spec, env, fmt="json" if json_out and not fmt else (fmt or "human"),
+                         detailed_exitcode=detailed_exitcode, out=out,
+                         targets=target or [], excludes=exclude or [], parallel=parallel)
+    raise typer.Exit(code)
+
+
+@app.command()
+def apply(spec: Annotated[str, typer.Argument(help="Spec file, or a plan saved with plan --out.")],
+          env: Annotated[str, typer.Option("--env", "-e", help="Environment (not needed for a saved plan).")] = "",
+          yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
+          json_out: JsonOpt = False,
+          policies: Annotated[Optional[Path], typer.Option("--policies", help="Policy packs directory (default: ./policies when present).")] = None,
+          no_policy: Annotated[bool, typer.Option("--no-policy", help="Skip policy gates.")] = False,
+          target: TargetOpt = None, exclude: ExcludeOpt = None,
+          parallel: ParallelOpt = 4) -> None:
+    """Apply the spec (or a saved plan) stage by stage, with policy gates."""
+    code = commands.apply(spec, env, yes=yes, as_json=json_out, policies=policies,
+                          no_policy=no_policy, targets=target or [], excludes=exclude or [],
+                          parallel=parallel)
+    raise typer.Exit(code)
+
+
+@app.command()
+def destroy(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
+            yes: Annotated[bool, typer.Option("--yes", "-y", help="Destroy without asking.")] = False,
+            json_out: JsonOpt = False,
+            target: TargetOpt = None, exclude: ExcludeOpt = None) -> None:
+    """Delete every resource of the spec in the environment, in reverse stage order."""
+    raise typer.Exit(commands.destroy(spec, env, yes=yes, as_json=json_out,
+                                      targets=target or [], excludes=exclude or []))
+
+
+@app.command()
+def graph(spec: Annotated[str, typer.Argument(help="Spec file.")],
+          env: Annotated[str, typer.Option("--env", "-e")] = "",
+          fmt: Annotated[str, typer.Option("--format", help="dot | mermaid | json")] = "dot") -> None:
+    """Print the resource graph, grouped by stage."""
+    raise typer.Exit(commands.graph(spec, env, fmt))
+
+
+@sandbox_app.command("up")
+def sandbox_up(json_out: JsonOpt = False) -> None:
+    """Start the emulators (127.0.0.1 only)."""
+    from provision.cli.session import sandbox
+
+    _print_sandbox(sandbox().up(), json_out)
+
+
+@sandbox_app.command("down")
+def sandbox_down(json_out: JsonOpt = False) -> None:
+    """Stop exactly the emulators that `sandbox up` started."""
+    from provision.cli.session import sandbox
+
+    sandbox().down()
+    if json_out:
+        print(json.dumps({"running": False}))
+    else:
+        err.print("sandbox stopped")
+
+
+@sandbox_app.command("status")
+def sandbox_status(json_out: JsonOpt = False) -> None:
+    """Show each emulator, its endpoint and whether it runs."""
+    from provision.cli.session import sandbox
+
+    _print_sandbox(sandbox().status(), json_out)
+
+
+def _print_sandbox(status: "object", as_json: bool) -> None:
+    data = status.to_json()  # type: ignore[attr-defined]
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return
+    for name, svc in data["services"].items():
+        state = "[green]running[/green]" if svc.get("running") else "[red]stopped[/red]"
+        err.print(f"{name:12} {state}  {svc.get('endpoint', '')}")
+
+
+def _mount_optional() -> None:
+    try:
+        from provision.cli.policy_cmd import app as policy_app
+    except ImportError:  # pragma: no cover - the policy commands are part of the package
+        return
+    app.add_typer(policy_app, name="policy", help="Policy-as-code: check specs, test packs.")
+
+
+_mount_optional()
+
+
+def run() -> None:
+    """Console-script entry point: run the app and map errors to exit codes."""
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except ProvisionError as exc:
+        err.print("[red]error:[/red] ", end="")
+        err.print(exc.render(), markup=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and the unexpected
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        if os.environ.get("PROVISION_DEBUG"):
+            traceback.print_exc()
+        err.print("[red]internal error:[/red] ", end="")
+        err.print(f"{type(exc).__name__}: {exc}\n  hint: rerun with PROVISION_DEBUG=1 and report it",
+                  markup=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,66 @@
+"""Progress output for apply/destroy: human lines on stderr, or JSON events on stdout.
+
+JSON events are one object per line with an ``event`` field (``stage_start``,
+``step``, ``stage_done``, ``policy``, ``summary``, ``error``), so pipelines can
+follow a run without parsing text.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from datetime import datetime, timezone
+from typing import Any
+
+from rich.console import Console
+
+from provision.engine.orchestrator import GateVerdict, Hooks
+from provision.engine.runner import RunResult, Step
+
+_SYMBOL = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "same": " ",
+           "create-replacement": "+>", "delete-replaced": "<-"}
+
+
+class Progress:
+    def __init__(self, *, as_json: bool, console: Console | None = None) -> None:
+        self.as_json = as_json
+        self.console = console or Console(stderr=True, highlight=False)
+        self._lock = threading.Lock()
+
+    def emit(self, event: str, **fields: Any) -> None:
+        if not self.as_json:
+            return
+        record = {"event": event, "time": datetime.now(timezone.utc).isoformat(), **fields}
+        with self._lock:
+            sys.stdout.write(json.dumps(record, default=str) + "\n")
+            sys.stdout.flush()
+
+    def say(self, text: str) -> None:
+        if not self.as_json:
+            with self._lock:
+                self.console.print(text)
+
+    def hooks(self) -> Hooks:
+        def stage_start(stage: str, op: str) -> None:
+            self.emit("stage_start", stage=stage, operation=op)
+            if op != "plan":
+                self.say(f"[bold]{op}[/bold] stage [cyan]{stage}[/cyan]")
+
+        def step(stage: str, s: Step) -> None:
+            if s.op == "same":
+                return
+            self.emit("step", stage=stage, resource=s.resource, op=s.op)
+            self.say(f"  {_SYMBOL.get(s.op, '?')} {s.resource} ({s.op})")
+
+        def stage_done(stage: str, status: str, result: RunResult | None) -> None:
+            changes = result.summary if result else {}
+            self.emit("stage_done", stage=stage, status=status, changes=changes)
+            colour = {"applied": "green", "destroyed": "green", "blocked": "red",
+                      "failed": "red"}.get(status, "yellow")
+            self.say(f"  stage [cyan]{stage}[/cyan]: [{colour}]{status}[/{colour}]")
+
+        def policy(stage: str, phase: str, verdict: GateVerdict) -> None:
+            self.emit("policy", stage=stage, phase=phase, blocking=verdict.blocking)
+
+        return Hooks(stage_start=stage_start, step=step, stage_done=stage_done, policy=policy)
