@@ -1,1 +1,55 @@
-"""Spec: read YAML/HCL into the located model, validate, resolve variables."""
+"""Spec: read YAML/HCL into the located model, validate, resolve variables.
+
+    spec = load("stacks/demo.yaml")      # SpecError with every syntax/structure problem
+    validate(spec, registry)             # SpecError with every semantic problem
+    resolved = resolve(spec, "local")    # variables, env settings and overrides applied
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from provision.errors import Diagnostic, SpecError, SpecNotFoundError
+from provision.spec.build import build_spec
+from provision.spec.document import Document
+from provision.spec.loader_hcl import parse_hcl
+from provision.spec.loader_yaml import parse_yaml
+from provision.spec.model import Spec
+from provision.spec.resolve import resolve
+from provision.spec.validate import validate
+
+__all__ = ["load", "loads", "resolve", "validate"]
+
+YAML_SUFFIXES = (".yaml", ".yml")
+HCL_SUFFIXES = (".hcl",)
+
+
+def loads(text: str, file: str, fmt: str = "yaml") -> Spec:
+    """Parse spec source text; ``fmt`` is ``yaml`` or ``hcl``."""
+    doc: Document = parse_hcl(text, file) if fmt == "hcl" else parse_yaml(text, file)
+    spec, diagnostics = build_spec(doc)
+    if diagnostics:
+        raise SpecError(diagnostics)
+    return spec
+
+
+def load(path: str | Path) -> Spec:
+    """Read a spec file (YAML or HCL by extension) into the located model."""
+    file = str(path)
+    p = Path(path)
+    if not p.is_file():
+        raise SpecNotFoundError(file)
+    suffix = p.suffix.lower()
+    if suffix in YAML_SUFFIXES:
+        fmt = "yaml"
+    elif suffix in HCL_SUFFIXES:
+        fmt = "hcl"
+    else:
+        raise SpecError([Diagnostic(
+            f"unsupported spec file extension '{p.suffix}'", file=file,
+            hint="name the spec *.yaml, *.yml or *.hcl")])
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError([Diagnostic(f"spec is not UTF-8 text: {exc.reason}", file=file)]) from None
+    return loads(text, file, fmt)

@@ -1,0 +1,118 @@
+"""A small generic dependency graph over string nodes (no knowledge of resources).
+
+``g.add(node, depends_on=[...])`` records that ``node`` comes after each of its
+dependencies. Ordering uses :class:`graphlib.TopologicalSorter`; ties are broken
+by insertion order so that results are deterministic. A cycle is reported as
+its path in dependency direction: ``a -> b -> c -> a`` means a depends on b,
+b on c, and c on a.
+"""
+
+from __future__ import annotations
+
+import graphlib
+from collections import deque
+from typing import Iterable
+
+from provision.errors import CycleError
+
+
+class DAG:
+    def __init__(self) -> None:
+        # node -> its dependencies (insertion ordered, no duplicates)
+        self._deps: dict[str, dict[str, None]] = {}
+
+    def add(self, node: str, depends_on: Iterable[str] = ()) -> None:
+        deps = self._deps.setdefault(node, {})
+        for dep in depends_on:
+            self._deps.setdefault(dep, {})
+            deps[dep] = None
+
+    def __contains__(self, node: object) -> bool:
+        return node in self._deps
+
+    def __len__(self) -> int:
+        return len(self._deps)
+
+    @property
+    def nodes(self) -> list[str]:
+        return list(self._deps)
+
+    def dependencies(self, node: str) -> list[str]:
+        return list(self._deps[node])
+
+    def edges(self) -> list[tuple[str, str]]:
+        """``(node, dependency)`` pairs."""
+        return [(n, d) for n, deps in self._deps.items() for d in deps]
+
+    def dependents(self) -> dict[str, list[str]]:
+        result: dict[str, list[str]] = {n: [] for n in self._deps}
+        for node, deps in self._deps.items():
+            for dep in deps:
+                result[dep].append(node)
+        return result
+
+    def find_cycle(self) -> list[str] | None:
+        """One cycle as a closed path (first node repeated at the end), or None."""
+        sorter = graphlib.TopologicalSorter(self._deps)
+        try:
+            sorter.prepare()
+        except graphlib.CycleError as exc:
+            # graphlib lists each node as a predecessor (dependency) of the next;
+            # reverse it so that "x -> y" reads "x depends on y".
+            path: list[str] = list(reversed(exc.args[1]))[:-1]
+            start = path.index(min(path))
+            path = path[start:] + path[:start]
+            return path + [path[0]]
+        return None
+
+    def levels(self) -> list[list[str]]:
+        """Nodes grouped by depth: each level depends only on earlier levels."""
+        sorter = graphlib.TopologicalSorter(self._deps)
+        try:
+            sorter.prepare()
+        except graphlib.CycleError:
+            raise CycleError(self.find_cycle() or []) from None
+        rank = {n: i for i, n in enumerate(self._deps)}
+        result: list[list[str]] = []
+        while sorter.is_active():
+            ready = sorted(sorter.get_ready(), key=rank.__getitem__)
+            result.append(ready)
+            sorter.done(*ready)
+        return result
+
+    def order(self) -> list[str]:
+        """Every node after all of its dependencies."""
+        return [n for level in self.levels() for n in level]
+
+    def ancestors(self, roots: Iterable[str]) -> set[str]:
+        """``roots`` plus everything they depend on, transitively."""
+        seen: set[str] = set()
+        queue = deque(r for r in roots if r in self._deps)
+        while queue:
+            node = queue.popleft()
+            if node in seen:
+                continue
+            seen.add(node)
+            queue.extend(d for d in self._deps[node] if d not in seen)
+        return seen
+
+    def descendants(self, roots: Iterable[str]) -> set[str]:
+        """``roots`` plus everything that depends on them, transitively."""
+        dependents = self.dependents()
+        seen: set[str] = set()
+        queue = deque(r for r in roots if r in self._deps)
+        while queue:
+            node = queue.popleft()
+            if node in seen:
+                continue
+            seen.add(node)
+            queue.extend(d for d in dependents[node] if d not in seen)
+        return seen
+
+    def subgraph(self, keep: Iterable[str]) -> "DAG":
+        kept = set(keep)
+        sub = DAG()
+        for node, deps in self._deps.items():
+            if node in kept:
+                sub.add(node, [d for d in deps if d in kept])
+        return sub

@@ -1,0 +1,128 @@
+"""Resources grouped into stages, and the stage DAG the engine executes.
+
+A resource belongs to its explicit ``stage``, otherwise to one stage per cloud
+named after the cloud (``aws``, ``azure``, ``gcp``). Resource edges come from
+resource references in properties plus ``depends_on``. Stage B depends on stage
+A when any resource of B depends on a resource of A; that stage graph must be
+acyclic, and stages on the same level can run in parallel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from provision.errors import CycleError
+from provision.graph.dag import DAG
+from provision.spec.model import Spec
+from provision.spec.refs import iter_references
+
+
+@dataclass
+class Stage:
+    name: str
+    resources: list[str]  # dependency order within the stage
+    depends_on: list[str] = field(default_factory=list)
+    cloud: str | None = None
+
+
+@dataclass
+class StageGraph:
+    stages: list[Stage]  # execution (topological) order
+    levels: list[list[str]]  # stage names that can run in parallel, level by level
+    resource_graph: DAG = field(default_factory=DAG, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._by_resource = {rid: s for s in self.stages for rid in s.resources}
+        self._by_name = {s.name: s for s in self.stages}
+
+    def stage_of(self, resource_id: str) -> Stage:
+        try:
+            return self._by_resource[resource_id]
+        except KeyError:
+            raise KeyError(f"resource '{resource_id}' is in no stage") from None
+
+    def stage(self, name: str) -> Stage:
+        return self._by_name[name]
+
+    def reversed(self) -> list[Stage]:
+        """Stages in destroy order: dependents first, resources reversed within each."""
+        return [Stage(s.name, list(reversed(s.resources)), list(s.depends_on), s.cloud)
+                for s in reversed(self.stages)]
+
+
+# (resource, dependency) -> why: "${b.arn} in property 'tags'" or "depends_on"
+EdgeReasons = dict[tuple[str, str], str]
+
+
+def resource_dependencies(spec: Spec) -> tuple[DAG, EdgeReasons]:
+    """The resource DAG (unordered yet) and, for each edge, what wrote it."""
+    dag = DAG()
+    reasons: EdgeReasons = {}
+    for rid, res in spec.resources.items():
+        deps: list[str] = []
+        for key, value in res.properties.items():
+            for ref in iter_references(value):
+                if ref.kind == "resource" and ref.target in spec.resources:
+                    deps.append(ref.target)
+                    reasons.setdefault((rid, ref.target), f"{ref} in property '{key}'")
+        for dep in res.depends_on:
+            if dep in spec.resources:
+                deps.append(dep)
+                reasons.setdefault((rid, dep), "depends_on")
+        dag.add(rid, deps)
+    return dag, reasons
+
+
+def stage_name(spec: Spec, resource_id: str) -> str:
+    res = spec.resources[resource_id]
+    return res.stage or res.cloud
+
+
+def _explain_resource_cycle(path: list[str], reasons: EdgeReasons) -> str:
+    return "\n".join(f"  {a} -> {b}: {reasons.get((a, b), 'depends_on')}"
+                     for a, b in zip(path, path[1:]))
+
+
+def build_stages(spec: Spec) -> StageGraph:
+    """Stage graph of a resolved spec; raises CycleError for resource or stage cycles."""
+    dag, reasons = resource_dependencies(spec)
+    cycle = dag.find_cycle()
+    if cycle:
+        raise CycleError(cycle, what="resources",
+                         detail=_explain_resource_cycle(cycle, reasons))
+    order = dag.order()
+    # Stages are listed in order of first appearance in the spec, members in dependency order.
+    members: dict[str, list[str]] = {stage_name(spec, rid): [] for rid in spec.resources}
+    for rid in order:
+        members.setdefault(stage_name(spec, rid), []).append(rid)
+    stage_dag = DAG()
+    crossing: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for name in members:
+        stage_dag.add(name)
+    for rid, dep in dag.edges():
+        a, b = stage_name(spec, rid), stage_name(spec, dep)
+        if a != b:
+            stage_dag.add(a, [b])
+            crossing.setdefault((a, b), []).append((rid, dep))
+    stage_cycle = stage_dag.find_cycle()
+    if stage_cycle:
+        lines = []
+        for a, b in zip(stage_cycle, stage_cycle[1:]):
+            for rid, dep in crossing[(a, b)]:
+                lines.append(f"  stage {a} -> stage {b}: resource '{rid}' depends on "
+                             f"'{dep}' ({reasons.get((rid, dep), 'depends_on')})")
+        movers = sorted({rid for a, b in zip(stage_cycle, stage_cycle[1:])
+                         for rid, _ in crossing[(a, b)]})
+        lines.append("  split the stages so that references flow one way: move "
+                     + ", ".join(f"'{m}'" for m in movers[:4])
+                     + " into a stage of its own (set 'stage:'), or remove one of these "
+                       "references")
+        raise CycleError(stage_cycle, what="stages", detail="\n".join(lines))
+    levels = stage_dag.levels()
+    stages = []
+    for name in (n for level in levels for n in level):
+        clouds = {spec.resources[r].cloud for r in members[name]}
+        stages.append(Stage(name=name, resources=members[name],
+                            depends_on=stage_dag.dependencies(name),
+                            cloud=clouds.pop() if len(clouds) == 1 else None))
+    return StageGraph(stages=stages, levels=levels, resource_graph=dag)

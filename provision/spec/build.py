@@ -1,0 +1,247 @@
+"""Build the located :class:`Spec` model from a parsed :class:`Document`.
+
+Checks the document's structure (known keys, value shapes, reference syntax,
+duplicate ids) and collects every problem as a :class:`Diagnostic` instead of
+stopping at the first one. Semantic checks against adapter schemas live in
+:mod:`provision.spec.validate`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from provision.errors import Diagnostic
+from provision.spec.document import Document, Path
+from provision.spec.hints import did_you_mean, one_of
+from provision.spec.model import Environment, Resource, Spec, Variable
+from provision.spec.refs import RefSyntaxError, parse_value
+
+TOP_KEYS = ("name", "backend", "variables", "environments", "resources")
+RESOURCE_KEYS = ("type", "properties", "stage", "depends_on", "protect")
+VARIABLE_KEYS = ("type", "default", "description")
+VARIABLE_TYPES = ("string", "number", "bool", "list", "map")
+CLOUDS = ("aws", "azure", "gcp")
+ENVIRONMENT_KEYS = ("protected", "variables", "overrides", *CLOUDS)
+RESERVED_IDS = ("var", "env")
+ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+TYPE_PATTERN = re.compile(r"[a-z][a-z0-9]*:[A-Za-z0-9_.]+:[A-Za-z0-9_]+\Z")
+
+
+class _Builder:
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.diagnostics: list[Diagnostic] = list(doc.diagnostics)
+
+    def error(self, path: Path, message: str, *, resource: str = "", hint: str = "") -> None:
+        self.diagnostics.append(self.doc.diag(path, message, resource=resource, hint=hint))
+
+    def expect_map(self, value: Any, path: Path, what: str, resource: str = "") -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.error(path, f"{what} must be a map, got {_kind(value)}", resource=resource)
+            return {}
+        return value
+
+    def unknown_keys(self, data: dict[str, Any], allowed: tuple[str, ...], path: Path,
+                     what: str, resource: str = "") -> None:
+        for key in data:
+            if key not in allowed:
+                self.error(path + (key,), f"unknown {what} key '{key}'", resource=resource,
+                           hint=did_you_mean(key, allowed, fallback=one_of(allowed)))
+
+    def values(self, value: Any, path: Path, resource: str = "") -> Any:
+        def report(exc: RefSyntaxError) -> None:
+            self.error(path, exc.message, resource=resource, hint=exc.hint)
+        return parse_value(value, report)
+
+    # -- sections -----------------------------------------------------------------
+
+    def build(self) -> Spec:
+        doc = self.doc
+        spec = Spec(name="", path=doc.file, location=doc.location(()))
+        if doc.data is None:
+            return spec
+        if not isinstance(doc.data, dict):
+            self.error((), f"a spec must be a map at top level, got {_kind(doc.data)}")
+            return spec
+        data = doc.data
+        self.unknown_keys(data, TOP_KEYS, (), "top-level")
+        name = data.get("name")
+        if not isinstance(name, str) or not name:
+            self.error(("name",) if "name" in data else (), "the spec needs a 'name' (a string)",
+                       hint="add e.g. 'name: my-stack' at top level")
+        else:
+            spec.name = name
+        backend = data.get("backend")
+        if backend is not None and not isinstance(backend, str):
+            self.error(("backend",), f"'backend' must be a URL string, got {_kind(backend)}")
+        elif backend:
+            spec.backend = backend
+        for name_, raw in self.expect_map(data.get("variables"), ("variables",),
+                                          "'variables'").items():
+            spec.variables[name_] = self.variable(name_, raw)
+        for name_, raw in self.expect_map(data.get("environments"), ("environments",),
+                                          "'environments'").items():
+            spec.environments[name_] = self.environment(name_, raw)
+        resources = self.expect_map(data.get("resources"), ("resources",), "'resources'")
+        for rid, raw in resources.items():
+            resource = self.resource(rid, raw)
+            if resource is not None:
+                spec.resources[rid] = resource
+        self.duplicates()
+        return spec
+
+    def variable(self, name: str, raw: Any) -> Variable:
+        path: Path = ("variables", name)
+        var = Variable(name=name, location=self.doc.location(path))
+        if not ID_PATTERN.match(name):
+            self.error(path, f"invalid variable name '{name}'",
+                       hint="use letters, digits, '_' and '-', starting with a letter")
+        body = self.expect_map(raw, path, f"variable '{name}'")
+        self.unknown_keys(body, VARIABLE_KEYS, path, "variable")
+        vtype = body.get("type", "string")
+        if isinstance(vtype, str):
+            vtype = _strip_interpolation(vtype)  # HCL: type = string
+        if vtype not in VARIABLE_TYPES:
+            self.error(path + ("type",), f"variable '{name}' has unknown type {vtype!r}",
+                       hint=did_you_mean(str(vtype), VARIABLE_TYPES,
+                                         fallback=one_of(VARIABLE_TYPES)))
+        else:
+            var.type = vtype
+        if "default" in body:
+            var.default = body["default"]
+            var.required = False
+            if not value_matches(var.type, var.default):
+                self.error(path + ("default",),
+                           f"default of variable '{name}' is {_kind(var.default)}, "
+                           f"not {var.type}")
+        var.description = str(body.get("description", "") or "")
+        return var
+
+    def environment(self, name: str, raw: Any) -> Environment:
+        path: Path = ("environments", name)
+        env = Environment(name=name, location=self.doc.location(path))
+        body = self.expect_map(raw, path, f"environment '{name}'")
+        self.unknown_keys(body, ENVIRONMENT_KEYS, path, "environment")
+        protected = body.get("protected", False)
+        if not isinstance(protected, bool):
+            self.error(path + ("protected",), "'protected' must be true or false")
+        env.protected = protected is True
+        for cloud in CLOUDS:
+            if cloud in body:
+                env.clouds[cloud] = self.expect_map(body[cloud], path + (cloud,),
+                                                    f"'{cloud}' settings")
+        env.variables = self.expect_map(body.get("variables"), path + ("variables",),
+                                        "'variables'")
+        overrides = self.expect_map(body.get("overrides"), path + ("overrides",), "'overrides'")
+        for rid, props in overrides.items():
+            opath = path + ("overrides", rid)
+            env.overrides[rid] = self.values(
+                self.expect_map(props, opath, f"overrides of '{rid}'"), opath)
+        return env
+
+    def resource(self, rid: str, raw: Any) -> Resource | None:
+        path: Path = ("resources", rid)
+        if not ID_PATTERN.match(rid) or rid in RESERVED_IDS:
+            self.error(path, f"invalid resource id '{rid}'", resource=rid,
+                       hint="use letters, digits, '_' and '-', starting with a letter; "
+                            "'var' and 'env' are reserved")
+        body = self.expect_map(raw, path, f"resource '{rid}'", resource=rid)
+        self.unknown_keys(body, RESOURCE_KEYS, path, "resource", resource=rid)
+        rtype = body.get("type")
+        if not isinstance(rtype, str) or not rtype:
+            self.error(path, "resource has no 'type'", resource=rid,
+                       hint="add e.g. 'type: aws:s3:Bucket'")
+            rtype = ""
+        elif not TYPE_PATTERN.match(rtype):
+            self.error(path + ("type",), f"malformed resource type '{rtype}'", resource=rid,
+                       hint="types look like <cloud>:<module>:<Type>, e.g. aws:s3:Bucket")
+        res = Resource(id=rid, type=rtype, location=self.doc.location(path))
+        props = self.expect_map(body.get("properties"), path + ("properties",), "'properties'",
+                                resource=rid)
+        for key, value in props.items():
+            ppath = path + ("properties", key)
+            res.property_locations[key] = self.doc.location(ppath)
+            res.properties[key] = self.values(value, ppath, rid)
+        stage = body.get("stage")
+        if stage is not None:
+            if not isinstance(stage, str) or not ID_PATTERN.match(stage):
+                self.error(path + ("stage",), f"invalid stage name {stage!r}", resource=rid,
+                           hint="a stage is a name of letters, digits, '_' and '-'")
+            else:
+                res.stage = stage
+        deps = body.get("depends_on", [])
+        if isinstance(deps, str):
+            deps = [deps]
+        if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
+            self.error(path + ("depends_on",), "'depends_on' must be a list of resource ids",
+                       resource=rid)
+        else:
+            res.depends_on = tuple(_strip_interpolation(d) for d in deps)
+        protect = body.get("protect", False)
+        if not isinstance(protect, bool):
+            self.error(path + ("protect",), "'protect' must be true or false", resource=rid)
+        res.protect = protect is True
+        return res
+
+    def duplicates(self) -> None:
+        for path, line, column, first in self.doc.duplicates:
+            where = f" (first defined on line {first})" if first else ""
+            key = path[-1]
+            resource = ""
+            if len(path) == 2 and path[0] == "resources":
+                message = f"duplicate resource id '{key}'{where}"
+                resource = str(key)
+            elif len(path) == 2 and path[0] in ("variables", "environments"):
+                message = f"duplicate {str(path[0])[:-1]} '{key}'{where}"
+            else:
+                message = f"duplicate key '{key}'{where}"
+                if len(path) > 2 and path[0] == "resources":
+                    resource = str(path[1])
+            self.diagnostics.append(Diagnostic(
+                message, file=self.doc.file, line=line, column=column, resource=resource,
+                hint="each name may be defined once; rename or remove one of them"))
+
+
+def _strip_interpolation(dep: str) -> str:
+    """``depends_on`` may name ids bare or, in HCL, as expressions (``rg`` -> ``${rg}``)."""
+    if dep.startswith("${") and dep.endswith("}"):
+        return dep[2:-1]
+    return dep
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a map"
+    if value is None:
+        return "null"
+    return type(value).__name__
+
+
+def value_matches(vtype: str, value: Any) -> bool:
+    """Does a literal value fit a variable type (string|number|bool|list|map)?"""
+    if value is None:
+        return True
+    return {
+        "string": isinstance(value, str),
+        "number": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "bool": isinstance(value, bool),
+        "list": isinstance(value, list),
+        "map": isinstance(value, dict),
+    }.get(vtype, True)
+
+
+def build_spec(doc: Document) -> tuple[Spec, list[Diagnostic]]:
+    builder = _Builder(doc)
+    spec = builder.build()
+    return spec, builder.diagnostics

@@ -1,0 +1,160 @@
+"""References inside spec values: parsing ``${...}``, walking and substituting them.
+
+A string that is exactly one reference (``"${logs.arn}"``) becomes a
+:class:`Reference`; a string with references inside (``"logs-${var.owner}"``)
+becomes a :class:`Template`; ``$${`` is an escaped literal ``${``. The grammar
+inside ``${...}`` is deliberately small: dotted names only.
+
+    ${var.<name>}                 a spec variable
+    ${env.name}                   the environment's name
+    ${env.<cloud>.<key>}          a per-cloud environment setting (region, project, ...)
+    ${<resource>.<output>[...]}   an output or input of another resource
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Iterator
+
+from provision.spec.model import Reference, Template, Value
+
+_REF = re.compile(r"\$\$\{|\$\{([^{}]*)\}")
+_SEGMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+
+
+class RefSyntaxError(ValueError):
+    """A ``${...}`` that does not follow the reference grammar."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def parse_reference(expr: str, raw: str) -> Reference:
+    """Parse the inside of ``${...}``."""
+    parts = expr.strip().split(".")
+    if not all(_SEGMENT.match(p) for p in parts):
+        raise RefSyntaxError(
+            f"unsupported expression {raw!r}",
+            "references are dotted names: ${var.x}, ${env.aws.region}, ${resource.output}",
+        )
+    head, rest = parts[0], parts[1:]
+    if head == "var":
+        if len(rest) != 1:
+            raise RefSyntaxError(f"bad variable reference {raw!r}", "write ${var.<name>}")
+        return Reference("var", rest[0], "", raw)
+    if head == "env":
+        if rest == ["name"]:
+            return Reference("env", "name", "", raw)
+        if len(rest) != 2:
+            raise RefSyntaxError(
+                f"bad environment reference {raw!r}", "write ${env.name} or ${env.<cloud>.<key>}"
+            )
+        return Reference("env", rest[0], rest[1], raw)
+    if not rest:
+        raise RefSyntaxError(
+            f"reference {raw!r} names no output", f"write ${{{head}.<output>}}, e.g. ${{{head}.id}}"
+        )
+    return Reference("resource", head, ".".join(rest), raw)
+
+
+def _check_plain(segment: str, text: str) -> None:
+    if "${" in segment:
+        raise RefSyntaxError(f"unterminated or nested reference in {text!r}",
+                             "close each ${ with }; write $${ for a literal ${")
+
+
+def parse_string(text: str) -> Value:
+    """Turn a string into a str, Reference or Template."""
+    if "${" not in text:
+        return text
+    parts: list[str | Reference] = []
+    pos = 0
+    buf = ""
+    for match in _REF.finditer(text):
+        _check_plain(text[pos:match.start()], text)
+        buf += text[pos:match.start()]
+        pos = match.end()
+        if match.group(0) == "$${":
+            buf += "${"
+            continue
+        if buf:
+            parts.append(buf)
+            buf = ""
+        parts.append(parse_reference(match.group(1), match.group(0)))
+    _check_plain(text[pos:], text)
+    buf += text[pos:]
+    if buf:
+        parts.append(buf)
+    if len(parts) == 1 and isinstance(parts[0], Reference):
+        return parts[0]
+    if all(isinstance(p, str) for p in parts):
+        return "".join(p for p in parts if isinstance(p, str))
+    return Template(tuple(parts))
+
+
+def parse_value(value: Any, on_error: Callable[[RefSyntaxError], None]) -> Value:
+    """Parse every string in a nested value; report syntax errors and keep going."""
+    if isinstance(value, str):
+        try:
+            return parse_string(value)
+        except RefSyntaxError as exc:
+            on_error(exc)
+            return value
+    if isinstance(value, dict):
+        return {k: parse_value(v, on_error) for k, v in value.items()}
+    if isinstance(value, list):
+        return [parse_value(v, on_error) for v in value]
+    return value
+
+
+def iter_references(value: Value) -> Iterator[Reference]:
+    """Every reference in a nested value, in order of appearance."""
+    if isinstance(value, Reference):
+        yield value
+    elif isinstance(value, Template):
+        yield from value.references()
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from iter_references(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from iter_references(item)
+
+
+def format_scalar(value: Any) -> str:
+    """How a non-string value is written when interpolated into a string."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    return str(value)
+
+
+def substitute(value: Value, lookup: Callable[[Reference], tuple[bool, Any]]) -> Value:
+    """Replace references for which ``lookup`` returns ``(True, value)``; keep the others."""
+    if isinstance(value, Reference):
+        found, result = lookup(value)
+        return result if found else value
+    if isinstance(value, Template):
+        parts: list[str | Reference] = []
+        for part in value.parts:
+            if isinstance(part, Reference):
+                found, result = lookup(part)
+                if not found:
+                    parts.append(part)
+                    continue
+                part = result if isinstance(result, (str, Reference)) else format_scalar(result)
+            if isinstance(part, str) and parts and isinstance(parts[-1], str):
+                parts[-1] += part
+            elif not (isinstance(part, str) and part == ""):
+                parts.append(part)
+        if all(isinstance(p, str) for p in parts):
+            return "".join(p for p in parts if isinstance(p, str))
+        return Template(tuple(parts))
+    if isinstance(value, dict):
+        return {k: substitute(v, lookup) for k, v in value.items()}
+    if isinstance(value, list):
+        return [substitute(v, lookup) for v in value]
+    return value

@@ -1,0 +1,134 @@
+"""Resolve a spec for one environment: variables, environment settings, overrides.
+
+After :func:`resolve`, the only references left in resource properties are
+``Reference(kind="resource")`` values (and Templates containing them); the
+engine substitutes those stage by stage once upstream outputs are known.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import Any, Callable
+
+from provision.errors import Diagnostic, EnvironmentNotFoundError, SpecError
+from provision.spec.build import value_matches
+from provision.spec.hints import did_you_mean, one_of
+from provision.spec.model import Environment, Reference, Resource, SourceLocation, Spec
+from provision.spec.refs import substitute
+
+Report = Callable[[str, str], None]  # (message, hint)
+
+
+def _at(loc: SourceLocation | None, message: str, resource: str = "",
+        hint: str = "") -> Diagnostic:
+    if loc is None:
+        return Diagnostic(message, resource=resource, hint=hint)
+    return Diagnostic(message, file=loc.file, line=loc.line, column=loc.column,
+                      resource=resource, hint=hint)
+
+
+def variable_values(spec: Spec, env: Environment, diagnostics: list[Diagnostic]) -> dict[str, Any]:
+    """The value of every variable in ``env``: the environment's value, else the default."""
+    values: dict[str, Any] = {}
+    for name, value in env.variables.items():
+        if name not in spec.variables:
+            diagnostics.append(_at(env.location,
+                                   f"environment '{env.name}' sets unknown variable '{name}'",
+                                   hint=did_you_mean(name, spec.variables,
+                                                     fallback=one_of(spec.variables))))
+            continue
+        var = spec.variables[name]
+        if not value_matches(var.type, value):
+            diagnostics.append(_at(env.location,
+                                   f"environment '{env.name}' sets variable '{name}' "
+                                   f"to a value that is not a {var.type}"))
+        values[name] = value
+    for name, var in spec.variables.items():
+        if name in values:
+            continue
+        if var.required:
+            diagnostics.append(_at(
+                env.location,
+                f"missing required variable '{name}' in environment '{env.name}'",
+                hint=f"set environments.{env.name}.variables.{name} "
+                     "or give the variable a default"))
+        else:
+            values[name] = var.default
+    return values
+
+
+def make_lookup(spec: Spec, env: Environment, values: dict[str, Any],
+                report: Report) -> Callable[[Reference], tuple[bool, Any]]:
+    """A substitution callback for ``var`` and ``env`` references; resource refs stay."""
+
+    def lookup(ref: Reference) -> tuple[bool, Any]:
+        if ref.kind == "var":
+            if ref.target in values:
+                return True, values[ref.target]
+            if ref.target not in spec.variables:
+                report(f"unknown variable '{ref.target}' in {ref}",
+                       did_you_mean(ref.target, spec.variables,
+                                    fallback=one_of(spec.variables)))
+            return False, None
+        if ref.kind == "env":
+            if ref.target == "name" and not ref.attribute:
+                return True, env.name
+            settings = env.clouds.get(ref.target)
+            if settings is None or ref.attribute not in settings:
+                known = [f"{c}.{k}" for c, s in env.clouds.items() for k in s] + ["name"]
+                report(f"{ref} is not set in environment '{env.name}'",
+                       did_you_mean(f"{ref.target}.{ref.attribute}", known,
+                                    fallback=f"set it under environments.{env.name}."
+                                             f"{ref.target}"))
+                return False, None
+            return True, settings[ref.attribute]
+        return False, None
+
+    return lookup
+
+
+def merge(base: Any, override: Any) -> Any:
+    """Deep-merge maps; any other override value replaces the base value."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = merge(base.get(key), value) if key in base else copy.deepcopy(value)
+        return merged
+    return copy.deepcopy(override)
+
+
+def resolve(spec: Spec, env: str) -> Spec:
+    """A new Spec for environment ``env`` with variables, env settings and overrides applied."""
+    if env not in spec.environments:
+        raise EnvironmentNotFoundError(env, spec.path, list(spec.environments))
+    environment = spec.environments[env]
+    diagnostics: list[Diagnostic] = []
+    values = variable_values(spec, environment, diagnostics)
+    resources: dict[str, Resource] = {}
+    for rid in environment.overrides:
+        if rid not in spec.resources:
+            diagnostics.append(_at(environment.location,
+                                   f"environment '{env}' overrides unknown resource '{rid}'",
+                                   hint=did_you_mean(rid, spec.resources,
+                                                     fallback=one_of(spec.resources))))
+    for rid, res in spec.resources.items():
+        override = environment.overrides.get(rid, {})
+        props: dict[str, Any] = merge(res.properties, override) if override else res.properties
+        locations = dict(res.property_locations)
+        resolved: dict[str, Any] = {}
+        for key, value in props.items():
+            loc = locations.get(key) or environment.location or res.location
+            if loc is not None:
+                locations.setdefault(key, loc)
+
+            def report(message: str, hint: str, loc: SourceLocation | None = loc,
+                       rid: str = rid) -> None:
+                diagnostics.append(_at(loc, message, resource=rid, hint=hint))
+
+            resolved[key] = substitute(value, make_lookup(spec, environment, values, report))
+        resources[rid] = dataclasses.replace(res, properties=resolved,
+                                             property_locations=locations)
+    if diagnostics:
+        raise SpecError(diagnostics)
+    return dataclasses.replace(spec, resources=resources)

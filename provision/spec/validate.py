@@ -1,0 +1,229 @@
+"""Semantic validation of a spec against the adapters' schemas, all errors at once.
+
+Checks: unknown resource types, unknown / mistyped / missing required
+properties, references to unknown resources, outputs, variables or environment
+settings, unknown ``depends_on`` targets and override targets, required
+variables each environment leaves unset, and resource or stage cycles. Works on
+a spec before or after :func:`provision.spec.resolve`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from provision.errors import CycleError, Diagnostic, SpecError
+from provision.provider import AdapterRegistry, ResourceSchema
+from provision.spec.hints import did_you_mean, one_of
+from provision.spec.model import Reference, Resource, SourceLocation, Spec, Template
+from provision.spec.refs import iter_references
+from provision.spec.resolve import make_lookup, variable_values
+
+# Which value kinds a schema property type accepts.
+_ACCEPTS: dict[str, tuple[str, ...]] = {
+    "string": ("string",),
+    "integer": ("integer",),
+    "number": ("integer", "number"),
+    "boolean": ("boolean",),
+    "map": ("map",),
+    "object": ("map",),
+    "list": ("list",),
+}
+_VAR_KINDS = {"string": "string", "number": "number", "bool": "boolean", "list": "list",
+              "map": "map"}
+
+
+def _diag(loc: SourceLocation | None, message: str, resource: str = "",
+          hint: str = "") -> Diagnostic:
+    if loc is None:
+        return Diagnostic(message, resource=resource, hint=hint)
+    return Diagnostic(message, file=loc.file, line=loc.line, column=loc.column,
+                      resource=resource, hint=hint)
+
+
+def _literal_kind(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, (str, Template)):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "map"
+    return None  # null or a reference: checked elsewhere
+
+
+class _Validator:
+    def __init__(self, spec: Spec, registry: AdapterRegistry) -> None:
+        self.spec = spec
+        self.registry = registry
+        self.diagnostics: list[Diagnostic] = []
+        self.schemas: dict[str, ResourceSchema] = {}
+
+    def add(self, loc: SourceLocation | None, message: str, resource: str = "",
+            hint: str = "") -> None:
+        self.diagnostics.append(_diag(loc, message, resource, hint))
+
+    def run(self) -> list[Diagnostic]:
+        known = self.registry.types()
+        for rid, res in self.spec.resources.items():
+            if not res.type:
+                continue
+            if res.type in self.registry:
+                self.schemas[rid] = self.registry.schema(res.type)
+            else:
+                self.add(res.location, f"unknown resource type '{res.type}'", rid,
+                         did_you_mean(res.type, known, fallback=one_of(known)))
+        for rid, res in self.spec.resources.items():
+            self.resource(rid, res)
+        self.environments()
+        self.cycles()
+        return self.diagnostics
+
+    def ref_kind(self, ref: Reference) -> str | None:
+        """The value kind a reference yields, when it can be known statically."""
+        if ref.kind == "var" and ref.target in self.spec.variables:
+            return _VAR_KINDS.get(self.spec.variables[ref.target].type)
+        if ref.kind == "resource" and ref.target in self.schemas and "." not in ref.attribute:
+            schema = self.schemas[ref.target]
+            if ref.attribute in schema.outputs:
+                return _ACCEPTS.get(schema.outputs[ref.attribute], (None,))[0]
+            if ref.attribute in schema.properties:
+                return _ACCEPTS.get(schema.properties[ref.attribute].type, (None,))[0]
+            if ref.attribute == "id":
+                return "string"
+        return None
+
+    def resource(self, rid: str, res: Resource) -> None:
+        schema = self.schemas.get(rid)
+        for key, value in res.properties.items():
+            loc = res.property_locations.get(key, res.location)
+            self.references(rid, value, loc)
+            if schema is None:
+                continue
+            if key not in schema.properties:
+                self.add(loc, f"unknown property '{key}' for type '{res.type}'", rid,
+                         did_you_mean(key, schema.properties,
+                                      fallback=one_of(schema.properties)))
+                continue
+            self.check_type(rid, key, value, schema.properties[key].type, loc)
+        if schema is not None:
+            for key, prop in schema.properties.items():
+                if prop.required and key not in res.properties and not self.overridden(rid, key):
+                    self.add(res.location, f"missing required property '{key}' "
+                             f"for type '{res.type}'", rid,
+                             f"add it under resources.{rid}.properties")
+        for dep in res.depends_on:
+            if dep not in self.spec.resources:
+                self.add(res.location, f"depends_on names unknown resource '{dep}'", rid,
+                         did_you_mean(dep, self.spec.resources,
+                                      fallback=one_of(self.spec.resources)))
+
+    def overridden(self, rid: str, key: str) -> bool:
+        envs = self.spec.environments.values()
+        return bool(envs) and all(key in e.overrides.get(rid, {}) for e in envs)
+
+    def check_type(self, rid: str, key: str, value: Any, ptype: str,
+                   loc: SourceLocation | None) -> None:
+        kind = self.ref_kind(value) if isinstance(value, Reference) else _literal_kind(value)
+        accepted = _ACCEPTS.get(ptype)
+        if kind is None or accepted is None or kind in accepted:
+            return
+        shown = f"{value}" if isinstance(value, Reference) else repr(value)
+        if len(shown) > 40:
+            shown = shown[:37] + "..."
+        self.add(loc, f"property '{key}' must be {ptype}, got {kind} {shown}", rid,
+                 f"write a {ptype} value")
+
+    def references(self, rid: str, value: Any, loc: SourceLocation | None) -> None:
+        for ref in iter_references(value):
+            if ref.kind == "var" and ref.target not in self.spec.variables:
+                self.add(loc, f"unknown variable '{ref.target}' in {ref}", rid,
+                         did_you_mean(ref.target, self.spec.variables,
+                                      fallback=one_of(self.spec.variables)))
+            if ref.kind != "resource":
+                continue
+            if ref.target not in self.spec.resources:
+                self.add(loc, f"reference {ref} names unknown resource '{ref.target}'", rid,
+                         did_you_mean(ref.target, self.spec.resources,
+                                      fallback=one_of(self.spec.resources)))
+                continue
+            schema = self.schemas.get(ref.target)
+            attribute = ref.attribute.split(".", 1)[0]
+            if schema is not None and attribute not in schema.readable():
+                self.add(loc, f"reference {ref}: type '{schema.type_name}' has no output "
+                         f"'{attribute}'", rid,
+                         did_you_mean(attribute, schema.readable(),
+                                      fallback=one_of(schema.readable())))
+
+    def environments(self) -> None:
+        for env in self.spec.environments.values():
+            values = variable_values(self.spec, env, self.diagnostics)
+            for rid, props in env.overrides.items():
+                res = self.spec.resources.get(rid)
+                if res is None:
+                    self.add(env.location, f"environment '{env.name}' overrides unknown "
+                             f"resource '{rid}'", "",
+                             did_you_mean(rid, self.spec.resources,
+                                          fallback=one_of(self.spec.resources)))
+                    continue
+                schema = self.schemas.get(rid)
+                for key, value in props.items():
+                    self.references(rid, value, env.location)
+                    if schema is not None and key not in schema.properties:
+                        self.add(env.location, f"environment '{env.name}' overrides unknown "
+                                 f"property '{key}' of '{rid}'", rid,
+                                 did_you_mean(key, schema.properties,
+                                              fallback=one_of(schema.properties)))
+            for rid, res in self.spec.resources.items():
+                for key, value in res.properties.items():
+                    loc = res.property_locations.get(key, res.location)
+                    self.env_refs(env.name, rid, value, loc, values)
+
+    def env_refs(self, env_name: str, rid: str, value: Any, loc: SourceLocation | None,
+                 values: dict[str, Any]) -> None:
+        env = self.spec.environments[env_name]
+        for ref in iter_references(value):
+            if ref.kind != "env":
+                continue
+
+            def report(message: str, hint: str) -> None:
+                self.add(loc, message, rid, hint)
+
+            make_lookup(self.spec, env, values, report)(ref)
+
+    def cycles(self) -> None:
+        from provision.graph.stages import build_stages
+
+        try:
+            build_stages(self.spec)
+        except CycleError as exc:
+            first = self.spec.resources.get(exc.path[0]) if exc.path else None
+            if first is None and exc.path:
+                first = next((r for r in self.spec.resources.values()
+                              if (r.stage or r.cloud) == exc.path[0]), None)
+            message, _, detail = exc.message.partition("\n")
+            hint = "; ".join(line.strip() for line in detail.splitlines())
+            self.add(first.location if first else None, message,
+                     exc.path[0] if first and exc.path[0] in self.spec.resources else "",
+                     hint or exc.hint)
+
+
+def validate(spec: Spec, registry: AdapterRegistry) -> None:
+    """Raise :class:`SpecError` listing every problem found; return None if there are none."""
+    diagnostics = _Validator(spec, registry).run()
+    if diagnostics:
+        raise SpecError(_dedupe(diagnostics))
+
+
+def _dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    seen: set[Diagnostic] = set()
+    result = []
+    for d in diagnostics:
+        if d not in seen:
+            seen.add(d)
+            result.append(d)
+    return result

@@ -1,0 +1,94 @@
+"""Loading YAML and HCL specs into the located model."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from provision.errors import SpecError, SpecNotFoundError
+from provision.spec import load, loads
+from provision.spec.model import Reference, Template
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "stacks" / "examples"
+
+
+def without_locations(obj: Any) -> Any:
+    """The model with file/line/column stripped, to compare YAML and HCL forms."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        out = {}
+        for f in dataclasses.fields(obj):
+            if f.name in ("location", "property_locations", "path"):
+                continue
+            out[f.name] = without_locations(getattr(obj, f.name))
+        return (type(obj).__name__, out)
+    if isinstance(obj, dict):
+        return {k: without_locations(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [without_locations(v) for v in obj]
+    return obj
+
+
+@pytest.mark.parametrize("name", ["multicloud"])
+def test_yaml_and_hcl_forms_give_identical_models(name: str) -> None:
+    a = load(EXAMPLES / f"{name}.yaml")
+    b = load(EXAMPLES / f"{name}.hcl")
+    assert without_locations(a) == without_locations(b)
+    assert list(a.resources) == list(b.resources)
+
+
+def test_references_whole_value_template_and_nested() -> None:
+    spec = loads(
+        "name: x\n"
+        "resources:\n"
+        "  a:\n"
+        "    type: aws:s3:Bucket\n"
+        "    properties:\n"
+        "      bucket: \"${b.arn}\"\n"
+        "      tags: {k: \"pre-${var.v}-${b.name}\", lit: \"$${not.a.ref}\"}\n"
+        "      list: [1, \"${env.aws.region}\", {deep: \"${b.id}\"}]\n",
+        "t.yaml",
+    )
+    props = spec.resources["a"].properties
+    assert props["bucket"] == Reference("resource", "b", "arn", "${b.arn}")
+    assert props["tags"]["k"] == Template(
+        ("pre-", Reference("var", "v", "", "${var.v}"), "-",
+         Reference("resource", "b", "name", "${b.name}")))
+    assert props["tags"]["lit"] == "${not.a.ref}"
+    assert props["list"][1] == Reference("env", "aws", "region", "${env.aws.region}")
+    assert props["list"][2]["deep"] == Reference("resource", "b", "id", "${b.id}")
+
+
+def test_locations_of_resources_and_properties() -> None:
+    spec = load(EXAMPLES / "multicloud.yaml")
+    rg = spec.resources["rg"]
+    assert rg.location is not None and (rg.location.line, rg.location.column) == (31, 3)
+    assert rg.property_locations["tags"].line == 36
+    hcl = load(EXAMPLES / "multicloud.hcl")
+    assert hcl.resources["rg"].location is not None
+    assert hcl.resources["rg"].location.line == 41
+    assert hcl.resources["rg"].property_locations["tags"].line == 46
+
+
+def test_missing_file_and_unknown_extension(tmp_path: Path) -> None:
+    with pytest.raises(SpecNotFoundError):
+        load(tmp_path / "nope.yaml")
+    other = tmp_path / "spec.json"
+    other.write_text("{}")
+    with pytest.raises(SpecError, match="1 error") as info:
+        load(other)
+    assert "extension" in info.value.diagnostics[0].message
+
+
+def test_every_structural_error_is_reported_at_once() -> None:
+    with pytest.raises(SpecError) as info:
+        loads("name: x\nresourcs: {}\nresources:\n  a: {type: aws:s3:Bucket, stag: s}\n"
+              "  b: {properties: {}}\n", "t.yaml")
+    messages = [d.message for d in info.value.diagnostics]
+    assert len(messages) == 3, messages
+    assert "unknown top-level key 'resourcs'" in messages[0]
+    assert info.value.diagnostics[0].hint == "did you mean 'resources'?"
+    assert info.value.diagnostics[1].line == 4
+    assert "resource has no 'type'" in messages[2]

@@ -1,0 +1,76 @@
+"""Resolving a spec for one environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from provision.errors import EnvironmentNotFoundError, SpecError
+from provision.spec import load, loads, resolve
+from provision.spec.model import Reference, Template
+from provision.spec.refs import iter_references
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "stacks" / "examples"
+
+
+def test_resolve_substitutes_vars_env_and_merges_overrides() -> None:
+    spec = load(EXAMPLES / "multicloud.yaml")
+    local = resolve(spec, "local")
+    logs = local.resources["logs"].properties
+    assert logs["bucket"] == "logs-me-local"
+    assert logs["tags"] == {"owner": "me", "region": "us-east-1", "tier": "dev"}
+    rg = local.resources["rg"].properties
+    assert rg["location"] == "westeurope"
+    assert rg["tags"]["logs_arn"] == Reference("resource", "logs", "arn", "${logs.arn}")
+    prod = resolve(spec, "prod")
+    assert prod.resources["logs"].properties["bucket"] == "logs-platform-team-prod"
+    assert "tier" not in prod.resources["logs"].properties["tags"]
+    # the input spec is untouched
+    assert isinstance(spec.resources["logs"].properties["bucket"], Template)
+
+
+def test_only_resource_references_remain() -> None:
+    for env in ("local", "prod"):
+        resolved = resolve(load(EXAMPLES / "multicloud.hcl"), env)
+        for res in resolved.resources.values():
+            for ref in iter_references(res.properties):
+                assert ref.kind == "resource"
+
+
+def test_template_keeps_resource_reference_and_typed_whole_values() -> None:
+    spec = loads(
+        "name: x\n"
+        "variables: {n: {type: number, default: 3}, flag: {type: bool, default: true}}\n"
+        "environments: {dev: {aws: {region: r1}}}\n"
+        "resources:\n"
+        "  a: {type: aws:s3:Bucket, properties: {bucket: \"${var.n}-${b.arn}-${env.aws.region}\","
+        " count: \"${var.n}\", on: \"x${var.flag}\"}}\n"
+        "  b: {type: aws:s3:Bucket, properties: {bucket: b}}\n", "t.yaml")
+    props = resolve(spec, "dev").resources["a"].properties
+    assert props["bucket"] == Template(("3-", Reference("resource", "b", "arn", "${b.arn}"),
+                                        "-r1"))
+    assert props["count"] == 3
+    assert props["on"] == "xtrue"
+
+
+def test_missing_required_variable_and_unset_env_setting_are_errors() -> None:
+    spec = loads(
+        "name: x\n"
+        "variables: {owner: {type: string}}\n"
+        "environments: {dev: {}}\n"
+        "resources:\n"
+        "  a: {type: aws:s3:Bucket, properties: {bucket: \"${var.owner}-${env.aws.region}\"}}\n",
+        "t.yaml")
+    with pytest.raises(SpecError) as info:
+        resolve(spec, "dev")
+    messages = [d.message for d in info.value.diagnostics]
+    assert any("missing required variable 'owner'" in m for m in messages), messages
+    assert any("${env.aws.region} is not set in environment 'dev'" in m for m in messages)
+
+
+def test_unknown_environment() -> None:
+    spec = load(EXAMPLES / "multicloud.yaml")
+    with pytest.raises(EnvironmentNotFoundError) as info:
+        resolve(spec, "staging")
+    assert "local, prod" in info.value.hint

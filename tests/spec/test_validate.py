@@ -1,0 +1,53 @@
+"""Semantic validation against adapter schemas (test adapters, no clouds)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from provision.errors import SpecError
+from provision.provider import AdapterRegistry
+from provision.spec import load, loads, resolve, validate
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "stacks" / "examples"
+
+
+@pytest.mark.parametrize("name", ["multicloud.yaml", "multicloud.hcl"])
+def test_examples_are_valid(name: str, registry: AdapterRegistry) -> None:
+    spec = load(EXAMPLES / name)
+    validate(spec, registry)
+    validate(resolve(spec, "local"), registry)
+
+
+def test_all_semantic_errors_at_once(registry: AdapterRegistry) -> None:
+    spec = loads(
+        "name: x\n"
+        "resources:\n"
+        "  a:\n"
+        "    type: aws:s3:Bukcet\n"
+        "  b:\n"
+        "    type: aws:s3:Bucket\n"
+        "    properties:\n"
+        "      bucket: 12\n"
+        "      tagz: {}\n"
+        "      versioning: \"${c.nme}\"\n"
+        "  c:\n"
+        "    type: gcp:storage:Bucket\n"
+        "    depends_on: [bb]\n"
+        "    properties: {name: \"${b.arm}\"}\n", "t.yaml")
+    with pytest.raises(SpecError) as info:
+        validate(spec, registry)
+    got = [(d.line, d.resource, d.message, d.hint) for d in info.value.diagnostics]
+    assert got == [
+        (3, "a", "unknown resource type 'aws:s3:Bukcet'", "did you mean 'aws:s3:Bucket'?"),
+        (8, "b", "property 'bucket' must be string, got integer 12", "write a string value"),
+        (9, "b", "unknown property 'tagz' for type 'aws:s3:Bucket'", "did you mean 'tags'?"),
+        (10, "b", "reference ${c.nme}: type 'gcp:storage:Bucket' has no output 'nme'",
+         "did you mean 'name'?"),
+        (14, "c", "reference ${b.arm}: type 'aws:s3:Bucket' has no output 'arm'",
+         "did you mean 'arn'?"),
+        (11, "c", "depends_on names unknown resource 'bb'", "did you mean 'b'?"),
+        (5, "b", "dependency cycle between resources: b -> c -> b",
+         "b -> c: ${c.nme} in property 'versioning'; c -> b: ${b.arm} in property 'name'"),
+    ]
