@@ -67,7 +67,11 @@ class Sandbox:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def up(self) -> SandboxStatus:
-        """Start every service that is not already running; keep the ones that are."""
+        """Start every service that is not already running; keep the ones that are.
+
+        The missing services start side by side; if one does not come up, the
+        ones started by this call are stopped again and a SandboxError says why.
+        """
         with self._locked():
             records = state.load(self.state_file)
             records = {n: r for n, r in records.items() if process.runs(r.pid, r.command)}
@@ -77,44 +81,47 @@ class Sandbox:
             started: list[ServiceRecord] = []
             try:
                 for spec in missing:
-                    record = self._start(spec)
+                    record = self._spawn(spec)
                     started.append(record)
                     records[spec.name] = record
                     state.save(self.state_file, records)
+                for record in started:
+                    self._await(record)
             except BaseException:
                 for record in reversed(started):
-                    process.stop(record.pid, record.command)
+                    process.stop(record.pid, record.command, timeout=5.0)
                     records.pop(record.name, None)
                 state.save(self.state_file, records)
                 raise
-            state.save(self.state_file, records)
             return self._status(records)
 
-    def _start(self, spec: ServiceSpec) -> ServiceRecord:
+    def _spawn(self, spec: ServiceSpec) -> ServiceRecord:
         port = process.free_port()
         command = spec.command(port, self.home)
         log = self.log_file(spec.name)
         log.write_text(f"# {spec.name} started {_now()} on 127.0.0.1:{port}\n")
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         try:
-            pid = process.spawn(command, log, env=env)
+            pid = process.spawn(command, log, env=env, cwd=self.home)
         except OSError as exc:
             raise SandboxError(
                 f"sandbox service '{spec.name}' could not be started: {exc}",
                 hint=f"see {log}",
             ) from exc
-        problem = process.wait_until_ready(pid, port, self.startup_timeout)
-        if problem is not None:
-            process.stop(pid, command, timeout=5.0)
-            tail = _log_tail(log)
-            raise SandboxError(
-                f"sandbox service '{spec.name}' did not come up: it {problem}; log: {log}"
-                + (f"\n{tail}" if tail else ""),
-                hint=f"read {log}; `provision sandbox down` then `up` retries",
-            )
         return ServiceRecord(
             name=spec.name, pid=pid, port=port, endpoint=spec.endpoint(port),
             command=command, started_at=_now(), log=str(log),
+        )
+
+    def _await(self, record: ServiceRecord) -> None:
+        problem = process.wait_until_ready(record.pid, record.port, self.startup_timeout)
+        if problem is None:
+            return
+        tail = _log_tail(Path(record.log))
+        raise SandboxError(
+            f"sandbox service '{record.name}' did not come up: it {problem}; log: {record.log}"
+            + (f"\n{tail}" if tail else ""),
+            hint=f"read {record.log}; `provision sandbox down` then `up` retries",
         )
 
     def down(self) -> None:

@@ -30,7 +30,8 @@ def free_port() -> int:
         return port
 
 
-def spawn(command: list[str], log_file: Path, env: dict[str, str] | None = None) -> int:
+def spawn(command: list[str], log_file: Path, env: dict[str, str] | None = None,
+          cwd: Path | None = None) -> int:
     """Start ``command`` in its own session with stdout+stderr appended to ``log_file``."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "ab") as log:
@@ -41,6 +42,7 @@ def spawn(command: list[str], log_file: Path, env: dict[str, str] | None = None)
             stderr=subprocess.STDOUT,
             start_new_session=True,
             env=env,
+            cwd=cwd,
             close_fds=True,
         )
     _CHILDREN[proc.pid] = proc
@@ -50,8 +52,7 @@ def spawn(command: list[str], log_file: Path, env: dict[str, str] | None = None)
 def _reap(pid: int) -> None:
     proc = _CHILDREN.get(pid)
     if proc is not None:
-        if proc.poll() is not None:
-            del _CHILDREN[pid]
+        proc.poll()  # kept after exit: its exit code explains a failed start
         return
     try:
         os.waitpid(pid, os.WNOHANG)
@@ -65,20 +66,44 @@ def exit_code(pid: int) -> int | None:
     return proc.poll() if proc is not None else None
 
 
-def cmdline(pid: int) -> list[str] | None:
-    """The argv of a live process, or None if it is gone or a zombie."""
-    _reap(pid)
+def _read_cmdline(pid: int) -> list[str] | None:
     try:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return None
-    if not raw:  # zombies and kernel threads have no cmdline
+    if not raw:
         return None
     return raw.rstrip(b"\0").decode(errors="replace").split("\0")
 
 
 def is_alive(pid: int) -> bool:
-    return cmdline(pid) is not None
+    """True while ``pid`` exists and is not a zombie."""
+    _reap(pid)
+    proc = _CHILDREN.get(pid)
+    if proc is not None:
+        return proc.poll() is None
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return False
+    # The state letter follows the parenthesised command name, which may hold spaces.
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
+
+
+def cmdline(pid: int, settle: float = 1.0) -> list[str] | None:
+    """The argv of a live process, or None if it is gone or a zombie.
+
+    Right after exec the kernel may briefly show an empty cmdline; it is read
+    again for up to ``settle`` seconds while the process is alive.
+    """
+    deadline = time.monotonic() + settle
+    while True:
+        if not is_alive(pid):
+            return None
+        argv = _read_cmdline(pid)
+        if argv is not None or time.monotonic() >= deadline:
+            return argv
+        time.sleep(0.02)
 
 
 def runs(pid: int, command: list[str]) -> bool:

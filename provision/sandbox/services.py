@@ -16,6 +16,8 @@ from typing import Callable
 from provision.sandbox import tools
 
 HOST = "127.0.0.1"
+# Azurite keeps blob content in memory; by default it may take half the machine's.
+AZURITE_MEMORY_MB = 512
 
 CommandBuilder = Callable[[int, Path], list[str]]
 
@@ -42,9 +44,9 @@ def _azurite_blob(port: int, home: Path) -> list[str]:
         *tools.azurite_blob_command(),
         "--blobHost", HOST,
         "--blobPort", str(port),
-        "--location", str(home / "azurite"),
         "--disableTelemetry",
         "--inMemoryPersistence",
+        "--extentMemoryLimit", str(AZURITE_MEMORY_MB),
         "--skipApiVersionCheck",
         "--disableProductStyleUrl",
         "--loose",
