@@ -5,9 +5,11 @@ Settings (``CloudConfig.settings`` for cloud ``azure``):
 ``subscription_id``  the subscription ARM calls act in (required for ARM)
 ``location``         default location for new resources
 ``arm_endpoint``     optional; absent means real ARM (https://management.azure.com)
-``blob_endpoint``    optional; the blob service base URL. Absent means
-                     ``https://{account}.blob.core.windows.net``; a URL without
-                     ``{account}`` is path-style (Azurite): ``{blob_endpoint}/{account}``
+``blob_endpoint``    optional; the blob service URL. Absent means
+                     ``https://{account}.blob.core.windows.net``; ``{account}`` in it
+                     is replaced by the account name; otherwise it is path-style
+                     (``{blob_endpoint}/{account}``), and in the sandbox it is
+                     Azurite's single development account's URL
 
 Credentials: ``DefaultAzureCredential`` (environment, workload/managed identity,
 Azure CLI, ...) for real clouds. In the sandbox, ARM calls carry a fixed
@@ -84,7 +86,7 @@ def _arm_kwargs(config: CloudConfig) -> tuple[Any, dict[str, Any]]:
 
 def resource_client(config: CloudConfig) -> Any:
     """An ``azure.mgmt.resource.ResourceManagementClient``."""
-    from azure.mgmt.resource import ResourceManagementClient
+    from azure.mgmt.resource.resources import ResourceManagementClient
 
     credential, kwargs = _arm_kwargs(config)
     return ResourceManagementClient(credential, subscription_id(config), **kwargs)
@@ -99,10 +101,20 @@ def storage_client(config: CloudConfig) -> Any:
 
 
 def blob_account_url(account: str, config: CloudConfig) -> str:
-    endpoint = str(config.get("blob_endpoint") or "https://{account}.blob.core.windows.net")
+    """The blob service URL of ``account`` (see the module doc for ``blob_endpoint``).
+
+    In the sandbox Azurite serves one account, so every ``account_name`` maps to
+    its development account: containers of different accounts share one namespace.
+    """
+    endpoint = str(config.get("blob_endpoint") or "").rstrip("/")
+    if not endpoint:
+        return f"https://{account}.blob.core.windows.net"
     if "{account}" in endpoint:
-        return endpoint.replace("{account}", account).rstrip("/")
-    return f"{endpoint.rstrip('/')}/{account}"
+        return endpoint.replace("{account}", account)
+    if config.sandbox:
+        suffix = "/" + AZURITE_ACCOUNT
+        return endpoint if endpoint.endswith(suffix) else endpoint + suffix
+    return f"{endpoint}/{account}"
 
 
 def blob_service(account: str, config: CloudConfig) -> Any:
@@ -111,7 +123,7 @@ def blob_service(account: str, config: CloudConfig) -> Any:
 
     url = blob_account_url(account, config)
     if config.sandbox:
-        credential: Any = {"account_name": account, "account_key": AZURITE_KEY}
+        credential: Any = {"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY}
         return BlobServiceClient(url, credential=credential, retry_total=2)
     from azure.identity import DefaultAzureCredential
 
