@@ -1,0 +1,40 @@
+"""Shared fixtures: ``sandbox``, the local emulators for the whole test session.
+
+The fixture starts a :class:`provision.sandbox.Sandbox` in a temporary home,
+yields its :class:`~provision.sandbox.SandboxStatus` (endpoints and
+``cloud_settings()`` for environment ``local``) and stops exactly those
+processes at the end. On a fresh machine it installs Azurite first.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from provision.sandbox import Sandbox, SandboxStatus
+from provision.sandbox import tools
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _ensure_azurite() -> None:
+    if tools.azurite_blob_script().is_file():
+        return
+    script = ROOT / tools.INSTALL_SCRIPT
+    result = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=600)
+    if result.returncode != 0 or not tools.azurite_blob_script().is_file():
+        pytest.fail(f"{script} could not install Azurite (exit {result.returncode}):\n{result.stderr}")
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxStatus]:
+    """The running local sandbox (all five emulators on 127.0.0.1) for this session."""
+    _ensure_azurite()
+    box = Sandbox(tmp_path_factory.mktemp("sandbox"))
+    try:
+        yield box.up()
+    finally:
+        box.down()
