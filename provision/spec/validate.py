@@ -112,7 +112,8 @@ class _Validator:
             self.check_type(rid, key, value, schema.properties[key].type, loc)
         if schema is not None:
             for key, prop in schema.properties.items():
-                if prop.required and key not in res.properties and not self.overridden(rid, key):
+                if (prop.required and prop.default is None and key not in res.properties
+                        and not self.overridden(rid, key)):
                     self.add(res.location, f"missing required property '{key}' "
                              f"for type '{res.type}'", rid,
                              f"add it under resources.{rid}.properties")
@@ -123,8 +124,15 @@ class _Validator:
                                       fallback=one_of(self.spec.resources)))
 
     def overridden(self, rid: str, key: str) -> bool:
+        """Does every environment supply ``key``, by override or by its cloud settings?
+
+        Adapters default some required properties from the environment's cloud
+        settings (an Azure resource group's ``location`` from ``azure.location``).
+        """
         envs = self.spec.environments.values()
-        return bool(envs) and all(key in e.overrides.get(rid, {}) for e in envs)
+        cloud = self.spec.resources[rid].cloud
+        return bool(envs) and all(key in e.overrides.get(rid, {})
+                                  or key in e.clouds.get(cloud, {}) for e in envs)
 
     def check_type(self, rid: str, key: str, value: Any, ptype: str,
                    loc: SourceLocation | None) -> None:
