@@ -62,6 +62,11 @@ class S3Bucket:
         name = str(values["bucket"])
         s3 = session.client("s3", config)
         with session.translate(TYPE, name, config):
+            if _exists(s3, name):
+                # us-east-1 answers 200 to creating a bucket you own: never adopt one.
+                raise CloudError("AWS error BucketAlreadyOwnedByYou: the bucket already exists",
+                                 resource=name, resource_type=TYPE,
+                                 hint="choose another name, or delete the existing bucket first")
             params: dict[str, Any] = {"Bucket": name}
             where = s3.meta.region_name
             if where and where != "us-east-1":
@@ -79,12 +84,8 @@ class S3Bucket:
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         s3 = session.client("s3", config)
         with session.translate(TYPE, id, config):
-            try:
-                s3.head_bucket(Bucket=id)
-            except Exception as exc:
-                if session.is_not_found(exc):
-                    return None
-                raise
+            if not _exists(s3, id):
+                return None
             location = s3.get_bucket_location(Bucket=id).get("LocationConstraint") or "us-east-1"
             status = s3.get_bucket_versioning(Bucket=id).get("Status")
             properties: dict[str, Any] = {
@@ -133,6 +134,17 @@ class S3Bucket:
                         hint="empty it first, or set force_destroy: true to delete its objects"
                     ) from exc
                 raise
+
+
+def _exists(s3: Any, name: str) -> bool:
+    """Whether the bucket exists and is ours (HEAD; other errors propagate)."""
+    try:
+        s3.head_bucket(Bucket=name)
+    except Exception as exc:
+        if session.is_not_found(exc):
+            return False
+        raise
+    return True
 
 
 def _apply(s3: Any, name: str, prop: str, value: Any) -> None:

@@ -53,7 +53,7 @@ class _SandboxCredential:
 def _sandbox_auth_policy() -> Any:
     from azure.core.pipeline.policies import SansIOHTTPPolicy
 
-    class SandboxAuthPolicy(SansIOHTTPPolicy):  # type: ignore[misc,type-arg]
+    class SandboxAuthPolicy(SansIOHTTPPolicy):  # type: ignore[type-arg]
         """Sends a placeholder Authorization header over http (emulators only)."""
 
         def on_request(self, request: Any) -> None:

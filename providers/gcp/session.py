@@ -13,6 +13,7 @@ the sandbox, ``AnonymousCredentials`` against the emulator endpoints.
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -88,6 +89,14 @@ def reason(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+_REQUEST_PREFIX = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|HEAD) \S+: ")
+
+
+def _message(exc: Any) -> str:
+    """The API's message without the "POST https://...: " prefix the clients add."""
+    return _REQUEST_PREFIX.sub("", redact(one_line(str(exc.message))))
+
+
 def map_error(exc: BaseException, *, resource: str = "", resource_type: str = "",
               config: CloudConfig | None = None) -> ProviderError | None:
     """The provision error for a google exception; None if ``exc`` is not one."""
@@ -99,15 +108,14 @@ def map_error(exc: BaseException, *, resource: str = "", resource_type: str = ""
         return CredentialsError(f"Google credentials not usable: {redact(one_line(str(exc)))}",
                                 hint=CREDENTIALS_HINT, **where)
     if isinstance(exc, gx.Unauthenticated):
-        return CredentialsError(f"GCP error {exc.code} UNAUTHENTICATED: "
-                                f"{redact(one_line(exc.message))}",
+        return CredentialsError(f"GCP error {exc.code} UNAUTHENTICATED: {_message(exc)}",
                                 hint=CREDENTIALS_HINT, **where)
     if isinstance(exc, gx.GoogleAPICallError):
         hint = ""
         if isinstance(exc, gx.PermissionDenied):
             hint = "the credentials lack an IAM role for this action, or the resource is not visible"
         code = f"{exc.code} " if exc.code else ""
-        return CloudError(f"GCP error {code}{reason(exc)}: {redact(one_line(exc.message))}",
+        return CloudError(f"GCP error {code}{reason(exc)}: {_message(exc)}",
                           hint=hint, **where)
     if isinstance(exc, (gx.RetryError, ga.TransportError)) or _is_connection_error(exc):
         hint = ("start it with: provision sandbox up" if config is not None and config.sandbox

@@ -1,0 +1,119 @@
+"""``aws:s3:Bucket``: schema, and full CRUD over HTTP against the moto emulator."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from provision.errors import CloudError, ProviderError
+from provision.provider import CloudConfig
+from providers.aws.s3_bucket import SCHEMA, S3Bucket
+
+
+def test_schema() -> None:
+    props = SCHEMA.properties
+    assert props["bucket"].required and props["bucket"].force_new
+    assert props["tags"].type == "map" and not props["tags"].force_new
+    assert props["versioning"].type == "boolean"
+    assert props["force_destroy"].default is False
+    assert props["public_access_block"].type == "map"
+    assert props["server_side_encryption"].type == "string"
+    assert set(SCHEMA.outputs) == {"arn", "region", "bucket_domain_name"}
+
+
+def test_update_refuses_a_new_bucket_name_without_calling_aws() -> None:
+    config = CloudConfig("aws", {"endpoint_url": "http://127.0.0.1:9"}, sandbox=True)
+    with pytest.raises(ProviderError, match="cannot update bucket in place"):
+        S3Bucket().update("a-bucket", {"bucket": "a-bucket"}, {"bucket": "b-bucket"}, config)
+
+
+def _tags(s3: Any, name: str) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=name)["TagSet"]}
+
+
+@pytest.mark.sandbox
+def test_crud_round_trip(aws_config: CloudConfig, s3: Any, unique: str) -> None:
+    name = f"prov-{unique}"
+    adapter = S3Bucket()
+    props = {
+        "bucket": name, "tags": {"team": "core"}, "versioning": True,
+        "public_access_block": {"block_public_acls": True, "ignore_public_acls": True,
+                                "block_public_policy": True, "restrict_public_buckets": True},
+        "server_side_encryption": "aws:kms",
+    }
+    created = adapter.create(props, aws_config)
+    assert created.id == name
+    assert created.properties["arn"] == f"arn:aws:s3:::{name}"
+    assert created.properties["bucket_domain_name"] == f"{name}.s3.amazonaws.com"
+    assert created.properties["region"] == aws_config.settings["region"]
+    # Independently, through boto3 itself:
+    assert _tags(s3, name) == {"team": "core"}
+    assert s3.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
+    assert all(s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"].values())
+    rules = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+
+    read = adapter.read(name, created.properties, aws_config)
+    assert read is not None and read.properties == created.properties
+
+    new = {"bucket": name, "tags": {"team": "platform", "env": "dev"}, "versioning": False,
+           "public_access_block": {}, "server_side_encryption": "AES256"}
+    updated = adapter.update(name, created.properties, new, aws_config)
+    assert updated.properties["tags"] == {"team": "platform", "env": "dev"}
+    assert updated.properties["versioning"] is False
+    assert updated.properties["public_access_block"] == {}
+    assert updated.properties["server_side_encryption"] == "AES256"
+    assert _tags(s3, name) == {"team": "platform", "env": "dev"}
+    assert s3.get_bucket_versioning(Bucket=name)["Status"] == "Suspended"
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchPublicAccessBlockConfiguration"):
+        s3.get_public_access_block(Bucket=name)
+    reread = adapter.read(name, updated.properties, aws_config)
+    assert reread is not None and reread.properties == updated.properties
+
+    adapter.delete(name, updated.properties, aws_config)
+    assert adapter.read(name, updated.properties, aws_config) is None
+    assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    adapter.delete(name, updated.properties, aws_config)  # already gone: succeeds
+
+
+@pytest.mark.sandbox
+def test_bucket_outside_us_east_1(aws_config: CloudConfig, s3: Any, unique: str) -> None:
+    config = replace(aws_config, settings={**aws_config.settings, "region": "eu-west-1"})
+    created = S3Bucket().create({"bucket": f"prov-eu-{unique}"}, config)
+    assert created.properties["region"] == "eu-west-1"
+    location = s3.get_bucket_location(Bucket=f"prov-eu-{unique}")["LocationConstraint"]
+    assert location == "eu-west-1"
+    S3Bucket().delete(created.id, created.properties, config)
+
+
+@pytest.mark.sandbox
+def test_delete_of_a_non_empty_bucket_needs_force_destroy(aws_config: CloudConfig, s3: Any,
+                                                          unique: str) -> None:
+    name = f"prov-full-{unique}"
+    created = S3Bucket().create({"bucket": name, "versioning": True}, aws_config)
+    s3.put_object(Bucket=name, Key="a.txt", Body=b"one")
+    s3.put_object(Bucket=name, Key="a.txt", Body=b"two")  # a second version
+    with pytest.raises(CloudError, match="BucketNotEmpty") as info:
+        S3Bucket().delete(name, created.properties, aws_config)
+    assert "force_destroy" in info.value.hint
+    assert S3Bucket().read(name, {}, aws_config) is not None
+
+    S3Bucket().delete(name, {**created.properties, "force_destroy": True}, aws_config)
+    assert S3Bucket().read(name, {}, aws_config) is None
+
+
+@pytest.mark.sandbox
+def test_cloud_errors_are_clear(aws_config: CloudConfig, s3: Any, unique: str) -> None:
+    with pytest.raises(CloudError) as info:
+        S3Bucket().create({"bucket": "ab"}, aws_config)  # too short for S3
+    assert info.value.message == "ab (aws:s3:Bucket): AWS error InvalidBucketName: " \
+                                 "The specified bucket is not valid."
+    assert "Traceback" not in info.value.render()
+
+    name = f"prov-dup-{unique}"
+    s3.create_bucket(Bucket=name)
+    with pytest.raises(CloudError, match="AWS error BucketAlreadyOwnedByYou"):
+        S3Bucket().create({"bucket": name}, aws_config)
+    s3.delete_bucket(Bucket=name)
