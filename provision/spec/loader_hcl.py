@@ -57,8 +57,9 @@ def parse_hcl(text: str, file: str) -> Document:
 
 
 def _describe(exc: UnexpectedInput) -> str:
-    if isinstance(exc, UnexpectedEOF):
-        return "unexpected end of file"
+    if isinstance(exc, UnexpectedEOF) or (
+            isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
+        return "unexpected end of file (is a '{', '[' or '\"' left open?)"
     if isinstance(exc, UnexpectedToken):
         token = str(exc.token).strip() or repr(str(exc.token))
         return f"unexpected {token!r}"

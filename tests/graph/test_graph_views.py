@@ -11,16 +11,17 @@ from provision.errors import GraphError
 from provision.graph import build_stages
 from provision.graph.views import render
 from provision.spec import load, resolve
+from provision.spec.model import Spec
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "stacks" / "examples"
 
 
 @pytest.fixture
-def resolved():  # type: ignore[no-untyped-def]
+def resolved() -> Spec:
     return resolve(load(EXAMPLES / "multicloud.yaml"), "local")
 
 
-def test_dot_groups_by_stage_and_draws_edges(resolved) -> None:  # type: ignore[no-untyped-def]
+def test_dot_groups_by_stage_and_draws_edges(resolved: Spec) -> None:
     text = render(build_stages(resolved), "dot", resolved)
     assert text.startswith("digraph provision {")
     assert text.count("subgraph cluster_") == 3
@@ -29,14 +30,14 @@ def test_dot_groups_by_stage_and_draws_edges(resolved) -> None:  # type: ignore[
     assert '"rg" -> "archive" [style=dashed];' in text  # depends_on
 
 
-def test_mermaid(resolved) -> None:  # type: ignore[no-untyped-def]
+def test_mermaid(resolved: Spec) -> None:
     text = render(build_stages(resolved), "mermaid", resolved)
     assert text.splitlines()[0] == "flowchart LR"
     assert 'subgraph stage_r_storage["stage storage"]' in text
     assert "r_logs --> r_rg" in text and "r_rg -.-> r_archive" in text
 
 
-def test_json(resolved) -> None:  # type: ignore[no-untyped-def]
+def test_json(resolved: Spec) -> None:
     data = json.loads(render(build_stages(resolved), "json", resolved))
     assert data["levels"] == [["storage"], ["azure"], ["archive"]]
     assert data["resources"]["rg"] == {"stage": "azure",
@@ -45,6 +46,6 @@ def test_json(resolved) -> None:  # type: ignore[no-untyped-def]
         in data["edges"]
 
 
-def test_unknown_format(resolved) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_format(resolved: Spec) -> None:
     with pytest.raises(GraphError, match="unknown graph format 'png'"):
         render(build_stages(resolved), "png", resolved)

@@ -51,3 +51,18 @@ def test_all_semantic_errors_at_once(registry: AdapterRegistry) -> None:
         (5, "b", "dependency cycle between resources: b -> c -> b",
          "b -> c: ${c.nme} in property 'versioning'; c -> b: ${b.arm} in property 'name'"),
     ]
+
+
+def test_required_property_may_come_from_every_environment(registry: AdapterRegistry) -> None:
+    base = ("name: x\n"
+            "environments:\n"
+            "  dev: {azure: {name: from-settings}}\n"
+            "  prod: {overrides: {rg: {name: from-override}}}\n"
+            "resources:\n"
+            "  rg: {type: azure:resources:ResourceGroup}\n")
+    validate(loads(base, "t.yaml"), registry)
+    missing = base.replace("  prod: {overrides: {rg: {name: from-override}}}\n", "  prod: {}\n")
+    with pytest.raises(SpecError, match="1 error") as info:
+        validate(loads(missing, "t.yaml"), registry)
+    assert info.value.diagnostics[0].message == (
+        "missing required property 'name' for type 'azure:resources:ResourceGroup'")
