@@ -78,15 +78,27 @@ class Sandbox:
             missing = [spec for spec in self.services if spec.name not in records]
             for spec in missing:
                 spec.command(0, self.home)  # a missing tool fails here, before anything starts
+            specs = {spec.name: spec for spec in missing}
             started: list[ServiceRecord] = []
+            taken = {r.port for r in records.values()}
             try:
                 for spec in missing:
-                    record = self._spawn(spec)
+                    record = self._spawn(spec, taken)
                     started.append(record)
                     records[spec.name] = record
                     state.save(self.state_file, records)
-                for record in started:
-                    self._await(record)
+                for index, record in enumerate(list(started)):
+                    problem = self._wait(record)
+                    if problem is not None and problem.startswith("exited") \
+                            and process.port_in_use(record.port):
+                        # Another program took the port between picking and binding: once more.
+                        process.stop(record.pid, record.command, timeout=5.0)
+                        record = started[index] = self._spawn(specs[record.name], taken)
+                        records[record.name] = record
+                        state.save(self.state_file, records)
+                        problem = self._wait(record)
+                    if problem is not None:
+                        raise self._failure(record, problem)
             except BaseException:
                 for record in reversed(started):
                     process.stop(record.pid, record.command, timeout=5.0)
@@ -95,8 +107,11 @@ class Sandbox:
                 raise
             return self._status(records)
 
-    def _spawn(self, spec: ServiceSpec) -> ServiceRecord:
+    def _spawn(self, spec: ServiceSpec, taken: set[int]) -> ServiceRecord:
         port = process.free_port()
+        while port in taken:
+            port = process.free_port()
+        taken.add(port)
         command = spec.command(port, self.home)
         log = self.log_file(spec.name)
         log.write_text(f"# {spec.name} started {_now()} on 127.0.0.1:{port}\n")
@@ -113,12 +128,12 @@ class Sandbox:
             command=command, started_at=_now(), log=str(log),
         )
 
-    def _await(self, record: ServiceRecord) -> None:
-        problem = process.wait_until_ready(record.pid, record.port, self.startup_timeout)
-        if problem is None:
-            return
+    def _wait(self, record: ServiceRecord) -> str | None:
+        return process.wait_until_ready(record.pid, record.port, self.startup_timeout)
+
+    def _failure(self, record: ServiceRecord, problem: str) -> SandboxError:
         tail = _log_tail(Path(record.log))
-        raise SandboxError(
+        return SandboxError(
             f"sandbox service '{record.name}' did not come up: it {problem}; log: {record.log}"
             + (f"\n{tail}" if tail else ""),
             hint=f"read {record.log}; `provision sandbox down` then `up` retries",

@@ -30,6 +30,16 @@ def free_port() -> int:
         return port
 
 
+def port_in_use(port: int) -> bool:
+    """True when 127.0.0.1:port cannot be bound (something else listens there)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return True
+        return False
+
+
 def spawn(command: list[str], log_file: Path, env: dict[str, str] | None = None,
           cwd: Path | None = None) -> int:
     """Start ``command`` in its own session with stdout+stderr appended to ``log_file``."""

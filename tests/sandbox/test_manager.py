@@ -10,6 +10,7 @@ import http.client
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -194,6 +195,26 @@ def test_a_service_that_never_answers_times_out_and_is_stopped(tmp_path: Path) -
     (pid,) = set(process._CHILDREN) - before
     assert not process.is_alive(pid)
     assert not box.state_file.exists()
+
+
+def test_a_port_taken_before_the_service_binds_it_is_retried_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = ServiceSpec("web", lambda port, home: [sys.executable, "-m", "http.server",
+                                                  "--bind", "127.0.0.1", str(port)])
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        occupied = squatter.getsockname()[1]
+        picks = iter([occupied])
+        real_free_port = process.free_port
+        monkeypatch.setattr(process, "free_port", lambda: next(picks, None) or real_free_port())
+        box = Sandbox(tmp_path / "home", services=[spec], startup_timeout=20)
+        try:
+            status = box.up()
+            assert status.running and status.services["web"].port != occupied
+            assert http_status(status.endpoints["web"]) == 200
+        finally:
+            box.down()
 
 
 def test_missing_azurite_is_reported_before_anything_starts(
