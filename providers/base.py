@@ -56,7 +56,8 @@ def with_defaults(schema: ResourceSchema, props: Mapping[str, Any],
 
     Outputs and ``id`` (present when ``props`` is recorded state) are dropped;
     other keys unknown to the schema are rejected so a typo is never silently
-    ignored. Required properties must be present (and not None) after defaulting.
+    ignored. Required properties, and those ``config_defaults`` names (their
+    default comes from the environment), must not be None after defaulting.
     """
     unknown = sorted(set(props) - set(schema.properties) - set(schema.outputs) - {"id"})
     if unknown:
@@ -74,6 +75,11 @@ def with_defaults(schema: ResourceSchema, props: Mapping[str, Any],
         if value is None and prop.required:
             raise ProviderError(f"property '{name}' is required",
                                 resource_type=schema.type_name)
+        if value is None and config_defaults is not None and name in config_defaults:
+            raise ProviderError(f"property '{name}' is required",
+                                resource_type=schema.type_name,
+                                hint=f"set it on the resource, or set '{name}' in the "
+                                     f"environment's {schema.cloud} settings")
         result[name] = _copy(value)
     return result
 

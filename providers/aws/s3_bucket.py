@@ -44,7 +44,8 @@ SCHEMA = ResourceSchema(
                                         description="delete all objects when the bucket is deleted"),
         "public_access_block": PropertySchema(
             "map", description="block_public_acls, ignore_public_acls, block_public_policy, "
-                               "restrict_public_buckets (booleans)"),
+                               "restrict_public_buckets (booleans; read reports all four, "
+                               "an omitted key is false)"),
         "server_side_encryption": PropertySchema(
             "string", description="default encryption: AES256, aws:kms or aws:kms:dsse"),
     },

@@ -26,7 +26,7 @@ SCHEMA = ResourceSchema(
     properties={
         "name": PropertySchema("string", required=True, force_new=True,
                                description="resource group name"),
-        "location": PropertySchema("string", required=True, force_new=True,
+        "location": PropertySchema("string", force_new=True,
                                    description="Azure region; defaults to the azure location setting"),
         "tags": PropertySchema("map", description="resource tags"),
     },

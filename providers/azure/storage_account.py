@@ -27,7 +27,7 @@ SCHEMA = ResourceSchema(
         "name": PropertySchema("string", required=True, force_new=True,
                                description="3-24 lowercase letters and digits, globally unique"),
         "resource_group_name": PropertySchema("string", required=True, force_new=True),
-        "location": PropertySchema("string", required=True, force_new=True,
+        "location": PropertySchema("string", force_new=True,
                                    description="Azure region; defaults to the azure location setting"),
         "sku": PropertySchema("string", default="Standard_LRS",
                               description="Standard_LRS, Standard_GRS, Standard_ZRS, Premium_LRS, ..."),

@@ -27,7 +27,7 @@ SCHEMA = ResourceSchema(
     properties={
         "name": PropertySchema("string", required=True, force_new=True,
                                description="globally unique bucket name"),
-        "location": PropertySchema("string", required=True, force_new=True,
+        "location": PropertySchema("string", force_new=True,
                                    description="region or multi-region; defaults to the gcp region"),
         "labels": PropertySchema("map", description="bucket labels"),
         "uniform_bucket_level_access": PropertySchema("boolean", default=False),

@@ -37,6 +37,15 @@ def test_missing_required_property_is_an_error() -> None:
         with_defaults(SCHEMA, {"name": "a"})
 
 
+def test_property_defaulted_from_config_is_required_after_defaulting() -> None:
+    schema = ResourceSchema(type_name="test:x:Z", cloud="azure", terraform_type="x_z",
+                            properties={"region": PropertySchema("string")})
+    assert with_defaults(schema, {}) == {"region": None}
+    with pytest.raises(ProviderError, match="property 'region' is required") as info:
+        with_defaults(schema, {}, {"region": None})
+    assert "'region' in the environment's azure settings" in info.value.hint
+
+
 def test_unknown_property_is_rejected_with_the_accepted_names() -> None:
     with pytest.raises(ProviderError, match="unknown property sise") as info:
         with_defaults(SCHEMA, {"name": "a", "location": "l", "sise": 1})

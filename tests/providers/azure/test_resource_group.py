@@ -20,8 +20,10 @@ def test_schema() -> None:
 
 
 def test_location_is_required_when_config_has_none() -> None:
-    with pytest.raises(ProviderError, match="'location' is required"):
+    assert not SCHEMA.properties["location"].required  # the engine must not demand it
+    with pytest.raises(ProviderError, match="'location' is required") as info:
         ResourceGroup().create({"name": "rg"}, CloudConfig("azure", {}, sandbox=True))
+    assert "azure settings" in info.value.hint
 
 
 @pytest.mark.sandbox
