@@ -1,17 +1,21 @@
-"""An in-memory fake adapter for tests of the engine, planner and CLI: no cloud at all.
+"""A fake adapter for tests of the engine, planner and CLI: no cloud, no SDK.
 
 ``fake_registry()`` serves these types, all backed by :class:`FakeAdapter`:
 
-``test:fake:Thing``   ``name`` (required, force_new), ``size`` (integer), ``tags`` (map),
-                      ``secret_value`` (secret); output ``arn`` = ``"arn:fake:thing/<name>"``
-                      and ``created_serial`` (a counter value fixed at create)
-``test:fake:Other``   like Thing, output ``arn`` = ``"arn:fake:other/<name>"``
+``test:fake:Thing``   ``name`` (required, force_new), ``size`` (integer, default 1),
+                      ``tags`` (map), ``secret_value`` (secret); outputs
+                      ``arn`` = ``"arn:fake:thing/<name>"`` and ``created_serial``
+                      (a counter value fixed at create)
+``test:fake:Other``   the same, with ``arn`` = ``"arn:fake:other/<name>"``
 
-Resources live in a process-wide :class:`FakeCloud` (``FakeAdapter.cloud``), so
-the adapter instances a registry loads by ``"module:Class"`` share state; call
-``FakeAdapter.cloud.reset()`` between tests. Failures can be injected with
-``cloud.fail_next(operation, error)``. Every call is appended to
-``cloud.calls`` as ``(operation, type_name, id)`` for assertions.
+All adapter instances share one :class:`FakeCloud` (``FakeAdapter.cloud``), so
+the instances a registry loads by ``"module:Class"`` see the same resources.
+It lives in memory, or, when the environment variable :data:`FILE_ENV` names a
+JSON file, in that file (locked per operation): the Pulumi engine runs adapters
+in a separate provider process, and the file lets that process and the test see
+one cloud. Call ``FakeAdapter.cloud.reset()`` between tests. ``fail_next(op)``
+makes the next ``create``/``read``/``update``/``delete`` fail with a
+:class:`CloudError`; ``calls()`` lists ``(operation, type_name, id)``.
 
 Example::
 
@@ -24,16 +28,22 @@ Example::
 from __future__ import annotations
 
 import copy
+import fcntl
+import json
+import os
 import threading
-from dataclasses import dataclass, field
-from typing import Any, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Mapping
 
-from provision.errors import CloudError, ProviderError
+from provision.errors import CloudError
 from provision.provider import (
     AdapterRegistry, CloudConfig, PropertySchema, ReadResult, ResourceSchema,
 )
 
 from providers.base import updatable_changes, with_defaults
+
+FILE_ENV = "PROVISION_FAKE_CLOUD_FILE"
 
 FAKE_TYPES: dict[str, str] = {
     "test:fake:Thing": "providers.testing:FakeThing",
@@ -47,7 +57,7 @@ def fake_schema(type_name: str) -> ResourceSchema:
         type_name=type_name,
         cloud="test",
         terraform_type="fake_" + type_name.rsplit(":", 1)[-1].lower(),
-        description="An in-memory test resource.",
+        description="A fake test resource.",
         properties={
             "name": PropertySchema("string", required=True, force_new=True),
             "size": PropertySchema("integer", default=1),
@@ -58,32 +68,64 @@ def fake_schema(type_name: str) -> ResourceSchema:
     )
 
 
-@dataclass
-class FakeCloud:
-    """The in-memory 'cloud': resources by (type, id), a call log, injected failures."""
+def _empty() -> dict[str, Any]:
+    return {"resources": {}, "calls": [], "failures": {}, "serial": 0}
 
-    resources: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    calls: list[tuple[str, str, str]] = field(default_factory=list)
-    failures: dict[str, ProviderError] = field(default_factory=dict)
-    serial: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
+
+class FakeCloud:
+    """The fake 'cloud': resources by type and id, a call log, injected failures."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._memory = _empty()
+
+    @contextmanager
+    def transaction(self) -> Iterator[dict[str, Any]]:
+        """The cloud's data, exclusively, saved back when the block ends."""
+        path = os.environ.get(FILE_ENV)
+        with self._lock:
+            if not path:
+                yield self._memory
+                return
+            Path(path).touch(exist_ok=True)
+            with open(path, "r+", encoding="utf-8") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX)
+                text = fh.read()
+                data = json.loads(text) if text.strip() else _empty()
+                try:
+                    yield data
+                finally:
+                    fh.seek(0)
+                    fh.truncate()
+                    fh.write(json.dumps(data, sort_keys=True))
 
     def reset(self) -> None:
-        with self.lock:
-            self.resources.clear()
-            self.calls.clear()
-            self.failures.clear()
-            self.serial = 0
+        with self.transaction() as data:
+            data.clear()
+            data.update(_empty())
 
-    def fail_next(self, operation: str, error: ProviderError | None = None) -> None:
+    def fail_next(self, operation: str, message: str = "") -> None:
         """Make the next ``operation`` ("create", "read", "update", "delete") fail."""
-        self.failures[operation] = error or CloudError(f"injected {operation} failure")
+        with self.transaction() as data:
+            data["failures"][operation] = message or f"injected {operation} failure"
 
-    def _enter(self, operation: str, type_name: str, id: str) -> None:
-        self.calls.append((operation, type_name, id))
-        error = self.failures.pop(operation, None)
-        if error is not None:
-            raise error
+    def resources(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """A copy of every resource, keyed by ``(type_name, id)``."""
+        with self.transaction() as data:
+            return {tuple(k.split("|", 1)): copy.deepcopy(v)  # type: ignore[misc]
+                    for k, v in data["resources"].items()}
+
+    def calls(self) -> list[tuple[str, str, str]]:
+        """Every adapter call so far, in order: ``(operation, type_name, id)``."""
+        with self.transaction() as data:
+            return [(c[0], c[1], c[2]) for c in data["calls"]]
+
+
+def _enter(data: dict[str, Any], operation: str, type_name: str, id: str) -> None:
+    data["calls"].append([operation, type_name, id])
+    message = data["failures"].pop(operation, None)
+    if message is not None:
+        raise CloudError(message, resource=id, resource_type=type_name)
 
 
 class FakeAdapter:
@@ -100,29 +142,28 @@ class FakeAdapter:
     def __init__(self, type_name: str | None = None) -> None:
         self.schema = fake_schema(type_name or self.type_name)
 
-    @property
-    def _kind(self) -> str:
-        return self.schema.type_name.rsplit(":", 1)[-1].lower()
+    def _key(self, id: str) -> str:
+        return f"{self.schema.type_name}|{id}"
 
     def create(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult:
         values = with_defaults(self.schema, props)
         id = str(values["name"])
-        key = (self.schema.type_name, id)
-        with self.cloud.lock:
-            self.cloud._enter("create", self.schema.type_name, id)
-            if key in self.cloud.resources:
+        kind = self.schema.type_name.rsplit(":", 1)[-1].lower()
+        with self.cloud.transaction() as data:
+            _enter(data, "create", self.schema.type_name, id)
+            if self._key(id) in data["resources"]:
                 raise CloudError(f"fake error Conflict: '{id}' already exists",
                                  resource=id, resource_type=self.schema.type_name)
-            self.cloud.serial += 1
-            values["arn"] = f"arn:fake:{self._kind}/{id}"
-            values["created_serial"] = self.cloud.serial
-            self.cloud.resources[key] = values
+            data["serial"] += 1
+            values["arn"] = f"arn:fake:{kind}/{id}"
+            values["created_serial"] = data["serial"]
+            data["resources"][self._key(id)] = values
             return ReadResult(id=id, properties=copy.deepcopy(values))
 
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
-        with self.cloud.lock:
-            self.cloud._enter("read", self.schema.type_name, id)
-            live = self.cloud.resources.get((self.schema.type_name, id))
+        with self.cloud.transaction() as data:
+            _enter(data, "read", self.schema.type_name, id)
+            live = data["resources"].get(self._key(id))
             return None if live is None else ReadResult(id=id, properties=copy.deepcopy(live))
 
     def update(self, id: str, old: Mapping[str, Any], new: Mapping[str, Any],
@@ -130,9 +171,9 @@ class FakeAdapter:
         values = with_defaults(self.schema, new)
         names = updatable_changes(self.schema, with_defaults(self.schema, old), values,
                                   resource=id)
-        with self.cloud.lock:
-            self.cloud._enter("update", self.schema.type_name, id)
-            live = self.cloud.resources.get((self.schema.type_name, id))
+        with self.cloud.transaction() as data:
+            _enter(data, "update", self.schema.type_name, id)
+            live = data["resources"].get(self._key(id))
             if live is None:
                 raise CloudError(f"fake error NotFound: '{id}' does not exist",
                                  resource=id, resource_type=self.schema.type_name)
@@ -141,9 +182,9 @@ class FakeAdapter:
             return ReadResult(id=id, properties=copy.deepcopy(live))
 
     def delete(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> None:
-        with self.cloud.lock:
-            self.cloud._enter("delete", self.schema.type_name, id)
-            self.cloud.resources.pop((self.schema.type_name, id), None)
+        with self.cloud.transaction() as data:
+            _enter(data, "delete", self.schema.type_name, id)
+            data["resources"].pop(self._key(id), None)
 
 
 class FakeThing(FakeAdapter):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from provision.errors import CloudError, ProviderError
 from provision.provider import Adapter, CloudConfig
-from providers.testing import FakeAdapter, FakeOther, FakeThing, fake_registry
+from providers.testing import FILE_ENV, FakeAdapter, FakeOther, FakeThing, fake_registry
 
 CONFIG = CloudConfig("test")
 
@@ -78,13 +82,14 @@ def test_delete_removes_and_is_idempotent() -> None:
     FakeThing().delete("a", {}, CONFIG)
     assert FakeThing().read("a", {}, CONFIG) is None
     FakeThing().delete("a", {}, CONFIG)
-    assert [c[0] for c in FakeAdapter.cloud.calls] == ["create", "delete", "read", "delete"]
+    assert [c[0] for c in FakeAdapter.cloud.calls()] == ["create", "delete", "read", "delete"]
 
 
 def test_injected_failure_fails_the_next_call_only() -> None:
-    FakeAdapter.cloud.fail_next("create", CloudError("boom"))
-    with pytest.raises(CloudError, match="boom"):
+    FakeAdapter.cloud.fail_next("create", "boom")
+    with pytest.raises(CloudError, match="boom") as info:
         FakeThing().create({"name": "a"}, CONFIG)
+    assert info.value.resource == "a" and info.value.resource_type == "test:fake:Thing"
     assert FakeThing().read("a", {}, CONFIG) is None
     assert FakeThing().create({"name": "a"}, CONFIG).id == "a"
 
@@ -92,3 +97,48 @@ def test_injected_failure_fails_the_next_call_only() -> None:
 def test_required_name_is_checked() -> None:
     with pytest.raises(ProviderError, match="'name' is required"):
         FakeThing().create({"size": 2}, CONFIG)
+
+
+def test_resources_snapshot_is_keyed_by_type_and_id() -> None:
+    FakeThing().create({"name": "a"}, CONFIG)
+    snapshot = FakeAdapter.cloud.resources()
+    assert list(snapshot) == [("test:fake:Thing", "a")]
+    snapshot[("test:fake:Thing", "a")]["size"] = 99  # a copy: the cloud is unchanged
+    read = FakeThing().read("a", {}, CONFIG)
+    assert read is not None and read.properties["size"] == 1
+
+
+FILE_SCRIPT = """
+import sys
+from provision.provider import CloudConfig
+from providers.testing import FakeThing
+op = sys.argv[1]
+if op == "create":
+    print(FakeThing().create({"name": "x", "size": 7}, CloudConfig("test")).properties["arn"])
+else:
+    result = FakeThing().read("x", {}, CloudConfig("test"))
+    print(result.properties["size"] if result else "gone")
+"""
+
+
+def test_file_backed_cloud_is_shared_across_processes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "cloud.json"
+    monkeypatch.setenv(FILE_ENV, str(path))
+    FakeAdapter.cloud.reset()
+    env = {**os.environ, FILE_ENV: str(path)}
+
+    def run(op: str) -> str:
+        done = subprocess.run([sys.executable, "-c", FILE_SCRIPT, op], env=env, check=True,
+                              capture_output=True, text=True, timeout=60)
+        return done.stdout.strip()
+
+    assert run("create") == "arn:fake:thing/x"
+    read = FakeThing().read("x", {}, CONFIG)  # this process sees the other's resource
+    assert read is not None and read.properties["size"] == 7
+    FakeAdapter.cloud.fail_next("delete")
+    with pytest.raises(CloudError, match="injected delete failure"):
+        FakeThing().delete("x", {}, CONFIG)
+    FakeThing().delete("x", {}, CONFIG)
+    assert run("read") == "gone"
+    assert ("create", "test:fake:Thing", "x") in FakeAdapter.cloud.calls()
