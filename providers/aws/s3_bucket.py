@@ -63,7 +63,7 @@ class S3Bucket:
         name = str(values["bucket"])
         s3 = session.client("s3", config)
         with session.translate(TYPE, name, config):
-            if _exists(s3, name):
+            if _exists(s3, name, foreign_is_missing=True):
                 # us-east-1 answers 200 to creating a bucket you own: never adopt one.
                 raise CloudError("AWS error BucketAlreadyOwnedByYou: the bucket already exists",
                                  resource=name, resource_type=TYPE,
@@ -137,12 +137,19 @@ class S3Bucket:
                 raise
 
 
-def _exists(s3: Any, name: str) -> bool:
-    """Whether the bucket exists and is ours (HEAD; other errors propagate)."""
+def _exists(s3: Any, name: str, *, foreign_is_missing: bool = False) -> bool:
+    """Whether the bucket exists and we can see it (HEAD).
+
+    A 403 means another account owns the name: with ``foreign_is_missing`` it
+    counts as not ours (creating it then fails with AWS's BucketAlreadyExists);
+    otherwise, like any other error, it propagates.
+    """
     try:
         s3.head_bucket(Bucket=name)
     except Exception as exc:
         if session.is_not_found(exc):
+            return False
+        if foreign_is_missing and session.error_code(exc) in ("403", "Forbidden"):
             return False
         raise
     return True

@@ -102,7 +102,7 @@ def map_error(exc: BaseException, *, resource: str = "", resource_type: str = ""
         if code in CREDENTIAL_CODES:
             return CredentialsError(text, hint=CREDENTIALS_HINT, **where)
         hint = ""
-        if code in ("AccessDenied", "AccessDeniedException", "AllAccessDisabled"):
+        if code in ("AccessDenied", "AccessDeniedException", "AllAccessDisabled", "403"):
             hint = "the credentials lack permission for this action; check the IAM policy"
         return CloudError(text, hint=hint, **where)
     if isinstance(exc, (bx.EndpointConnectionError, bx.ConnectTimeoutError,

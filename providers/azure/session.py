@@ -20,6 +20,7 @@ account (``devstoreaccount1``).
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -62,6 +63,21 @@ def _sandbox_auth_policy() -> Any:
     return SandboxAuthPolicy()
 
 
+_credential: Any = None
+_credential_lock = threading.Lock()
+
+
+def default_credential() -> Any:
+    """One ``DefaultAzureCredential`` per process: it caches tokens, so reuse it."""
+    global _credential
+    with _credential_lock:
+        if _credential is None:
+            from azure.identity import DefaultAzureCredential
+
+            _credential = DefaultAzureCredential()
+        return _credential
+
+
 def subscription_id(config: CloudConfig) -> str:
     value = config.get("subscription_id")
     if not value:
@@ -79,9 +95,7 @@ def _arm_kwargs(config: CloudConfig) -> tuple[Any, dict[str, Any]]:
         kwargs["authentication_policy"] = _sandbox_auth_policy()
         kwargs["retry_total"] = 2
         return _SandboxCredential(), kwargs
-    from azure.identity import DefaultAzureCredential
-
-    return DefaultAzureCredential(), kwargs
+    return default_credential(), kwargs
 
 
 def resource_client(config: CloudConfig) -> Any:
@@ -125,9 +139,7 @@ def blob_service(account: str, config: CloudConfig) -> Any:
     if config.sandbox:
         credential: Any = {"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY}
         return BlobServiceClient(url, credential=credential, retry_total=2)
-    from azure.identity import DefaultAzureCredential
-
-    return BlobServiceClient(url, credential=DefaultAzureCredential())
+    return BlobServiceClient(url, credential=default_credential())
 
 
 def error_code(exc: BaseException) -> str:

@@ -29,6 +29,44 @@ def test_update_refuses_a_new_bucket_name_without_calling_aws() -> None:
         S3Bucket().update("a-bucket", {"bucket": "a-bucket"}, {"bucket": "b-bucket"}, config)
 
 
+def test_create_of_a_name_owned_by_another_account_reports_aws_error(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """HEAD answers 403 for someone else's bucket; create goes on and AWS refuses it."""
+    import boto3
+    from botocore.stub import Stubber
+
+    client = boto3.client("s3", region_name="us-east-1", aws_access_key_id="k",
+                          aws_secret_access_key="s")
+    stub = Stubber(client)
+    stub.add_client_error("head_bucket", service_error_code="403", service_message="Forbidden",
+                          http_status_code=403, expected_params={"Bucket": "taken-name"})
+    stub.add_client_error("create_bucket", service_error_code="BucketAlreadyExists",
+                          service_message="The requested bucket name is not available.",
+                          http_status_code=409)
+    monkeypatch.setattr("providers.aws.session.client", lambda service, config: client)
+    with stub, pytest.raises(CloudError) as info:
+        S3Bucket().create({"bucket": "taken-name"}, CloudConfig("aws", sandbox=True))
+    assert info.value.message == ("taken-name (aws:s3:Bucket): AWS error BucketAlreadyExists: "
+                                  "The requested bucket name is not available.")
+    stub.assert_no_pending_responses()
+
+
+def test_read_of_a_forbidden_bucket_is_a_cloud_error_not_none(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+    from botocore.stub import Stubber
+
+    client = boto3.client("s3", region_name="us-east-1", aws_access_key_id="k",
+                          aws_secret_access_key="s")
+    stub = Stubber(client)
+    stub.add_client_error("head_bucket", service_error_code="403", service_message="Forbidden",
+                          http_status_code=403)
+    monkeypatch.setattr("providers.aws.session.client", lambda service, config: client)
+    with stub, pytest.raises(CloudError, match="AWS error 403: Forbidden") as info:
+        S3Bucket().read("taken-name", {}, CloudConfig("aws", sandbox=True))
+    assert "IAM" in info.value.hint
+
+
 def _tags(s3: Any, name: str) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=name)["TagSet"]}
 
