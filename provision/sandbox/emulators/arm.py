@@ -138,6 +138,10 @@ def _storage_accounts(request: Request, sub: str, rg: str, names: list[str], ver
             raise _no_route(request)
         STORE.group(sub, rg)
         return Reply(200, {"value": [a.to_json() for a in STORE.accounts_of(sub, rg)]})
+    if len(names) == 2 and names[1].lower() == "listkeys" and method == "POST":
+        account = STORE.account(sub, rg, names[0])
+        return Reply(200, {"keys": [{"keyName": k, "value": v, "permissions": "FULL"}
+                                    for k, v in account.keys.items()]})
     if len(names) != 1:
         raise _no_route(request)
     name = names[0]

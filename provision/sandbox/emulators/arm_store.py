@@ -7,7 +7,9 @@ operations that create and delete them. Lookups are case-insensitive as in ARM.
 
 from __future__ import annotations
 
+import base64
 import re
+import secrets
 import threading
 import time
 import uuid
@@ -85,6 +87,9 @@ class StorageAccount:
     properties: dict[str, Any] = field(default_factory=dict)
     state: str = "Creating"
     created: str = field(default_factory=now)
+    # Random per account, like real keys; the sandbox's blob data lives in Azurite's dev account.
+    keys: dict[str, str] = field(default_factory=lambda: {
+        f"key{i}": base64.b64encode(secrets.token_bytes(64)).decode() for i in (1, 2)})
 
     @property
     def id(self) -> str:

@@ -252,6 +252,14 @@ def test_storage_update_and_delete(storage: StorageManagementClient, group: str)
     assert storage.storage_accounts.delete(group, name, cls=status_code) == 204
 
 
+def test_list_keys(storage: StorageManagementClient, group: str) -> None:
+    name = account_name()
+    new_account(storage, group, name)
+    keys = storage.storage_accounts.list_keys(group, name).keys_property or []
+    assert [k.key_name for k in keys] == ["key1", "key2"]
+    assert keys[0].value != keys[1].value and keys[0].permissions == "FULL"
+
+
 def test_check_name_availability(storage: StorageManagementClient, group: str) -> None:
     taken = account_name()
     new_account(storage, group, taken)
