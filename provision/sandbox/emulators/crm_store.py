@@ -198,31 +198,56 @@ class CrmStore:
                 and (show_deleted or p.state == "ACTIVE")]
 
     def search(self, query: str) -> list[Project]:
-        terms = [_parse_term(t) for t in query.split()] if query.strip() else []
-        if not any(key == "state" for key, _ in terms):
-            terms.append(("state", "ACTIVE"))
-        return [p for p in self._ordered() if all(_matches(p, key, value) for key, value in terms)]
+        """Projects matching ANY whitespace-separated term (as documented for v3);
+        ``a AND b`` requires both. An empty query matches every project."""
+        groups = _parse_query(query)
+        return [p for p in self._ordered()
+                if not groups or any(all(_matches(p, k, v) for k, v in group) for group in groups)]
 
     def _ordered(self) -> list[Project]:
         return sorted(self.projects.values(), key=lambda p: p.number)
 
 
-_KEYS = {"displayname", "name", "id", "projectid", "parent", "parent.type", "parent.id", "state"}
+_KEYS = {"displayname", "name", "id", "projectid", "parent", "parent.type", "parent.id", "state",
+         "lifecyclestate", "labels"}
+
+
+def _parse_query(query: str) -> list[list[tuple[str, str]]]:
+    """``a b AND c OR d`` -> [[a], [b, c], [d]]: OR of AND-groups."""
+    groups: list[list[tuple[str, str]]] = []
+    joined = False
+    for token in query.split():
+        if token.upper() == "OR":
+            continue
+        if token.upper() == "AND":
+            if not groups:
+                raise invalid("field [query] has issue [AND without a left operand]")
+            joined = True
+            continue
+        term = _parse_term(token)
+        if joined:
+            groups[-1].append(term)
+        else:
+            groups.append([term])
+        joined = False
+    if joined:
+        raise invalid("field [query] has issue [AND without a right operand]")
+    return groups
 
 
 def _parse_term(term: str) -> tuple[str, str]:
     match = re.fullmatch(r"([A-Za-z_.\-]+)\s*[:=]\s*(.+)", term)
     if match is None:
         raise invalid(f"field [query] has issue [invalid term]: '{term}' (expected field:value)")
-    key, value = match.group(1), match.group(2).strip("\"'")
-    if key.lower() not in _KEYS and not key.startswith("labels."):
-        raise invalid(f"field [query] has issue [unknown field]: '{key}'")
-    return key if key.startswith("labels.") else key.lower(), value
+    key, value = match.group(1).lower(), match.group(2).strip("\"'").lower()
+    if key not in _KEYS and not key.startswith("labels."):
+        raise invalid(f"field [query] has issue [unknown field]: '{match.group(1)}'")
+    return key, value
 
 
-def _like(actual: str, pattern: str, *, fold: bool = False) -> bool:
-    if fold:
-        actual, pattern = actual.lower(), pattern.lower()
+def _like(actual: str, pattern: str) -> bool:
+    """Case-insensitive; ``*`` alone means present, a trailing ``*`` a prefix."""
+    actual = actual.lower()
     if pattern == "*":
         return bool(actual)
     if pattern.endswith("*"):
@@ -233,18 +258,21 @@ def _like(actual: str, pattern: str, *, fold: bool = False) -> bool:
 def _matches(project: Project, key: str, value: str) -> bool:
     parent_type, _, parent_id = project.parent.partition("/")
     if key in ("displayname", "name"):
-        return _like(project.display_name, value, fold=True)
+        return _like(project.display_name, value)
     if key in ("id", "projectid"):
         return _like(project.project_id, value)
     if key == "parent":
         return _like(project.parent, value)
     if key == "parent.type":
-        return parent_type.rstrip("s") == value.lower().rstrip("s")
+        return bool(parent_type) and parent_type.rstrip("s") == value.rstrip("s")
     if key == "parent.id":
-        return parent_id == value
-    if key == "state":
-        return project.state == value.upper()
+        return _like(parent_id, value)
+    if key in ("state", "lifecyclestate"):
+        return project.state.lower() == value
+    labels = {k.lower(): v for k, v in project.labels.items()}
+    if key == "labels":
+        return any(_like(k, value) or _like(v, value) for k, v in labels.items())
     label = key.split(".", 1)[1]
     if value == "*":
-        return label in project.labels
-    return label in project.labels and _like(project.labels[label], value)
+        return label in labels
+    return label in labels and _like(labels[label], value)

@@ -177,21 +177,26 @@ def test_search_projects(client: resourcemanager_v3.ProjectsClient, folder: str)
     tag = uuid.uuid4().hex[:8]
     red = create(client, folder, display_name="Red shop", labels={"color": "red", "run": tag})
     blue = create(client, folder, display_name="Blue shop", labels={"color": "blue", "run": tag})
+    both = sorted([red.project_id, blue.project_id])
 
     def ids(query: str) -> list[str]:
         return sorted(p.project_id for p in client.search_projects(query=query))
 
-    assert ids(f"labels.run:{tag}") == sorted([red.project_id, blue.project_id])
-    assert ids(f"labels.run:{tag} labels.color:red") == [red.project_id]
+    assert ids(f"labels.run:{tag}") == both
+    assert ids(f"labels.run:{tag} AND labels.color:red") == [red.project_id]
     assert ids(f"id:{blue.project_id}") == [blue.project_id]
-    assert ids(f"labels.run:{tag} displayName:blue*") == [blue.project_id]
-    assert ids(f"parent:{folder} labels.run:{tag}") == sorted([red.project_id, blue.project_id])
+    # Separate terms match ANY of them, as the v3 API documents.
+    assert ids(f"id:{red.project_id} id:{blue.project_id}") == both
+    assert ids(f"labels.run:{tag} AND NAME:BLUE*") == [blue.project_id]
+    assert ids(f"parent:{folder} AND labels.run:{tag}") == both
+    assert ids(f"labels:{tag}") == both
     client.delete_project(name=red.name).result(timeout=30)
-    assert ids(f"labels.run:{tag}") == [blue.project_id]
-    assert ids(f"labels.run:{tag} state:DELETE_REQUESTED") == [red.project_id]
-    with pytest.raises(exceptions.BadRequest) as info:
-        ids("nonsense")
-    assert google_status(info.value) == "INVALID_ARGUMENT"
+    assert ids(f"labels.run:{tag} AND state:ACTIVE") == [blue.project_id]
+    assert ids(f"labels.run:{tag} AND state:DELETE_REQUESTED") == [red.project_id]
+    for bad in ("nonsense", "colour:red", "AND id:x"):
+        with pytest.raises(exceptions.BadRequest) as info:
+            ids(bad)
+        assert google_status(info.value) == "INVALID_ARGUMENT"
 
 
 def test_move_project(client: resourcemanager_v3.ProjectsClient, folder: str) -> None:
