@@ -33,9 +33,16 @@ def _headers() -> dict[str, str]:
     return {"x-ms-request-id": rid, "x-ms-correlation-request-id": rid}
 
 
+API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
+
+
 def _api_version(request: Request) -> str:
     for key, value in request.query.items():
         if key.lower() == "api-version" and value:
+            if not API_VERSION.match(value):
+                raise arm_error(400, "InvalidApiVersionParameter",
+                                f"The api-version '{value}' is invalid. The supported versions look "
+                                "like 'yyyy-mm-dd' or 'yyyy-mm-dd-preview'.")
             return value
     raise arm_error(400, "MissingApiVersionParameter",
                     "The api-version query parameter (?api-version=) is required for all requests.")

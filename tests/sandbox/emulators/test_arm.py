@@ -187,6 +187,13 @@ def test_api_version_is_required(endpoint: str, subscription: str) -> None:
     assert response.json()["error"]["code"] == "MissingApiVersionParameter"
 
 
+def test_api_version_must_be_a_date(endpoint: str, subscription: str) -> None:
+    response = requests.get(f"{endpoint}/subscriptions/{subscription}/resourcegroups",
+                            params={"api-version": "latest"}, headers=AUTH, timeout=10)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "InvalidApiVersionParameter"
+
+
 def test_authorization_is_required(endpoint: str, subscription: str) -> None:
     response = requests.get(f"{endpoint}/subscriptions/{subscription}/resourcegroups",
                             params={"api-version": RG_API}, timeout=10)
