@@ -17,15 +17,25 @@ bin="$prefix/node_modules/.bin"
 
 log() { printf '[install-azurite] %s\n' "$*" >&2; }
 
-if [ -x "$bin/azurite-blob" ] \
-   && [ "$(node -p "require('$prefix/node_modules/azurite/package.json').version" 2>/dev/null)" = "$version" ]; then
-  echo "$bin"; exit 0
+installed() {
+  [ -x "$bin/azurite-blob" ] \
+    && [ "$(node -p "require('$prefix/node_modules/azurite/package.json').version" 2>/dev/null)" = "$version" ]
+}
+
+if installed; then echo "$bin"; exit 0; fi
+
+# Parallel runs (CI jobs, test sessions) install once: the others wait, then reuse.
+mkdir -p "$prefix"
+if command -v flock >/dev/null; then
+  exec 9>"$prefix.lock"
+  flock 9
 fi
+
+if installed; then echo "$bin"; exit 0; fi
 
 command -v npm >/dev/null || { log "npm is required to install Azurite (install Node.js >= 18)"; exit 1; }
 
 log "installing azurite@$version into $prefix"
-mkdir -p "$prefix"
 npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "azurite@$version" >&2
 
 [ -x "$bin/azurite-blob" ] || { log "azurite-blob not found in $bin after install"; exit 1; }
