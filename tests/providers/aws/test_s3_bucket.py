@@ -83,6 +83,7 @@ def test_crud_round_trip(aws_config: CloudConfig, s3: Any, unique: str) -> None:
     }
     created = adapter.create(props, aws_config)
     assert created.id == name
+    assert set(created.properties) == SCHEMA.readable() - {"id"}  # every input and output
     assert created.properties["arn"] == f"arn:aws:s3:::{name}"
     assert created.properties["bucket_domain_name"] == f"{name}.s3.amazonaws.com"
     assert created.properties["region"] == aws_config.settings["region"]

@@ -35,6 +35,7 @@ def test_crud_round_trip(azure_config: CloudConfig, blob_service: Any, unique: s
     created = adapter.create({"name": name, "account_name": ACCOUNT,
                               "metadata": {"team": "core"}}, azure_config)
     assert created.id == f"{ACCOUNT}/{name}"
+    assert set(created.properties) == SCHEMA.readable() - {"id"}  # every input and output
     assert created.properties["public_access"] == "none"
     assert created.properties["url"].endswith(f"/{ACCOUNT}/{name}")
     direct = blob_service.get_container_client(name).get_container_properties()

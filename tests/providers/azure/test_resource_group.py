@@ -31,6 +31,7 @@ def test_crud_round_trip(azure_config: CloudConfig, arm_resources: Any, unique: 
     name = f"rg-{unique}"
     adapter = ResourceGroup()
     created = adapter.create({"name": name, "tags": {"team": "core"}}, azure_config)
+    assert set(created.properties) == SCHEMA.readable() - {"id"}  # every input and output
     assert created.properties["location"] == azure_config.settings["location"]  # config default
     assert created.properties["provisioning_state"] == "Succeeded"
     assert created.id == created.properties["resource_id"]

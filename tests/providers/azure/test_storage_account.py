@@ -45,6 +45,7 @@ def test_crud_round_trip(azure_config: CloudConfig, arm_storage: Any, group: str
     created = adapter.create({"name": name, "resource_group_name": group,
                               "tags": {"team": "core"}}, azure_config)
     props = created.properties
+    assert set(created.properties) == SCHEMA.readable() - {"id"}  # every input and output
     assert props["sku"] == "Standard_LRS" and props["kind"] == "StorageV2"
     assert props["location"] == azure_config.settings["location"]
     assert props["allow_blob_public_access"] is False and props["min_tls_version"] == "TLS1_2"

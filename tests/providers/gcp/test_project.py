@@ -35,6 +35,7 @@ def test_crud_round_trip(gcp_config: CloudConfig, crm: Any, unique: str) -> None
                               "labels": {"team": "core"}, "parent": "folders/1001"}, gcp_config)
     props = created.properties
     assert created.id == project_id
+    assert set(created.properties) == SCHEMA.readable() - {"id"}  # every input and output
     assert props["state"] == "ACTIVE"
     assert props["name"] == f"projects/{props['number']}" and props["number"].isdigit()
     direct = crm.get_project(name=f"projects/{project_id}")

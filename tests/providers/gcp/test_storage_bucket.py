@@ -34,6 +34,7 @@ def test_crud_round_trip(gcp_config: CloudConfig, gcs: Any, unique: str) -> None
                              gcp_config)
     props = created.properties
     assert created.id == name
+    assert set(created.properties) == SCHEMA.readable() - {"id"}  # every input and output
     assert props["location"] == gcp_config.settings["region"]  # config default, spec spelling
     assert props["url"] == f"gs://{name}"
     assert props["project"] == gcp_config.settings["project"]
