@@ -37,6 +37,14 @@ AZURITE_ACCOUNT = "devstoreaccount1"
 AZURITE_KEY = ("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr"
                "/KBHBeksoGMGw==")
 
+# Error codes that mean the caller's credentials (token or key) were not accepted.
+CREDENTIAL_CODES = frozenset({"AuthenticationFailed", "InvalidAuthenticationToken",
+                              "InvalidAuthenticationTokenTenant", "ExpiredAuthenticationToken",
+                              "NoAuthenticationInformation", "InvalidAuthenticationInfo"})
+
+SANDBOX_CREDENTIALS_HINT = ("the sandbox signs blob requests with Azurite's development account; "
+                            "check that blob_endpoint is the sandbox's Azurite")
+
 NOT_FOUND_CODES = frozenset({"ResourceNotFound", "ResourceGroupNotFound", "NotFound",
                              "StorageAccountNotFound", "ContainerNotFound",
                              "ContainerBeingDeleted"})
@@ -177,16 +185,21 @@ def map_error(exc: BaseException, *, resource: str = "", resource_type: str = ""
 
     where = {"resource": resource, "resource_type": resource_type}
     secrets = (AZURITE_KEY,)
-    if isinstance(exc, ax.ClientAuthenticationError):
-        # Includes azure-identity's CredentialUnavailableError and 401 responses.
-        detail = redact(one_line(_message(exc)), secrets)
-        code = error_code(exc)
+    hint = SANDBOX_CREDENTIALS_HINT if config is not None and config.sandbox else CREDENTIALS_HINT
+    code = error_code(exc)
+    detail = redact(one_line(_message(exc)), secrets)
+    rejected = code in CREDENTIAL_CODES or (code == "AuthorizationFailure"
+                                            and "authenticate" in detail)
+    if isinstance(exc, ax.ClientAuthenticationError) or (
+            isinstance(exc, ax.HttpResponseError) and rejected):
+        # Includes azure-identity's CredentialUnavailableError, 401 responses and
+        # storage's rejected signatures.
         prefix = f"Azure error {code}: " if code and not code.isdigit() else ""
         return CredentialsError(f"Azure credentials not usable: {prefix}{detail}",
-                                hint=CREDENTIALS_HINT, **where)
+                                hint=hint, **where)
     if isinstance(exc, ax.HttpResponseError):
-        code = error_code(exc) or "Unknown"
-        text = f"Azure error {code}: {redact(one_line(_message(exc)), secrets)}"
+        code = code or "Unknown"
+        text = f"Azure error {code}: {detail}"
         hint = ""
         if code in ("AuthorizationFailed", "AuthorizationPermissionMismatch", "403"):
             hint = "the identity lacks an RBAC role for this action; check its role assignments"

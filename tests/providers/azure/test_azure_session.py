@@ -52,6 +52,13 @@ def test_authentication_failure_becomes_credentials_error_with_hint() -> None:
     assert "az login" in error.hint and "AZURE_CLIENT_SECRET" in error.hint
 
 
+@pytest.mark.parametrize("code", ["InvalidAuthenticationToken", "AuthenticationFailed"])
+def test_rejected_token_or_key_codes_are_credentials_errors(code: str) -> None:
+    error = session.map_error(http_error(code, "rejected", 401))
+    assert isinstance(error, CredentialsError)
+    assert error.message == f"Azure credentials not usable: Azure error {code}: rejected"
+
+
 def test_unavailable_default_credential_is_a_credentials_error() -> None:
     error = session.map_error(CredentialUnavailableError(message="DefaultAzureCredential failed"))
     assert isinstance(error, CredentialsError)

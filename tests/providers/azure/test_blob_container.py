@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from provision.errors import CloudError, ProviderError
+from provision.errors import CloudError, CredentialsError, ProviderError
 from provision.provider import CloudConfig
 from providers.azure.blob_container import SCHEMA, BlobContainer
 
@@ -73,3 +73,15 @@ def test_storage_errors_are_clear(azure_config: CloudConfig, blob_service: Any,
     with pytest.raises(CloudError, match="Azure error ContainerAlreadyExists"):
         BlobContainer().create({"name": name, "account_name": ACCOUNT}, azure_config)
     blob_service.delete_container(name)
+
+
+@pytest.mark.sandbox
+def test_a_rejected_key_is_a_credentials_error_without_the_key(
+        azure_config: CloudConfig, monkeypatch: pytest.MonkeyPatch, unique: str) -> None:
+    wrong = "d3JvbmdrZXl3cm9uZ2tleXdyb25na2V5d3JvbmdrZXk="
+    monkeypatch.setattr("providers.azure.session.AZURITE_KEY", wrong)
+    with pytest.raises(CredentialsError) as info:
+        BlobContainer().create({"name": f"ctr-{unique}", "account_name": ACCOUNT}, azure_config)
+    assert "Azure credentials not usable" in info.value.message
+    assert "Azurite" in info.value.hint
+    assert wrong not in info.value.render()
