@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -84,6 +85,8 @@ def test_crud_round_trip(aws_config: CloudConfig, s3: Any, unique: str) -> None:
     created = adapter.create(props, aws_config)
     assert created.id == name
     assert set(created.properties) == SCHEMA.readable() - {"id"}  # every input and output
+    assert json.loads(json.dumps(created.properties)) == created.properties  # state-safe
+    assert {type(v) for v in created.properties.values()} <= {str, int, bool, dict, type(None)}
     assert created.properties["arn"] == f"arn:aws:s3:::{name}"
     assert created.properties["bucket_domain_name"] == f"{name}.s3.amazonaws.com"
     assert created.properties["region"] == aws_config.settings["region"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -36,6 +37,8 @@ def test_crud_round_trip(azure_config: CloudConfig, blob_service: Any, unique: s
                               "metadata": {"team": "core"}}, azure_config)
     assert created.id == f"{ACCOUNT}/{name}"
     assert set(created.properties) == SCHEMA.readable() - {"id"}  # every input and output
+    assert json.loads(json.dumps(created.properties)) == created.properties  # state-safe
+    assert {type(v) for v in created.properties.values()} <= {str, int, bool, dict, type(None)}
     assert created.properties["public_access"] == "none"
     assert created.properties["url"].endswith(f"/{ACCOUNT}/{name}")
     direct = blob_service.get_container_client(name).get_container_properties()

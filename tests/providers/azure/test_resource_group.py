@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -32,6 +33,8 @@ def test_crud_round_trip(azure_config: CloudConfig, arm_resources: Any, unique: 
     adapter = ResourceGroup()
     created = adapter.create({"name": name, "tags": {"team": "core"}}, azure_config)
     assert set(created.properties) == SCHEMA.readable() - {"id"}  # every input and output
+    assert json.loads(json.dumps(created.properties)) == created.properties  # state-safe
+    assert {type(v) for v in created.properties.values()} <= {str, int, bool, dict, type(None)}
     assert created.properties["location"] == azure_config.settings["location"]  # config default
     assert created.properties["provisioning_state"] == "Succeeded"
     assert created.id == created.properties["resource_id"]

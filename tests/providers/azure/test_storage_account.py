@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,6 +47,8 @@ def test_crud_round_trip(azure_config: CloudConfig, arm_storage: Any, group: str
                               "tags": {"team": "core"}}, azure_config)
     props = created.properties
     assert set(created.properties) == SCHEMA.readable() - {"id"}  # every input and output
+    assert json.loads(json.dumps(created.properties)) == created.properties  # state-safe
+    assert {type(v) for v in created.properties.values()} <= {str, int, bool, dict, type(None)}
     assert props["sku"] == "Standard_LRS" and props["kind"] == "StorageV2"
     assert props["location"] == azure_config.settings["location"]
     assert props["allow_blob_public_access"] is False and props["min_tls_version"] == "TLS1_2"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -36,6 +37,8 @@ def test_crud_round_trip(gcp_config: CloudConfig, crm: Any, unique: str) -> None
     props = created.properties
     assert created.id == project_id
     assert set(created.properties) == SCHEMA.readable() - {"id"}  # every input and output
+    assert json.loads(json.dumps(created.properties)) == created.properties  # state-safe
+    assert {type(v) for v in created.properties.values()} <= {str, int, bool, dict, type(None)}
     assert props["state"] == "ACTIVE"
     assert props["name"] == f"projects/{props['number']}" and props["number"].isdigit()
     direct = crm.get_project(name=f"projects/{project_id}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -35,6 +36,8 @@ def test_crud_round_trip(gcp_config: CloudConfig, gcs: Any, unique: str) -> None
     props = created.properties
     assert created.id == name
     assert set(created.properties) == SCHEMA.readable() - {"id"}  # every input and output
+    assert json.loads(json.dumps(created.properties)) == created.properties  # state-safe
+    assert {type(v) for v in created.properties.values()} <= {str, int, bool, dict, type(None)}
     assert props["location"] == gcp_config.settings["region"]  # config default, spec spelling
     assert props["url"] == f"gs://{name}"
     assert props["project"] == gcp_config.settings["project"]
