@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from provision.errors import CloudError
+from provision.errors import CloudError, ProviderError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
 from providers.aws import session
@@ -61,6 +61,7 @@ class S3Bucket:
     def create(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult:
         values = with_defaults(SCHEMA, props)
         name = str(values["bucket"])
+        _check_public_access_block(values["public_access_block"], name)
         s3 = session.client("s3", config)
         with session.translate(TYPE, name, config):
             if _exists(s3, name, foreign_is_missing=True):
@@ -73,9 +74,14 @@ class S3Bucket:
             if where and where != "us-east-1":
                 params["CreateBucketConfiguration"] = {"LocationConstraint": where}
             s3.create_bucket(**params)
-            for prop in ("tags", "versioning", "public_access_block", "server_side_encryption"):
-                if values.get(prop):
-                    _apply(s3, name, prop, values[prop])
+            try:
+                for prop in ("tags", "versioning", "public_access_block",
+                             "server_side_encryption"):
+                    if values.get(prop):
+                        _apply(s3, name, prop, values[prop])
+            except Exception:
+                _rollback(s3, name)
+                raise
         result = self.read(name, values, config)
         if result is None:
             raise CloudError("bucket vanished right after it was created",
@@ -106,6 +112,7 @@ class S3Bucket:
                config: CloudConfig) -> ReadResult:
         values = with_defaults(SCHEMA, new)
         names = updatable_changes(SCHEMA, with_defaults(SCHEMA, old), values, resource=id)
+        _check_public_access_block(values["public_access_block"], id)
         s3 = session.client("s3", config)
         with session.translate(TYPE, id, config):
             for prop in names:
@@ -155,6 +162,27 @@ def _exists(s3: Any, name: str, *, foreign_is_missing: bool = False) -> bool:
     return True
 
 
+def _check_public_access_block(value: Any, name: str) -> None:
+    unknown = sorted(set(value or {}) - set(PAB_KEYS))
+    if unknown:
+        raise ProviderError(f"unknown public_access_block keys: {', '.join(unknown)}",
+                            resource=name, resource_type=TYPE,
+                            hint=f"use: {', '.join(PAB_KEYS)}")
+
+
+def _rollback(s3: Any, name: str) -> None:
+    """Delete a bucket whose configuration failed right after creating it.
+
+    Create is all or nothing: a half-configured bucket left behind would block
+    the next attempt. The bucket is new and empty; if even this delete fails
+    the original error is still the one reported.
+    """
+    try:
+        s3.delete_bucket(Bucket=name)
+    except Exception:  # best effort: the caller re-raises the real failure
+        return
+
+
 def _apply(s3: Any, name: str, prop: str, value: Any) -> None:
     """Make the live bucket's ``prop`` equal ``value``."""
     if prop == "tags":
@@ -168,11 +196,6 @@ def _apply(s3: Any, name: str, prop: str, value: Any) -> None:
             "Status": "Enabled" if value else "Suspended"})
     elif prop == "public_access_block":
         if value:
-            unknown = sorted(set(value) - set(PAB_KEYS))
-            if unknown:
-                raise CloudError(f"unknown public_access_block keys: {', '.join(unknown)}",
-                                 resource=name, resource_type=TYPE,
-                                 hint=f"use: {', '.join(PAB_KEYS)}")
             s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
                 api: bool(value.get(key, False)) for key, api in PAB_KEYS.items()})
         else:

@@ -56,7 +56,11 @@ class StorageBucket:
                 values["uniform_bucket_level_access"])
             bucket = client.create_bucket(bucket, location=str(values["location"]),
                                           project=client.project)
-            _converge(bucket, values, config)
+            try:
+                _converge(bucket, values, config)
+            except Exception:
+                _rollback(bucket)
+                raise
         return _result(bucket, values, client.project)
 
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
@@ -110,6 +114,18 @@ class StorageBucket:
                         hint="empty it first, or set force_destroy: true to delete its objects"
                     ) from exc
                 raise
+
+
+def _rollback(bucket: Any) -> None:
+    """Delete a just-created (empty) bucket whose settings could not be applied.
+
+    Create is all or nothing, so a retry is not blocked by a half-made bucket;
+    if this delete fails too, the original error is still the one reported.
+    """
+    try:
+        bucket.delete()
+    except Exception:  # best effort: the caller re-raises the real failure
+        return
 
 
 def _converge(bucket: Any, values: Mapping[str, Any], config: CloudConfig) -> None:

@@ -68,6 +68,14 @@ def test_read_of_a_forbidden_bucket_is_a_cloud_error_not_none(
     assert "IAM" in info.value.hint
 
 
+def test_unknown_public_access_block_key_is_rejected_before_any_call() -> None:
+    config = CloudConfig("aws", {"endpoint_url": "http://127.0.0.1:9"}, sandbox=True)
+    with pytest.raises(ProviderError, match="unknown public_access_block keys: block_all") as info:
+        S3Bucket().create({"bucket": "a-bucket", "public_access_block": {"block_all": True}},
+                          config)
+    assert "block_public_acls" in info.value.hint
+
+
 def _tags(s3: Any, name: str) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=name)["TagSet"]}
 
@@ -144,6 +152,17 @@ def test_delete_of_a_non_empty_bucket_needs_force_destroy(aws_config: CloudConfi
 
     S3Bucket().delete(name, {**created.properties, "force_destroy": True}, aws_config)
     assert S3Bucket().read(name, {}, aws_config) is None
+
+
+@pytest.mark.sandbox
+def test_create_is_rolled_back_when_configuring_the_bucket_fails(
+        aws_config: CloudConfig, s3: Any, unique: str) -> None:
+    name = f"prov-rollback-{unique}"
+    with pytest.raises(CloudError, match="AWS error InvalidTag"):
+        S3Bucket().create({"bucket": name, "tags": {"aws:reserved": "x"}}, aws_config)
+    assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    created = S3Bucket().create({"bucket": name}, aws_config)  # a retry is not blocked
+    S3Bucket().delete(created.id, created.properties, aws_config)
 
 
 @pytest.mark.sandbox

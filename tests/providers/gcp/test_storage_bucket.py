@@ -83,6 +83,21 @@ def test_delete_of_a_non_empty_bucket_needs_force_destroy(gcp_config: CloudConfi
 
 
 @pytest.mark.sandbox
+def test_create_is_rolled_back_when_settings_cannot_be_applied(
+        gcp_config: CloudConfig, gcs: Any, unique: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from google.api_core import exceptions as gx
+
+    def refuse(*args: Any) -> None:
+        raise gx.BadRequest("Invalid argument.", errors=[{"reason": "invalid"}])
+
+    monkeypatch.setattr("providers.gcp.storage_bucket._converge", refuse)
+    name = f"prov-rollback-{unique}"
+    with pytest.raises(CloudError, match="GCP error 400 invalid: Invalid argument."):
+        StorageBucket().create({"name": name, "labels": {"a": "b"}}, gcp_config)
+    assert gcs.lookup_bucket(name) is None
+
+
+@pytest.mark.sandbox
 def test_conflict_is_a_clear_cloud_error(gcp_config: CloudConfig, gcs: Any, unique: str) -> None:
     name = f"prov-dup-{unique}"
     gcs.create_bucket(name)
