@@ -89,34 +89,46 @@ class Project:
         values = with_defaults(SCHEMA, new)
         names = updatable_changes(SCHEMA, with_defaults(SCHEMA, old), values, resource=id)
         fields = [n for n in names if n in ("display_name", "labels")]
+        # Writes address the project by its canonical name, projects/NUMBER.
+        name = self._canonical_name(id, config)
         with session.translate(TYPE, id, config):
             client = session.projects_client(config)
             if fields:
                 project = resourcemanager_v3.Project(
-                    name=f"projects/{id}", display_name=values["display_name"] or "",
+                    name=name, display_name=values["display_name"] or "",
                     labels=_labels(values["labels"]))
                 client.update_project(project=project,
                                       update_mask=field_mask_pb2.FieldMask(paths=fields)).result()
             if "parent" in names and values["parent"]:
-                client.move_project(name=f"projects/{id}",
-                                    destination_parent=values["parent"]).result()
+                client.move_project(name=name, destination_parent=values["parent"]).result()
         result = self.read(id, values, config)
         if result is None:
-            raise CloudError("project no longer exists", resource=id, resource_type=TYPE,
-                             hint="it was deleted outside provision; refresh and apply again")
+            raise _gone(id)
         return result
 
     def delete(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> None:
-        if self.read(id, props, config) is None:
+        current = self.read(id, props, config)
+        if current is None:
             return
         with session.translate(TYPE, id, config):
             client = session.projects_client(config)
             try:
-                client.delete_project(name=f"projects/{id}").result()
+                client.delete_project(name=current.properties["name"]).result()
             except Exception as exc:
                 if session.is_not_found(exc):
                     return
                 raise
+
+    def _canonical_name(self, id: str, config: CloudConfig) -> str:
+        current = self.read(id, {}, config)
+        if current is None:
+            raise _gone(id)
+        return str(current.properties["name"])
+
+
+def _gone(id: str) -> CloudError:
+    return CloudError("project no longer exists", resource=id, resource_type=TYPE,
+                      hint="it was deleted outside provision; refresh and apply again")
 
 
 def _state(project: Any) -> str:

@@ -83,3 +83,15 @@ def test_duplicate_project_is_a_conflict(gcp_config: CloudConfig, crm: Any, uniq
     with pytest.raises(CloudError, match="GCP error 409"):
         Project().create({"project_id": project_id}, gcp_config)
     Project().delete(created.id, created.properties, gcp_config)
+
+
+@pytest.mark.sandbox
+def test_update_of_a_project_deleted_elsewhere_is_a_clear_error(
+        gcp_config: CloudConfig, crm: Any, unique: str) -> None:
+    project_id = f"prov-gone-{unique}"
+    created = Project().create({"project_id": project_id}, gcp_config)
+    crm.delete_project(name=created.properties["name"]).result()
+    with pytest.raises(CloudError, match="project no longer exists") as info:
+        Project().update(project_id, created.properties,
+                         {"project_id": project_id, "display_name": "Renamed Project"}, gcp_config)
+    assert "refresh" in info.value.hint
