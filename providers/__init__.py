@@ -4,6 +4,16 @@
 resource type name to ``"module:Class"``. Importing this package imports no
 cloud SDK and no adapter module; an adapter module is imported when the
 registry first resolves its type, and its SDK only when a method runs.
+
+Adding an adapter: a module under ``providers/<cloud>/`` with a ``SCHEMA``
+(:class:`~provision.provider.ResourceSchema`) and a class with ``schema`` and
+create/read/update/delete; build SDK clients with that cloud's ``session``
+module and wrap calls in ``session.translate(...)`` so SDK errors become
+``CredentialsError``/``CloudError``; use ``providers.base`` for defaults and
+update diffs; add one line to :data:`ADAPTERS`; add tests under
+``tests/providers/<cloud>/`` (schema, error mapping, and a ``sandbox`` CRUD
+round trip verified with the SDK directly). ``providers.testing`` holds a fake
+adapter for tests that need no cloud.
 """
 
 from __future__ import annotations
