@@ -16,6 +16,15 @@ from typing import Iterable
 from provision.errors import CycleError
 
 
+def _closed_path(cycle: list[str]) -> list[str]:
+    """graphlib lists each node as a predecessor (dependency) of the next; reverse it so
+    that "x -> y" reads "x depends on y", and start at the smallest node."""
+    path = list(reversed(cycle))[:-1]
+    start = path.index(min(path))
+    path = path[start:] + path[:start]
+    return path + [path[0]]
+
+
 class DAG:
     def __init__(self) -> None:
         # node -> its dependencies (insertion ordered, no duplicates)
@@ -53,25 +62,22 @@ class DAG:
 
     def find_cycle(self) -> list[str] | None:
         """One cycle as a closed path (first node repeated at the end), or None."""
+        try:
+            self.levels()
+        except CycleError as exc:
+            return exc.path
+        return None
+
+    def levels(self) -> list[list[str]]:
+        """Nodes grouped by depth: each level depends only on earlier levels.
+
+        Raises :class:`CycleError` with the cycle's path if there is one.
+        """
         sorter = graphlib.TopologicalSorter(self._deps)
         try:
             sorter.prepare()
         except graphlib.CycleError as exc:
-            # graphlib lists each node as a predecessor (dependency) of the next;
-            # reverse it so that "x -> y" reads "x depends on y".
-            path: list[str] = list(reversed(exc.args[1]))[:-1]
-            start = path.index(min(path))
-            path = path[start:] + path[:start]
-            return path + [path[0]]
-        return None
-
-    def levels(self) -> list[list[str]]:
-        """Nodes grouped by depth: each level depends only on earlier levels."""
-        sorter = graphlib.TopologicalSorter(self._deps)
-        try:
-            sorter.prepare()
-        except graphlib.CycleError:
-            raise CycleError(self.find_cycle() or []) from None
+            raise CycleError(_closed_path(exc.args[1])) from None
         rank = {n: i for i, n in enumerate(self._deps)}
         result: list[list[str]] = []
         while sorter.is_active():

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from provision.errors import CycleError
 from provision.graph.dag import DAG
 from provision.spec.model import Spec
+from provision.spec.perf import gc_paused
 from provision.spec.refs import iter_references
 
 
@@ -85,27 +86,35 @@ def _explain_resource_cycle(path: list[str], reasons: EdgeReasons) -> str:
 
 def build_stages(spec: Spec) -> StageGraph:
     """Stage graph of a resolved spec; raises CycleError for resource or stage cycles."""
+    with gc_paused():
+        return _build_stages(spec)
+
+
+def _build_stages(spec: Spec) -> StageGraph:
     dag, reasons = resource_dependencies(spec)
-    cycle = dag.find_cycle()
-    if cycle:
-        raise CycleError(cycle, what="resources",
-                         detail=_explain_resource_cycle(cycle, reasons))
-    order = dag.order()
+    stage_of = {rid: res.stage or res.cloud for rid, res in spec.resources.items()}
+    try:
+        order = [rid for level in dag.levels() for rid in level]
+    except CycleError as exc:
+        raise CycleError(exc.path, what="resources",
+                         detail=_explain_resource_cycle(exc.path, reasons)) from None
     # Stages are listed in order of first appearance in the spec, members in dependency order.
-    members: dict[str, list[str]] = {stage_name(spec, rid): [] for rid in spec.resources}
+    members: dict[str, list[str]] = {name: [] for name in stage_of.values()}
     for rid in order:
-        members.setdefault(stage_name(spec, rid), []).append(rid)
+        members[stage_of[rid]].append(rid)
     stage_dag = DAG()
     crossing: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for name in members:
         stage_dag.add(name)
     for rid, dep in dag.edges():
-        a, b = stage_name(spec, rid), stage_name(spec, dep)
+        a, b = stage_of[rid], stage_of[dep]
         if a != b:
             stage_dag.add(a, [b])
             crossing.setdefault((a, b), []).append((rid, dep))
-    stage_cycle = stage_dag.find_cycle()
-    if stage_cycle:
+    try:
+        levels = stage_dag.levels()
+    except CycleError as exc:
+        stage_cycle = exc.path
         lines = []
         for a, b in zip(stage_cycle, stage_cycle[1:]):
             for rid, dep in crossing[(a, b)]:
@@ -117,8 +126,7 @@ def build_stages(spec: Spec) -> StageGraph:
                      + ", ".join(f"'{m}'" for m in movers[:4])
                      + " into a stage of its own (set 'stage:'), or remove one of these "
                        "references")
-        raise CycleError(stage_cycle, what="stages", detail="\n".join(lines))
-    levels = stage_dag.levels()
+        raise CycleError(stage_cycle, what="stages", detail="\n".join(lines)) from None
     stages = []
     for name in (n for level in levels for n in level):
         clouds = {spec.resources[r].cloud for r in members[name]}

@@ -15,6 +15,7 @@ from provision.spec.document import Document
 from provision.spec.loader_hcl import parse_hcl
 from provision.spec.loader_yaml import parse_yaml
 from provision.spec.model import Spec
+from provision.spec.perf import gc_paused
 from provision.spec.resolve import resolve
 from provision.spec.validate import validate
 
@@ -26,8 +27,9 @@ HCL_SUFFIXES = (".hcl",)
 
 def loads(text: str, file: str, fmt: str = "yaml") -> Spec:
     """Parse spec source text; ``fmt`` is ``yaml`` or ``hcl``."""
-    doc: Document = parse_hcl(text, file) if fmt == "hcl" else parse_yaml(text, file)
-    spec, diagnostics = build_spec(doc)
+    with gc_paused():
+        doc: Document = parse_hcl(text, file) if fmt == "hcl" else parse_yaml(text, file)
+        spec, diagnostics = build_spec(doc)
     if diagnostics:
         raise SpecError(diagnostics)
     return spec

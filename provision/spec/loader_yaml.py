@@ -14,7 +14,29 @@ import yaml
 from provision.errors import Diagnostic
 from provision.spec.document import Document, Path
 
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False}
+_RESOLVED: dict[str, str] = {}
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc]
+    """The safe loader with a cheaper scalar tag resolver (same results, fewer regexes)."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode:
+            if not implicit[0]:
+                return _STR  # quoted, untagged: always a string
+            tag = _RESOLVED.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(value) <= 32 and len(_RESOLVED) < 65536:
+                    _RESOLVED[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
@@ -79,7 +101,17 @@ def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: Path, doc: Document
     if isinstance(node, yaml.SequenceNode):
         items = []
         for index, item in enumerate(node.value):
-            doc.locations[path + (index,)] = _mark(item)
+            if not isinstance(item, yaml.ScalarNode):
+                doc.locations[path + (index,)] = _mark(item)
             items.append(_convert(loader, item, path + (index,), doc))
         return items
+    tag, value = node.tag, node.value
+    if tag == _STR:
+        return value
+    if tag == _INT and value.lstrip("-").isdigit() and not value.lstrip("-").startswith("0"):
+        return int(value)
+    if tag == _BOOL:
+        return _BOOLS[value.lower()]
+    if tag == _NULL:
+        return None
     return loader.construct_object(node, deep=True)

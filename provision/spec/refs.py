@@ -14,6 +14,7 @@ inside ``${...}`` is deliberately small: dotted names only.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, Callable, Iterator
 
 from provision.spec.model import Reference, Template, Value
@@ -31,8 +32,9 @@ class RefSyntaxError(ValueError):
         self.hint = hint
 
 
+@lru_cache(maxsize=65536)
 def parse_reference(expr: str, raw: str) -> Reference:
-    """Parse the inside of ``${...}``."""
+    """Parse the inside of ``${...}`` (cached: References are immutable)."""
     parts = expr.strip().split(".")
     if not all(_SEGMENT.match(p) for p in parts):
         raise RefSyntaxError(
@@ -111,16 +113,24 @@ def parse_value(value: Any, on_error: Callable[[RefSyntaxError], None]) -> Value
 
 def iter_references(value: Value) -> Iterator[Reference]:
     """Every reference in a nested value, in order of appearance."""
+    found: list[Reference] = []
+    _collect(value, found)
+    return iter(found)
+
+
+def _collect(value: Value, found: list[Reference]) -> None:
+    if isinstance(value, str):
+        return
     if isinstance(value, Reference):
-        yield value
+        found.append(value)
     elif isinstance(value, Template):
-        yield from value.references()
+        found.extend(p for p in value.parts if isinstance(p, Reference))
     elif isinstance(value, dict):
         for item in value.values():
-            yield from iter_references(item)
+            _collect(item, found)
     elif isinstance(value, (list, tuple)):
         for item in value:
-            yield from iter_references(item)
+            _collect(item, found)
 
 
 def format_scalar(value: Any) -> str:

@@ -15,6 +15,7 @@ from provision.errors import Diagnostic, EnvironmentNotFoundError, SpecError
 from provision.spec.build import value_matches
 from provision.spec.hints import did_you_mean, one_of
 from provision.spec.model import Environment, Reference, Resource, SourceLocation, Spec
+from provision.spec.perf import gc_paused
 from provision.spec.refs import substitute
 
 Report = Callable[[str, str], None]  # (message, hint)
@@ -100,6 +101,11 @@ def merge(base: Any, override: Any) -> Any:
 
 def resolve(spec: Spec, env: str) -> Spec:
     """A new Spec for environment ``env`` with variables, env settings and overrides applied."""
+    with gc_paused():
+        return _resolve(spec, env)
+
+
+def _resolve(spec: Spec, env: str) -> Spec:
     if env not in spec.environments:
         raise EnvironmentNotFoundError(env, spec.path, list(spec.environments))
     environment = spec.environments[env]

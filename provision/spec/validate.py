@@ -15,6 +15,7 @@ from provision.errors import CycleError, Diagnostic, SpecError
 from provision.provider import AdapterRegistry, ResourceSchema
 from provision.spec.hints import did_you_mean, one_of
 from provision.spec.model import Reference, Resource, SourceLocation, Spec, Template
+from provision.spec.perf import gc_paused
 from provision.spec.refs import iter_references
 from provision.spec.resolve import make_lookup, variable_values
 
@@ -222,7 +223,8 @@ class _Validator:
 
 def validate(spec: Spec, registry: AdapterRegistry) -> None:
     """Raise :class:`SpecError` listing every problem found; return None if there are none."""
-    diagnostics = _Validator(spec, registry).run()
+    with gc_paused():
+        diagnostics = _Validator(spec, registry).run()
     if diagnostics:
         raise SpecError(_dedupe(diagnostics))
 
