@@ -25,7 +25,7 @@ def _render(plan: Plan, fmt: str, loaded: session.Loaded) -> None:
     if fmt == "json":
         from provision.plan.render_json import plan_to_json
 
-        print(json.dumps(plan_to_json(plan), indent=2, default=str))
+        print(json.dumps(plan_to_json(plan, loaded.registry), indent=2, default=str))
     elif fmt == "terraform-json":
         from provision.plan.terraform import to_terraform_plan
 
@@ -48,7 +48,7 @@ def plan(spec: str, env: str, *, fmt: str, detailed_exitcode: bool, out: Path | 
     if out is not None:
         from provision.plan.saved import write_plan
 
-        write_plan(the_plan, out)
+        write_plan(the_plan, out, loaded.registry)
         err.print(f"plan saved to {out}; apply it with: provision apply {out}")
     if detailed_exitcode:
         return EXIT_CHANGES if the_plan.has_changes() else EXIT_OK

@@ -137,7 +137,9 @@ _mount_optional()
 def run() -> None:
     """Console-script entry point: run the app and map errors to exit codes."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        # Without standalone mode, click returns the code of typer.Exit instead of raising.
+        sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except ProvisionError as exc:

@@ -34,6 +34,9 @@ CONFIG_ENV = "PROVISION_CLOUD_CONFIG"
 RUN_DIR_ENV = "PROVISION_RUN_DIR"
 ERRORS_FILE = "provider-errors.jsonl"
 PROVIDER_KEY = "__provider"
+# Kept in each resource's outputs: the property names the spec set, so a diff can
+# tell "the user removed it" from "the cloud filled in a default".
+INPUT_KEYS = "__inputs"
 
 _UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # Pulumi's wire value for unknowns
 
@@ -89,7 +92,11 @@ def _is_unknown(value: Any) -> bool:
 
 
 def _strip(props: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in props.items() if k != PROVIDER_KEY}
+    return {k: v for k, v in props.items() if k not in (PROVIDER_KEY, INPUT_KEYS)}
+
+
+def _with_input_keys(outs: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
+    return {**outs, INPUT_KEYS: sorted(k for k, v in inputs.items() if v is not None)}
 
 
 class AdapterProvider(dyn.ResourceProvider):
@@ -133,10 +140,15 @@ class AdapterProvider(dyn.ResourceProvider):
         return dyn.CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
+        """Changed = a property the spec sets now that differs from the live value, or
+        one the spec set before and no longer sets. Values the cloud filled in for
+        properties the spec leaves out are not changes."""
         schema = self._adapter().schema
-        old, new = self._declared(olds), self._declared(_strip(news))
-        changed = sorted(k for k in set(old) | set(new)
-                         if _is_unknown(new.get(k)) or old.get(k) != new.get(k))
+        old = self._declared(olds)
+        new = {k: v for k, v in self._declared(_strip(news)).items() if v is not None}
+        previously_set = set(olds.get(INPUT_KEYS) or [])
+        removed = {k for k in previously_set - set(new) if k in schema.properties}
+        changed = sorted({k for k, v in new.items() if _is_unknown(v) or old.get(k) != v} | removed)
         replaces = [k for k in changed if schema.properties[k].force_new]
         return dyn.DiffResult(changes=bool(changed), replaces=replaces,
                               delete_before_replace=bool(replaces))
@@ -145,7 +157,7 @@ class AdapterProvider(dyn.ResourceProvider):
         inputs = _strip(props)
         result: ReadResult = self._guard(
             "create", lambda: self._adapter().create(inputs, self._config()))
-        return dyn.CreateResult(result.id, result.properties)
+        return dyn.CreateResult(result.id, _with_input_keys(result.properties, inputs))
 
     def read(self, id: str, props: dict[str, Any]) -> dyn.ReadResult:
         current = _strip(props)
@@ -153,13 +165,14 @@ class AdapterProvider(dyn.ResourceProvider):
             "read", lambda: self._adapter().read(id, current, self._config()))
         if result is None:  # gone: an empty id tells the engine the resource was deleted
             return dyn.ReadResult("", {})
-        return dyn.ReadResult(result.id, result.properties)
+        keys = props.get(INPUT_KEYS) or []
+        return dyn.ReadResult(result.id, {**result.properties, INPUT_KEYS: keys})
 
     def update(self, id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
         old, new = _strip(olds), _strip(news)
         result: ReadResult = self._guard(
             "update", lambda: self._adapter().update(id, old, new, self._config()))
-        return dyn.UpdateResult(result.properties)
+        return dyn.UpdateResult(_with_input_keys(result.properties, new))
 
     def delete(self, id: str, props: dict[str, Any]) -> None:
         current = _strip(props)

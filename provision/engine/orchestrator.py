@@ -17,10 +17,10 @@ from typing import Any, Callable, Iterator, Mapping, Protocol
 
 from provision.engine.changes import stage_changes
 from provision.engine.program import META_OUTPUT, stage_program
-from provision.engine.runner import RunResult, StackRunner, Step
+from provision.engine.runner import RunResult, StackRunner, StackSnapshot, Step
 from provision.errors import PlanError, ProvisionError, StalePlanError
 from provision.graph.stages import Stage, StageGraph
-from provision.plan.model import Action, Change, Plan, StagePlan
+from provision.plan.model import UNKNOWN, Action, Change, Plan, StagePlan
 from provision.provider import AdapterRegistry
 from provision.spec.model import Environment, Reference, Spec, Template
 
@@ -92,6 +92,16 @@ def _refs(value: Any) -> Iterator[Reference]:
             yield from _refs(v)
 
 
+def _has_unknown(value: Any) -> bool:
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, dict):
+        return any(_has_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_unknown(v) for v in value)
+    return False
+
+
 def spec_digest(paths: list[str]) -> str:
     h = hashlib.sha256()
     for p in sorted(paths):
@@ -112,27 +122,39 @@ class Orchestrator:
         self.gate = gate
         self.live_reader = live_reader
         self.parallel = max(1, parallel)
-        self._outputs: dict[str, dict[str, Any] | None] = {}
+        self._snapshots: dict[str, StackSnapshot | None] = {}
 
     # -- names and values ------------------------------------------------------------
     def stack_name(self, stage: str) -> str:
         return f"{self.spec.name}.{self.env.name}.{stage}"
 
-    def _stack_outputs(self, stage: str) -> dict[str, Any] | None:
-        if stage not in self._outputs:
-            self._outputs[stage] = self.runner.outputs(self.stack_name(stage))
-        return self._outputs[stage]
+    def _snapshot(self, stage: str, *, fresh: bool = False) -> StackSnapshot | None:
+        if fresh or stage not in self._snapshots:
+            self._snapshots[stage] = self.runner.snapshot(self.stack_name(stage))
+        return self._snapshots[stage]
 
-    def _upstream(self, stage: Stage, planned: Mapping[str, Action]
+    def _stack_outputs(self, stage: str) -> dict[str, Any] | None:
+        snap = self._snapshot(stage)
+        return snap.outputs if snap else None
+
+    def _upstream(self, stage: Stage, planned: Mapping[str, Change]
                   ) -> dict[str, dict[str, Any] | None]:
+        """Values of the upstream resources this stage references.
+
+        ``planned`` holds this plan's changes of upstream stages not applied yet: a
+        resource to be created or replaced exposes only its known planned inputs;
+        everything else about it is known only after apply (absent from the map).
+        """
         values: dict[str, dict[str, Any] | None] = {}
         inside = set(stage.resources)
         for rid in stage.resources:
             for ref in _refs(self.spec.resources[rid].properties):
                 if ref.target in inside or ref.target in values:
                     continue
-                if planned.get(ref.target) in (Action.CREATE, Action.REPLACE):
-                    values[ref.target] = None          # known only after apply
+                change = planned.get(ref.target)
+                if change is not None and change.action in (Action.CREATE, Action.REPLACE):
+                    values[ref.target] = {k: v for k, v in (change.after or {}).items()
+                                          if not _has_unknown(v)}
                     continue
                 outputs = self._stack_outputs(self.stages.stage_of(ref.target).name)
                 found = outputs.get(ref.target) if outputs else None
@@ -145,24 +167,25 @@ class Orchestrator:
         return dict(meta.get("types", {})) if isinstance(meta, dict) else {}
 
     # -- plan ------------------------------------------------------------------------
-    def plan_stage(self, stage: Stage, planned: dict[str, Action]) -> StagePlan:
+    def plan_stage(self, stage: Stage, planned: dict[str, Change]) -> StagePlan:
         program = stage_program(self.spec, stage.resources, self.registry,
                                 self._upstream(stage, planned))
         steps = self.runner.preview(self.stack_name(stage.name), program)
         changes = stage_changes(self.spec, stage.name, stage.resources, steps, self.registry,
                                 self._prior_types(stage.name))
         for change in changes:
-            planned[change.id] = change.action
+            planned[change.id] = change
         return StagePlan(name=stage.name, stack=self.stack_name(stage.name),
                          depends_on=list(stage.depends_on), changes=changes)
 
     def plan(self) -> Plan:
-        planned: dict[str, Action] = {}
+        planned: dict[str, Change] = {}
         plan = Plan(spec=self.spec.name, env=self.env.name, spec_file=self.spec.path)
         for stage in self.stages.stages:
             self.hooks.stage_start(stage.name, "plan")
             plan.stages.append(self.plan_stage(stage, planned))
-            plan.state_digests[stage.name] = self.runner.state_digest(self.stack_name(stage.name))
+            snap = self._snapshot(stage.name)
+            plan.state_digests[stage.name] = snap.digest if snap else ""
         return plan
 
     # -- apply -----------------------------------------------------------------------
@@ -171,7 +194,6 @@ class Orchestrator:
         a stage's state or planned changes moved since the plan was made."""
         report = ApplyReport()
         by_name = {s.name: s for s in plan.stages}
-        planned = {c.id: c.action for s in plan.stages for c in s.changes}
         stop = False
         for level in self.stages.levels:
             if stop:
@@ -180,7 +202,7 @@ class Orchestrator:
             stages = [self.stages_by_name[n] for n in level]
             with ThreadPoolExecutor(max_workers=min(self.parallel, len(stages))) as pool:
                 outcomes = list(pool.map(
-                    lambda st: self._apply_stage(st, by_name[st.name], plan, planned, check_fresh),
+                    lambda st: self._apply_stage(st, by_name[st.name], plan, check_fresh),
                     stages))
             report.outcomes += outcomes
             stop = any(o.status in ("blocked", "failed") for o in outcomes)
@@ -191,12 +213,17 @@ class Orchestrator:
         return {s.name: s for s in self.stages.stages}
 
     def _apply_stage(self, stage: Stage, saved: StagePlan, plan: Plan,
-                     planned: dict[str, Action], check_fresh: bool) -> StageOutcome:
+                     check_fresh: bool) -> StageOutcome:
         name = stage.name
         try:
             if check_fresh:
-                self._check_fresh(stage, saved, plan, planned)
-            current = self.plan_stage(stage, dict(planned)) if not check_fresh else saved
+                self._check_fresh(stage, saved, plan)
+            # With a gate, re-plan a stage whose saved changes had values unknown until the
+            # upstream stages applied: the gate must judge the real values.
+            needs_replan = (self.gate is not None and not check_fresh
+                            and any(c.unknown for c in saved.changes))
+            # Upstream stages are applied by now: their real outputs are used.
+            current = self.plan_stage(stage, {}) if needs_replan else saved
             if self.gate is not None:
                 verdict = self.gate.check_pre(current, plan)
                 self.hooks.policy(name, "pre", verdict)
@@ -207,8 +234,8 @@ class Orchestrator:
             program = stage_program(self.spec, stage.resources, self.registry,
                                     self._upstream(stage, {}))
             result = self.runner.up(self.stack_name(name), program,
-                                    on_step=lambda step: self.hooks.step(name, step))
-            self._outputs[name] = result.outputs
+                                    on_step=self._step_hook(name))
+            self._snapshots[name] = StackSnapshot(outputs=result.outputs, digest="")
             if self.gate is not None and self.live_reader is not None:
                 live = self.live_reader(name, stage.resources, result.outputs)
                 verdict = self.gate.check_post(name, live)
@@ -222,14 +249,14 @@ class Orchestrator:
             self.hooks.stage_done(name, "failed", None)
             return StageOutcome(name, "failed", error=exc)
 
-    def _check_fresh(self, stage: Stage, saved: StagePlan, plan: Plan,
-                     planned: dict[str, Action]) -> None:
-        digest = self.runner.state_digest(self.stack_name(stage.name))
+    def _check_fresh(self, stage: Stage, saved: StagePlan, plan: Plan) -> None:
+        snap = self._snapshot(stage.name, fresh=True)
+        digest = snap.digest if snap else ""
         if digest != plan.state_digests.get(stage.name, digest):
             raise StalePlanError(
                 f"the state of stage '{stage.name}' changed since the plan was made",
                 hint="make a new plan")
-        fresh = self.plan_stage(stage, dict(planned))
+        fresh = self.plan_stage(stage, {})
         want = {(c.id, c.action) for c in saved.changes}
         got = {(c.id, c.action) for c in fresh.changes}
         if want != got:
@@ -238,17 +265,20 @@ class Orchestrator:
                 f"stage '{stage.name}' would now change differently than the saved plan "
                 f"({', '.join(moved)})", hint="make a new plan")
 
+    def _step_hook(self, stage: str) -> Callable[[Step], None]:
+        return lambda step: self.hooks.step(stage, step)
+
     # -- destroy ---------------------------------------------------------------------
     def destroy(self) -> ApplyReport:
         report = ApplyReport()
         for stage in self.stages.reversed():
             stack = self.stack_name(stage.name)
-            if not self.runner.exists(stack):
+            if self._snapshot(stage.name, fresh=True) is None:
                 report.outcomes.append(StageOutcome(stage.name, "skipped"))
                 continue
             self.hooks.stage_start(stage.name, "destroy")
             try:
-                result = self.runner.destroy(stack, on_step=lambda s, n=stage.name: self.hooks.step(n, s))
+                result = self.runner.destroy(stack, on_step=self._step_hook(stage.name))
             except ProvisionError as exc:
                 self.hooks.stage_done(stage.name, "failed", None)
                 report.outcomes.append(StageOutcome(stage.name, "failed", error=exc))

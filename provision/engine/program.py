@@ -47,9 +47,10 @@ def stage_program(spec: Spec, resource_ids: list[str], registry: AdapterRegistry
             if ref.target not in upstream:
                 raise PlanError(f"reference {ref} points outside the stage and its inputs")
             values = upstream[ref.target]
-            if values is None:
-                return unknown_output()
-            return values.get(ref.attribute or "id")
+            attribute = ref.attribute or "id"
+            if values is None or attribute not in values:
+                return unknown_output()       # known only after the upstream stage applies
+            return values[attribute]
 
         def materialize(value: Any) -> Any:
             if isinstance(value, Reference):

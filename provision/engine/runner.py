@@ -22,7 +22,7 @@ from typing import Any, Callable, Mapping
 from pulumi import automation as auto
 from pulumi.automation import events as ev
 
-from provision.engine.dynamic import (CONFIG_ENV, PROVIDER_KEY, RUN_DIR_ENV, encode_cloud_config,
+from provision.engine.dynamic import (CONFIG_ENV, INPUT_KEYS, PROVIDER_KEY, RUN_DIR_ENV, encode_cloud_config,
                                       install_serializer_guard, read_errors)
 from provision.engine.toolchain import Toolchain
 from provision.errors import EngineError, StageFailedError
@@ -66,7 +66,7 @@ class EngineOptions:
 def _clean(props: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if props is None:
         return None
-    return {k: v for k, v in props.items() if k != PROVIDER_KEY}
+    return {k: v for k, v in props.items() if k not in (PROVIDER_KEY, INPUT_KEYS)}
 
 
 class _EventSink:
@@ -98,7 +98,7 @@ class _EventSink:
             old_inputs=_clean(meta.old.inputs) if meta.old else None,
             new_inputs=_clean(meta.new.inputs) if meta.new else None,
             old_outputs=_clean(meta.old.outputs) if meta.old else None,
-            diffs=[d for d in (meta.diffs or []) if d != PROVIDER_KEY],
+            diffs=[d for d in (meta.diffs or []) if d not in (PROVIDER_KEY, INPUT_KEYS)],
             replace_keys=[k for k in (meta.keys or []) if k != PROVIDER_KEY],
         )
         with self._lock:
@@ -214,32 +214,67 @@ class StackRunner:
         result, sink = self._run(stack_name, _empty_program, "destroy", call, on_step, create=False)
         return RunResult(sink.steps, {}, _ops(result.summary.resource_changes))
 
-    def exists(self, stack_name: str) -> bool:
-        with tempfile.TemporaryDirectory(prefix="ls-", dir=self.options.work_dir) as tmp:
-            ws = auto.LocalWorkspace(**_ws_kwargs(self._opts(Path(tmp))))
-            return any(s.name == stack_name for s in ws.list_stacks())
-
-    def outputs(self, stack_name: str) -> dict[str, Any] | None:
-        """The stack's outputs, or None when the stack does not exist yet."""
-        if not self.exists(stack_name):
-            return None
-        with tempfile.TemporaryDirectory(prefix="out-", dir=self.options.work_dir) as tmp:
-            stack = self._stack(stack_name, _empty_program, Path(tmp), create=False)
-            return {k: v.value for k, v in stack.outputs().items()}
-
-    def state_digest(self, stack_name: str) -> str:
-        """A digest of the stack's resources in state ("" when there is no stack)."""
-        if not self.exists(stack_name):
-            return ""
+    def snapshot(self, stack_name: str) -> "StackSnapshot | None":
+        """The stack's outputs and a digest of its resources (one CLI call), or None
+        when the stack does not exist yet."""
         with tempfile.TemporaryDirectory(prefix="exp-", dir=self.options.work_dir) as tmp:
-            stack = self._stack(stack_name, _empty_program, Path(tmp), create=False)
-            deployment = stack.export_stack().deployment or {}
-        resources = [
-            {k: r.get(k) for k in ("urn", "id", "inputs", "outputs")}
-            for r in deployment.get("resources", []) if r.get("type") == _RESOURCE_TYPE
-        ]
-        blob = json.dumps(resources, sort_keys=True, default=str).encode()
-        return hashlib.sha256(blob).hexdigest()
+            ws = auto.LocalWorkspace(**_ws_kwargs(self._opts(Path(tmp))))
+            try:
+                deployment = ws.export_stack(self._qualified(stack_name)).deployment or {}
+            except auto.StackNotFoundError:
+                return None
+            except auto.CommandError as exc:
+                raise EngineError(f"cannot read the state of stack '{stack_name}': "
+                                  f"{_first_line(exc)}",
+                                  hint="check the backend URL and the state passphrase") from None
+        resources = deployment.get("resources") or []
+        outputs: dict[str, Any] = {}
+        for res in resources:
+            if res.get("type") == "pulumi:pulumi:Stack":
+                outputs = _reveal(res.get("outputs") or {})
+        managed = [{k: _mask(r.get(k)) for k in ("urn", "id", "inputs", "outputs")}
+                   for r in resources if r.get("type") == _RESOURCE_TYPE]
+        blob = json.dumps(managed, sort_keys=True, default=str).encode()
+        return StackSnapshot(outputs=outputs, digest=hashlib.sha256(blob).hexdigest())
+
+    def _qualified(self, stack_name: str) -> str:
+        return f"organization/{self.project}/{stack_name}"
+
+
+@dataclass(frozen=True)
+class StackSnapshot:
+    outputs: dict[str, Any]
+    digest: str
+
+
+_SECRET_SIG = "4dabf18193072939515e22adb298388d"
+
+
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and _SECRET_SIG in value
+
+
+def _reveal(value: Any) -> Any:
+    """Decode Pulumi's secret envelopes (from an export with --show-secrets)."""
+    if _is_secret(value):
+        plain = value.get("plaintext")
+        return _reveal(json.loads(plain)) if isinstance(plain, str) else None
+    if isinstance(value, dict):
+        return {k: _reveal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_reveal(v) for v in value]
+    return value
+
+
+def _mask(value: Any) -> Any:
+    """Replace secrets by a marker, so digests never depend on (or leak) them."""
+    if _is_secret(value):
+        return "[secret]"
+    if isinstance(value, dict):
+        return {k: _mask(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask(v) for v in value]
+    return value
 
 
 def _ws_kwargs(opts: auto.LocalWorkspaceOptions) -> dict[str, Any]:
