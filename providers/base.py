@@ -51,16 +51,20 @@ def one_line(text: str, limit: int = 500) -> str:
 
 
 def with_defaults(schema: ResourceSchema, props: Mapping[str, Any],
-                  config_defaults: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                  config_defaults: Mapping[str, Any] | None = None, *,
+                  strict: bool = True) -> dict[str, Any]:
     """``props`` with schema defaults and config-derived defaults filled in.
 
     Outputs and ``id`` (present when ``props`` is recorded state) are dropped;
     other keys unknown to the schema are rejected so a typo is never silently
     ignored. Required properties, and those ``config_defaults`` names (their
     default comes from the environment), must not be None after defaulting.
+    ``strict=False`` is for recorded state (an update's ``old``): unknown keys
+    (bookkeeping, or properties of an older adapter version) are ignored and
+    nothing is required.
     """
     unknown = sorted(set(props) - set(schema.properties) - set(schema.outputs) - {"id"})
-    if unknown:
+    if unknown and strict:
         raise ProviderError(
             f"unknown propert{'ies' if len(unknown) > 1 else 'y'} {', '.join(unknown)}",
             resource_type=schema.type_name,
@@ -72,10 +76,10 @@ def with_defaults(schema: ResourceSchema, props: Mapping[str, Any],
             value = config_defaults.get(name)
         if value is None:
             value = prop.default
-        if value is None and prop.required:
+        if value is None and prop.required and strict:
             raise ProviderError(f"property '{name}' is required",
                                 resource_type=schema.type_name)
-        if value is None and config_defaults is not None and name in config_defaults:
+        if value is None and strict and config_defaults is not None and name in config_defaults:
             raise ProviderError(f"property '{name}' is required",
                                 resource_type=schema.type_name,
                                 hint=f"set it on the resource, or set '{name}' in the "
@@ -129,3 +133,16 @@ def updatable_changes(schema: ResourceSchema, old: Mapping[str, Any],
             resource=resource, resource_type=schema.type_name,
             hint="changing it replaces the resource; plan again to get a replace")
     return names
+
+
+def plan_update(schema: ResourceSchema, old: Mapping[str, Any], new: Mapping[str, Any],
+                config_defaults: Mapping[str, Any] | None = None,
+                resource: str = "") -> tuple[dict[str, Any], list[str]]:
+    """``new`` with defaults applied, and the properties an update must change.
+
+    ``old`` is recorded state (read leniently); ``new`` is the desired inputs
+    (checked strictly). Raises like :func:`updatable_changes` for ``force_new``.
+    """
+    values = with_defaults(schema, new, config_defaults)
+    before = with_defaults(schema, old, config_defaults, strict=False)
+    return values, updatable_changes(schema, before, values, resource=resource)

@@ -41,7 +41,7 @@ from provision.provider import (
     AdapterRegistry, CloudConfig, PropertySchema, ReadResult, ResourceSchema,
 )
 
-from providers.base import updatable_changes, with_defaults
+from providers.base import plan_update, with_defaults
 
 FILE_ENV = "PROVISION_FAKE_CLOUD_FILE"
 
@@ -168,9 +168,7 @@ class FakeAdapter:
 
     def update(self, id: str, old: Mapping[str, Any], new: Mapping[str, Any],
                config: CloudConfig) -> ReadResult:
-        values = with_defaults(self.schema, new)
-        names = updatable_changes(self.schema, with_defaults(self.schema, old), values,
-                                  resource=id)
+        values, names = plan_update(self.schema, old, new, resource=id)
         with self.cloud.transaction() as data:
             _enter(data, "update", self.schema.type_name, id)
             live = data["resources"].get(self._key(id))

@@ -18,7 +18,7 @@ from provision.errors import CloudError, ProviderError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
 from providers.aws import session
-from providers.base import updatable_changes, with_defaults
+from providers.base import plan_update, with_defaults
 
 TYPE = "aws:s3:Bucket"
 
@@ -40,8 +40,8 @@ SCHEMA = ResourceSchema(
         "tags": PropertySchema("map", description="resource tags"),
         "versioning": PropertySchema("boolean", default=False,
                                      description="keep every version of every object"),
-        "force_destroy": PropertySchema("boolean", default=False,
-                                        description="delete all objects when the bucket is deleted"),
+        "force_destroy": PropertySchema(
+            "boolean", default=False, description="delete all objects when the bucket is deleted"),
         "public_access_block": PropertySchema(
             "map", description="block_public_acls, ignore_public_acls, block_public_policy, "
                                "restrict_public_buckets (booleans; read reports all four, "
@@ -110,8 +110,7 @@ class S3Bucket:
 
     def update(self, id: str, old: Mapping[str, Any], new: Mapping[str, Any],
                config: CloudConfig) -> ReadResult:
-        values = with_defaults(SCHEMA, new)
-        names = updatable_changes(SCHEMA, with_defaults(SCHEMA, old), values, resource=id)
+        values, names = plan_update(SCHEMA, old, new, resource=id)
         _check_public_access_block(values["public_access_block"], id)
         s3 = session.client("s3", config)
         with session.translate(TYPE, id, config):

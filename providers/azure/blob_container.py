@@ -13,7 +13,7 @@ from provision.errors import CloudError, ProviderError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
 from providers.azure import session
-from providers.base import updatable_changes, with_defaults
+from providers.base import plan_update, with_defaults
 
 TYPE = "azure:storage:BlobContainer"
 
@@ -92,10 +92,8 @@ class BlobContainer:
 
     def update(self, id: str, old: Mapping[str, Any], new: Mapping[str, Any],
                config: CloudConfig) -> ReadResult:
-        values = with_defaults(SCHEMA, new)
-        account, name = _where(id, values)
-        names = updatable_changes(SCHEMA, with_defaults(SCHEMA, old), values,
-                                  resource=f"{account}/{name}")
+        account, name = _where(id, new)
+        values, names = plan_update(SCHEMA, old, new, resource=f"{account}/{name}")
         with session.translate(TYPE, f"{account}/{name}", config):
             container = session.blob_service(account, config).get_container_client(name)
             if "metadata" in names:

@@ -14,7 +14,7 @@ from provision.errors import CloudError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
 from providers.azure import session
-from providers.base import updatable_changes, with_defaults
+from providers.base import plan_update, with_defaults
 
 TYPE = "azure:resources:ResourceGroup"
 
@@ -26,8 +26,8 @@ SCHEMA = ResourceSchema(
     properties={
         "name": PropertySchema("string", required=True, force_new=True,
                                description="resource group name"),
-        "location": PropertySchema("string", force_new=True,
-                                   description="Azure region; defaults to the azure location setting"),
+        "location": PropertySchema(
+            "string", force_new=True, description="Azure region; defaults to the azure location"),
         "tags": PropertySchema("map", description="resource tags"),
     },
     outputs={"resource_id": "string", "provisioning_state": "string"},
@@ -67,10 +67,8 @@ class ResourceGroup:
     def update(self, id: str, old: Mapping[str, Any], new: Mapping[str, Any],
                config: CloudConfig) -> ReadResult:
         defaults = {"location": config.get("location")}
-        values = with_defaults(SCHEMA, new, defaults)
-        name = _name(id, values)
-        names = updatable_changes(SCHEMA, with_defaults(SCHEMA, old, defaults), values,
-                                  resource=name)
+        name = _name(id, new)
+        values, names = plan_update(SCHEMA, old, new, defaults, resource=name)
         with session.translate(TYPE, name, config):
             client = session.resource_client(config)
             if "tags" in names:

@@ -14,7 +14,7 @@ from provision.errors import CloudError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
 from providers.azure import session
-from providers.base import updatable_changes, with_defaults
+from providers.base import plan_update, with_defaults
 
 TYPE = "azure:storage:Account"
 
@@ -27,10 +27,11 @@ SCHEMA = ResourceSchema(
         "name": PropertySchema("string", required=True, force_new=True,
                                description="3-24 lowercase letters and digits, globally unique"),
         "resource_group_name": PropertySchema("string", required=True, force_new=True),
-        "location": PropertySchema("string", force_new=True,
-                                   description="Azure region; defaults to the azure location setting"),
-        "sku": PropertySchema("string", default="Standard_LRS",
-                              description="Standard_LRS, Standard_GRS, Standard_ZRS, Premium_LRS, ..."),
+        "location": PropertySchema(
+            "string", force_new=True, description="Azure region; defaults to the azure location"),
+        "sku": PropertySchema(
+            "string", default="Standard_LRS",
+            description="Standard_LRS, Standard_GRS, Standard_ZRS, Premium_LRS, ..."),
         "kind": PropertySchema("string", default="StorageV2", force_new=True),
         "tags": PropertySchema("map"),
         "allow_blob_public_access": PropertySchema("boolean", default=False),
@@ -97,10 +98,8 @@ class StorageAccount:
     def update(self, id: str, old: Mapping[str, Any], new: Mapping[str, Any],
                config: CloudConfig) -> ReadResult:
         defaults = {"location": config.get("location")}
-        values = with_defaults(SCHEMA, new, defaults)
-        group, name = _where(id, values)
-        names = updatable_changes(SCHEMA, with_defaults(SCHEMA, old, defaults), values,
-                                  resource=name)
+        group, name = _where(id, new)
+        values, names = plan_update(SCHEMA, old, new, defaults, resource=name)
         body: dict[str, Any] = {}
         for prop in names:
             for key, part in _update_body(prop, values[prop]).items():

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from provision.errors import CloudError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
-from providers.base import updatable_changes, with_defaults
+from providers.base import plan_update, with_defaults
 from providers.gcp import session
 
 TYPE = "gcp:resourcemanager:Project"
@@ -86,8 +86,7 @@ class Project:
         from google.cloud import resourcemanager_v3
         from google.protobuf import field_mask_pb2
 
-        values = with_defaults(SCHEMA, new)
-        names = updatable_changes(SCHEMA, with_defaults(SCHEMA, old), values, resource=id)
+        values, names = plan_update(SCHEMA, old, new, resource=id)
         fields = [n for n in names if n in ("display_name", "labels")]
         # Writes address the project by its canonical name, projects/NUMBER.
         name = self._canonical_name(id, config)

@@ -113,7 +113,8 @@ def map_error(exc: BaseException, *, resource: str = "", resource_type: str = ""
     if isinstance(exc, gx.GoogleAPICallError):
         hint = ""
         if isinstance(exc, gx.PermissionDenied):
-            hint = "the credentials lack an IAM role for this action, or the resource is not visible"
+            hint = ("the credentials lack an IAM role for this action, "
+                    "or the resource is not visible to them")
         code = f"{exc.code} " if exc.code else ""
         return CloudError(f"GCP error {code}{reason(exc)}: {_message(exc)}",
                           hint=hint, **where)

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from provision.errors import CloudError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
-from providers.base import updatable_changes, with_defaults
+from providers.base import plan_update, with_defaults
 from providers.gcp import session
 
 TYPE = "gcp:storage:Bucket"
@@ -27,13 +27,14 @@ SCHEMA = ResourceSchema(
     properties={
         "name": PropertySchema("string", required=True, force_new=True,
                                description="globally unique bucket name"),
-        "location": PropertySchema("string", force_new=True,
-                                   description="region or multi-region; defaults to the gcp region"),
+        "location": PropertySchema(
+            "string", force_new=True,
+            description="region or multi-region; defaults to the gcp region"),
         "labels": PropertySchema("map", description="bucket labels"),
         "uniform_bucket_level_access": PropertySchema("boolean", default=False),
         "versioning": PropertySchema("boolean", default=False),
-        "force_destroy": PropertySchema("boolean", default=False,
-                                        description="delete all objects when the bucket is deleted"),
+        "force_destroy": PropertySchema(
+            "boolean", default=False, description="delete all objects when the bucket is deleted"),
     },
     outputs={"self_link": "string", "url": "string", "project": "string"},
 )
@@ -77,9 +78,7 @@ class StorageBucket:
     def update(self, id: str, old: Mapping[str, Any], new: Mapping[str, Any],
                config: CloudConfig) -> ReadResult:
         defaults = {"location": config.get("region")}
-        values = with_defaults(SCHEMA, new, defaults)
-        names = updatable_changes(SCHEMA, with_defaults(SCHEMA, old, defaults), values,
-                                  resource=id)
+        values, names = plan_update(SCHEMA, old, new, defaults, resource=id)
         with session.translate(TYPE, id, config):
             client = session.storage_client(config)
             bucket = client.get_bucket(id)

@@ -6,7 +6,9 @@ import pytest
 
 from provision.errors import ProviderError
 from provision.provider import PropertySchema, ResourceSchema
-from providers.base import changed, one_line, redact, updatable_changes, with_defaults
+from providers.base import (
+    changed, one_line, plan_update, redact, updatable_changes, with_defaults,
+)
 
 SCHEMA = ResourceSchema(
     type_name="test:x:Y", cloud="test", terraform_type="x_y",
@@ -82,6 +84,27 @@ def test_updatable_changes_refuses_force_new_properties() -> None:
                           resource="res")
     assert "replace" in info.value.hint
     assert info.value.resource == "res"
+
+
+def test_plan_update_reads_recorded_state_leniently() -> None:
+    # Recorded state may carry bookkeeping keys or properties an older adapter had.
+    old = {"name": "a", "location": "l", "size": 1, "__inputs": ["name"], "retired": True}
+    values, names = plan_update(SCHEMA, old, {"name": "a", "location": "l", "size": 4})
+    assert names == ["size"] and values["size"] == 4
+
+
+def test_plan_update_checks_desired_inputs_strictly() -> None:
+    with pytest.raises(ProviderError, match="unknown property retired"):
+        plan_update(SCHEMA, {"name": "a", "location": "l"},
+                    {"name": "a", "location": "l", "retired": True})
+    with pytest.raises(ProviderError, match="property 'location' is required"):
+        plan_update(SCHEMA, {"name": "a", "location": "l"}, {"name": "a"}, {"location": None})
+
+
+def test_plan_update_applies_config_defaults_to_both_sides() -> None:
+    values, names = plan_update(SCHEMA, {"name": "a"}, {"name": "a", "tags": {"k": "v"}},
+                                {"location": "westeurope"})
+    assert names == ["tags"] and values["location"] == "westeurope"
 
 
 @pytest.mark.parametrize("text, secret", [
