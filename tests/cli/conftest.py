@@ -1,0 +1,49 @@
+"""Helpers to run the real ``provision`` command in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def provision_home(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    return home
+
+
+@pytest.fixture
+def run_cli(tmp_path: Path, provision_home: Path) -> Run:
+    """Run ``python -m provision.cli.main ARGS`` from ``tmp_path`` (or ``cwd``)."""
+
+    def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+            timeout: float = 600) -> Result:
+        full_env = {**os.environ, "PROVISION_HOME": str(provision_home),
+                    "PROVISION_SANDBOX_DIR": str(provision_home / "no-sandbox"),
+                    **(env or {})}
+        full_env.pop("PROVISION_PASSPHRASE", None)
+        proc = subprocess.run([sys.executable, "-m", "provision.cli.main", *args],
+                              cwd=cwd or tmp_path, env=full_env, capture_output=True,
+                              text=True, timeout=timeout, check=False)
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    return run

@@ -1,0 +1,72 @@
+"""Bad input gets one clear error and exit 1: never a traceback, nothing touched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import Run
+
+SPEC = """
+name: errs
+environments:
+  local: {}
+  prod: {aws: {region: eu-west-1}}
+resources:
+  logs: {type: aws:s3:Bucket, properties: {bucket: errs-logs}}
+"""
+
+
+def _no_traceback(text: str) -> None:
+    assert "Traceback" not in text
+
+
+def test_missing_spec_file(run_cli: Run) -> None:
+    result = run_cli("plan", "stacks/nope.yaml", "--env", "local")
+    assert result.code == 1
+    assert "spec file not found: stacks/nope.yaml" in result.stderr
+    _no_traceback(result.stderr + result.stdout)
+
+
+def test_unknown_environment_lists_known_ones(run_cli: Run, tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(SPEC)
+    result = run_cli("plan", "s.yaml", "--env", "staging")
+    assert result.code == 1
+    assert "unknown environment 'staging'" in result.stderr
+    assert "local, prod" in result.stderr
+    _no_traceback(result.stderr)
+
+
+def test_sandbox_not_running(run_cli: Run, tmp_path: Path, provision_home: Path) -> None:
+    (tmp_path / "s.yaml").write_text(SPEC)
+    result = run_cli("apply", "s.yaml", "--env", "local", "--yes")
+    assert result.code == 1
+    assert "targets the local sandbox, which is not running" in result.stderr
+    assert "provision sandbox up" in result.stderr
+    _no_traceback(result.stderr)
+    assert not (provision_home / "state").exists() or not any((provision_home / "state").rglob("*.json"))
+
+
+def test_missing_passphrase_for_a_real_environment(run_cli: Run, tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(SPEC)
+    result = run_cli("plan", "s.yaml", "--env", "prod", env={"PULUMI_CONFIG_PASSPHRASE": ""})
+    assert result.code == 1
+    assert "no state passphrase for environment 'prod'" in result.stderr
+    assert "PROVISION_PASSPHRASE" in result.stderr
+    _no_traceback(result.stderr)
+
+
+def test_broken_spec_names_file_line_and_resource(run_cli: Run, tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(SPEC.replace("aws:s3:Bucket", "aws:s3:Buckett"))
+    result = run_cli("plan", "s.yaml", "--env", "local")
+    assert result.code == 1
+    assert "s.yaml:7" in result.stderr and "logs" in result.stderr
+    assert "aws:s3:Bucket" in result.stderr        # the did-you-mean hint
+    _no_traceback(result.stderr)
+
+
+def test_apply_without_yes_when_not_interactive(run_cli: Run, tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(SPEC)
+    result = run_cli("destroy", "s.yaml", "--env", "local")
+    assert result.code == 1
+    assert "--yes" in result.stderr
+    _no_traceback(result.stderr)
