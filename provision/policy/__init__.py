@@ -1,1 +1,45 @@
-"""policy."""
+"""Policy-as-code: Rego and Python rules in packs, gates before and after each stage.
+
+The gate API (what ``apply`` calls)::
+
+    from provision.policy import PolicyEngine
+
+    engine = PolicyEngine.load("policies", env="prod", registry=providers.registry())
+    # waivers: default <policies>/waivers.yaml; or waivers=PATH / a list of Waiver
+
+    report = engine.check_pre(stage_plan, plan)       # before a stage changes anything
+    if report.blocking:                               # mandatory fail/error results
+        ...stop before the stage; exit code 3; name report.blocking[i].rule_id,
+           .resource_id, .file, .line
+
+    live = {resource_id: (type_name, properties)}     # what adapters' read() returned
+    report = engine.check_post(stage_name, live, plan=plan)   # after the stage applied
+    if report.blocking:
+        ...mark the stage failed; stop (optionally roll the stage back)
+
+``PolicyReport.results`` holds one :class:`Result` per rule x resource
+(``pass | fail | warn | deferred | waived | error``); ``report.rules`` the
+identity of every loaded rule. A rule reading a value known only after apply
+is ``deferred`` in ``check_pre`` and decided by ``check_post``. Advisory
+violations are ``warn`` and never block; a mandatory rule that errors blocks
+(fail closed). Loading raises :class:`provision.errors.PolicyError` when a
+pack, rule or waiver file is broken. Reports render through
+``provision.report.render(report, fmt)`` (table, json, sarif, junit).
+
+``run_tests(dir)`` (``provision policy test``) runs the packs' Rego
+``*_test.rego`` and Python ``*_test.py`` tests.
+"""
+
+from __future__ import annotations
+
+from provision.policy.engine import PolicyEngine
+from provision.policy.inputs import Subject
+from provision.policy.model import (Enforcement, Phase, PolicyReport, Result, RuleInfo,
+                                    RuleMeta, Severity, Status)
+from provision.policy.rules import PythonRule, RuleContext, rule
+from provision.policy.waivers import Waiver
+
+__all__ = [
+    "Enforcement", "Phase", "PolicyEngine", "PolicyReport", "PythonRule", "Result",
+    "RuleContext", "RuleInfo", "RuleMeta", "Severity", "Status", "Subject", "Waiver", "rule",
+]

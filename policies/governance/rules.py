@@ -1,0 +1,79 @@
+"""Governance rules in Python: required tags/labels, location allow-list, naming convention.
+
+Listed explicitly in ``RULES``; parameters (per environment) come from pack.yaml.
+"""
+
+from __future__ import annotations
+
+import re
+
+from provision.policy.inputs import Subject
+from provision.policy.rules import Deferred, RuleContext, rule
+
+# Where each resource type keeps its tags, its location and its name.
+TAG_PROPERTY = {
+    "aws:s3:Bucket": "tags",
+    "azure:resources:ResourceGroup": "tags",
+    "azure:storage:Account": "tags",
+    "gcp:storage:Bucket": "labels",
+    "gcp:resourcemanager:Project": "labels",
+}
+LOCATION_PROPERTY = {
+    "aws:s3:Bucket": "region",            # an output: known only after apply
+    "azure:resources:ResourceGroup": "location",
+    "azure:storage:Account": "location",
+    "gcp:storage:Bucket": "location",
+}
+NAME_PROPERTY = {
+    "aws:s3:Bucket": "bucket",
+    "azure:resources:ResourceGroup": "name",
+    "azure:storage:Account": "name",
+    "azure:storage:BlobContainer": "name",
+    "gcp:storage:Bucket": "name",
+    "gcp:resourcemanager:Project": "project_id",
+}
+
+
+@rule(id="PRV-GOV-001", title="Resources carry owner, env and cost-center tags/labels",
+      severity="medium", resource_types=list(TAG_PROPERTY), reads=["tags", "labels"],
+      remediation="add the missing keys to the resource's tags (AWS, Azure) or labels (GCP)")
+def required_tags(subject: Subject, ctx: RuleContext) -> str | None:
+    prop = TAG_PROPERTY[subject.type]
+    tags = subject.get(prop) or {}
+    missing = [k for k in ctx.params.get("required_tags", []) if not tags.get(k)]
+    if missing:
+        return f"{prop} missing: {', '.join(missing)}"
+    return None
+
+
+@rule(id="PRV-GOV-002", title="Resources live in an allowed region/location",
+      severity="high", resource_types=list(LOCATION_PROPERTY), reads=["location", "region"],
+      remediation="deploy to one of the environment's allowed locations (see pack.yaml)")
+def allowed_location(subject: Subject, ctx: RuleContext) -> str | None:
+    prop = LOCATION_PROPERTY[subject.type]
+    value = subject.get(prop)
+    if value is None:
+        if ctx.phase == "pre":
+            raise Deferred(f"{prop} is known only after apply")
+        return f"{prop} is not reported"
+    allowed = [str(a).lower() for a in ctx.params.get("allowed_locations", [])]
+    if str(value).lower() not in allowed:
+        return f"{prop} '{value}' is not allowed in {ctx.env} (allowed: {', '.join(allowed)})"
+    return None
+
+
+@rule(id="PRV-GOV-003", title="Names follow the naming convention",
+      severity="low", resource_types=list(NAME_PROPERTY), reads=["bucket", "name", "project_id"],
+      remediation="rename the resource to match the pattern for its type (see pack.yaml)")
+def naming_convention(subject: Subject, ctx: RuleContext) -> str | None:
+    prop = NAME_PROPERTY[subject.type]
+    name = subject.get(prop)
+    pattern = ctx.params.get("name_patterns", {}).get(subject.type)
+    if name is None or not pattern:
+        return None
+    if not re.fullmatch(pattern, str(name)):
+        return f"{prop} '{name}' does not match {pattern}"
+    return None
+
+
+RULES = [required_tags, allowed_location, naming_convention]

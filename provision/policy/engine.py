@@ -1,0 +1,234 @@
+"""The policy gate: load packs for one environment, check a stage before and after it.
+
+One :class:`PolicyEngine` per run. ``check_pre`` evaluates the rules whose phase
+covers ``pre`` on a stage's planned changes; ``check_post`` those covering
+``post`` on the live properties read back after the stage. Each applicable
+rule yields one result per resource of its types (``pass`` included), so a
+report is a complete record, not only its failures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any, Mapping
+
+from provision.errors import PolicyError
+from provision.plan.model import Plan, StagePlan
+from provision.policy.inputs import Inputs, Subject, post_inputs, pre_inputs
+from provision.policy.model import (Enforcement, Phase, PolicyReport, Result, RuleInfo,
+                                    RuleMeta, Status)
+from provision.policy.pack import Pack, find_packs, load_pack
+from provision.policy.rego import RegoRule
+from provision.policy.rules import Deferred, RuleContext
+from provision.policy.waivers import Waiver, apply_waivers, load_waivers
+from provision.provider import AdapterRegistry
+
+WAIVERS_FILE = "waivers.yaml"
+_TOKEN = re.compile(r"[\w-]+(?:\.[\w-]+)*")
+
+
+class PolicyEngine:
+    def __init__(self, packs: list[Pack], *, env: str, waivers: list[Waiver] | None = None,
+                 registry: AdapterRegistry | None = None, today: dt.date | None = None) -> None:
+        self.packs = packs
+        self.env = env
+        self.waivers = list(waivers or [])
+        self.registry = registry or AdapterRegistry({})
+        self.today = today or dt.date.today()
+        self.rules: dict[str, RuleInfo] = {}
+        for pack in packs:
+            for meta, language, source in pack.metas():
+                if meta.id in self.rules:
+                    other = self.rules[meta.id]
+                    raise PolicyError(f"rule id {meta.id} is defined twice: in pack "
+                                      f"'{other.pack}' ({other.source}) and '{pack.name}' ({source})")
+                self.rules[meta.id] = RuleInfo(meta, pack.name, pack.effective(meta),
+                                               language, source)
+
+    @classmethod
+    def load(cls, policies_dir: str | Path, *, env: str,
+             waivers: str | Path | list[Waiver] | None = None,
+             registry: AdapterRegistry | None = None, today: dt.date | None = None,
+             packs: list[str] | None = None) -> "PolicyEngine":
+        """Load every pack under ``policies_dir`` (or only ``packs`` by name) for ``env``.
+
+        ``waivers`` defaults to ``<policies_dir>/waivers.yaml`` when it exists.
+        Raises PolicyError when a pack, rule or waiver file is broken.
+        """
+        root = Path(policies_dir)
+        loaded = [load_pack(p, env) for p in find_packs(root)]
+        if packs is not None:
+            unknown = set(packs) - {p.name for p in loaded}
+            if unknown:
+                raise PolicyError(f"unknown pack(s): {', '.join(sorted(unknown))}",
+                                  hint=f"packs in {root}: {', '.join(p.name for p in loaded)}")
+            loaded = [p for p in loaded if p.name in packs]
+        if isinstance(waivers, list):
+            waiver_list = waivers
+        else:
+            waiver_list = load_waivers(Path(waivers) if waivers else root / WAIVERS_FILE)
+        return cls(loaded, env=env, waivers=waiver_list, registry=registry, today=today)
+
+    # -- the gate API -------------------------------------------------------------------
+
+    def check_pre(self, stage_plan: StagePlan, plan: Plan) -> PolicyReport:
+        """Rules on a stage's planned changes (before it changes anything)."""
+        return self.check(pre_inputs(stage_plan, plan, self.env, self.registry), Phase.PRE)
+
+    def check_post(self, stage: str, live: Mapping[str, tuple[str, Mapping[str, Any]]], *,
+                   plan: Plan | None = None) -> PolicyReport:
+        """Rules on the live ``{resource_id: (type, properties)}`` of a stage after it applied.
+
+        Pass the ``plan`` to locate results in the spec (file and line).
+        """
+        locations: dict[str, tuple[str, int]] = {}
+        for sp in plan.stages if plan else []:
+            for c in sp.changes:
+                locations[c.id] = (c.file, c.line)
+        return self.check(post_inputs(stage, live, self.env, self.registry, locations),
+                          Phase.POST)
+
+    def check_plan(self, plan: Plan) -> PolicyReport:
+        """Pre-phase rules on every stage of a plan, as one report."""
+        report = PolicyReport(Phase.PRE, self.env, "")
+        for stage in plan.stages:
+            report.extend(self.check_pre(stage, plan))
+        report.rules = dict(self.rules)
+        return report
+
+    # -- evaluation ---------------------------------------------------------------------
+
+    def check(self, inputs: Inputs, phase: Phase) -> PolicyReport:
+        results: list[Result] = []
+        for pack in self.packs:
+            results.extend(self._check_pack(pack, inputs, phase))
+        results = apply_waivers(results, self.waivers, self.env, self.today)
+        return PolicyReport(phase, self.env, inputs.stage, results, dict(self.rules))
+
+    def _active(self, pack: Pack, meta: RuleMeta, phase: Phase) -> bool:
+        return (meta.phase.covers(phase)
+                and self.rules[meta.id].enforcement is not Enforcement.DISABLED)
+
+    def _check_pack(self, pack: Pack, inputs: Inputs, phase: Phase) -> list[Result]:
+        results: list[Result] = []
+        ctx = RuleContext(env=self.env, phase=phase.value, stage=inputs.stage, params=pack.params)
+        for prule in pack.python_rules:
+            if not self._active(pack, prule.meta, phase):
+                continue
+            info = self.rules[prule.meta.id]
+            for subject in inputs.of_types(prule.meta.resource_types):
+                if phase is Phase.PRE and _deferred(prule.meta, subject):
+                    results.append(_result(info, subject, inputs, phase, Status.DEFERRED,
+                                           _deferred_message(prule.meta, subject)))
+                    continue
+                try:
+                    messages = prule.messages(subject, ctx)
+                except Deferred as exc:
+                    status = Status.DEFERRED if phase is Phase.PRE else Status.ERROR
+                    results.append(_result(info, subject, inputs, phase, status,
+                                           str(exc) or "decided after apply"))
+                    continue
+                except Exception as exc:  # a broken rule is an error result, not a crash
+                    results.append(_result(info, subject, inputs, phase, Status.ERROR,
+                                           f"rule raised {type(exc).__name__}: {exc}"))
+                    continue
+                results.extend(_outcomes(info, subject, inputs, phase, messages, []))
+        if pack.rego is not None:
+            active = [r for r in pack.rego.rules if self._active(pack, r.meta, phase)]
+            if active:
+                results.extend(self._check_rego(pack, active, inputs, phase))
+        return results
+
+    def _check_rego(self, pack: Pack, rules: list[RegoRule], inputs: Inputs,
+                    phase: Phase) -> list[Result]:
+        assert pack.rego is not None
+        if pack.rego.terraform:
+            document = inputs.terraform or {}
+        else:
+            document = inputs.native_document(pack.rego.types())
+        evaluated = pack.rego.evaluate(document, rules)
+        results: list[Result] = []
+        for r in rules:
+            info = self.rules[r.meta.id]
+            outcome = evaluated[r.meta.id]
+            subjects = inputs.of_types(r.meta.resource_types)
+            if isinstance(outcome, str):
+                targets: list[Subject | None] = list(subjects) or [None]
+                results.extend(_result(info, s, inputs, phase, Status.ERROR, outcome)
+                               for s in targets)
+                continue
+            by_subject: dict[str, tuple[list[str], list[str]]] = {}
+            unmatched: tuple[list[str], list[str]] = ([], [])
+            for kind, members in enumerate(outcome):
+                for member in members:
+                    rid, message = _member(member)
+                    subject = _find_subject(rid, message, inputs)
+                    bucket = by_subject.setdefault(subject.id, ([], [])) if subject else unmatched
+                    bucket[kind].append(message)
+            for subject in subjects:
+                denied, warned = by_subject.pop(subject.id, ([], []))
+                if phase is Phase.PRE and _deferred(r.meta, subject):
+                    results.append(_result(info, subject, inputs, phase, Status.DEFERRED,
+                                           _deferred_message(r.meta, subject)))
+                    continue
+                results.extend(_outcomes(info, subject, inputs, phase, denied, warned))
+            for sid, (denied, warned) in by_subject.items():   # outside the declared types
+                results.extend(_outcomes(info, inputs.index[sid], inputs, phase, denied, warned))
+            if unmatched[0] or unmatched[1]:
+                results.extend(_outcomes(info, None, inputs, phase, *unmatched))
+        return results
+
+
+def _deferred(meta: RuleMeta, subject: Subject) -> bool:
+    return bool(subject.unknown) and any(subject.is_unknown(p) for p in meta.reads)
+
+
+def _deferred_message(meta: RuleMeta, subject: Subject) -> str:
+    paths = sorted({u for u in subject.unknown for p in meta.reads if subject.is_unknown(p)
+                    and (u == p or u.startswith(p + ".") or p.startswith(u + "."))})
+    return f"decided after apply: {', '.join(paths)} known only after apply"
+
+
+def _member(member: Any) -> tuple[str, str]:
+    """(resource id or "", message) from a deny/warn member."""
+    if isinstance(member, dict):
+        rid = member.get("resource") or member.get("id") or member.get("address") or ""
+        message = member.get("message") or member.get("msg") or str(member)
+        return str(rid), str(message)
+    return "", str(member)
+
+
+def _find_subject(rid: str, message: str, inputs: Inputs) -> Subject | None:
+    if rid:
+        return inputs.index.get(rid) or inputs.by_address.get(rid)
+    # A plain message: the resource whose Terraform address (or else id) it names.
+    tokens = _TOKEN.findall(message)
+    for token in tokens:
+        if token in inputs.by_address:
+            return inputs.by_address[token]
+    for token in tokens:
+        if token in inputs.index:
+            return inputs.index[token]
+    return None
+
+
+def _result(info: RuleInfo, subject: Subject | None, inputs: Inputs, phase: Phase,
+            status: Status, message: str) -> Result:
+    return Result(
+        rule_id=info.meta.id, pack=info.pack, status=status,
+        resource_id=subject.id if subject else "", resource_type=subject.type if subject else "",
+        stage=subject.stage if subject and subject.stage else inputs.stage, phase=phase,
+        message=message, file=subject.file if subject else "",
+        line=subject.line if subject else 0, severity=info.meta.severity,
+        enforcement=info.enforcement, title=info.meta.title)
+
+
+def _outcomes(info: RuleInfo, subject: Subject | None, inputs: Inputs, phase: Phase,
+              denied: list[str], warned: list[str]) -> list[Result]:
+    if not denied and not warned:
+        return [_result(info, subject, inputs, phase, Status.PASS, "")]
+    fail = Status.FAIL if info.enforcement is Enforcement.MANDATORY else Status.WARN
+    return ([_result(info, subject, inputs, phase, fail, m) for m in denied]
+            + [_result(info, subject, inputs, phase, Status.WARN, m) for m in warned])

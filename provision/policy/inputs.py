@@ -1,0 +1,195 @@
+"""What rules see: one :class:`Subject` per resource, and the Rego input documents.
+
+Pre phase: a stage's planned changes (``after`` properties, action, the paths
+known only after apply). Post phase: the live properties adapters' ``read``
+returned. Values known only after apply (:data:`UNKNOWN`, or a resource
+reference not yet substituted) are *absent* from ``properties`` and listed in
+``unknown`` -- never a made-up value.
+
+Native Rego packs get the subjects grouped by type as ``input.by_type[<type>]``
+(a rule iterates only the types it targets; ``some t, rs in input.by_type``
+walks all of them), or, for packs whose manifest says ``input: terraform``, the
+``terraform show -json`` document of :func:`provision.plan.terraform.to_terraform_plan`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from provision.plan.diff import is_unknown
+from provision.plan.model import Action, Plan, StagePlan
+from provision.plan.terraform import terraform_type, to_terraform_plan
+from provision.provider import AdapterRegistry
+
+_MISSING: Any = object()
+
+
+def _clean(value: Any, path: str, unknown: list[str]) -> Any:
+    """A JSON-able copy of ``value`` without unknown leaves (their paths go to ``unknown``)."""
+    if is_unknown(value):
+        unknown.append(path)
+        return _MISSING
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            cleaned = _clean(item, f"{path}.{key}" if path else str(key), unknown)
+            if cleaned is not _MISSING:
+                out[str(key)] = cleaned
+        return out
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_clean(item, f"{path}.{i}", unknown) for i, item in enumerate(value)]
+        return [i for i in items if i is not _MISSING]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def _drop(props: dict[str, Any], path: str) -> None:
+    parts = path.split(".")
+    node: Any = props
+    for part in parts[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            return
+    if isinstance(node, dict):
+        node.pop(parts[-1], None)
+
+
+def paths_overlap(a: str, b: str) -> bool:
+    """True if one dotted path is the other or lies inside it."""
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
+@dataclass
+class Subject:
+    """One resource as a rule sees it."""
+
+    id: str
+    type: str
+    properties: dict[str, Any]
+    stage: str = ""
+    action: str = "create"            # plan action; "read" in the post phase
+    before: dict[str, Any] | None = None
+    unknown: tuple[str, ...] = ()     # dotted paths known only after apply
+    file: str = ""
+    line: int = 0
+    terraform_address: str = ""
+
+    def get(self, path: str, default: Any = None) -> Any:
+        """The value at a dotted path (``tags.owner``), or ``default``."""
+        node: Any = self.properties
+        for part in path.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+    def is_unknown(self, path: str) -> bool:
+        return any(paths_overlap(path, u) for u in self.unknown)
+
+    def to_input(self) -> dict[str, Any]:
+        return {"id": self.id, "type": self.type, "action": self.action, "stage": self.stage,
+                "properties": self.properties, "before": self.before,
+                "unknown": list(self.unknown), "file": self.file, "line": self.line,
+                "address": self.terraform_address}
+
+
+@dataclass
+class Inputs:
+    """The subjects of one check and, lazily, their Rego input documents."""
+
+    subjects: list[Subject]
+    phase: str
+    stage: str
+    env: str
+    terraform: dict[str, Any] | None = None
+    _by_type: dict[str, list[Subject]] = field(default_factory=dict)
+    index: dict[str, Subject] = field(default_factory=dict)          # by resource id
+    by_address: dict[str, Subject] = field(default_factory=dict)     # by Terraform address
+
+    def __post_init__(self) -> None:
+        for s in self.subjects:
+            self._by_type.setdefault(s.type, []).append(s)
+            self.index[s.id] = s
+            self.by_address[s.terraform_address] = s
+
+    def of_types(self, types: Iterable[str]) -> list[Subject]:
+        wanted = tuple(types)
+        if not wanted:
+            return list(self.subjects)
+        return [s for t in wanted for s in self._by_type.get(t, [])]
+
+    def types(self) -> set[str]:
+        return set(self._by_type)
+
+    def native_document(self, types: set[str] | None) -> dict[str, Any]:
+        """``input`` for native Rego packs, restricted to ``types`` (None: all)."""
+        chosen = self.subjects if types is None else self.of_types(sorted(types))
+        by_type: dict[str, list[dict[str, Any]]] = {}
+        for s in chosen:
+            by_type.setdefault(s.type, []).append(s.to_input())
+        return {"phase": self.phase, "stage": self.stage, "env": self.env, "by_type": by_type}
+
+
+def _tf_address(type_name: str, rid: str, registry: AdapterRegistry) -> str:
+    return f"{terraform_type(type_name, registry)}.{rid}"
+
+
+def pre_inputs(stage_plan: StagePlan, plan: Plan, env: str,
+               registry: AdapterRegistry) -> Inputs:
+    """Subjects for the changes of one stage that create, update or replace something."""
+    subjects: list[Subject] = []
+    for change in stage_plan.changes:
+        if change.action in (Action.DELETE, Action.NOOP):
+            continue
+        unknown: list[str] = []
+        props = _clean(change.after or {}, "", unknown)
+        for path in change.unknown:
+            _drop(props, path)
+        unknown.extend(p for p in change.unknown if p not in unknown)
+        before = None if change.before is None else _clean(change.before, "", [])
+        subjects.append(Subject(
+            id=change.id, type=change.type, properties=props, stage=stage_plan.name,
+            action=change.action.value, before=before, unknown=tuple(unknown),
+            file=change.file, line=change.line,
+            terraform_address=_tf_address(change.type, change.id, registry)))
+    inputs = Inputs(subjects, "pre", stage_plan.name, env)
+    single = dataclasses.replace(plan, stages=[stage_plan])
+    inputs.terraform = to_terraform_plan(single, registry)
+    return inputs
+
+
+def post_inputs(stage: str, live: Mapping[str, tuple[str, Mapping[str, Any]]], env: str,
+                registry: AdapterRegistry,
+                locations: Mapping[str, tuple[str, int]] | None = None) -> Inputs:
+    """Subjects for the live resources of a stage: ``{id: (type, properties)}``."""
+    subjects: list[Subject] = []
+    for rid, (type_name, props) in live.items():
+        file, line = locations.get(rid, ("", 0)) if locations else ("", 0)
+        unknown: list[str] = []
+        subjects.append(Subject(
+            id=rid, type=type_name, properties=_clean(dict(props), "", unknown), stage=stage,
+            action="read", unknown=(), file=file, line=line,
+            terraform_address=_tf_address(type_name, rid, registry)))
+    inputs = Inputs(subjects, "post", stage, env)
+    inputs.terraform = _terraform_live(subjects)
+    return inputs
+
+
+def _terraform_live(subjects: list[Subject]) -> dict[str, Any]:
+    """Live state in Terraform-plan shape: every resource a ``no-op`` with before == after."""
+    changes: list[dict[str, Any]] = []
+    for s in subjects:
+        tf_type, _, name = s.terraform_address.partition(".")
+        changes.append({
+            "address": s.terraform_address, "mode": "managed", "type": tf_type, "name": name,
+            "change": {"actions": ["no-op"], "before": s.properties, "after": s.properties,
+                       "after_unknown": {}},
+            "provision": {"stage": s.stage, "file": s.file, "line": s.line, "type": s.type},
+        })
+    return {"format_version": "1.2", "resource_changes": changes,
+            "planned_values": {"root_module": {"resources": [
+                {"address": c["address"], "mode": "managed", "type": c["type"],
+                 "name": c["name"], "values": c["change"]["after"]} for c in changes]}}}

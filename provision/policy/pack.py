@@ -1,0 +1,173 @@
+"""Policy packs: a directory with a ``pack.yaml`` manifest, Rego modules and Python rules.
+
+    policies/<pack>/
+        pack.yaml          name, version, enforcement, input, environments, parameters, rules
+        *.rego             Rego rules and helper libraries   (*_test.rego: Rego tests)
+        rules.py           Python rules, listed in RULES = [...] (*_test.py: Python tests)
+
+Manifest::
+
+    name: aws-baseline
+    version: 1.0.0
+    enforcement: advisory          # the pack's default for rules that set none
+    input: native                  # or ``terraform``: Rego sees ``terraform show -json``
+    parameters: {allowed_locations: [eu-west-1]}
+    environments:
+      prod:
+        enforcement: mandatory     # this environment's pack default
+        rules: {PRV-AWS-003: mandatory}   # per-rule override, strongest
+        parameters: {allowed_locations: [eu-central-1]}
+    rules:                         # metadata for Rego packages without a ``metadata`` rule
+      - {package: terraform.s3, id: TF-S3-001, title: ..., resource_types: [aws:s3:Bucket]}
+
+Enforcement precedence: environment rule override > the rule's own
+``enforcement`` > environment pack default > pack default.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from provision.errors import PolicyError
+from provision.policy.model import Enforcement, RuleMeta
+from provision.policy.rego import RegoModule, RegoPack
+from provision.policy.rules import PythonRule
+
+MANIFEST = "pack.yaml"
+_KEYS = {"name", "version", "description", "enforcement", "input", "parameters",
+         "environments", "rules"}
+
+
+def _enforcement(value: Any, where: str) -> Enforcement:
+    try:
+        return Enforcement(str(value).lower())
+    except ValueError:
+        raise PolicyError(f"{where}: invalid enforcement '{value}'",
+                          hint="use advisory, mandatory or disabled") from None
+
+
+@dataclass
+class Pack:
+    name: str
+    version: str
+    path: Path
+    enforcement: Enforcement
+    env: str
+    params: dict[str, Any]
+    env_enforcement: Enforcement | None = None
+    rule_overrides: dict[str, Enforcement] = field(default_factory=dict)
+    rego: RegoPack | None = None
+    python_rules: list[PythonRule] = field(default_factory=list)
+
+    def effective(self, meta: RuleMeta) -> Enforcement:
+        if meta.id in self.rule_overrides:
+            return self.rule_overrides[meta.id]
+        if meta.enforcement is not None:
+            return meta.enforcement
+        return self.env_enforcement or self.enforcement
+
+    def metas(self) -> list[tuple[RuleMeta, str, str]]:
+        """(meta, language, source file) of every rule of the pack."""
+        out = [(r.meta, "rego", str(r.module.path)) for r in (self.rego.rules if self.rego else [])]
+        out += [(r.meta, "python", str(self.path / "rules.py")) for r in self.python_rules]
+        return out
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    file = path / MANIFEST
+    if not file.is_file():
+        raise PolicyError(f"{path}: not a policy pack (no {MANIFEST})")
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{file}: invalid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise PolicyError(f"{file}: the manifest must be a mapping")
+    unknown = sorted(set(data) - _KEYS)
+    if unknown:
+        raise PolicyError(f"{file}: unknown key(s): {', '.join(unknown)}",
+                          hint=f"known keys: {', '.join(sorted(_KEYS))}")
+    for key in ("name", "version"):
+        if not data.get(key):
+            raise PolicyError(f"{file}: '{key}' is required")
+    if data.get("input", "native") not in ("native", "terraform"):
+        raise PolicyError(f"{file}: input must be 'native' or 'terraform'")
+    return data
+
+
+def import_file(path: Path, module_name: str) -> Any:
+    """Import a Python file under a private module name (no sys.path changes)."""
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise PolicyError(f"{path}: cannot be imported")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # a broken rule file is a broken pack, with its cause
+        sys.modules.pop(module_name, None)
+        raise PolicyError(f"{path}: import failed: {type(exc).__name__}: {exc}") from None
+    return module
+
+
+def load_python_rules(path: Path, pack: str) -> list[PythonRule]:
+    file = path / "rules.py"
+    if not file.is_file():
+        return []
+    module = import_file(file, f"provision_policy_packs.{pack.replace('-', '_')}.rules")
+    rules = getattr(module, "RULES", None)
+    if not isinstance(rules, (list, tuple)):
+        raise PolicyError(f"{file}: define RULES = [...] listing the pack's rules")
+    for r in rules:
+        if not isinstance(r, PythonRule):
+            raise PolicyError(f"{file}: RULES holds {r!r}, not a rule",
+                              hint="build rules with provision.policy.rules.rule")
+    return list(rules)
+
+
+def rego_modules(path: Path, *, tests: bool) -> list[RegoModule]:
+    files = sorted(path.rglob("*.rego"))
+    return [RegoModule.read(f) for f in files if tests or not f.name.endswith("_test.rego")]
+
+
+def load_pack(path: Path, env: str, *, with_tests: bool = False) -> Pack:
+    """Load one pack for one environment; PolicyError says what is broken and where."""
+    data = read_manifest(path)
+    where = str(path / MANIFEST)
+    envs = data.get("environments") or {}
+    env_conf = envs.get(env) or {}
+    params = {**(data.get("parameters") or {}), **(env_conf.get("parameters") or {})}
+    pack = Pack(
+        name=str(data["name"]), version=str(data["version"]), path=path,
+        enforcement=_enforcement(data.get("enforcement", "advisory"), where),
+        env=env, params=params,
+        env_enforcement=(_enforcement(env_conf["enforcement"], where)
+                         if env_conf.get("enforcement") else None),
+        rule_overrides={str(k): _enforcement(v, where)
+                        for k, v in (env_conf.get("rules") or {}).items()},
+    )
+    modules = rego_modules(path, tests=with_tests)
+    if modules:
+        listed = {str(r["package"]): {k: v for k, v in r.items() if k != "package"}
+                  for r in data.get("rules") or [] if isinstance(r, dict) and "package" in r}
+        pack.rego = RegoPack(pack.name, modules, params,
+                             terraform=data.get("input") == "terraform", manifest_rules=listed)
+        pack.rego.load()
+    pack.python_rules = load_python_rules(path, pack.name)
+    return pack
+
+
+def find_packs(policies_dir: Path) -> list[Path]:
+    """Every pack directory directly under ``policies_dir`` (or the dir itself if it is one)."""
+    if not policies_dir.is_dir():
+        raise PolicyError(f"policies directory not found: {policies_dir}",
+                          hint="pass --policies DIR, or create policies/<pack>/pack.yaml")
+    if (policies_dir / MANIFEST).is_file():
+        return [policies_dir]
+    return sorted(p for p in policies_dir.iterdir() if (p / MANIFEST).is_file())
