@@ -1,7 +1,7 @@
 """What rules see: one :class:`Subject` per resource, and the Rego input documents.
 
-Pre phase: a stage's planned changes (``after`` properties, action, the paths
-known only after apply). Post phase: the live properties adapters' ``read``
+Pre phase: a stage's planned changes (``after`` properties with the adapter
+schema's defaults filled in, action, the paths known only after apply). Post phase: the live properties adapters' ``read``
 returned. Values known only after apply (:data:`UNKNOWN`, or a resource
 reference not yet substituted) are *absent* from ``properties`` and listed in
 ``unknown`` -- never a made-up value.
@@ -149,6 +149,7 @@ def pre_inputs(stage_plan: StagePlan, plan: Plan, env: str,
         for path in change.unknown:
             _drop(props, path)
         unknown.extend(p for p in change.unknown if p not in unknown)
+        _fill_defaults(props, change.type, registry)
         before = None if change.before is None else _clean(change.before, "", [])
         subjects.append(Subject(
             id=change.id, type=change.type, properties=props, stage=stage_plan.name,
@@ -159,6 +160,15 @@ def pre_inputs(stage_plan: StagePlan, plan: Plan, env: str,
     single = dataclasses.replace(plan, stages=[stage_plan])
     inputs.terraform = to_terraform_plan(single, registry)
     return inputs
+
+
+def _fill_defaults(props: dict[str, Any], type_name: str, registry: AdapterRegistry) -> None:
+    """Planned properties left out take the adapter schema's default, as the create will."""
+    if type_name not in registry:
+        return
+    for name, schema in registry.schema(type_name).properties.items():
+        if name not in props and schema.default is not None:
+            props[name] = schema.default
 
 
 def post_inputs(stage: str, live: Mapping[str, tuple[str, Mapping[str, Any]]], env: str,
