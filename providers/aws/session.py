@@ -89,7 +89,7 @@ def map_error(exc: BaseException, *, resource: str = "", resource_type: str = ""
     where = {"resource": resource, "resource_type": resource_type}
     if isinstance(exc, (bx.NoCredentialsError, bx.PartialCredentialsError,
                         bx.CredentialRetrievalError, bx.ProfileNotFound)):
-        return CredentialsError(f"AWS credentials not usable: {redact(one_line(str(exc)))}",
+        return CredentialsError(f"AWS credentials not usable: {one_line(redact(str(exc)))}",
                                 hint=CREDENTIALS_HINT, **where)
     if isinstance(exc, bx.NoRegionError):
         return ProviderError("no AWS region configured",
@@ -98,7 +98,7 @@ def map_error(exc: BaseException, *, resource: str = "", resource_type: str = ""
     if isinstance(exc, bx.ClientError):
         code = error_code(exc) or "Unknown"
         message = exc.response.get("Error", {}).get("Message") or str(exc)
-        text = f"AWS error {code}: {redact(one_line(str(message)))}"
+        text = f"AWS error {code}: {one_line(redact(str(message)))}"
         if code in CREDENTIAL_CODES:
             return CredentialsError(text, hint=CREDENTIALS_HINT, **where)
         hint = ""
@@ -109,9 +109,9 @@ def map_error(exc: BaseException, *, resource: str = "", resource_type: str = ""
                         bx.ReadTimeoutError, bx.ConnectionClosedError)):
         hint = ("start it with: provision sandbox up" if config is not None and config.sandbox
                 else "check the network and the endpoint_url setting")
-        return CloudError(f"cannot reach AWS: {redact(one_line(str(exc)))}", hint=hint, **where)
+        return CloudError(f"cannot reach AWS: {one_line(redact(str(exc)))}", hint=hint, **where)
     if isinstance(exc, bx.BotoCoreError):
-        return CloudError(f"AWS SDK error: {redact(one_line(str(exc)))}", **where)
+        return CloudError(f"AWS SDK error: {one_line(redact(str(exc)))}", **where)
     return None
 
 

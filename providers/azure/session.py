@@ -187,7 +187,7 @@ def map_error(exc: BaseException, *, resource: str = "", resource_type: str = ""
     secrets = (AZURITE_KEY,)
     hint = SANDBOX_CREDENTIALS_HINT if config is not None and config.sandbox else CREDENTIALS_HINT
     code = error_code(exc)
-    detail = redact(one_line(_message(exc)), secrets)
+    detail = one_line(redact(_message(exc), secrets))
     rejected = code in CREDENTIAL_CODES or (code == "AuthorizationFailure"
                                             and "authenticate" in detail)
     if isinstance(exc, ax.ClientAuthenticationError) or (
@@ -207,10 +207,10 @@ def map_error(exc: BaseException, *, resource: str = "", resource_type: str = ""
     if isinstance(exc, (ax.ServiceRequestError, ax.ServiceResponseError)):
         hint = ("start it with: provision sandbox up" if config is not None and config.sandbox
                 else "check the network and the arm_endpoint/blob_endpoint settings")
-        return CloudError(f"cannot reach Azure: {redact(one_line(str(exc)), secrets)}",
+        return CloudError(f"cannot reach Azure: {one_line(redact(str(exc), secrets))}",
                           hint=hint, **where)
     if isinstance(exc, ax.AzureError):
-        return CloudError(f"Azure SDK error: {redact(one_line(str(exc)), secrets)}", **where)
+        return CloudError(f"Azure SDK error: {one_line(redact(str(exc), secrets))}", **where)
     return None
 
 

@@ -94,7 +94,7 @@ _REQUEST_PREFIX = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|HEAD) \S+: ")
 
 def _message(exc: Any) -> str:
     """The API's message without the "POST https://...: " prefix the clients add."""
-    return _REQUEST_PREFIX.sub("", redact(one_line(str(exc.message))))
+    return _REQUEST_PREFIX.sub("", one_line(redact(str(exc.message))))
 
 
 def map_error(exc: BaseException, *, resource: str = "", resource_type: str = "",
@@ -105,7 +105,7 @@ def map_error(exc: BaseException, *, resource: str = "", resource_type: str = ""
 
     where = {"resource": resource, "resource_type": resource_type}
     if isinstance(exc, (ga.DefaultCredentialsError, ga.RefreshError)):
-        return CredentialsError(f"Google credentials not usable: {redact(one_line(str(exc)))}",
+        return CredentialsError(f"Google credentials not usable: {one_line(redact(str(exc)))}",
                                 hint=CREDENTIALS_HINT, **where)
     if isinstance(exc, gx.Unauthenticated):
         return CredentialsError(f"GCP error {exc.code} UNAUTHENTICATED: {_message(exc)}",
@@ -121,9 +121,9 @@ def map_error(exc: BaseException, *, resource: str = "", resource_type: str = ""
     if isinstance(exc, (gx.RetryError, ga.TransportError)) or _is_connection_error(exc):
         hint = ("start it with: provision sandbox up" if config is not None and config.sandbox
                 else "check the network and the storage_endpoint/crm_endpoint settings")
-        return CloudError(f"cannot reach GCP: {redact(one_line(str(exc)))}", hint=hint, **where)
+        return CloudError(f"cannot reach GCP: {one_line(redact(str(exc)))}", hint=hint, **where)
     if isinstance(exc, ga.GoogleAuthError):
-        return CredentialsError(f"Google auth error: {redact(one_line(str(exc)))}",
+        return CredentialsError(f"Google auth error: {one_line(redact(str(exc)))}",
                                 hint=CREDENTIALS_HINT, **where)
     return None
 

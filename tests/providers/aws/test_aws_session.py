@@ -114,3 +114,11 @@ def test_real_cloud_without_credentials_is_a_credentials_error(
     with pytest.raises(CredentialsError) as info:
         S3Bucket().read("some-bucket", {}, config)
     assert "AWS_PROFILE" in info.value.hint
+
+
+def test_a_secret_cut_by_the_length_limit_leaves_no_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY"
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    error = session.map_error(client_error("SignatureDoesNotMatch", "x" * 480 + " " + secret))
+    assert error is not None
+    assert secret[:10] not in error.render()
