@@ -96,14 +96,25 @@ def parse_string(text: str) -> Value:
     return Template(tuple(parts))
 
 
+_PARSED: dict[str, Value] = {}
+
+
 def parse_value(value: Any, on_error: Callable[[RefSyntaxError], None]) -> Value:
     """Parse every string in a nested value; report syntax errors and keep going."""
     if isinstance(value, str):
+        if "${" not in value:
+            return value
+        parsed = _PARSED.get(value)
+        if parsed is not None:
+            return parsed
         try:
-            return parse_string(value)
+            parsed = parse_string(value)
         except RefSyntaxError as exc:
             on_error(exc)
             return value
+        if len(_PARSED) < 65536:
+            _PARSED[value] = parsed  # parsed values are immutable, so sharing them is safe
+        return parsed
     if isinstance(value, dict):
         return {k: parse_value(v, on_error) for k, v in value.items()}
     if isinstance(value, list):
