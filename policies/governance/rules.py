@@ -35,14 +35,19 @@ NAME_PROPERTY = {
 
 
 @rule(id="PRV-GOV-001", title="Resources carry owner, env and cost-center tags/labels",
-      severity="medium", resource_types=list(TAG_PROPERTY), reads=["tags", "labels"],
+      severity="medium", resource_types=list(TAG_PROPERTY),
       remediation="add the missing keys to the resource's tags (AWS, Azure) or labels (GCP)")
 def required_tags(subject: Subject, ctx: RuleContext) -> str | None:
     prop = TAG_PROPERTY[subject.type]
     tags = subject.get(prop) or {}
+    # Only the required keys matter: another tag known after apply defers nothing.
     missing = [k for k in ctx.params.get("required_tags", []) if not tags.get(k)]
-    if missing:
-        return f"{prop} missing: {', '.join(missing)}"
+    unknown = [k for k in missing if subject.unknown_at(f"{prop}.{k}")]
+    definitely = [k for k in missing if k not in unknown]
+    if definitely:
+        return f"{prop} missing: {', '.join(definitely)}"
+    if unknown:
+        raise Deferred(f"{prop}.{unknown[0]} is known only after apply")
     return None
 
 

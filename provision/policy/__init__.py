@@ -8,9 +8,9 @@ The gate API (what ``apply`` calls)::
     # waivers: default <policies>/waivers.yaml; or waivers=PATH / a list of Waiver
 
     report = engine.check_pre(stage_plan, plan)       # before a stage changes anything
-    if report.blocking:                               # mandatory fail/error results
-        ...stop before the stage; exit code 3; name report.blocking[i].rule_id,
-           .resource_id, .file, .line
+    if report.blocking:                               # bool: any mandatory fail/error
+        ...stop before the stage; exit code 3; name each r in report.blocking_results():
+           r.rule_id, r.resource_id, r.file, r.line, r.message
 
     live = {resource_id: (type_name, properties)}     # what adapters' read() returned
     report = engine.check_post(stage_name, live, plan=plan)   # after the stage applied

@@ -87,7 +87,12 @@ class Subject:
         return node
 
     def is_unknown(self, path: str) -> bool:
+        """True if any part of the value at ``path`` is known only after apply."""
         return any(paths_overlap(path, u) for u in self.unknown)
+
+    def unknown_at(self, path: str) -> bool:
+        """True if the value at ``path`` itself (or a map holding it) is known only after apply."""
+        return any(path == u or path.startswith(u + ".") for u in self.unknown)
 
     def to_input(self) -> dict[str, Any]:
         return {"id": self.id, "type": self.type, "action": self.action, "stage": self.stage,

@@ -2,7 +2,8 @@
 
 A rule's identity (:class:`RuleMeta`) is the same whether it is written in Rego
 or Python. Every evaluation yields :class:`Result` records collected in a
-:class:`PolicyReport`; ``report.blocking`` lists what must stop the run.
+:class:`PolicyReport`; ``report.blocking`` says whether the run must stop and
+``report.blocking_results()`` which results stop it.
 """
 
 from __future__ import annotations
@@ -152,6 +153,8 @@ class Result:
             data[key] = data[key].value
         return data
 
+    to_json = to_dict
+
 
 @dataclass
 class PolicyReport:
@@ -163,12 +166,16 @@ class PolicyReport:
     results: list[Result] = field(default_factory=list)
     rules: dict[str, RuleInfo] = field(default_factory=dict)
 
-    @property
-    def blocking(self) -> list[Result]:
+    def blocking_results(self) -> list[Result]:
         """Mandatory failures, and mandatory rules that could not be evaluated (fail closed)."""
         return [r for r in self.results
                 if r.enforcement is Enforcement.MANDATORY
                 and r.status in (Status.FAIL, Status.ERROR)]
+
+    @property
+    def blocking(self) -> bool:
+        """True when the stage must not go on: see :meth:`blocking_results`."""
+        return bool(self.blocking_results())
 
     @property
     def ok(self) -> bool:
@@ -192,7 +199,7 @@ class PolicyReport:
         return {
             "phase": self.phase.value, "env": self.env, "stage": self.stage,
             "summary": self.counts(),
-            "blocking": len(self.blocking),
+            "blocking": len(self.blocking_results()),
             "rules": {rid: {**info.meta.to_dict(), "pack": info.pack,
                             "enforcement": info.enforcement.value,
                             "language": info.language, "source": info.source}

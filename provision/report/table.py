@@ -50,7 +50,7 @@ class TableReporter:
             console.print(title)
         counts = report.counts()
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-        verdict = (f"BLOCKED by {len(report.blocking)} mandatory violation(s)"
+        verdict = (f"BLOCKED by {len(report.blocking_results())} mandatory violation(s)"
                    if report.blocking else "no mandatory violation")
         console.print(f"{len(report.results)} result(s): {summary or 'none'} -- {verdict}")
         return buffer.getvalue()

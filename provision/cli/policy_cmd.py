@@ -1,0 +1,168 @@
+"""``provision policy``: check a spec against the policy packs, and test the packs.
+
+    provision policy check SPEC --env ENV [--phase pre|post] [--format table|json|sarif|junit]
+                                [--output FILE] [--policies DIR]
+    provision policy test [DIR]
+
+Exit codes: 0 clean (advisory warnings allowed), 3 mandatory violation, 1 error
+(a clear message on stderr, no traceback). ``test`` exits 1 when a test fails.
+
+``check --phase pre`` needs a plan of the spec. Until the engine's planner is
+wired in with :func:`configure` (``plan_factory``), the plan is built from the
+resolved spec directly: every resource a ``create`` of its properties, resource
+references unknown. ``--phase post`` needs the live state: :func:`configure`
+(``live_reader``) injects the reader; without one it is an error.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from provision.errors import PolicyError, ProvisionError, SpecError
+from provision.plan.model import Action, Change, Plan, StagePlan
+from provision.spec.model import Spec
+
+EXIT_OK, EXIT_ERROR, EXIT_VIOLATION = 0, 1, 3
+
+Live = dict[str, tuple[str, dict[str, Any]]]
+PlanFactory = Callable[[Spec, str], Plan]         # (resolved spec, env) -> plan
+LiveReader = Callable[[Spec, str], Live]          # (resolved spec, env) -> live state
+
+_injected: dict[str, Any] = {"plan_factory": None, "live_reader": None}
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Policy packs: check a spec against them, run their tests.")
+err = Console(stderr=True, highlight=False)
+
+
+def configure(*, plan_factory: PlanFactory | None = None,
+              live_reader: LiveReader | None = None) -> None:
+    """Inject the engine's planner and live-state reader (the composition root calls this)."""
+    if plan_factory is not None:
+        _injected["plan_factory"] = plan_factory
+    if live_reader is not None:
+        _injected["live_reader"] = live_reader
+
+
+def plan_from_spec(spec: Spec, env: str) -> Plan:
+    """A plan of a resolved spec without state: every resource created, in its stage."""
+    from provision.graph.stages import stage_name
+
+    stages: dict[str, StagePlan] = {}
+    for rid, res in spec.resources.items():
+        stage = stage_name(spec, rid)
+        sp = stages.setdefault(stage, StagePlan(name=stage, stack=f"{spec.name}.{env}.{stage}"))
+        loc = res.location
+        sp.changes.append(Change(id=rid, type=res.type, action=Action.CREATE, stage=stage,
+                                 before=None, after=dict(res.properties),
+                                 file=loc.file if loc else spec.path, line=loc.line if loc else 0))
+    return Plan(spec=spec.name, env=env, spec_file=spec.path, stages=list(stages.values()))
+
+
+def _load_spec(spec_file: str, env: str) -> Spec:
+    from provision.spec import load, resolve
+
+    return resolve(load(spec_file), env)
+
+
+def _registry() -> Any:
+    import providers
+
+    return providers.registry()
+
+
+def _check(spec_file: str, env: str, phase: str, fmt: str, output: Path | None,
+           policies: Path) -> int:
+    from provision.policy import PolicyEngine
+    from provision.policy.model import Phase, PolicyReport
+    from provision.report import FORMATS, render
+
+    if phase not in ("pre", "post"):
+        raise PolicyError(f"unknown phase '{phase}'", hint="use --phase pre or --phase post")
+    if fmt not in FORMATS:
+        raise PolicyError(f"unknown format '{fmt}'", hint=f"use one of: {', '.join(FORMATS)}")
+    spec = _load_spec(spec_file, env)
+    engine = PolicyEngine.load(policies, env=env, registry=_registry())
+    factory: PlanFactory = _injected["plan_factory"] or plan_from_spec
+    plan = factory(spec, env)
+    if phase == "pre":
+        report = engine.check_plan(plan)
+    else:
+        reader: LiveReader | None = _injected["live_reader"]
+        if reader is None:
+            raise PolicyError("--phase post needs the live state, and no live-state reader is "
+                              "configured", hint="run the pre phase, or use a provision build "
+                              "whose CLI wires the engine's reader")
+        live = reader(spec, env)
+        report = PolicyReport(Phase.POST, env, "", rules=dict(engine.rules))
+        for sp in plan.stages:
+            ids = {c.id for c in sp.changes}
+            report.extend(engine.check_post(sp.name, {k: v for k, v in live.items() if k in ids},
+                                            plan=plan))
+    text = render(report, fmt)
+    if output is not None:
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise PolicyError(f"cannot write report to {output}: {exc.strerror}") from None
+        if fmt != "table":
+            sys.stdout.write(render(report, "table"))
+    else:
+        sys.stdout.write(text)
+    return EXIT_VIOLATION if report.blocking else EXIT_OK
+
+
+@app.command()
+def check(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")],
+          env: Annotated[str, typer.Option("--env", "-e", help="Environment of the spec.")],
+          phase: Annotated[str, typer.Option("--phase", help="pre (planned) | post (live)")] = "pre",
+          fmt: Annotated[str, typer.Option("--format", help="table | json | sarif | junit")] = "table",
+          output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
+          policies: Annotated[Path, typer.Option("--policies", help="Policy packs directory.")] = Path("policies")) -> None:
+    """Check a spec against the policy packs without applying anything."""
+    try:
+        code = _check(spec, env, phase, fmt, output, policies)
+    except ProvisionError as exc:
+        _error(exc)
+        code = EXIT_ERROR
+    raise typer.Exit(code)
+
+
+def _error(exc: ProvisionError) -> None:
+    if not isinstance(exc, SpecError):      # a SpecError's lines say "error:" themselves
+        err.print("[red]error:[/red] ", end="")
+    err.print(exc.render(), markup=False, soft_wrap=True)
+
+
+@app.command()
+def test(directory: Annotated[Path, typer.Argument(help="Policies directory or one pack.")] = Path("policies")) -> None:
+    """Run the packs' Rego (*_test.rego) and Python (*_test.py) rule tests."""
+    from provision.policy.testing import run_tests
+
+    try:
+        run = run_tests(directory)
+    except ProvisionError as exc:
+        _error(exc)
+        raise typer.Exit(EXIT_ERROR)
+    out = Console(highlight=False)
+    table = Table(title=f"policy tests in {directory}")
+    for column in ("status", "pack", "kind", "test", "detail"):
+        table.add_column(column, overflow="fold")
+    style = {"pass": "green", "fail": "red", "error": "magenta"}
+    for o in run.outcomes:
+        table.add_row(f"[{style[o.status]}]{o.status.upper()}[/]", o.pack, o.kind, o.name,
+                      o.message)
+    out.print(table)
+    counts = run.counts()
+    out.print(f"{counts['pass']} passed, {counts['fail']} failed, {counts['error']} errors",
+              markup=False)
+    if not run.outcomes:
+        err.print(f"no policy tests found in {directory}")
+    raise typer.Exit(EXIT_OK if run.ok else EXIT_ERROR)
