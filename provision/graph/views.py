@@ -52,14 +52,14 @@ def to_dot(graph: StageGraph, spec: Spec | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _mermaid_id(rid: str) -> str:
-    return "r_" + "".join(c if c.isalnum() or c == "_" else "_" for c in rid)
+def _mermaid_id(name: str, prefix: str = "r_") -> str:
+    return prefix + "".join(c if c.isalnum() or c == "_" else "_" for c in name)
 
 
 def to_mermaid(graph: StageGraph, spec: Spec | None = None) -> str:
     lines = ["flowchart LR"]
     for stage in graph.stages:
-        lines.append(f'  subgraph stage_{_mermaid_id(stage.name)}["stage {stage.name}"]')
+        lines.append(f'  subgraph {_mermaid_id(stage.name, "stage_")}["stage {stage.name}"]')
         for rid in stage.resources:
             label = rid + (f"<br/>{_type(spec, rid)}" if _type(spec, rid) else "")
             lines.append(f'    {_mermaid_id(rid)}["{label}"]')

@@ -33,7 +33,7 @@ def test_dot_groups_by_stage_and_draws_edges(resolved: Spec) -> None:
 def test_mermaid(resolved: Spec) -> None:
     text = render(build_stages(resolved), "mermaid", resolved)
     assert text.splitlines()[0] == "flowchart LR"
-    assert 'subgraph stage_r_storage["stage storage"]' in text
+    assert 'subgraph stage_storage["stage storage"]' in text
     assert "r_logs --> r_rg" in text and "r_rg -.-> r_archive" in text
 
 

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from provision.errors import SpecError, SpecNotFoundError
-from provision.spec import load, loads
+from provision.graph import build_stages
+from provision.spec import load, loads, resolve
 from provision.spec.model import Reference, Template
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "stacks" / "examples"
@@ -37,6 +38,10 @@ def test_yaml_and_hcl_forms_give_identical_models(name: str) -> None:
     b = load(EXAMPLES / f"{name}.hcl")
     assert without_locations(a) == without_locations(b)
     assert list(a.resources) == list(b.resources)
+    for env in a.environments:
+        ra, rb = resolve(a, env), resolve(b, env)
+        assert without_locations(ra) == without_locations(rb)
+        assert build_stages(ra) == build_stages(rb)
 
 
 def test_references_whole_value_template_and_nested() -> None:
