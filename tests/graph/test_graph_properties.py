@@ -97,3 +97,25 @@ def test_a_cycle_is_reported_as_a_real_closed_path(case: tuple[DAG, set[tuple[st
         assert " -> ".join(path) in exc.message
     else:
         raise AssertionError("a cyclic graph was ordered")
+
+
+@settings(max_examples=100, deadline=None)
+@given(cyclic_graphs(), st.booleans())
+def test_a_cyclic_spec_is_rejected_with_its_cycle(case: tuple[DAG, set[tuple[str, str]]],
+                                                  as_refs: bool) -> None:
+    dag, edges = case
+    spec = Spec(name="gen", path="gen.yaml")
+    for node in dag.nodes:
+        deps = dag.dependencies(node)
+        props = {f"p{i}": Reference("resource", d, "arn") for i, d in enumerate(deps)}
+        spec.resources[node] = Resource(node, TYPES[0], props if as_refs else {},
+                                        depends_on=() if as_refs else tuple(deps))
+    try:
+        build_stages(spec)
+    except CycleError as exc:
+        assert exc.path[0] == exc.path[-1]
+        assert all((a, b) in edges for a, b in zip(exc.path, exc.path[1:]))
+        assert exc.message.startswith("dependency cycle between resources: "
+                                      + " -> ".join(exc.path))
+    else:
+        raise AssertionError("a cyclic spec was ordered")
