@@ -200,6 +200,10 @@ def _members(value: Any) -> list[Any]:
         return []
     if isinstance(value, (list, tuple, set)):
         return list(value)
-    if isinstance(value, dict):      # deny[key] := msg style partial objects
+    if isinstance(value, dict):
+        # v0 ``deny[msg] { ... }`` evaluates as an object {msg: true} in rego-cpp:
+        # its keys are the messages; otherwise ``deny[key] := msg`` objects: the values.
+        if all(v is True for v in value.values()):
+            return list(value)
         return list(value.values())
     return [value]

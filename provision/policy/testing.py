@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import subprocess
 import sys
 import traceback
@@ -101,14 +102,28 @@ def _rego_outcome(pack: str, module: RegoModule, name: str, value: Any) -> TestO
     return TestOutcome(pack, name, "rego", str(module.path), "fail", f"{name} is {why}")
 
 
+def only_test(source: str, name: str) -> str:
+    """``source`` without its other ``test_*`` rules (a chunk starts at a column-0 word)."""
+    chunks: list[list[str]] = [[]]
+    for line in source.splitlines(keepends=True):
+        if re.match(r"[A-Za-z_]", line):
+            chunks.append([])
+        chunks[-1].append(line)
+    kept = [c for c in chunks if not (c and c[0].startswith("test_"))
+            or re.match(rf"{name}\b", c[0])]
+    return "".join("".join(c) for c in kept)
+
+
 def _rego_one_by_one(modules: list[RegoModule], tests: list[RegoModule], pack: str,
                      params: dict[str, Any]) -> list[TestOutcome]:
     outcomes: list[TestOutcome] = []
     for module in tests:
         for name in module.test_names():
             query = f"{module.package}.{name}"
-            answer = _worker({"modules": [[str(m.path), m.source] for m in modules],
-                              "data": {"params": params}, "packages": [query]})
+            sources = [[str(m.path), only_test(m.source, name) if m is module else m.source]
+                       for m in modules if not m.is_test or m is module]
+            answer = _worker({"modules": sources, "data": {"params": params},
+                              "packages": [query]})
             if answer is None:
                 outcomes.append(TestOutcome(
                     pack, name, "rego", str(module.path), "error",
