@@ -14,7 +14,7 @@ from typing import Any
 from provision.errors import Diagnostic
 from provision.spec.document import Document, Path
 from provision.spec.hints import did_you_mean, one_of
-from provision.spec.model import Environment, Resource, Spec, Variable
+from provision.spec.model import Environment, Resource, SourceLocation, Spec, Variable
 from provision.spec.refs import RefSyntaxError, parse_value
 
 TOP_KEYS = ("name", "backend", "variables", "environments", "resources")
@@ -52,8 +52,8 @@ class _Builder:
                            hint=did_you_mean(key, allowed, fallback=one_of(allowed)))
 
     def values(self, value: Any, path: Path, resource: str = "") -> Any:
-        def report(exc: RefSyntaxError) -> None:
-            self.error(path, exc.message, resource=resource, hint=exc.hint)
+        def report(exc: RefSyntaxError, below: tuple[Any, ...]) -> None:
+            self.error(path + below, exc.message, resource=resource, hint=exc.hint)
         return parse_value(value, report)
 
     # -- sections -----------------------------------------------------------------
@@ -164,6 +164,8 @@ class _Builder:
         for key, value in props.items():
             ppath = path + ("properties", key)
             res.property_locations[key] = self.doc.location(ppath)
+            if isinstance(value, (dict, list)):
+                self.nested_locations(res, value, key, ppath)
             res.properties[key] = self.values(value, ppath, rid)
         stage = body.get("stage")
         if stage is not None:
@@ -186,6 +188,16 @@ class _Builder:
         res.protect = protect is True
         return res
 
+    def nested_locations(self, res: Resource, value: Any, dotted: str, path: Path) -> None:
+        """Record where nested map keys and list items were written (``tags.owner``)."""
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            sub = path + (key,)
+            if sub in self.doc.locations:
+                res.property_locations[f"{dotted}.{key}"] = self.doc.location(sub)
+            if isinstance(item, (dict, list)):
+                self.nested_locations(res, item, f"{dotted}.{key}", sub)
+
     def duplicates(self) -> None:
         for path, line, column, first in self.doc.duplicates:
             where = f" (first defined on line {first})" if first else ""
@@ -203,6 +215,16 @@ class _Builder:
             self.diagnostics.append(Diagnostic(
                 message, file=self.doc.file, line=line, column=column, resource=resource,
                 hint="each name may be defined once; rename or remove one of them"))
+
+
+def locate(res: Resource, dotted: str) -> SourceLocation | None:
+    """Where a (nested) property of ``res`` was written: its own or its nearest parent's place."""
+    path = dotted
+    while path:
+        if path in res.property_locations:
+            return res.property_locations[path]
+        path = path.rpartition(".")[0]
+    return res.location
 
 
 def _strip_interpolation(dep: str) -> str:

@@ -90,7 +90,8 @@ class Resource:
     depends_on: tuple[str, ...] = ()
     protect: bool = False
     location: SourceLocation | None = None
-    # Where each top-level property was written, for precise diagnostics.
+    # Where each top-level property was written, for precise diagnostics; nested map
+    # keys and list items are here too under dotted paths ("tags.owner", "members.0").
     property_locations: dict[str, SourceLocation] = field(default_factory=dict)
 
     @property

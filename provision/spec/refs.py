@@ -99,8 +99,10 @@ def parse_string(text: str) -> Value:
 _PARSED: dict[str, Value] = {}
 
 
-def parse_value(value: Any, on_error: Callable[[RefSyntaxError], None]) -> Value:
-    """Parse every string in a nested value; report syntax errors and keep going."""
+def parse_value(value: Any, on_error: Callable[[RefSyntaxError, tuple[Any, ...]], None],
+                path: tuple[Any, ...] = ()) -> Value:
+    """Parse every string in a nested value; report syntax errors (with the path below
+    ``value`` where they are) and keep going."""
     if isinstance(value, str):
         if "${" not in value:
             return value
@@ -110,15 +112,15 @@ def parse_value(value: Any, on_error: Callable[[RefSyntaxError], None]) -> Value
         try:
             parsed = parse_string(value)
         except RefSyntaxError as exc:
-            on_error(exc)
+            on_error(exc, path)
             return value
         if len(_PARSED) < 65536:
             _PARSED[value] = parsed  # parsed values are immutable, so sharing them is safe
         return parsed
     if isinstance(value, dict):
-        return {k: parse_value(v, on_error) for k, v in value.items()}
+        return {k: parse_value(v, on_error, path + (k,)) for k, v in value.items()}
     if isinstance(value, list):
-        return [parse_value(v, on_error) for v in value]
+        return [parse_value(v, on_error, path + (i,)) for i, v in enumerate(value)]
     return value
 
 
@@ -127,6 +129,28 @@ def iter_references(value: Value) -> Iterator[Reference]:
     found: list[Reference] = []
     _collect(value, found)
     return iter(found)
+
+
+def located_references(value: Value, path: str) -> list[tuple[str, Reference]]:
+    """Every reference in a nested value with its dotted path (``tags.owner``, ``list.0``)."""
+    found: list[tuple[str, Reference]] = []
+    _collect_at(value, path, found)
+    return found
+
+
+def _collect_at(value: Value, path: str, found: list[tuple[str, Reference]]) -> None:
+    if isinstance(value, str):
+        return
+    if isinstance(value, Reference):
+        found.append((path, value))
+    elif isinstance(value, Template):
+        found.extend((path, p) for p in value.parts if isinstance(p, Reference))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _collect_at(item, f"{path}.{key}", found)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            _collect_at(item, f"{path}.{index}", found)
 
 
 def _collect(value: Value, found: list[Reference]) -> None:

@@ -12,13 +12,13 @@ import dataclasses
 from typing import Any, Callable
 
 from provision.errors import Diagnostic, EnvironmentNotFoundError, SpecError
-from provision.spec.build import value_matches
+from provision.spec.build import locate, value_matches
 from provision.spec.hints import did_you_mean, one_of
 from provision.spec.model import Environment, Reference, Resource, SourceLocation, Spec
 from provision.spec.perf import gc_paused
-from provision.spec.refs import substitute
+from provision.spec.refs import located_references, substitute
 
-Report = Callable[[str, str], None]  # (message, hint)
+Report = Callable[[Reference, str, str], None]  # (reference, message, hint)
 
 
 def _at(loc: SourceLocation | None, message: str, resource: str = "",
@@ -68,7 +68,7 @@ def make_lookup(spec: Spec, env: Environment, values: dict[str, Any],
             if ref.target in values:
                 return True, values[ref.target]
             if ref.target not in spec.variables:
-                report(f"unknown variable '{ref.target}' in {ref}",
+                report(ref, f"unknown variable '{ref.target}' in {ref}",
                        did_you_mean(ref.target, spec.variables,
                                     fallback=one_of(spec.variables)))
             return False, None
@@ -78,7 +78,7 @@ def make_lookup(spec: Spec, env: Environment, values: dict[str, Any],
             settings = env.clouds.get(ref.target)
             if settings is None or ref.attribute not in settings:
                 known = [f"{c}.{k}" for c, s in env.clouds.items() for k in s] + ["name"]
-                report(f"{ref} is not set in environment '{env.name}'",
+                report(ref, f"{ref} is not set in environment '{env.name}'",
                        did_you_mean(f"{ref.target}.{ref.attribute}", known,
                                     fallback=f"set it under environments.{env.name}."
                                              f"{ref.target}"))
@@ -128,13 +128,17 @@ def _resolve(spec: Spec, env: str) -> Spec:
             if loc is not None:
                 locations.setdefault(key, loc)
 
-            def report(message: str, hint: str, loc: SourceLocation | None = loc,
-                       rid: str = rid) -> None:
-                diagnostics.append(_at(loc, message, resource=rid, hint=hint))
+            def report(ref: Reference, message: str, hint: str, key: str = key,
+                       value: Any = value, res: Resource = res,
+                       loc: SourceLocation | None = loc) -> None:
+                where = next((p for p, r in located_references(value, key) if r == ref), "")
+                if where and key in res.properties:
+                    loc = locate(res, where)
+                diagnostics.append(_at(loc, message, resource=res.id, hint=hint))
 
             resolved[key] = substitute(value, make_lookup(spec, environment, values, report))
         resources[rid] = dataclasses.replace(res, properties=resolved,
                                              property_locations=locations)
     if diagnostics:
-        raise SpecError(diagnostics)
+        raise SpecError(list(dict.fromkeys(diagnostics)))
     return dataclasses.replace(spec, resources=resources)

@@ -14,9 +14,10 @@ from typing import Any
 from provision.errors import CycleError, Diagnostic, SpecError
 from provision.provider import AdapterRegistry, ResourceSchema
 from provision.spec.hints import did_you_mean, one_of
-from provision.spec.model import Reference, Resource, SourceLocation, Spec, Template
+from provision.spec.build import locate
+from provision.spec.model import Environment, Reference, Resource, SourceLocation, Spec, Template
 from provision.spec.perf import gc_paused
-from provision.spec.refs import iter_references
+from provision.spec.refs import located_references
 from provision.spec.resolve import make_lookup, variable_values
 
 # Which value kinds a schema property type accepts.
@@ -102,7 +103,7 @@ class _Validator:
         schema = self.schemas.get(rid)
         for key, value in res.properties.items():
             loc = res.property_locations.get(key, res.location)
-            self.references(rid, value, loc)
+            self.references(rid, located_references(value, key), res)
             if schema is None:
                 continue
             if key not in schema.properties:
@@ -147,8 +148,10 @@ class _Validator:
         self.add(loc, f"property '{key}' must be {ptype}, got {kind} {shown}", rid,
                  f"write a {ptype} value")
 
-    def references(self, rid: str, value: Any, loc: SourceLocation | None) -> None:
-        for ref in iter_references(value):
+    def references(self, rid: str, refs: list[tuple[str, Reference]],
+                   where: Resource | SourceLocation | None) -> None:
+        for path, ref in refs:
+            loc = locate(where, path) if isinstance(where, Resource) else where
             if ref.kind == "var" and ref.target not in self.spec.variables:
                 self.add(loc, f"unknown variable '{ref.target}' in {ref}", rid,
                          did_you_mean(ref.target, self.spec.variables,
@@ -181,7 +184,7 @@ class _Validator:
                     continue
                 schema = self.schemas.get(rid)
                 for key, value in props.items():
-                    self.references(rid, value, env.location)
+                    self.references(rid, located_references(value, key), env.location)
                     if schema is not None and key not in schema.properties:
                         self.add(env.location, f"environment '{env.name}' overrides unknown "
                                  f"property '{key}' of '{rid}'", rid,
@@ -189,18 +192,16 @@ class _Validator:
                                               fallback=one_of(schema.properties)))
             for rid, res in self.spec.resources.items():
                 for key, value in res.properties.items():
-                    loc = res.property_locations.get(key, res.location)
-                    self.env_refs(env.name, rid, value, loc, values)
+                    self.env_refs(env, res, located_references(value, key), values)
 
-    def env_refs(self, env_name: str, rid: str, value: Any, loc: SourceLocation | None,
+    def env_refs(self, env: Environment, res: Resource, refs: list[tuple[str, Reference]],
                  values: dict[str, Any]) -> None:
-        env = self.spec.environments[env_name]
-        for ref in iter_references(value):
+        for path, ref in refs:
             if ref.kind != "env":
                 continue
 
-            def report(message: str, hint: str) -> None:
-                self.add(loc, message, rid, hint)
+            def report(_: Reference, message: str, hint: str, path: str = path) -> None:
+                self.add(locate(res, path), message, res.id, hint)
 
             make_lookup(self.spec, env, values, report)(ref)
 
