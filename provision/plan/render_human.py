@@ -22,7 +22,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from provision.plan.diff import flatten, is_unknown
+from provision.plan.diff import flatten, is_unknown, property_diffs
 from provision.plan.model import Action, Change, Plan, PropertyDiff
 from provision.plan.render_json import secret_names
 
@@ -46,10 +46,12 @@ def show_value(value: Any, secret: bool = False) -> str:
         return json.dumps(value)
     if isinstance(value, (bool, int, float)):
         return json.dumps(value)
-    try:
-        return json.dumps(value, sort_keys=True, default=str)
-    except (TypeError, ValueError):
-        return str(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k))}: {show_value(v)}"
+                               for k, v in sorted(value.items())) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(show_value(v) for v in value) + "]"
+    return json.dumps(str(value))
 
 
 def _property_lines(change: Change) -> list[tuple[str, str, str]]:
@@ -58,7 +60,7 @@ def _property_lines(change: Change) -> list[tuple[str, str, str]]:
     lines: list[tuple[str, str, str]] = []
     if change.diffs:
         for diff in change.diffs:
-            lines.append(_diff_line(change.action, diff))
+            lines.extend(_diff_line(change.action, leaf) for leaf in _leaves(diff))
         return lines
     if change.action is Action.CREATE:
         for path, value in flatten(change.after or {}).items():
@@ -69,6 +71,17 @@ def _property_lines(change: Change) -> list[tuple[str, str, str]]:
         for path, value in flatten(change.before or {}).items():
             lines.append(("-", path, show_value(value, path.split(".", 1)[0] in secrets)))
     return lines
+
+
+def _leaves(diff: PropertyDiff) -> list[PropertyDiff]:
+    """A diff of maps as one diff per changed leaf (``tags`` -> ``tags.ref``)."""
+    if diff.secret or not (isinstance(diff.before, dict) or isinstance(diff.after, dict)):
+        return [diff]
+    before = {diff.path: diff.before} if diff.before is not None else None
+    after = {diff.path: diff.after} if diff.after is not None else None
+    leaves = property_diffs(before, after)
+    return [PropertyDiff(d.path, d.before, d.after, diff.replaces, False)
+            for d in leaves] or [diff]
 
 
 def _diff_line(action: Action, diff: PropertyDiff) -> tuple[str, str, str]:
