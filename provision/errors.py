@@ -129,6 +129,7 @@ class ToolchainError(EngineError):
 class StageFailedError(EngineError):
     def __init__(self, stage: str, message: str, *, hint: str = "") -> None:
         self.stage = stage
+        self.reason = message
         super().__init__(f"stage '{stage}' failed: {message}", hint=hint)
 
 
@@ -137,6 +138,7 @@ class ProviderError(ProvisionError):
                  hint: str = "") -> None:
         self.resource = resource
         self.resource_type = resource_type
+        self.detail = message          # the message without the resource prefix
         prefix = f"{resource} ({resource_type}): " if resource else ""
         super().__init__(prefix + message, hint=hint)
 

@@ -65,7 +65,8 @@ def record_error(resource: str, type_name: str, operation: str, error: BaseExcep
         "type": type_name,
         "operation": operation,
         "error": type(error).__name__,
-        "message": error.message if isinstance(error, ProvisionError) else str(error),
+        "message": (getattr(error, "detail", error.message) if isinstance(error, ProvisionError)
+                    else str(error)),
         "hint": error.hint if isinstance(error, ProvisionError) else "",
     }
     if not isinstance(error, ProvisionError):

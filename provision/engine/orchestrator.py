@@ -13,16 +13,17 @@ import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Protocol
+from typing import Any, Callable, Mapping, Protocol
 
 from provision.engine.changes import stage_changes
 from provision.engine.program import META_OUTPUT, stage_program
 from provision.engine.runner import RunResult, StackRunner, StackSnapshot, Step
-from provision.errors import PlanError, ProvisionError, StalePlanError
+from provision.errors import PlanError, ProvisionError, StageFailedError, StalePlanError
 from provision.graph.stages import Stage, StageGraph
 from provision.plan.model import UNKNOWN, Action, Change, Plan, StagePlan
 from provision.provider import AdapterRegistry
-from provision.spec.model import Environment, Reference, Spec, Template
+from provision.spec.model import Environment, Spec
+from provision.spec.refs import iter_references
 
 
 class GateVerdict(Protocol):
@@ -75,21 +76,6 @@ class PolicyViolation(ProvisionError):
     def __init__(self, stage: str, phase: str, verdict: GateVerdict) -> None:
         self.stage, self.phase, self.verdict = stage, phase, verdict
         super().__init__(f"mandatory policy violation {phase} stage '{stage}'")
-
-
-def _refs(value: Any) -> Iterator[Reference]:
-    if isinstance(value, Reference):
-        if value.kind == "resource":
-            yield value
-    elif isinstance(value, Template):
-        for part in value.references():
-            yield from _refs(part)
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _refs(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _refs(v)
 
 
 def _has_unknown(value: Any) -> bool:
@@ -148,7 +134,9 @@ class Orchestrator:
         values: dict[str, dict[str, Any] | None] = {}
         inside = set(stage.resources)
         for rid in stage.resources:
-            for ref in _refs(self.spec.resources[rid].properties):
+            for ref in iter_references(self.spec.resources[rid].properties):
+                if ref.kind != "resource":
+                    continue
                 if ref.target in inside or ref.target in values:
                     continue
                 change = planned.get(ref.target)
@@ -245,6 +233,9 @@ class Orchestrator:
                     return StageOutcome(name, "failed", result, PolicyViolation(name, "after", verdict))
             self.hooks.stage_done(name, "applied", result)
             return StageOutcome(name, "applied", result)
+        except StageFailedError as exc:    # the runner names the stack; users know the stage
+            self.hooks.stage_done(name, "failed", None)
+            return StageOutcome(name, "failed", error=StageFailedError(name, exc.reason, hint=exc.hint))
         except ProvisionError as exc:
             self.hooks.stage_done(name, "failed", None)
             return StageOutcome(name, "failed", error=exc)

@@ -17,6 +17,7 @@ from provision.engine.dynamic import AdapterProvider, ProvisionResource
 from provision.errors import PlanError
 from provision.provider import AdapterRegistry
 from provision.spec.model import Reference, Resource, Spec, Template
+from provision.spec.refs import format_scalar
 
 META_OUTPUT = "__provision"
 # Upstream values: resource id -> its exported attributes, or None when not known yet.
@@ -56,8 +57,9 @@ def stage_program(spec: Spec, resource_ids: list[str], registry: AdapterRegistry
             if isinstance(value, Reference):
                 return ref_value(value)
             if isinstance(value, Template):
-                return pulumi.Output.concat(*[
-                    ref_value(p) if isinstance(p, Reference) else p for p in value.parts])
+                parts = [ref_value(p) if isinstance(p, Reference) else p for p in value.parts]
+                return pulumi.Output.all(*parts).apply(
+                    lambda vals: "".join(format_scalar(v) for v in vals))
             if isinstance(value, dict):
                 return {k: materialize(v) for k, v in value.items()}
             if isinstance(value, list):

@@ -1,9 +1,8 @@
-"""Fixtures for engine tests: the real Pulumi engine over a file-backed fake cloud."""
+"""Fixtures for engine tests: the real Pulumi engine over the file-backed fake cloud
+(providers.testing), shared by the test and Pulumi's provider process."""
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -14,18 +13,14 @@ from provision.engine.orchestrator import Orchestrator
 from provision.engine.runner import EngineOptions, StackRunner
 from provision.engine.toolchain import find_toolchain
 from provision.graph.stages import build_stages
-from provision.provider import AdapterRegistry, CloudConfig
-
-HERE = Path(__file__).parent
-REGISTRY = {"test:file:Thing": "fake_cloud:FileThing"}
+from provision.provider import CloudConfig
+from providers.testing import FILE_ENV, fake_registry
 
 
 @pytest.fixture
 def fake_cloud_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "cloud.json"
-    monkeypatch.setenv("FAKE_CLOUD_FILE", str(path))
-    # The provider process imports the fake adapter from this directory.
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv(FILE_ENV, str(path))
     return path
 
 
@@ -33,7 +28,7 @@ def fake_cloud_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def make_orchestrator(tmp_path: Path, fake_cloud_file: Path
                       ) -> Iterator[Callable[..., Orchestrator]]:
     toolchain = find_toolchain()
-    registry = AdapterRegistry(REGISTRY)
+    registry = fake_registry()
 
     def make(text: str, env: str = "dev", **kwargs: Any) -> Orchestrator:
         spec_file = tmp_path / "spec.yaml"
