@@ -14,10 +14,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from provision.engine.orchestrator import GateVerdict, Hooks
 from provision.engine.runner import RunResult, Step
 
+_COLOUR = {"fail": "red", "error": "red", "warn": "yellow", "deferred": "cyan"}
 _SYMBOL = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "same": " ",
            "create-replacement": "+>", "delete-replaced": "<-"}
 
@@ -25,7 +27,7 @@ _SYMBOL = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "same"
 class Progress:
     def __init__(self, *, as_json: bool, console: Console | None = None) -> None:
         self.as_json = as_json
-        self.console = console or Console(stderr=True, highlight=False)
+        self.console = console or Console(stderr=True, highlight=False, soft_wrap=True)
         self._lock = threading.Lock()
 
     def emit(self, event: str, **fields: Any) -> None:
@@ -61,6 +63,20 @@ class Progress:
             self.say(f"  stage [cyan]{stage}[/cyan]: [{colour}]{status}[/{colour}]")
 
         def policy(stage: str, phase: str, verdict: GateVerdict) -> None:
-            self.emit("policy", stage=stage, phase=phase, blocking=verdict.blocking)
+            results = list(getattr(verdict, "results", []))
+            counts: dict[str, int] = {}
+            for r in results:
+                counts[str(r.status.value)] = counts.get(str(r.status.value), 0) + 1
+            self.emit("policy", stage=stage, phase=phase, blocking=verdict.blocking,
+                      counts=counts, results=[r.to_dict() for r in results
+                                              if r.status.value not in ("pass",)])
+            if results:
+                text = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+                self.say(f"  policy {phase}: {text}")
+            for r in results:
+                if r.status.value in ("fail", "warn", "error", "deferred"):
+                    where = f"{r.file}:{r.line}" if r.line else r.file
+                    self.say(f"    [{_COLOUR.get(r.status.value, 'white')}]{r.status.value}"
+                             f"[/] {r.rule_id} {r.resource_id} ({where}): {escape(r.message)}")
 
         return Hooks(stage_start=stage_start, step=step, stage_done=stage_done, policy=policy)

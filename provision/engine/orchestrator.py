@@ -212,13 +212,13 @@ class Orchestrator:
                             and any(c.unknown for c in saved.changes))
             # Upstream stages are applied by now: their real outputs are used.
             current = self.plan_stage(stage, {}) if needs_replan else saved
+            self.hooks.stage_start(name, "apply")
             if self.gate is not None:
                 verdict = self.gate.check_pre(current, plan)
                 self.hooks.policy(name, "pre", verdict)
                 if verdict.blocking:
                     self.hooks.stage_done(name, "blocked", None)
                     return StageOutcome(name, "blocked", error=PolicyViolation(name, "before", verdict))
-            self.hooks.stage_start(name, "apply")
             program = stage_program(self.spec, stage.resources, self.registry,
                                     self._upstream(stage, {}))
             result = self.runner.up(self.stack_name(name), program,
