@@ -145,7 +145,7 @@ class PolicyEngine:
                     phase: Phase) -> list[Result]:
         assert pack.rego is not None
         if pack.rego.terraform:
-            document = inputs.terraform or {}
+            document = inputs.terraform_document()
         else:
             document = inputs.native_document(pack.rego.types())
         evaluated = pack.rego.evaluate(document, rules)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from provision.plan.diff import is_unknown
 from provision.plan.model import Action, Plan, StagePlan
@@ -26,22 +26,31 @@ from provision.provider import AdapterRegistry
 _MISSING: Any = object()
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _clean(value: Any, path: str, unknown: list[str]) -> Any:
     """A JSON-able copy of ``value`` without unknown leaves (their paths go to ``unknown``)."""
-    if is_unknown(value):
-        unknown.append(path)
-        return _MISSING
-    if isinstance(value, Mapping):
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict or (isinstance(value, Mapping) and not is_unknown(value)):
         out: dict[str, Any] = {}
         for key, item in value.items():
+            if type(item) in _SCALARS:
+                out[str(key)] = item
+                continue
             cleaned = _clean(item, f"{path}.{key}" if path else str(key), unknown)
             if cleaned is not _MISSING:
                 out[str(key)] = cleaned
         return out
+    if is_unknown(value):
+        unknown.append(path)
+        return _MISSING
     if isinstance(value, (list, tuple, set, frozenset)):
         items = [_clean(item, f"{path}.{i}", unknown) for i, item in enumerate(value)]
         return [i for i in items if i is not _MISSING]
-    if value is None or isinstance(value, (str, int, float, bool)):
+    if isinstance(value, (str, int, float, bool)):     # subclasses (e.g. str enums)
         return value
     return str(value)
 
@@ -95,10 +104,14 @@ class Subject:
         return any(path == u or path.startswith(u + ".") for u in self.unknown)
 
     def to_input(self) -> dict[str, Any]:
-        return {"id": self.id, "type": self.type, "action": self.action, "stage": self.stage,
-                "properties": self.properties, "before": self.before,
-                "unknown": list(self.unknown), "file": self.file, "line": self.line,
-                "address": self.terraform_address}
+        """The resource as Rego sees it; lean, since converting input dominates Rego's cost."""
+        doc: dict[str, Any] = {"id": self.id, "type": self.type, "action": self.action,
+                               "properties": self.properties}
+        if self.unknown:
+            doc["unknown"] = list(self.unknown)
+        if self.before is not None:
+            doc["before"] = self.before
+        return doc
 
 
 @dataclass
@@ -109,7 +122,8 @@ class Inputs:
     phase: str
     stage: str
     env: str
-    terraform: dict[str, Any] | None = None
+    terraform_factory: Callable[[], dict[str, Any]] | None = None
+    _terraform: dict[str, Any] | None = None
     _by_type: dict[str, list[Subject]] = field(default_factory=dict)
     index: dict[str, Subject] = field(default_factory=dict)          # by resource id
     by_address: dict[str, Subject] = field(default_factory=dict)     # by Terraform address
@@ -126,6 +140,12 @@ class Inputs:
             return list(self.subjects)
         return [s for t in wanted for s in self._by_type.get(t, [])]
 
+    def terraform_document(self) -> dict[str, Any]:
+        """The ``terraform show -json`` shaped input, built on first use."""
+        if self._terraform is None:
+            self._terraform = self.terraform_factory() if self.terraform_factory else {}
+        return self._terraform
+
     def types(self) -> set[str]:
         return set(self._by_type)
 
@@ -138,14 +158,25 @@ class Inputs:
         return {"phase": self.phase, "stage": self.stage, "env": self.env, "by_type": by_type}
 
 
-def _tf_address(type_name: str, rid: str, registry: AdapterRegistry) -> str:
-    return f"{terraform_type(type_name, registry)}.{rid}"
+class _Addresses:
+    """Terraform addresses, the type part computed once per type."""
+
+    def __init__(self, registry: AdapterRegistry) -> None:
+        self.registry = registry
+        self.types: dict[str, str] = {}
+
+    def __call__(self, type_name: str, rid: str) -> str:
+        tf = self.types.get(type_name)
+        if tf is None:
+            tf = self.types[type_name] = terraform_type(type_name, self.registry)
+        return f"{tf}.{rid}"
 
 
 def pre_inputs(stage_plan: StagePlan, plan: Plan, env: str,
                registry: AdapterRegistry) -> Inputs:
     """Subjects for the changes of one stage that create, update or replace something."""
     subjects: list[Subject] = []
+    address = _Addresses(registry)
     for change in stage_plan.changes:
         if change.action in (Action.DELETE, Action.NOOP):
             continue
@@ -160,11 +191,10 @@ def pre_inputs(stage_plan: StagePlan, plan: Plan, env: str,
             id=change.id, type=change.type, properties=props, stage=stage_plan.name,
             action=change.action.value, before=before, unknown=tuple(unknown),
             file=change.file, line=change.line,
-            terraform_address=_tf_address(change.type, change.id, registry)))
-    inputs = Inputs(subjects, "pre", stage_plan.name, env)
+            terraform_address=address(change.type, change.id)))
     single = dataclasses.replace(plan, stages=[stage_plan])
-    inputs.terraform = to_terraform_plan(single, registry)
-    return inputs
+    return Inputs(subjects, "pre", stage_plan.name, env,
+                  terraform_factory=lambda: to_terraform_plan(single, registry))
 
 
 def _fill_defaults(props: dict[str, Any], type_name: str, registry: AdapterRegistry) -> None:
@@ -181,16 +211,16 @@ def post_inputs(stage: str, live: Mapping[str, tuple[str, Mapping[str, Any]]], e
                 locations: Mapping[str, tuple[str, int]] | None = None) -> Inputs:
     """Subjects for the live resources of a stage: ``{id: (type, properties)}``."""
     subjects: list[Subject] = []
+    address = _Addresses(registry)
     for rid, (type_name, props) in live.items():
         file, line = locations.get(rid, ("", 0)) if locations else ("", 0)
         unknown: list[str] = []
         subjects.append(Subject(
             id=rid, type=type_name, properties=_clean(dict(props), "", unknown), stage=stage,
             action="read", unknown=(), file=file, line=line,
-            terraform_address=_tf_address(type_name, rid, registry)))
-    inputs = Inputs(subjects, "post", stage, env)
-    inputs.terraform = _terraform_live(subjects)
-    return inputs
+            terraform_address=address(type_name, rid)))
+    return Inputs(subjects, "post", stage, env,
+                  terraform_factory=lambda: _terraform_live(subjects))
 
 
 def _terraform_live(subjects: list[Subject]) -> dict[str, Any]:

@@ -123,7 +123,7 @@ class RuleInfo:
     source: str = ""            # file the rule is defined in
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Result:
     """The outcome of one rule on one resource (or on the whole input)."""
 

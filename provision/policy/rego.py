@@ -181,7 +181,7 @@ class RegoPack:
                  rules: list[RegoRule]) -> dict[str, tuple[list[Any], list[Any]] | str]:
         """Per rule id: (deny members, warn members), or an error message."""
         assert self._rego is not None, "RegoPack.load() first"
-        self._rego.set_input(regopy.Input(document))
+        set_input(self._rego, document)
         out: dict[str, tuple[list[Any], list[Any]] | str] = {}
         for r in rules:
             try:
@@ -193,6 +193,54 @@ class RegoPack:
             deny = list(_members(value.get("deny"))) + list(_members(value.get("violation")))
             out[r.meta.id] = (deny, list(_members(value.get("warn"))))
         return out
+
+
+_lib = rs.rego
+
+
+def _add(handle: Any, value: Any) -> None:
+    """Append ``value`` to a rego-cpp input under construction (JSON-like values only).
+
+    The same C calls as ``regopy.Input`` without its per-value Python overhead
+    (ABC isinstance checks, string buffers): converting the input document is
+    most of a Rego check's cost.
+    """
+    kind = type(value)
+    if kind is str:
+        code = _lib.regoInputString(handle, value.encode("utf-8"))
+    elif kind is dict:
+        for key, item in value.items():
+            _add(handle, str(key))
+            _add(handle, item)
+            if _lib.regoInputObjectItem(handle):
+                raise regopy.RegoError("Unable to create input object item", 1)
+        code = _lib.regoInputObject(handle, len(value))
+    elif kind is list or kind is tuple:
+        for item in value:
+            _add(handle, item)
+        code = _lib.regoInputArray(handle, len(value))
+    elif kind is bool:
+        code = _lib.regoInputBoolean(handle, value)
+    elif kind is int:
+        code = _lib.regoInputInt(handle, value)
+    elif kind is float:
+        code = _lib.regoInputFloat(handle, value)
+    elif value is None:
+        code = _lib.regoInputNull(handle)
+    else:
+        raise TypeError(f"cannot pass {kind.__name__} to Rego")
+    if code:
+        raise regopy.RegoError(f"Unable to create input ({kind.__name__})", code)
+
+
+def set_input(rego: regopy.Interpreter, document: Any) -> None:
+    """Set ``input`` for the next queries (the document converted once)."""
+    handle = rs.rego_new_input()
+    try:
+        _add(handle, document)
+        rs.rego_set_input(rego._impl, handle)
+    finally:
+        rs.rego_free_input(handle)
 
 
 def _members(value: Any) -> list[Any]:
