@@ -5,7 +5,8 @@
     provision policy test [DIR]
 
 Exit codes: 0 clean (advisory warnings allowed), 3 mandatory violation, 1 error
-(a clear message on stderr, no traceback). ``test`` exits 1 when a test fails.
+(a clear message on stderr, no traceback) -- including a rule that could not be
+evaluated: the report is still written. ``test`` exits 1 when a test fails.
 
 ``check --phase pre`` needs a plan of the spec. Until the engine's planner is
 wired in with :func:`configure` (``plan_factory``), the plan is built from the
@@ -80,7 +81,7 @@ def _registry() -> Any:
 def _check(spec_file: str, env: str, phase: str, fmt: str, output: Path | None,
            policies: Path) -> int:
     from provision.policy import PolicyEngine
-    from provision.policy.model import Phase, PolicyReport
+    from provision.policy.model import Phase, PolicyReport, Status
     from provision.report import FORMATS, render
 
     if phase not in ("pre", "post"):
@@ -116,6 +117,11 @@ def _check(spec_file: str, env: str, phase: str, fmt: str, output: Path | None,
             sys.stdout.write(render(report, "table"))
     else:
         sys.stdout.write(text)
+    broken = sorted({r.rule_id for r in report.by_status(Status.ERROR)})
+    if broken:
+        err.print(f"[red]error:[/red] {len(broken)} rule(s) could not be evaluated: "
+                  f"{', '.join(broken)}", soft_wrap=True)
+        return EXIT_ERROR
     return EXIT_VIOLATION if report.blocking else EXIT_OK
 
 

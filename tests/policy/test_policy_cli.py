@@ -91,6 +91,21 @@ def test_broken_policies_dir_exits_1(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "policies directory not found" in result.output
 
 
+def test_rule_that_cannot_be_evaluated_exits_1_after_the_report(tmp_path: Path) -> None:
+    pack = tmp_path / "policies" / "p"
+    pack.mkdir(parents=True)
+    (pack / "pack.yaml").write_text("name: p\nversion: 1\nenforcement: advisory\n")
+    (pack / "rules.py").write_text(
+        "from provision.policy import rule\n\n"
+        "@rule(id='T-ERR', title='broken', resource_types=['aws:s3:Bucket'])\n"
+        "def broken(subject, ctx):\n    return subject.properties['nope']\n\nRULES = [broken]\n")
+    result = runner.invoke(policy_cmd.app, ["check", _spec(tmp_path), "--env", "prod",
+                                            "--policies", str(tmp_path / "policies")])
+    assert result.exit_code == 1
+    assert "ERROR" in result.output and "KeyError" in result.output
+    assert "1 rule(s) could not be evaluated: T-ERR" in result.output
+
+
 def test_post_phase_uses_the_injected_live_reader(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[str] = []
