@@ -48,6 +48,12 @@ class ResourceGroup:
         name = str(values["name"])
         with session.translate(TYPE, name, config):
             client = session.resource_client(config)
+            # create_or_update would silently adopt an existing group, whose
+            # deletion later would take every resource in it along.
+            if client.resource_groups.check_existence(name):
+                raise CloudError("Azure error ResourceGroupExists: the resource group already "
+                                 "exists", resource=name, resource_type=TYPE,
+                                 hint="choose another name, or delete the existing group first")
             group = client.resource_groups.create_or_update(
                 name, {"location": values["location"], "tags": values["tags"] or {}})
         return _result(group)

@@ -79,6 +79,12 @@ class StorageAccount:
         }
         with session.translate(TYPE, name, config):
             client = session.storage_client(config)
+            # A PUT on an existing account updates it: never adopt one silently.
+            if _exists(client, group, name):
+                raise CloudError("Azure error StorageAccountExists: the storage account already "
+                                 f"exists in resource group '{group}'",
+                                 resource=name, resource_type=TYPE,
+                                 hint="choose another name, or delete the existing account first")
             client.storage_accounts.begin_create(group, name, body).result()
             account = client.storage_accounts.get_properties(group, name)
         return _result(account, group)
@@ -124,6 +130,16 @@ class StorageAccount:
                 if session.is_not_found(exc):
                     return
                 raise
+
+
+def _exists(client: Any, group: str, name: str) -> bool:
+    try:
+        client.storage_accounts.get_properties(group, name)
+    except Exception as exc:
+        if session.is_not_found(exc):
+            return False
+        raise
+    return True
 
 
 def _result(account: Any, group: str) -> ReadResult:

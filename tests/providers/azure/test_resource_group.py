@@ -76,3 +76,16 @@ def test_arm_error_is_a_clear_cloud_error(azure_config: CloudConfig) -> None:
         "ends-with-dot. (azure:resources:ResourceGroup): Azure error InvalidResourceGroup: ")
     assert "cannot end with '.'" in message
     assert "Traceback" not in info.value.render()
+
+
+@pytest.mark.sandbox
+def test_create_never_adopts_an_existing_group(azure_config: CloudConfig, arm_resources: Any,
+                                               unique: str) -> None:
+    name = f"rg-taken-{unique}"
+    arm_resources.resource_groups.create_or_update(name, {"location": "westeurope",
+                                                          "tags": {"owner": "someone"}})
+    with pytest.raises(CloudError, match="already exists") as info:
+        ResourceGroup().create({"name": name, "tags": {"owner": "me"}}, azure_config)
+    assert "another name" in info.value.hint
+    assert arm_resources.resource_groups.get(name).tags == {"owner": "someone"}
+    arm_resources.resource_groups.begin_delete(name).result()

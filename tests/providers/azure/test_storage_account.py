@@ -89,3 +89,18 @@ def test_missing_resource_group_is_a_clear_cloud_error(azure_config: CloudConfig
     assert info.value.message == (f"st{unique} (azure:storage:Account): Azure error "
                                   f"ResourceGroupNotFound: Resource group 'nope-{unique}' "
                                   "could not be found.")
+
+
+@pytest.mark.sandbox
+def test_create_never_adopts_an_existing_account(azure_config: CloudConfig, arm_storage: Any,
+                                                 group: str, unique: str) -> None:
+    name = f"sttaken{unique}"
+    arm_storage.storage_accounts.begin_create(group, name, {
+        "location": "westeurope", "kind": "StorageV2", "sku": {"name": "Standard_LRS"},
+        "tags": {"owner": "someone"}}).result()
+    with pytest.raises(CloudError, match="already exists") as info:
+        StorageAccount().create({"name": name, "resource_group_name": group,
+                                 "tags": {"owner": "me"}}, azure_config)
+    assert "another name" in info.value.hint
+    assert arm_storage.storage_accounts.get_properties(group, name).tags == {"owner": "someone"}
+    arm_storage.storage_accounts.delete(group, name)
