@@ -18,7 +18,7 @@ from provision.plan.model import Plan
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_POLICY = 0, 1, 2, 3
 
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _render(plan: Plan, fmt: str, loaded: session.Loaded) -> None:
@@ -60,7 +60,8 @@ def _is_saved_plan(path: str) -> bool:
 
 
 def apply(spec: str, env: str, *, yes: bool, as_json: bool, policies: Path | None,
-          no_policy: bool, targets: list[str], excludes: list[str], parallel: int) -> int:
+          no_policy: bool, targets: list[str], excludes: list[str], parallel: int,
+          rollback_on_violation: bool = False) -> int:
     progress = Progress(as_json=as_json)
     saved: Plan | None = None
     if _is_saved_plan(spec):
@@ -73,7 +74,8 @@ def apply(spec: str, env: str, *, yes: bool, as_json: bool, policies: Path | Non
     loaded = session.load(spec, env, targets=targets, excludes=excludes)
     gate, reader = _policy_gate(loaded, policies, no_policy)
     orch = session.orchestrator(loaded, hooks=progress.hooks(), parallel=parallel,
-                                gate=gate, live_reader=reader)
+                                gate=gate, live_reader=reader,
+                                rollback_on_violation=rollback_on_violation)
     if saved is not None:
         ensure_plan_matches(saved, loaded.spec, loaded.env, spec_digest([spec]))
         the_plan = saved
@@ -115,15 +117,13 @@ def _finish(report: ApplyReport, progress: Progress, the_plan: Plan) -> int:
 
 def _show_violation(violation: PolicyViolation, progress: Progress) -> None:
     verdict: Any = violation.verdict
-    lines = [violation.message]
-    for result in getattr(verdict, "blocking_results", lambda: [])():
-        lines.append(f"  {result.rule_id} {result.resource_id} ({result.file}:{result.line}): "
-                     f"{result.message}")
+    results = list(verdict.blocking_results())
     progress.emit("policy_violation", stage=violation.stage, phase=violation.phase,
-                  results=[getattr(r, "to_json", lambda: {})()
-                           for r in getattr(verdict, "blocking_results", lambda: [])()])
-    for line in lines:
-        err.print(line, markup=False)
+                  results=[r.to_dict() for r in results])
+    err.print(f"error: {violation.message}", markup=False)
+    for r in results:
+        err.print(f"  {r.rule_id} [{r.status.value}] {r.resource_id} ({r.resource_type}) "
+                  f"at {r.file}:{r.line}: {r.message}", markup=False)
 
 
 def _policy_gate(loaded: session.Loaded, policies: Path | None, no_policy: bool) -> tuple[Any, Any]:

@@ -26,7 +26,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 sandbox_app = typer.Typer(no_args_is_help=True, help="The local emulators for environment 'local'.")
 app.add_typer(sandbox_app, name="sandbox")
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment of the spec.")]
 TargetOpt = Annotated[Optional[list[str]], typer.Option("--target", help="Only this resource and what it depends on (repeatable).")]
@@ -58,12 +58,15 @@ def apply(spec: Annotated[str, typer.Argument(help="Spec file, or a plan saved w
           json_out: JsonOpt = False,
           policies: Annotated[Optional[Path], typer.Option("--policies", help="Policy packs directory (default: ./policies when present).")] = None,
           no_policy: Annotated[bool, typer.Option("--no-policy", help="Skip policy gates.")] = False,
+          rollback_on_violation: Annotated[bool, typer.Option(
+              "--rollback-on-violation",
+              help="Return a stage to its previous state when a mandatory post-stage rule fails.")] = False,
           target: TargetOpt = None, exclude: ExcludeOpt = None,
           parallel: ParallelOpt = 4) -> None:
     """Apply the spec (or a saved plan) stage by stage, with policy gates."""
     code = commands.apply(spec, env, yes=yes, as_json=json_out, policies=policies,
                           no_policy=no_policy, targets=target or [], excludes=exclude or [],
-                          parallel=parallel)
+                          parallel=parallel, rollback_on_violation=rollback_on_violation)
     raise typer.Exit(code)
 
 

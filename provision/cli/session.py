@@ -71,7 +71,8 @@ def sandbox_settings(env: Environment) -> dict[str, dict[str, Any]] | None:
 
 
 def orchestrator(loaded: Loaded, *, hooks: Hooks | None = None, parallel: int = 4,
-                 gate: Any = None, live_reader: Any = None) -> Orchestrator:
+                 gate: Any = None, live_reader: Any = None,
+                 rollback_on_violation: bool = False) -> Orchestrator:
     configs = cloud_configs(loaded.env, sandbox_settings(loaded.env))
     options = EngineOptions(
         toolchain=find_toolchain(),
@@ -83,4 +84,5 @@ def orchestrator(loaded: Loaded, *, hooks: Hooks | None = None, parallel: int = 
     )
     runner = StackRunner(project=loaded.spec.name, options=options)
     return Orchestrator(loaded.spec, loaded.env, loaded.stages, loaded.registry, runner,
-                        hooks=hooks, gate=gate, live_reader=live_reader, parallel=parallel)
+                        hooks=hooks, gate=gate, live_reader=live_reader, parallel=parallel,
+                        rollback_on_violation=rollback_on_violation)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol
 
 from provision.engine.changes import stage_changes
-from provision.engine.program import META_OUTPUT, stage_program
+from provision.engine.program import META_OUTPUT, restore_program, stage_program
 from provision.engine.runner import RunResult, StackRunner, StackSnapshot, Step
 from provision.errors import PlanError, ProvisionError, StageFailedError, StalePlanError
 from provision.graph.stages import Stage, StageGraph
@@ -52,7 +52,7 @@ class Hooks:
 @dataclass
 class StageOutcome:
     stage: str
-    status: str                  # applied | blocked | failed | skipped | destroyed
+    status: str                  # applied | blocked | failed | rolled-back | skipped | destroyed
     result: RunResult | None = None
     error: ProvisionError | None = None
 
@@ -67,7 +67,8 @@ class ApplyReport:
 
     @property
     def failed(self) -> ProvisionError | None:
-        return next((o.error for o in self.outcomes if o.status == "failed" and o.error), None)
+        return next((o.error for o in self.outcomes
+                     if o.status in ("failed", "rolled-back") and o.error), None)
 
 
 class PolicyViolation(ProvisionError):
@@ -101,13 +102,14 @@ class Orchestrator:
                  hooks: Hooks | None = None, gate: Gate | None = None,
                  live_reader: Callable[[str, list[str], Mapping[str, Any]],
                                        dict[str, tuple[str, dict[str, Any]]]] | None = None,
-                 parallel: int = 4) -> None:
+                 parallel: int = 4, rollback_on_violation: bool = False) -> None:
         self.spec, self.env, self.stages = spec, env, stages
         self.registry, self.runner = registry, runner
         self.hooks = hooks or Hooks()
         self.gate = gate
         self.live_reader = live_reader
         self.parallel = max(1, parallel)
+        self.rollback_on_violation = rollback_on_violation
         self._snapshots: dict[str, StackSnapshot | None] = {}
 
     # -- names and values ------------------------------------------------------------
@@ -193,7 +195,7 @@ class Orchestrator:
                     lambda st: self._apply_stage(st, by_name[st.name], plan, check_fresh),
                     stages))
             report.outcomes += outcomes
-            stop = any(o.status in ("blocked", "failed") for o in outcomes)
+            stop = any(o.status in ("blocked", "failed", "rolled-back") for o in outcomes)
         return report
 
     @property
@@ -221,6 +223,8 @@ class Orchestrator:
                     return StageOutcome(name, "blocked", error=PolicyViolation(name, "before", verdict))
             program = stage_program(self.spec, stage.resources, self.registry,
                                     self._upstream(stage, {}))
+            before = (self._snapshot(name, fresh=True) if self.rollback_on_violation
+                      else None)
             result = self.runner.up(self.stack_name(name), program,
                                     on_step=self._step_hook(name))
             self._snapshots[name] = StackSnapshot(outputs=result.outputs, digest="")
@@ -229,8 +233,12 @@ class Orchestrator:
                 verdict = self.gate.check_post(name, live)
                 self.hooks.policy(name, "post", verdict)
                 if verdict.blocking:
-                    self.hooks.stage_done(name, "failed", result)
-                    return StageOutcome(name, "failed", result, PolicyViolation(name, "after", verdict))
+                    status = "failed"
+                    if self.rollback_on_violation:
+                        self._rollback(name, before)
+                        status = "rolled-back"
+                    self.hooks.stage_done(name, status, result)
+                    return StageOutcome(name, status, result, PolicyViolation(name, "after", verdict))
             self.hooks.stage_done(name, "applied", result)
             return StageOutcome(name, "applied", result)
         except StageFailedError as exc:    # the runner names the stack; users know the stage
@@ -239,6 +247,15 @@ class Orchestrator:
         except ProvisionError as exc:
             self.hooks.stage_done(name, "failed", None)
             return StageOutcome(name, "failed", error=exc)
+
+    def _rollback(self, stage: str, before: StackSnapshot | None) -> None:
+        """Return a stage to its state before this apply, through the engine."""
+        self.hooks.stage_start(stage, "rollback")
+        inputs = before.inputs if before else {}
+        types = dict((before.outputs.get(META_OUTPUT) or {}).get("types", {})) if before else {}
+        program = restore_program(inputs, types, self.registry)
+        result = self.runner.up(self.stack_name(stage), program, on_step=self._step_hook(stage))
+        self._snapshots[stage] = StackSnapshot(outputs=result.outputs, digest="")
 
     def _check_fresh(self, stage: Stage, saved: StagePlan, plan: Plan) -> None:
         snap = self._snapshot(stage.name, fresh=True)

@@ -93,3 +93,31 @@ def stage_program(spec: Spec, resource_ids: list[str], registry: AdapterRegistry
         pulumi.export(META_OUTPUT, {"types": types})
 
     return program
+
+
+def restore_program(snapshot_inputs: Mapping[str, Mapping[str, Any]], types: Mapping[str, str],
+                    registry: AdapterRegistry) -> Callable[[], None]:
+    """The program that declares exactly the resources a stage had, with the inputs
+    they had: applying it returns the stage to that state (resources created since
+    are deleted, updated ones are updated back)."""
+
+    def program() -> None:
+        exported_types: dict[str, str] = {}
+        for rid, inputs in snapshot_inputs.items():
+            type_name = types[rid]
+            schema = registry.schema(type_name)
+            props = {k: (pulumi.Output.secret(v) if k in schema.properties
+                         and schema.properties[k].secret else v)
+                     for k, v in inputs.items() if k in schema.properties}
+            for out in schema.outputs:
+                props.setdefault(out, None)
+            res = ProvisionResource(rid, AdapterProvider(type_name, registry.ref(type_name), rid),
+                                    props)
+            exported: dict[str, Any] = {"id": res.id}
+            for attr in sorted(schema.readable() - {"id"}):
+                exported[attr] = getattr(res, attr, None)
+            pulumi.export(rid, exported)
+            exported_types[rid] = type_name
+        pulumi.export(META_OUTPUT, {"types": exported_types})
+
+    return program

@@ -232,10 +232,13 @@ class StackRunner:
         for res in resources:
             if res.get("type") == "pulumi:pulumi:Stack":
                 outputs = _reveal(res.get("outputs") or {})
-        managed = [{k: _mask(r.get(k)) for k in ("urn", "id", "inputs", "outputs")}
-                   for r in resources if r.get("type") == _RESOURCE_TYPE]
+        ours = [r for r in resources if r.get("type") == _RESOURCE_TYPE]
+        managed = [{k: _mask(r.get(k)) for k in ("urn", "id", "inputs", "outputs")} for r in ours]
         blob = json.dumps(managed, sort_keys=True, default=str).encode()
-        return StackSnapshot(outputs=outputs, digest=hashlib.sha256(blob).hexdigest())
+        inputs = {str(r["urn"]).rsplit("::", 1)[-1]: _clean(_reveal(r.get("inputs") or {})) or {}
+                  for r in ours if not r.get("delete")}
+        return StackSnapshot(outputs=outputs, digest=hashlib.sha256(blob).hexdigest(),
+                             inputs=inputs)
 
     def _qualified(self, stack_name: str) -> str:
         return f"organization/{self.project}/{stack_name}"
@@ -245,6 +248,8 @@ class StackRunner:
 class StackSnapshot:
     outputs: dict[str, Any]
     digest: str
+    # Each managed resource's recorded inputs (secrets revealed; kept in memory only).
+    inputs: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
 
 _SECRET_SIG = "4dabf18193072939515e22adb298388d"

@@ -1,0 +1,112 @@
+"""Policy gates in apply, end to end on the sandbox: a mandatory pre-stage violation
+stops before the stage changes anything; a rule on a value known only after apply is
+deferred in the plan and fails after the stage (optionally rolled back)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from google.api_core.exceptions import NotFound
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import storage
+
+from conftest import REPO, Run
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.engine]
+
+
+def _mandatory_packs(tmp_path: Path, *packs: str, params: str = "") -> Path:
+    """Copies of the baseline packs, mandatory in every environment."""
+    root = tmp_path / "policies"
+    for pack in packs:
+        shutil.copytree(REPO / "policies" / pack, root / pack)
+        manifest = root / pack / "pack.yaml"
+        text = manifest.read_text().split("\nenvironments:")[0]
+        text = text.replace("enforcement: advisory", "enforcement: mandatory")
+        manifest.write_text(text + "\n" + params)
+    return root
+
+
+def _clients(settings: dict[str, dict[str, Any]]) -> tuple[Any, Any]:
+    s3 = boto3.client("s3", endpoint_url=settings["aws"]["endpoint_url"], region_name="us-east-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    gcs = storage.Client(project="provision-local", credentials=AnonymousCredentials(),
+                         client_options={"api_endpoint": settings["gcp"]["storage_endpoint"]})
+    return s3, gcs
+
+
+def test_mandatory_pre_violation_in_second_stage(sandbox: Any, run_cli: Run, tmp_path: Path) -> None:
+    sfx = uuid.uuid4().hex[:8]
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"""name: gate{sfx}
+environments: {{local: {{}}}}
+resources:
+  logs:
+    type: aws:s3:Bucket
+    properties:
+      bucket: gate-logs-{sfx}
+      server_side_encryption: AES256
+      public_access_block: {{block_public_acls: true, block_public_policy: true,
+                            ignore_public_acls: true, restrict_public_buckets: true}}
+  site:
+    type: gcp:storage:Bucket
+    properties:
+      name: "site-${{logs.bucket}}"
+      uniform_bucket_level_access: false
+""")
+    policies = _mandatory_packs(tmp_path, "aws", "gcp")
+    env = {"PROVISION_SANDBOX_DIR": str(sandbox.home)}
+    result = run_cli("apply", str(spec), "--env", "local", "--yes", "--policies", str(policies),
+                     env=env)
+    assert result.code == 3, result.stdout + result.stderr
+    assert "mandatory policy violation before stage 'gcp'" in result.stderr
+    assert "PRV-GCP-001" in result.stderr and "site" in result.stderr
+    assert f"{spec}:11" in result.stderr                      # the resource's line
+    s3, gcs = _clients(sandbox.cloud_settings())
+    s3.head_bucket(Bucket=f"gate-logs-{sfx}")                 # stage one applied
+    with pytest.raises(NotFound):                             # stage two untouched
+        gcs.get_bucket(f"site-gate-logs-{sfx}")
+    assert run_cli("destroy", str(spec), "--env", "local", "--yes", env=env).code == 0
+
+
+def test_post_only_rule_is_deferred_then_fails_and_rolls_back(sandbox: Any, run_cli: Run,
+                                                              tmp_path: Path) -> None:
+    sfx = uuid.uuid4().hex[:8]
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"""name: post{sfx}
+environments: {{local: {{}}}}
+resources:
+  logs:
+    type: aws:s3:Bucket
+    properties:
+      bucket: post-logs-{sfx}
+      tags: {{owner: me, env: local, cost-center: cc1}}
+""")
+    # The bucket's region is an output: unknown in the plan, us-east-1 in the sandbox.
+    policies = _mandatory_packs(tmp_path, "governance",
+                                params="parameters:\n  allowed_locations: [eu-west-1]\n")
+    env = {"PROVISION_SANDBOX_DIR": str(sandbox.home)}
+    check = run_cli("policy", "check", str(spec), "--env", "local", "--phase", "pre",
+                    "--format", "json", "--policies", str(policies), env=env)
+    results = json.loads(check.stdout)["results"]
+    region = [r for r in results if r["rule_id"] == "PRV-GOV-002"]
+    assert region and region[0]["status"] == "deferred", check.stdout
+
+    applied = run_cli("apply", str(spec), "--env", "local", "--yes", "--json",
+                      "--rollback-on-violation", "--policies", str(policies), env=env)
+    assert applied.code == 3, applied.stdout + applied.stderr
+    events = [json.loads(line) for line in applied.stdout.splitlines()]
+    post = [e for e in events if e["event"] == "policy" and e["phase"] == "post"]
+    assert post and post[0]["blocking"] is True
+    assert any(r["rule_id"] == "PRV-GOV-002" and r["status"] == "fail" for r in post[0]["results"])
+    done = [e for e in events if e["event"] == "stage_done"]
+    assert done[-1]["status"] == "rolled-back"
+    s3, _ = _clients(sandbox.cloud_settings())
+    names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert f"post-logs-{sfx}" not in names                       # returned to "no bucket"
