@@ -131,7 +131,7 @@ def measure(path: Path) -> dict[str, float]:
         times[f"{name}_cpu"] = now["cpu"] - clock["cpu"]
         clock.update(now)
 
-    # The whole pipeline runs in one collector pause, as provision's CLI runs it; the
+    # The whole pipeline runs in one collector pause (callers can do the same); the
     # one full collection that follows is timed on its own ("gc").
     with gc_paused():
         spec = load(path)
