@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,6 +148,8 @@ class RegoPack:
     manifest_rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     rules: list[RegoRule] = field(default_factory=list)
     _rego: regopy.Interpreter | None = None
+    # One interpreter holds one input: checks of parallel stages take turns.
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def load(self) -> None:
         """Compile the modules and read every rule's metadata; PolicyError if broken."""
@@ -181,14 +184,21 @@ class RegoPack:
                  rules: list[RegoRule]) -> dict[str, tuple[list[Any], list[Any]] | str]:
         """Per rule id: (deny members, warn members), or an error message."""
         assert self._rego is not None, "RegoPack.load() first"
-        set_input(self._rego, document)
+        with self._lock:
+            set_input(self._rego, document)
+            answers: dict[str, tuple[bool, Any] | str] = {}
+            for r in rules:
+                try:
+                    answers[r.meta.id] = query_value(self._rego, f"data.{r.package}")
+                except PolicyError as exc:
+                    answers[r.meta.id] = exc.message
         out: dict[str, tuple[list[Any], list[Any]] | str] = {}
         for r in rules:
-            try:
-                defined, value = query_value(self._rego, f"data.{r.package}")
-            except PolicyError as exc:
-                out[r.meta.id] = exc.message
+            answer = answers[r.meta.id]
+            if isinstance(answer, str):
+                out[r.meta.id] = answer
                 continue
+            defined, value = answer
             value = value if defined and isinstance(value, dict) else {}
             deny = list(_members(value.get("deny"))) + list(_members(value.get("violation")))
             out[r.meta.id] = (deny, list(_members(value.get("warn"))))

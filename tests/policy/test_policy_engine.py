@@ -193,3 +193,25 @@ deny contains v if {
 	v := {"resource": r.id, "message": sprintf("%s|%v", [y, y])}
 }
 '''
+
+
+def test_parallel_stages_get_their_own_results(baseline: Callable[..., PolicyEngine]) -> None:
+    # The orchestrator checks independent stages from several threads at once.
+    from concurrent.futures import ThreadPoolExecutor
+
+    engine = baseline("prod")
+
+    def check(i: int) -> set[tuple[str, str, Status]]:
+        props = {"bucket": f"app-{i}", "tags": TAGS, "server_side_encryption": "AES256"}
+        if i % 2:
+            props["public_access_block"] = BLOCKED
+        stage, plan = plan_of(change(f"b{i}", "aws:s3:Bucket", props, stage=f"s{i}"))
+        return {(r.rule_id, r.resource_id, r.status)
+                for r in engine.check_pre(stage, plan).results if r.stage == f"s{i}"}
+
+    expected = {i: check(i) for i in range(8)}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(3):
+            assert dict(zip(range(8), pool.map(check, range(8)))) == expected
+    assert ("PRV-AWS-002", "b0", Status.FAIL) in expected[0]
+    assert ("PRV-AWS-002", "b1", Status.PASS) in expected[1]
