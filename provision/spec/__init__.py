@@ -1,6 +1,7 @@
 """Spec: read YAML/HCL into the located model, validate, resolve variables.
 
     spec = load("stacks/demo.yaml")      # SpecError with every syntax/structure problem
+    check("stacks/demo.yaml", registry)  # all of load + validate + resolve(every env)
     validate(spec, registry)             # SpecError with every semantic problem
     resolved = resolve(spec, "local")    # variables, env settings and overrides applied
 """
@@ -16,10 +17,11 @@ from provision.spec.loader_hcl import parse_hcl
 from provision.spec.loader_yaml import parse_yaml
 from provision.spec.model import Spec
 from provision.spec.perf import gc_paused
+from provision.provider import AdapterRegistry
 from provision.spec.resolve import resolve
 from provision.spec.validate import validate
 
-__all__ = ["load", "loads", "resolve", "validate"]
+__all__ = ["check", "load", "loads", "resolve", "validate"]
 
 YAML_SUFFIXES = (".yaml", ".yml")
 HCL_SUFFIXES = (".hcl",)
@@ -55,3 +57,32 @@ def load(path: str | Path) -> Spec:
     except UnicodeDecodeError as exc:
         raise SpecError([Diagnostic(f"spec is not UTF-8 text: {exc.reason}", file=file)]) from None
     return loads(text, file, fmt)
+
+
+def check(path: str | Path, registry: AdapterRegistry) -> Spec:
+    """Everything wrong with a spec file, at once: load, validate, resolve every environment.
+
+    Returns the loaded spec when it is sound; raises :class:`SpecError` with every
+    diagnostic (each once) otherwise. Meant for ``provision validate``-style commands.
+    """
+    spec = load(path)
+    found: list[Diagnostic] = []
+    try:
+        validate(spec, registry)
+    except SpecError as exc:
+        found += exc.diagnostics
+    for env in spec.environments:
+        try:
+            resolve(spec, env)
+        except SpecError as exc:
+            found += exc.diagnostics
+    if found:
+        seen: set[tuple[str, int, int, str]] = set()
+        unique = []
+        for d in found:  # validate and resolve may both report a missing variable
+            key = (d.file, d.line, d.column, d.message)
+            if key not in seen:
+                seen.add(key)
+                unique.append(d)
+        raise SpecError(unique)
+    return spec

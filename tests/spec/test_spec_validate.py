@@ -66,3 +66,18 @@ def test_required_property_may_come_from_every_environment(registry: AdapterRegi
         validate(loads(missing, "t.yaml"), registry)
     assert info.value.diagnostics[0].message == (
         "missing required property 'name' for type 'azure:resources:ResourceGroup'")
+
+
+def test_check_returns_a_sound_spec_and_reports_each_problem_once(
+        registry: AdapterRegistry, tmp_path: Path) -> None:
+    from provision.spec import check
+
+    assert check(EXAMPLES / "multicloud.hcl", registry).name == "multicloud"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: x\nvariables: {v: {type: string}}\nenvironments: {a: {}, b: {}}\n"
+                      "resources: {}\n")
+    with pytest.raises(SpecError) as info:
+        check(broken, registry)
+    assert [d.message for d in info.value.diagnostics] == [
+        "missing required variable 'v' in environment 'a'",
+        "missing required variable 'v' in environment 'b'"]
