@@ -141,7 +141,7 @@ def _policy_gate(loaded: session.Loaded, policies: Path | None, no_policy: bool)
 def destroy(spec: str, env: str, *, yes: bool, as_json: bool, targets: list[str],
             excludes: list[str]) -> int:
     progress = Progress(as_json=as_json)
-    loaded = session.load(spec, env, targets=targets, excludes=excludes)
+    loaded = session.load(spec, env, targets=targets, excludes=excludes, for_destroy=True)
     if loaded.env.protected and not yes:
         raise ProvisionError(f"environment '{env}' is protected",
                              hint="destroying it needs --yes, given deliberately")

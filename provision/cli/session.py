@@ -19,6 +19,7 @@ from provision.engine.orchestrator import Hooks, Orchestrator
 from provision.engine.runner import EngineOptions, StackRunner
 from provision.engine.toolchain import find_toolchain
 from provision.errors import EnvironmentNotFoundError, SandboxNotRunningError
+from provision.graph.select import select, select_for_destroy
 from provision.graph.stages import StageGraph, build_stages
 from provision.provider import AdapterRegistry
 from provision.sandbox import ENV_HOME, Sandbox
@@ -35,30 +36,23 @@ class Loaded:
     env: Environment
     stages: StageGraph
     registry: AdapterRegistry
+    selection: set[str] | None = None   # --target/--exclude; None: every resource
 
 
 def load(spec_path: str, env_name: str, *, targets: list[str] | None = None,
-         excludes: list[str] | None = None) -> Loaded:
+         excludes: list[str] | None = None, for_destroy: bool = False) -> Loaded:
     registry = providers.registry()
     raw = specs.load(spec_path)
     if env_name not in raw.environments:
         raise EnvironmentNotFoundError(env_name, spec_path, sorted(raw.environments))
     specs.validate(raw, registry)
     resolved = specs.resolve(raw, env_name)
+    stages = build_stages(resolved)
+    selection = None
     if targets or excludes:
-        resolved = _select(resolved, targets or [], excludes or [])
-    return Loaded(resolved, resolved.environments[env_name], build_stages(resolved), registry)
-
-
-def _select(spec: Spec, targets: list[str], excludes: list[str]) -> Spec:
-    from dataclasses import replace
-
-    from provision.graph.select import select
-    from provision.graph.stages import resource_dependencies
-
-    dag, _ = resource_dependencies(spec)
-    keep = select(dag, targets, excludes)
-    return replace(spec, resources={k: v for k, v in spec.resources.items() if k in keep})
+        pick = select_for_destroy if for_destroy else select
+        selection = pick(stages.resource_graph, targets or [], excludes or [])
+    return Loaded(resolved, resolved.environments[env_name], stages, registry, selection)
 
 
 def sandbox_settings(env: Environment) -> dict[str, dict[str, Any]] | None:
@@ -85,4 +79,5 @@ def orchestrator(loaded: Loaded, *, hooks: Hooks | None = None, parallel: int = 
     runner = StackRunner(project=loaded.spec.name, options=options)
     return Orchestrator(loaded.spec, loaded.env, loaded.stages, loaded.registry, runner,
                         hooks=hooks, gate=gate, live_reader=live_reader, parallel=parallel,
-                        rollback_on_violation=rollback_on_violation)
+                        rollback_on_violation=rollback_on_violation,
+                        selection=loaded.selection)

@@ -102,7 +102,8 @@ class Orchestrator:
                  hooks: Hooks | None = None, gate: Gate | None = None,
                  live_reader: Callable[[str, list[str], Mapping[str, Any]],
                                        dict[str, tuple[str, dict[str, Any]]]] | None = None,
-                 parallel: int = 4, rollback_on_violation: bool = False) -> None:
+                 parallel: int = 4, rollback_on_violation: bool = False,
+                 selection: set[str] | None = None) -> None:
         self.spec, self.env, self.stages = spec, env, stages
         self.registry, self.runner = registry, runner
         self.hooks = hooks or Hooks()
@@ -110,6 +111,9 @@ class Orchestrator:
         self.live_reader = live_reader
         self.parallel = max(1, parallel)
         self.rollback_on_violation = rollback_on_violation
+        # --target/--exclude: only these resources may change (None: all). Every
+        # resource stays declared in its stage's program; Pulumi's targeting does the rest.
+        self.selection = selection
         self._snapshots: dict[str, StackSnapshot | None] = {}
 
     # -- names and values ------------------------------------------------------------
@@ -156,13 +160,25 @@ class Orchestrator:
         meta = outputs.get(META_OUTPUT) or {}
         return dict(meta.get("types", {})) if isinstance(meta, dict) else {}
 
+    def _chosen(self, stage: Stage) -> list[str] | None:
+        if self.selection is None:
+            return None
+        return [r for r in stage.resources if r in self.selection]
+
+    def _active(self, stage: Stage) -> bool:
+        chosen = self._chosen(stage)
+        return chosen is None or bool(chosen)
+
     # -- plan ------------------------------------------------------------------------
     def plan_stage(self, stage: Stage, planned: dict[str, Change]) -> StagePlan:
         program = stage_program(self.spec, stage.resources, self.registry,
                                 self._upstream(stage, planned))
-        steps = self.runner.preview(self.stack_name(stage.name), program)
-        changes = stage_changes(self.spec, stage.name, stage.resources, steps, self.registry,
-                                self._prior_types(stage.name))
+        chosen = self._chosen(stage)
+        steps = self.runner.preview(self.stack_name(stage.name), program, targets=chosen)
+        changes = stage_changes(self.spec, stage.name, chosen or stage.resources, steps,
+                                self.registry, self._prior_types(stage.name))
+        if chosen is not None:
+            changes = [c for c in changes if c.id in self.selection]  # type: ignore[operator]
         for change in changes:
             planned[change.id] = change
         return StagePlan(name=stage.name, stack=self.stack_name(stage.name),
@@ -172,6 +188,8 @@ class Orchestrator:
         planned: dict[str, Change] = {}
         plan = Plan(spec=self.spec.name, env=self.env.name, spec_file=self.spec.path)
         for stage in self.stages.stages:
+            if not self._active(stage):
+                continue
             self.hooks.stage_start(stage.name, "plan")
             plan.stages.append(self.plan_stage(stage, planned))
             snap = self._snapshot(stage.name)
@@ -186,6 +204,9 @@ class Orchestrator:
         by_name = {s.name: s for s in plan.stages}
         stop = False
         for level in self.stages.levels:
+            level = [n for n in level if n in by_name]
+            if not level:
+                continue
             if stop:
                 report.outcomes += [StageOutcome(n, "skipped") for n in level]
                 continue
@@ -226,7 +247,7 @@ class Orchestrator:
             before = (self._snapshot(name, fresh=True) if self.rollback_on_violation
                       else None)
             result = self.runner.up(self.stack_name(name), program,
-                                    on_step=self._step_hook(name))
+                                    on_step=self._step_hook(name), targets=self._chosen(stage))
             self._snapshots[name] = StackSnapshot(outputs=result.outputs, digest="")
             if self.gate is not None and self.live_reader is not None:
                 live = self.live_reader(name, stage.resources, result.outputs)
@@ -281,12 +302,13 @@ class Orchestrator:
         report = ApplyReport()
         for stage in self.stages.reversed():
             stack = self.stack_name(stage.name)
-            if self._snapshot(stage.name, fresh=True) is None:
+            if not self._active(stage) or self._snapshot(stage.name, fresh=True) is None:
                 report.outcomes.append(StageOutcome(stage.name, "skipped"))
                 continue
             self.hooks.stage_start(stage.name, "destroy")
             try:
-                result = self.runner.destroy(stack, on_step=self._step_hook(stage.name))
+                result = self.runner.destroy(stack, on_step=self._step_hook(stage.name),
+                                             targets=self._chosen(stage))
             except ProvisionError as exc:
                 self.hooks.stage_done(stage.name, "failed", None)
                 report.outcomes.append(StageOutcome(stage.name, "failed", error=exc))

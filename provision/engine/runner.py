@@ -186,29 +186,42 @@ class StackRunner:
         return StageFailedError(stack_name, f"{what}: {reasons[0].splitlines()[0]}")
 
     # -- operations ------------------------------------------------------------------------
+    def urn(self, stack_name: str, resource: str) -> str:
+        return f"urn:pulumi:{stack_name}::{self.project}::{_RESOURCE_TYPE}::{resource}"
+
+    def _targets(self, stack_name: str, resources: list[str] | None) -> list[str] | None:
+        return None if resources is None else [self.urn(stack_name, r) for r in resources]
+
     def preview(self, stack_name: str, program: Program, *, refresh: bool = True,
-                on_step: Callable[[Step], None] | None = None) -> list[Step]:
+                on_step: Callable[[Step], None] | None = None,
+                targets: list[str] | None = None) -> list[Step]:
+        """Preview; with ``targets`` (resource ids) only they may change."""
         def call(stack: auto.Stack, sink: _EventSink) -> Any:
             return stack.preview(on_event=sink, refresh=refresh, parallel=self.options.parallel,
-                                 color="never", suppress_progress=True)
+                                 color="never", suppress_progress=True,
+                                 target=self._targets(stack_name, targets))
         _, sink = self._run(stack_name, program, "preview", call, on_step)
         return sink.steps
 
     def up(self, stack_name: str, program: Program, *,
-           on_step: Callable[[Step], None] | None = None) -> RunResult:
+           on_step: Callable[[Step], None] | None = None,
+           targets: list[str] | None = None) -> RunResult:
         def call(stack: auto.Stack, sink: _EventSink) -> auto.UpResult:
             return stack.up(on_event=sink, refresh=True, parallel=self.options.parallel,
-                            color="never", suppress_progress=True, suppress_outputs=True)
+                            color="never", suppress_progress=True, suppress_outputs=True,
+                            target=self._targets(stack_name, targets))
         result, sink = self._run(stack_name, program, "update", call, on_step)
         outputs = {k: v.value for k, v in result.outputs.items()}
         return RunResult(sink.steps, outputs, _ops(result.summary.resource_changes))
 
     def destroy(self, stack_name: str, *, on_step: Callable[[Step], None] | None = None,
-                remove: bool = True) -> RunResult:
+                remove: bool = True, targets: list[str] | None = None) -> RunResult:
+        """Destroy the stack's resources (only ``targets`` when given; the stack is then kept)."""
         def call(stack: auto.Stack, sink: _EventSink) -> auto.DestroyResult:
             res = stack.destroy(on_event=sink, refresh=True, parallel=self.options.parallel,
-                                color="never", suppress_progress=True)
-            if remove:
+                                color="never", suppress_progress=True,
+                                target=self._targets(stack_name, targets))
+            if remove and targets is None:
                 stack.workspace.remove_stack(stack_name)
             return res
         result, sink = self._run(stack_name, _empty_program, "destroy", call, on_step, create=False)

@@ -154,3 +154,32 @@ resources:
     state_text = "".join(p.read_text() for p in (tmp_path / "state").rglob("*.json"))
     assert "hunter2-very-secret" not in state_text
     assert live()["alpha"]["secret_value"] == "hunter2-very-secret"
+
+
+def test_targeted_apply_and_destroy_leave_other_resources_alone(make_orchestrator: Make) -> None:
+    two = """
+name: t
+environments: {dev: {}}
+resources:
+  a: {type: test:fake:Thing, stage: s, properties: {name: alpha, size: 1}}
+  b: {type: test:fake:Other, stage: s, properties: {name: beta, size: 1}}
+  c: {type: test:fake:Thing, stage: later, properties: {name: "c-${a.name}"}}
+"""
+    orch = make_orchestrator(two, selection={"b"})
+    plan = orch.plan()
+    assert actions(plan) == {"b": "create"}            # only the target, only its stage
+    orch.apply(plan)
+    assert set(live()) == {"beta"}
+
+    # Both exist; a targeted change to `a` must not delete or touch `b`.
+    full = make_orchestrator(two)
+    full.apply(full.plan())
+    changed = two.replace("alpha, size: 1", "alpha, size: 5").replace("beta, size: 1", "beta, size: 9")
+    targeted = make_orchestrator(changed, selection={"a"})
+    plan = targeted.plan()
+    assert actions(plan) == {"a": "update"}
+    targeted.apply(plan)
+    assert live()["alpha"]["size"] == 5 and live()["beta"]["size"] == 1
+
+    make_orchestrator(two, selection={"c"}).destroy()
+    assert set(live()) == {"alpha", "beta"}
