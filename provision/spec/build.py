@@ -18,6 +18,8 @@ from provision.spec.model import Environment, Resource, SourceLocation, Spec, Va
 from provision.spec.refs import RefSyntaxError, parse_value
 
 TOP_KEYS = ("name", "backend", "variables", "environments", "resources")
+# What HCL users write at top level: attributes and the block types.
+HCL_TOP_NAMES = ("name", "backend", "variable", "environment", "resource")
 RESOURCE_KEYS = ("type", "properties", "stage", "depends_on", "protect")
 VARIABLE_KEYS = ("type", "default", "description")
 VARIABLE_TYPES = ("string", "number", "bool", "list", "map")
@@ -67,7 +69,14 @@ class _Builder:
             self.error((), f"a spec must be a map at top level, got {_kind(doc.data)}")
             return spec
         data = doc.data
-        self.unknown_keys(data, TOP_KEYS, (), "top-level")
+        if doc.form == "hcl":
+            for key in data:
+                if key not in TOP_KEYS:
+                    self.error((key,), f"unknown top-level block or attribute '{key}'",
+                               hint=did_you_mean(key, HCL_TOP_NAMES,
+                                                 fallback=one_of(HCL_TOP_NAMES)))
+        else:
+            self.unknown_keys(data, TOP_KEYS, (), "top-level")
         name = data.get("name")
         if not isinstance(name, str) or not name:
             self.error(("name",) if "name" in data else (), "the spec needs a 'name' (a string)",

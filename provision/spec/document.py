@@ -19,6 +19,7 @@ Path = tuple[Union[str, int], ...]
 @dataclass
 class Document:
     file: str
+    form: str = "yaml"  # "yaml" | "hcl": only changes how hints name things
     data: Any = None
     # key path -> (line, column), 1-based
     locations: dict[Path, tuple[int, int]] = field(default_factory=dict)

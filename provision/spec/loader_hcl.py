@@ -39,7 +39,7 @@ def _pos(node: Any) -> tuple[int, int]:
 
 
 def parse_hcl(text: str, file: str) -> Document:
-    doc = Document(file=file)
+    doc = Document(file=file, form="hcl")
     try:
         tree = hcl2.parses(text, discard_comments=True)
     except UnexpectedInput as exc:

@@ -2,4 +2,4 @@ name = "t"
 variabels = {   # <- error
   owner = { default = "me" }
 }
-# expect: 2: unknown top-level key 'variabels' (did you mean 'variables'?)
+# expect: 2: unknown top-level block or attribute 'variabels' (did you mean 'variable'?)
