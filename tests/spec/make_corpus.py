@@ -5,7 +5,7 @@ Lines marked `#!` carry the expected errors (in order); each file gets them as
 A message may be a (yaml, hcl) pair when the two forms word it differently.
 Run: .venv/bin/python tests/spec/make_corpus.py
 """
-import re, sys
+import sys
 from pathlib import Path
 OUT = Path(__file__).resolve().parent / "corpus"
 cases = []
