@@ -101,3 +101,10 @@ def test_pack_tests_all_pass_rego_and_python() -> None:
     kinds = {o.kind for o in run.outcomes}
     assert kinds == {"rego", "python"}
     assert {o.pack for o in run.outcomes} == {"aws", "azure", "gcp", "governance"}
+
+
+def test_iam_policy_written_as_json_string_is_checked(baseline: Callable[..., PolicyEngine]) -> None:
+    policy = '{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+    [result] = _results(baseline("prod"), "PRV-AWS-003", "aws:iam:Role",
+                        {"name": "admin", "policy": policy}, "post")
+    assert (result.status, result.message) == (Status.FAIL, "policy allows wildcard action(s): *")
