@@ -27,6 +27,7 @@ azurite:
 	@bash .ci/install-azurite.sh >/dev/null
 
 test: setup
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -q
 
 typecheck: setup
