@@ -115,6 +115,18 @@ def test_rego_runtime_error_is_an_error_result(tmp_path: Path) -> None:
     assert report.blocking
 
 
+def test_a_broken_rego_rule_does_not_take_its_pack_down(tmp_path: Path) -> None:
+    good = BAD_OUTPUT_REGO.replace("t.bad", "t.good").replace("T-REGO-1", "T-REGO-2").replace(
+        'y := "abc"\n\tv := {"resource": r.id, "message": sprintf("%s|%v", [y, y])}',
+        'not r.properties.ok\n\tv := {"resource": r.id, "message": "not ok"}')
+    write_pack(tmp_path, "p", {"bad.rego": BAD_OUTPUT_REGO, "good.rego": good})
+    engine = PolicyEngine.load(tmp_path, env="dev")
+    report = engine.check_post("s", {"x": ("t:a:B", {"ok": True}), "y": ("t:a:B", {})})
+    statuses = {(r.rule_id, r.resource_id): r.status for r in report.results}
+    assert statuses == {("T-REGO-1", "x"): Status.ERROR, ("T-REGO-1", "y"): Status.ERROR,
+                        ("T-REGO-2", "x"): Status.PASS, ("T-REGO-2", "y"): Status.FAIL}
+
+
 def test_duplicate_rule_id_is_rejected(tmp_path: Path) -> None:
     write_pack(tmp_path, "one", {"rules.py": RULES_PY})
     write_pack(tmp_path, "two", {"rules.py": RULES_PY})
