@@ -36,10 +36,12 @@ from provision.policy.engine import PolicyEngine
 from provision.policy.inputs import Subject
 from provision.policy.model import (Enforcement, Phase, PolicyReport, Result, RuleInfo,
                                     RuleMeta, Severity, Status)
-from provision.policy.rules import PythonRule, RuleContext, rule
+from provision.policy.rules import Deferred, PythonRule, RuleContext, rule
+from provision.policy.testing import TestRun, run_tests
 from provision.policy.waivers import Waiver
 
 __all__ = [
-    "Enforcement", "Phase", "PolicyEngine", "PolicyReport", "PythonRule", "Result",
-    "RuleContext", "RuleInfo", "RuleMeta", "Severity", "Status", "Subject", "Waiver", "rule",
+    "Deferred", "Enforcement", "Phase", "PolicyEngine", "PolicyReport", "PythonRule", "Result",
+    "RuleContext", "RuleInfo", "RuleMeta", "Severity", "Status", "Subject", "TestRun", "Waiver",
+    "rule", "run_tests",
 ]

@@ -34,6 +34,8 @@ WORKER_TIMEOUT = 120
 
 @dataclass(frozen=True)
 class TestOutcome:
+    __test__ = False        # not a pytest test class
+
     pack: str
     name: str
     kind: str          # "rego" | "python"
@@ -44,6 +46,8 @@ class TestOutcome:
 
 @dataclass
 class TestRun:
+    __test__ = False
+
     outcomes: list[TestOutcome] = field(default_factory=list)
 
     @property

@@ -23,7 +23,6 @@ from provision.report.common import TOOL_NAME, tool_version
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/provision/provision"
 
 # The one severity -> SARIF level table.
 LEVELS: dict[Severity, str] = {
@@ -115,7 +114,6 @@ class SarifReporter:
             "runs": [{
                 "tool": {"driver": {
                     "name": TOOL_NAME, "version": tool_version(),
-                    "informationUri": INFORMATION_URI,
                     "rules": [_descriptor(info) for info in rules],
                 }},
                 "invocations": [{
