@@ -24,6 +24,7 @@ from provision.policy.rego import RegoRule
 from provision.policy.rules import Deferred, RuleContext
 from provision.policy.waivers import Waiver, apply_waivers, load_waivers
 from provision.provider import AdapterRegistry
+from provision.spec.perf import gc_paused
 
 WAIVERS_FILE = "waivers.yaml"
 _TOKEN = re.compile(r"[\w-]+(?:\.[\w-]+)*")
@@ -102,9 +103,10 @@ class PolicyEngine:
 
     def check(self, inputs: Inputs, phase: Phase) -> PolicyReport:
         results: list[Result] = []
-        for pack in self.packs:
-            results.extend(self._check_pack(pack, inputs, phase))
-        results = apply_waivers(results, self.waivers, self.env, self.today)
+        with gc_paused():       # tens of thousands of acyclic results: skip GC passes
+            for pack in self.packs:
+                results.extend(self._check_pack(pack, inputs, phase))
+            results = apply_waivers(results, self.waivers, self.env, self.today)
         return PolicyReport(phase, self.env, inputs.stage, results, dict(self.rules))
 
     def _active(self, pack: Pack, meta: RuleMeta, phase: Phase) -> bool:
