@@ -127,9 +127,10 @@ class ToolchainError(EngineError):
 
 
 class StageFailedError(EngineError):
-    def __init__(self, stage: str, message: str, *, hint: str = "") -> None:
+    def __init__(self, stage: str, message: str, *, hint: str = "", resource: str = "") -> None:
         self.stage = stage
         self.reason = message
+        self.resource = resource
         super().__init__(f"stage '{stage}' failed: {message}", hint=hint)
 
 

@@ -12,6 +12,10 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+# Imported before any test runs the Pulumi engine in-process: imported first at the
+# end of a session (by its pytest plugin's summary hook), CPython 3.11's AST check
+# fails while pytest rewrites it ("AST constructor recursion depth mismatch").
+import hypothesis  # noqa: F401
 import pytest
 
 from provision.sandbox import Sandbox, SandboxStatus

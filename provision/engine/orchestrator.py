@@ -264,7 +264,10 @@ class Orchestrator:
             return StageOutcome(name, "applied", result)
         except StageFailedError as exc:    # the runner names the stack; users know the stage
             self.hooks.stage_done(name, "failed", None)
-            return StageOutcome(name, "failed", error=StageFailedError(name, exc.reason, hint=exc.hint))
+            resource = self.spec.resources.get(exc.resource)
+            where = f"{resource.location}: " if resource and resource.location else ""
+            return StageOutcome(name, "failed", error=StageFailedError(
+                name, where + exc.reason, hint=exc.hint, resource=exc.resource))
         except ProvisionError as exc:
             self.hooks.stage_done(name, "failed", None)
             return StageOutcome(name, "failed", error=exc)

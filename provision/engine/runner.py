@@ -181,7 +181,8 @@ class StackRunner:
             message = f"{first['resource']} ({first['type']}): {first['operation']} failed: {first['message']}"
             if len(records) > 1:
                 message += f" (and {len(records) - 1} more resource error(s))"
-            return StageFailedError(stack_name, message, hint=first.get("hint", ""))
+            return StageFailedError(stack_name, message, hint=first.get("hint", ""),
+                                    resource=str(first.get("resource", "")))
         reasons = [e for e in sink.errors if e] or [_first_line(exc)]
         return StageFailedError(stack_name, f"{what}: {reasons[0].splitlines()[0]}")
 

@@ -123,7 +123,8 @@ resources:
     assert plan.stages[0].changes[1].type == "test:fake:Other"
 
 
-def test_cloud_error_fails_stage_cleanly_and_keeps_earlier_stages(make_orchestrator: Make) -> None:
+def test_cloud_error_fails_stage_cleanly_and_keeps_earlier_stages(make_orchestrator: Make,
+                                                                 tmp_path: Path) -> None:
     def inject(stage: str, op: str) -> None:
         if stage == "second" and op == "apply":
             FakeAdapter.cloud.fail_next("create", "fake error QuotaExceeded: no more things")
@@ -134,7 +135,8 @@ def test_cloud_error_fails_stage_cleanly_and_keeps_earlier_stages(make_orchestra
     error = report.failed
     assert isinstance(error, StageFailedError)
     assert error.stage == "second"
-    assert error.message == ("stage 'second' failed: b (test:fake:Other): create failed: "
+    assert error.message == (f"stage 'second' failed: {tmp_path / 'spec.yaml'}:18: "
+                             "b (test:fake:Other): create failed: "
                              "fake error QuotaExceeded: no more things")
     assert "Traceback" not in error.message
     assert set(live()) == {"alpha"}                                  # stage one stays applied
