@@ -76,7 +76,8 @@ class PolicyEngine:
 
     def check_pre(self, stage_plan: StagePlan, plan: Plan) -> PolicyReport:
         """Rules on a stage's planned changes (before it changes anything)."""
-        return self.check(pre_inputs(stage_plan, plan, self.env, self.registry), Phase.PRE)
+        with gc_paused():
+            return self.check(pre_inputs(stage_plan, plan, self.env, self.registry), Phase.PRE)
 
     def check_post(self, stage: str, live: Mapping[str, tuple[str, Mapping[str, Any]]], *,
                    plan: Plan | None = None) -> PolicyReport:
@@ -88,8 +89,9 @@ class PolicyEngine:
         for sp in plan.stages if plan else []:
             for c in sp.changes:
                 locations[c.id] = (c.file, c.line)
-        return self.check(post_inputs(stage, live, self.env, self.registry, locations),
-                          Phase.POST)
+        with gc_paused():
+            return self.check(post_inputs(stage, live, self.env, self.registry, locations),
+                              Phase.POST)
 
     def check_plan(self, plan: Plan) -> PolicyReport:
         """Pre-phase rules on every stage of a plan, as one report."""
