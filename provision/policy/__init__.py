@@ -13,9 +13,16 @@ The gate API (what ``apply`` calls)::
            r.rule_id, r.resource_id, r.file, r.line, r.message
 
     live = {resource_id: (type_name, properties)}     # what adapters' read() returned
-    report = engine.check_post(stage_name, live, plan=plan)   # after the stage applied
-    if report.blocking:
-        ...mark the stage failed; stop (optionally roll the stage back)
+    report = engine.check_post(stage_name, live)      # after the stage applied
+    if report.blocking:                               # (plan=plan to locate results;
+        ...mark the stage failed; stop                #  else check_pre's locations)
+
+    for r in report.blocking_results(): print(r.describe())
+    # PRV-AWS-002 [fail] logs (aws:s3:Bucket) at stacks/demo.yaml:41: public_access_block ...
+
+``PolicyEngine`` satisfies the engine's ``Gate`` protocol as it is; one
+Rego interpreter per pack takes one check at a time, so stages may be checked
+from parallel threads.
 
 ``PolicyReport.results`` holds one :class:`Result` per rule x resource
 (``pass | fail | warn | deferred | waived | error``); ``report.rules`` the
@@ -28,6 +35,10 @@ pack, rule or waiver file is broken. Reports render through
 
 ``run_tests(dir)`` (``provision policy test``) runs the packs' Rego
 ``*_test.rego`` and Python ``*_test.py`` tests.
+
+The CLI sub-app is ``provision.cli.policy_cmd.app`` (mount it as ``policy``);
+``policy_cmd.configure(plan_factory=..., live_reader=...)`` gives it the
+engine's planner and live-state reader. Writing packs: ``policies/README.md``.
 """
 
 from __future__ import annotations

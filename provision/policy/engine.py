@@ -38,6 +38,9 @@ class PolicyEngine:
         self.waivers = list(waivers or [])
         self.registry = registry or AdapterRegistry({})
         self.today = today or dt.date.today()
+        # Where each resource is in the spec, as seen by check_pre: check_post
+        # locates its results with it when it is not given the plan.
+        self.locations: dict[str, tuple[str, int]] = {}
         self.rules: dict[str, RuleInfo] = {}
         for pack in packs:
             for meta, language, source in pack.metas():
@@ -76,6 +79,9 @@ class PolicyEngine:
 
     def check_pre(self, stage_plan: StagePlan, plan: Plan) -> PolicyReport:
         """Rules on a stage's planned changes (before it changes anything)."""
+        for c in stage_plan.changes:
+            if c.file:
+                self.locations[c.id] = (c.file, c.line)
         with gc_paused():
             return self.check(pre_inputs(stage_plan, plan, self.env, self.registry), Phase.PRE)
 
@@ -83,9 +89,10 @@ class PolicyEngine:
                    plan: Plan | None = None) -> PolicyReport:
         """Rules on the live ``{resource_id: (type, properties)}`` of a stage after it applied.
 
-        Pass the ``plan`` to locate results in the spec (file and line).
+        Results are located in the spec (file and line) from the ``plan`` when
+        given, else from the changes earlier ``check_pre`` calls saw.
         """
-        locations: dict[str, tuple[str, int]] = {}
+        locations = dict(self.locations)
         for sp in plan.stages if plan else []:
             for c in sp.changes:
                 locations[c.id] = (c.file, c.line)

@@ -147,6 +147,13 @@ class Result:
     def with_(self, **changes: Any) -> "Result":
         return replace(self, **changes)
 
+    def describe(self) -> str:
+        """One line for a terminal: rule, resource, where in the spec, message."""
+        where = f"{self.file}:{self.line}" if self.file and self.line else self.file
+        subject = f"{self.resource_id} ({self.resource_type})" if self.resource_id else "(input)"
+        return (f"{self.rule_id} [{self.status.value}] {subject}"
+                + (f" at {where}" if where else "") + f": {self.message}")
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         for key in ("status", "phase", "severity", "enforcement"):

@@ -7,7 +7,7 @@ from typing import Callable
 
 import pytest
 
-from policy_helpers import change, plan_of, write_pack
+from policy_helpers import POLICIES, change, plan_of, write_pack
 from provision.errors import PolicyError
 from provision.plan.model import UNKNOWN
 from provision.policy import Enforcement, PolicyEngine, Status
@@ -38,6 +38,18 @@ def test_unknown_input_is_deferred_pre_and_decided_post(baseline: Callable[..., 
     [result] = [r for r in post.blocking_results()]
     assert (result.rule_id, result.status, result.phase.value) == ("PRV-AWS-001", Status.FAIL, "post")
     assert (result.file, result.line) == ("stacks/app.yaml", 7)
+
+
+def test_post_results_are_located_from_the_earlier_pre_check(
+        baseline: Callable[..., PolicyEngine]) -> None:
+    engine = PolicyEngine.load(POLICIES, env="prod", waivers=[])   # its own locations
+    stage, plan = plan_of(change("located", "aws:s3:Bucket", {"bucket": "located"}, line=33))
+    engine.check_pre(stage, plan)
+    report = engine.check_post("s1", {"located": ("aws:s3:Bucket", {"bucket": "located"})})
+    [first, *_] = report.blocking_results()
+    assert (first.file, first.line) == ("stacks/app.yaml", 33)
+    assert first.describe().startswith(f"{first.rule_id} [fail] located (aws:s3:Bucket) at "
+                                       "stacks/app.yaml:33: ")
 
 
 def test_resource_reference_counts_as_unknown(baseline: Callable[..., PolicyEngine]) -> None:
