@@ -9,10 +9,20 @@ BIN    := $(VENV)/bin
 PULUMI_VERSION := $(shell sed -n 's/.*"pulumi==\([0-9.]*\)".*/\1/p' pyproject.toml)
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PROVISION := $(BIN)/provision
+CACHE  ?= $(or $(PROVISION_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/provision)
+# checkov (used by a test on Terraform-plan exports) pins dependencies that clash
+# with ours, so it lives in its own tool environment in the cache.
+CHECKOV_VERSION := 3.3.30
+CHECKOV := $(CACHE)/tools/checkov-$(CHECKOV_VERSION)/bin/checkov
 
 .PHONY: setup pulumi azurite test demo demo-down typecheck bench clean
 
 setup: $(STAMP) pulumi azurite
+
+$(CHECKOV): | $(STAMP)
+	UV_TOOL_DIR=$(CACHE)/tools/checkov-$(CHECKOV_VERSION)/tools \
+	UV_TOOL_BIN_DIR=$(CACHE)/tools/checkov-$(CHECKOV_VERSION)/bin \
+	  $(BIN)/uv tool install -q --python $(PYTHON) checkov==$(CHECKOV_VERSION)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,9 +36,9 @@ pulumi:
 azurite:
 	@bash .ci/install-azurite.sh >/dev/null
 
-test: setup
+test: setup $(CHECKOV)
 	$(BIN)/python -m mypy
-	$(BIN)/python -m pytest -q
+	CHECKOV=$(CHECKOV) $(BIN)/python -m pytest -q
 
 typecheck: setup
 	$(BIN)/python -m mypy

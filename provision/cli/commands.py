@@ -163,13 +163,23 @@ def destroy(spec: str, env: str, *, yes: bool, as_json: bool, targets: list[str]
     return EXIT_OK
 
 
+def validate(spec: str) -> int:
+    import providers
+    from provision.spec import check
+
+    checked = check(spec, providers.registry())
+    err.print(f"{spec}: valid ({len(checked.resources)} resources, "
+              f"{len(checked.environments)} environments)", markup=False)
+    return EXIT_OK
+
+
 def graph(spec: str, env: str, fmt: str) -> int:
-    from provision import spec as specs
-    from provision.graph.stages import build_stages
     from provision.graph.views import render
 
-    raw = specs.load(spec)
-    env_name = env or next(iter(raw.environments), "")
-    resolved = specs.resolve(raw, env_name) if env_name else raw
-    print(render(build_stages(resolved), fmt, resolved))
+    if not env:
+        from provision import spec as specs
+
+        env = next(iter(specs.load(spec).environments), "")
+    loaded = session.load(spec, env)
+    print(render(loaded.stages, fmt, loaded.spec))
     return EXIT_OK

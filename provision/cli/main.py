@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 
 from provision.cli import commands
-from provision.errors import ProvisionError
+from provision.errors import ProvisionError, SpecError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Multi-cloud provisioning: one spec, staged plans, policy gates.")
@@ -78,6 +78,12 @@ def destroy(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt
     """Delete every resource of the spec in the environment, in reverse stage order."""
     raise typer.Exit(commands.destroy(spec, env, yes=yes, as_json=json_out,
                                       targets=target or [], excludes=exclude or []))
+
+
+@app.command()
+def validate(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")]) -> None:
+    """Check the spec and every environment: all errors at once, nothing touched."""
+    raise typer.Exit(commands.validate(spec))
 
 
 @app.command()
@@ -145,6 +151,9 @@ def run() -> None:
         sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
+    except SpecError as exc:          # renders one "error: ..." line per diagnostic
+        err.print(exc.render(), markup=False)
+        sys.exit(1)
     except ProvisionError as exc:
         err.print("[red]error:[/red] ", end="")
         err.print(exc.render(), markup=False)

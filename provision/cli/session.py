@@ -22,6 +22,7 @@ from provision.errors import EnvironmentNotFoundError, SandboxNotRunningError
 from provision.graph.select import select, select_for_destroy
 from provision.graph.stages import StageGraph, build_stages
 from provision.provider import AdapterRegistry
+from provision.spec.perf import gc_paused
 from provision.sandbox import ENV_HOME, Sandbox
 from provision.spec.model import Environment, Spec
 
@@ -42,12 +43,13 @@ class Loaded:
 def load(spec_path: str, env_name: str, *, targets: list[str] | None = None,
          excludes: list[str] | None = None, for_destroy: bool = False) -> Loaded:
     registry = providers.registry()
-    raw = specs.load(spec_path)
-    if env_name not in raw.environments:
-        raise EnvironmentNotFoundError(env_name, spec_path, sorted(raw.environments))
-    specs.validate(raw, registry)
-    resolved = specs.resolve(raw, env_name)
-    stages = build_stages(resolved)
+    with gc_paused():  # bulk parsing: the cyclic GC would only slow it down
+        raw = specs.load(spec_path)
+        specs.validate(raw, registry)   # the spec's own errors first, all at once
+        if env_name not in raw.environments:
+            raise EnvironmentNotFoundError(env_name, spec_path, sorted(raw.environments))
+        resolved = specs.resolve(raw, env_name)
+        stages = build_stages(resolved)
     selection = None
     if targets or excludes:
         pick = select_for_destroy if for_destroy else select
