@@ -16,6 +16,7 @@ from typing import Any, Mapping
 
 from provision.errors import PolicyError
 from provision.plan.model import Plan, StagePlan
+from provision.policy.config import CONFIG_FILE, apply_config, read_config
 from provision.policy.inputs import Inputs, Subject, post_inputs, pre_inputs
 from provision.policy.model import (Enforcement, Phase, PolicyReport, Result, RuleInfo,
                                     RuleMeta, Status)
@@ -58,11 +59,14 @@ class PolicyEngine:
              packs: list[str] | None = None) -> "PolicyEngine":
         """Load every pack under ``policies_dir`` (or only ``packs`` by name) for ``env``.
 
-        ``waivers`` defaults to ``<policies_dir>/waivers.yaml`` when it exists.
-        Raises PolicyError when a pack, rule or waiver file is broken.
+        ``waivers`` defaults to ``<policies_dir>/waivers.yaml`` when it exists;
+        ``<policies_dir>/config.yaml`` (optional) overrides enforcement per environment.
+        Raises PolicyError when a pack, rule, config or waiver file is broken.
         """
         root = Path(policies_dir)
         loaded = [load_pack(p, env) for p in find_packs(root)]
+        config_file = root / CONFIG_FILE
+        apply_config(loaded, read_config(config_file), env, str(config_file))
         if packs is not None:
             unknown = set(packs) - {p.name for p in loaded}
             if unknown:
