@@ -108,3 +108,15 @@ def test_iam_policy_written_as_json_string_is_checked(baseline: Callable[..., Po
     [result] = _results(baseline("prod"), "PRV-AWS-003", "aws:iam:Role",
                         {"name": "admin", "policy": policy}, "post")
     assert (result.status, result.message) == (Status.FAIL, "policy allows wildcard action(s): *")
+
+
+def test_python_rule_tests_also_run_under_pytest() -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           str(POLICIES)], cwd=POLICIES.parent, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    python_tests = [o for o in run_tests(POLICIES).outcomes if o.kind == "python"]
+    assert f"{len(python_tests)} passed" in proc.stdout
