@@ -152,6 +152,9 @@ class PolicyEngine:
                 results.extend(_outcomes(info, subject, inputs, phase, messages, []))
         if pack.rego is not None:
             active = [r for r in pack.rego.rules if self._active(pack, r.meta, phase)]
+            types = pack.rego.types()
+            if types is not None and not types & inputs.types():
+                active = []     # no resource of its types here (e.g. another cloud's stage)
             if active:
                 results.extend(self._check_rego(pack, active, inputs, phase))
         return results
