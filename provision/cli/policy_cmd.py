@@ -8,10 +8,10 @@ Exit codes: 0 clean (advisory warnings allowed), 3 mandatory violation, 1 error
 (a clear message on stderr, no traceback) -- including a rule that could not be
 evaluated: the report is still written. ``test`` exits 1 when a test fails.
 
-``check --phase pre`` needs a plan of the spec. Until the engine's planner is
-wired in with :func:`configure` (``plan_factory``), the plan is built from the
-resolved spec directly: every resource a ``create`` of its properties, resource
-references unknown. ``--phase post`` needs the live state: :func:`configure`
+``check --phase pre`` needs a plan of the spec: a saved one (``--plan FILE``),
+or the engine's planner wired in with :func:`configure` (``plan_factory``), or
+else one built from the resolved spec directly: every resource a ``create`` of
+its properties, resource references unknown. ``--phase post`` needs the live state: :func:`configure`
 (``live_reader``) injects the reader; without one it is an error.
 """
 
@@ -79,7 +79,7 @@ def _registry() -> Any:
 
 
 def _check(spec_file: str, env: str, phase: str, fmt: str, output: Path | None,
-           policies: Path) -> int:
+           policies: Path, plan_file: Path | None = None) -> int:
     from provision.policy import PolicyEngine
     from provision.policy.model import Phase, PolicyReport, Status
     from provision.report import FORMATS, render
@@ -90,8 +90,15 @@ def _check(spec_file: str, env: str, phase: str, fmt: str, output: Path | None,
         raise PolicyError(f"unknown format '{fmt}'", hint=f"use one of: {', '.join(FORMATS)}")
     spec = _load_spec(spec_file, env)
     engine = PolicyEngine.load(policies, env=env, registry=_registry())
-    factory: PlanFactory = _injected["plan_factory"] or plan_from_spec
-    plan = factory(spec, env)
+    if plan_file is not None:
+        from provision.plan.saved import read_plan
+
+        plan = read_plan(plan_file)
+        if plan.env != env:
+            raise PolicyError(f"{plan_file} is a plan for environment '{plan.env}', not '{env}'")
+    else:
+        factory: PlanFactory = _injected["plan_factory"] or plan_from_spec
+        plan = factory(spec, env)
     if phase == "pre":
         report = engine.check_plan(plan)
     else:
@@ -131,10 +138,11 @@ def check(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")],
           phase: Annotated[str, typer.Option("--phase", help="pre (planned) | post (live)")] = "pre",
           fmt: Annotated[str, typer.Option("--format", help="table | json | sarif | junit")] = "table",
           output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
-          policies: Annotated[Path, typer.Option("--policies", help="Policy packs directory.")] = Path("policies")) -> None:
+          policies: Annotated[Path, typer.Option("--policies", help="Policy packs directory.")] = Path("policies"),
+          plan: Annotated[Optional[Path], typer.Option("--plan", help="Check this saved plan (plan --out) instead of planning the spec.")] = None) -> None:
     """Check a spec against the policy packs without applying anything."""
     try:
-        code = _check(spec, env, phase, fmt, output, policies)
+        code = _check(spec, env, phase, fmt, output, policies, plan)
     except ProvisionError as exc:
         _error(exc)
         code = EXIT_ERROR

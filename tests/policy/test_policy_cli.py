@@ -14,6 +14,7 @@ from provision.cli import policy_cmd
 
 SPEC = """name: app
 environments:
+  dev: {}
   prod:
     aws: {region: eu-west-1}
 resources:
@@ -56,7 +57,7 @@ def test_mandatory_violation_exits_3_naming_rule_resource_and_line(tmp_path: Pat
     report = json.loads(result.stdout)
     [blocking] = [r for r in report["results"] if r["status"] == "fail"]
     assert (blocking["rule_id"], blocking["resource_id"]) == ("PRV-AWS-002", "logs")
-    assert blocking["file"] == spec and blocking["line"] == 6       # the resource's line
+    assert blocking["file"] == spec and blocking["line"] == 7       # the resource's line
     assert report["blocking"] == 1
 
 
@@ -125,7 +126,7 @@ def test_post_phase_uses_the_injected_live_reader(tmp_path: Path,
     assert result.exit_code == 3, result.output
     [fail] = [r for r in json.loads(result.stdout)["results"] if r["status"] == "fail"]
     assert fail["rule_id"] == "PRV-GOV-002" and "ap-south-1" in fail["message"]
-    assert fail["phase"] == "post" and fail["line"] == 6
+    assert fail["phase"] == "post" and fail["line"] == 7
 
 
 def test_pre_phase_uses_an_injected_plan_factory(tmp_path: Path,
@@ -152,3 +153,21 @@ def test_policy_test_command(tmp_path: Path) -> None:
     failing = runner.invoke(policy_cmd.app, ["test", str(bad)])
     assert failing.exit_code == 1
     assert "FAIL" in failing.output
+
+
+def test_check_a_saved_plan(tmp_path: Path) -> None:
+    from provision.plan.saved import write_plan
+    from provision.spec import load, resolve
+
+    spec = _spec(tmp_path)
+    plan = policy_cmd.plan_from_spec(resolve(load(spec), "prod"), "prod")
+    plan.stages[0].changes[0].after["public_access_block"] = {}      # the saved plan differs
+    saved = tmp_path / "plan.json"
+    write_plan(plan, saved)
+    result = _check(spec, "--env", "prod", "--plan", str(saved), "--format", "json")
+    assert result.exit_code == 3, result.output
+    [fail] = [r for r in json.loads(result.stdout)["results"] if r["status"] == "fail"]
+    assert fail["rule_id"] == "PRV-AWS-002"
+    other_env = _check(spec, "--env", "dev", "--plan", str(saved))
+    assert other_env.exit_code == 1
+    assert "a plan for environment 'prod', not 'dev'" in other_env.output
