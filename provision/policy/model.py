@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from typing import Any, Mapping
 
+from provision.errors import PolicyError
+
 
 class Severity(str, Enum):
     CRITICAL = "critical"
@@ -46,11 +48,10 @@ class Status(str, Enum):
 
 
 def _enum(cls: type[Enum], value: Any, what: str, rule: str) -> Any:
-    from provision.errors import PolicyError
     try:
         return cls(str(value).lower())
     except ValueError:
-        allowed = ", ".join(m.value for m in cls)  # type: ignore[attr-defined]
+        allowed = ", ".join(str(m.value) for m in cls)
         raise PolicyError(f"rule {rule or '?'}: invalid {what} '{value}'",
                           hint=f"use one of: {allowed}") from None
 
@@ -78,7 +79,6 @@ class RuleMeta:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, default_id: str = "") -> "RuleMeta":
         """Build from a manifest or Rego ``metadata`` object; raises PolicyError."""
-        from provision.errors import PolicyError
         rid = str(data.get("id") or default_id)
         if not rid:
             raise PolicyError("rule metadata has no 'id'", hint="give every rule an id like PRV-AWS-001")
