@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from provision.cli import session
 from provision.cli.session import Loaded, sandbox_settings
 from provision.engine.clouds import cloud_configs
 from provision.engine.live import Live, read_live
 from provision.plan.model import Plan, StagePlan
+from provision.spec.model import Spec
 from provision.policy import PolicyEngine, PolicyReport
 
 LiveReader = Callable[[str, list[str], Mapping[str, Any]], Live]
@@ -37,3 +39,19 @@ def build_gate(loaded: Loaded, directory: Path) -> tuple[PolicyGate, LiveReader]
         return read_live(loaded.spec, loaded.registry, configs, resource_ids, outputs)
 
     return PolicyGate(engine), reader
+
+
+def live_state(spec: Spec, env: str) -> Live:
+    """The live state of every resource of ``spec`` in ``env`` that the state records:
+    ids from each stage's stack, properties read from the cloud through the adapters
+    (``provision policy check --phase post``)."""
+    loaded = session.load(spec.path, env)
+    orch = session.orchestrator(loaded)
+    configs = orch.runner.options.cloud_configs
+    live: Live = {}
+    for stage in loaded.stages.stages:
+        snap = orch.runner.snapshot(orch.stack_name(stage.name))
+        if snap is not None:
+            live.update(read_live(loaded.spec, loaded.registry, configs, stage.resources,
+                                  snap.outputs))
+    return live

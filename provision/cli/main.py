@@ -132,15 +132,16 @@ def _print_sandbox(status: "object", as_json: bool) -> None:
         err.print(f"{name:12} {state}  {svc.get('endpoint', '')}")
 
 
-def _mount_optional() -> None:
-    try:
-        from provision.cli.policy_cmd import app as policy_app
-    except ImportError:  # pragma: no cover - the policy commands are part of the package
-        return
-    app.add_typer(policy_app, name="policy", help="Policy-as-code: check specs, test packs.")
+def _mount_policy() -> None:
+    from provision.cli import policy_cmd
+    from provision.cli.gate import live_state
+
+    # `policy check --phase post` reads live state through the engine's state and the adapters.
+    policy_cmd.configure(live_reader=live_state)
+    app.add_typer(policy_cmd.app, name="policy", help="Policy-as-code: check specs, test packs.")
 
 
-_mount_optional()
+_mount_policy()
 
 
 def run() -> None:

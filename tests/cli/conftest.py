@@ -5,23 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class Result:
-    code: int
-    stdout: str
-    stderr: str
-
-
-Run = Callable[..., Result]
+from cli_helpers import Result, Run
 
 
 @pytest.fixture

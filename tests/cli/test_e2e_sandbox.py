@@ -17,7 +17,7 @@ from google.api_core.exceptions import NotFound
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
-from conftest import Run
+from cli_helpers import Run
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.engine]
 

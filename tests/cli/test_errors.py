@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import Run
+from cli_helpers import Run
 
 SPEC = """
 name: errs

@@ -16,7 +16,7 @@ from google.api_core.exceptions import NotFound
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
-from conftest import REPO, Run
+from cli_helpers import REPO, Run
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.engine]
 
@@ -110,3 +110,33 @@ resources:
     s3, _ = _clients(sandbox.cloud_settings())
     names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
     assert f"post-logs-{sfx}" not in names                       # returned to "no bucket"
+
+
+def test_policy_check_post_reads_the_live_state(sandbox: Any, run_cli: Run, tmp_path: Path) -> None:
+    sfx = uuid.uuid4().hex[:8]
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"""name: live{sfx}
+environments: {{local: {{}}}}
+resources:
+  logs:
+    type: aws:s3:Bucket
+    properties:
+      bucket: live-logs-{sfx}
+      public_access_block: {{block_public_acls: true, block_public_policy: true,
+                            ignore_public_acls: true, restrict_public_buckets: true}}
+""")
+    policies = _mandatory_packs(tmp_path, "aws")
+    env = {"PROVISION_SANDBOX_DIR": str(sandbox.home)}
+    args = ["policy", "check", str(spec), "--env", "local", "--policies", str(policies),
+            "--format", "json"]
+    # The spec does not ask for encryption: the planned bucket fails the rule...
+    pre = run_cli(*args, "--phase", "pre", env=env)
+    assert pre.code == 3, pre.stdout + pre.stderr
+    assert run_cli("apply", str(spec), "--env", "local", "--yes", "--no-policy", env=env).code == 0
+    # ...but the live bucket has the cloud's default encryption: read back, it passes.
+    post = run_cli(*args, "--phase", "post", env=env)
+    assert post.code == 0, post.stdout + post.stderr
+    results = {r["rule_id"]: r for r in json.loads(post.stdout)["results"]}
+    assert results["PRV-AWS-001"]["status"] == "pass"
+    assert results["PRV-AWS-001"]["resource_id"] == "logs"
+    assert run_cli("destroy", str(spec), "--env", "local", "--yes", env=env).code == 0

@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from conftest import Run
+from cli_helpers import Run
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.engine]
 

@@ -34,6 +34,14 @@ resources:
 runner = CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def nothing_injected(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts without an injected planner or reader (the real command line
+    injects the engine's reader when it mounts these commands)."""
+    monkeypatch.setitem(policy_cmd._injected, "plan_factory", None)
+    monkeypatch.setitem(policy_cmd._injected, "live_reader", None)
+
+
 def _spec(tmp_path: Path, restrict: str = "true") -> str:
     path = tmp_path / "app.yaml"
     path.write_text(SPEC % restrict)
