@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Mapping
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Mapping
 
 from provision.errors import ProviderError
-from provision.provider import ResourceSchema
+from provision.provider import CloudConfig, ResourceSchema
 
 # Environment variables whose values must never appear in an error message.
 SECRET_ENV_VARS = (
@@ -146,3 +147,22 @@ def plan_update(schema: ResourceSchema, old: Mapping[str, Any], new: Mapping[str
     values = with_defaults(schema, new, config_defaults)
     before = with_defaults(schema, old, config_defaults, strict=False)
     return values, updatable_changes(schema, before, values, resource=resource)
+
+
+ErrorMapper = Callable[..., "ProviderError | None"]
+
+
+@contextmanager
+def translate_errors(map_error: ErrorMapper, resource_type: str, resource: str = "",
+                     config: CloudConfig | None = None) -> Iterator[None]:
+    """Turn an SDK's exceptions raised inside the block into provision errors, using the
+    cloud's ``map_error`` (which returns None for exceptions it does not know)."""
+    try:
+        yield
+    except ProviderError:
+        raise
+    except Exception as exc:
+        mapped = map_error(exc, resource=resource, resource_type=resource_type, config=config)
+        if mapped is None:
+            raise
+        raise mapped from exc

@@ -12,13 +12,12 @@ fixed dummy keys are used: the emulator accepts any.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
-from contextlib import contextmanager
+from typing import Any, ContextManager
 
 from provision.errors import CloudError, CredentialsError, ProviderError
 from provision.provider import CloudConfig
 
-from providers.base import one_line, redact
+from providers.base import one_line, redact, translate_errors
 
 # Any non-empty keys satisfy moto; these are not secrets.
 SANDBOX_ACCESS_KEY = "testing"
@@ -115,16 +114,7 @@ def map_error(exc: BaseException, *, resource: str = "", resource_type: str = ""
     return None
 
 
-@contextmanager
 def translate(resource_type: str, resource: str = "",
-              config: CloudConfig | None = None) -> Iterator[None]:
+              config: CloudConfig | None = None) -> ContextManager[None]:
     """Turn botocore exceptions raised inside the block into provision errors."""
-    try:
-        yield
-    except ProviderError:
-        raise
-    except Exception as exc:
-        mapped = map_error(exc, resource=resource, resource_type=resource_type, config=config)
-        if mapped is None:
-            raise
-        raise mapped from exc
+    return translate_errors(map_error, resource_type, resource, config)

@@ -21,13 +21,12 @@ account (``devstoreaccount1``).
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, ContextManager
 
 from provision.errors import CloudError, CredentialsError, ProviderError
 from provision.provider import CloudConfig
 
-from providers.base import one_line, redact
+from providers.base import one_line, redact, translate_errors
 
 CREDENTIALS_HINT = ("run `az login`, or set AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET "
                     "(or use a managed/workload identity)")
@@ -214,19 +213,10 @@ def map_error(exc: BaseException, *, resource: str = "", resource_type: str = ""
     return None
 
 
-@contextmanager
 def translate(resource_type: str, resource: str = "",
-              config: CloudConfig | None = None) -> Iterator[None]:
+              config: CloudConfig | None = None) -> ContextManager[None]:
     """Turn azure-core exceptions raised inside the block into provision errors."""
-    try:
-        yield
-    except ProviderError:
-        raise
-    except Exception as exc:
-        mapped = map_error(exc, resource=resource, resource_type=resource_type, config=config)
-        if mapped is None:
-            raise
-        raise mapped from exc
+    return translate_errors(map_error, resource_type, resource, config)
 
 
 def plain(value: Any) -> Any:

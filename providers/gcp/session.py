@@ -14,13 +14,12 @@ the sandbox, ``AnonymousCredentials`` against the emulator endpoints.
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, ContextManager
 
 from provision.errors import CloudError, CredentialsError, ProviderError
 from provision.provider import CloudConfig
 
-from providers.base import one_line, redact
+from providers.base import one_line, redact, translate_errors
 
 CREDENTIALS_HINT = ("run `gcloud auth application-default login`, or set "
                     "GOOGLE_APPLICATION_CREDENTIALS to a service account key file")
@@ -134,16 +133,7 @@ def _is_connection_error(exc: BaseException) -> bool:
     return isinstance(exc, (requests.ConnectionError, requests.Timeout))
 
 
-@contextmanager
 def translate(resource_type: str, resource: str = "",
-              config: CloudConfig | None = None) -> Iterator[None]:
+              config: CloudConfig | None = None) -> ContextManager[None]:
     """Turn google exceptions raised inside the block into provision errors."""
-    try:
-        yield
-    except ProviderError:
-        raise
-    except Exception as exc:
-        mapped = map_error(exc, resource=resource, resource_type=resource_type, config=config)
-        if mapped is None:
-            raise
-        raise mapped from exc
+    return translate_errors(map_error, resource_type, resource, config)

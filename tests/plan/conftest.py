@@ -2,42 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 import pytest
 
 from provision.plan.diff import property_diffs
 from provision.plan.model import UNKNOWN, Action, Change, Plan, StagePlan
-from provision.provider import (
-    Adapter, AdapterRegistry, CloudConfig, PropertySchema, ReadResult, ResourceSchema,
-)
-
-
-class SchemaOnly:
-    def __init__(self, schema: ResourceSchema) -> None:
-        self.schema = schema
-
-    def create(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult:
-        raise AssertionError("views must not call adapters")
-
-    def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
-        raise AssertionError("views must not call adapters")
-
-    def update(self, id: str, old: Mapping[str, Any], new: Mapping[str, Any],
-               config: CloudConfig) -> ReadResult:
-        raise AssertionError("views must not call adapters")
-
-    def delete(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> None:
-        raise AssertionError("views must not call adapters")
-
-
-class StaticRegistry(AdapterRegistry):
-    def __init__(self, adapters: Mapping[str, Adapter]) -> None:
-        super().__init__({name: f"tests:{name}" for name in adapters})
-        self._adapters = dict(adapters)
-
-    def get(self, type_name: str) -> Adapter:
-        return self._adapters[type_name]
+from provision.provider import PropertySchema, ResourceSchema
+from schema_registry import SchemaOnly, StaticRegistry
 
 
 SCHEMAS = [

@@ -2,44 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
 
 import pytest
 
-from provision.provider import (
-    Adapter, AdapterRegistry, CloudConfig, PropertySchema, ReadResult, ResourceSchema,
-)
-
-
-class SchemaOnly:
-    """An adapter that only declares a schema; CRUD is never called by the planner."""
-
-    def __init__(self, schema: ResourceSchema) -> None:
-        self.schema = schema
-
-    def create(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult:
-        raise AssertionError("the planner must not create resources")
-
-    def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
-        raise AssertionError("the planner must not read resources")
-
-    def update(self, id: str, old: Mapping[str, Any], new: Mapping[str, Any],
-               config: CloudConfig) -> ReadResult:
-        raise AssertionError("the planner must not update resources")
-
-    def delete(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> None:
-        raise AssertionError("the planner must not delete resources")
-
-
-class StaticRegistry(AdapterRegistry):
-    """A registry over adapter instances instead of importable ``module:Class`` refs."""
-
-    def __init__(self, adapters: Mapping[str, Adapter]) -> None:
-        super().__init__({name: f"tests:{name}" for name in adapters})
-        self._adapters = dict(adapters)
-
-    def get(self, type_name: str) -> Adapter:
-        return self._adapters[type_name]
+from provision.provider import PropertySchema, ResourceSchema
+from schema_registry import SchemaOnly, StaticRegistry
 
 
 SCHEMAS = [
