@@ -39,12 +39,24 @@ def _render(plan: Plan, fmt: str, loaded: session.Loaded) -> None:
 
 
 def plan(spec: str, env: str, *, fmt: str, detailed_exitcode: bool, out: Path | None,
-         targets: list[str], excludes: list[str], parallel: int) -> int:
+         targets: list[str], excludes: list[str], parallel: int,
+         policies: Path | None = None, no_policy: bool = False) -> int:
     loaded = session.load(spec, env, targets=targets, excludes=excludes)
     orch = session.orchestrator(loaded, parallel=parallel)
     the_plan = orch.plan()
     the_plan.spec_digest = spec_digest([spec])
-    _render(the_plan, fmt, loaded)
+    report = _plan_policy(loaded, the_plan, policies, no_policy)
+    if fmt == "json":
+        from provision.plan.render_json import plan_to_json
+
+        doc = plan_to_json(the_plan, loaded.registry)
+        if report is not None:
+            doc["policy"] = json.loads(_report(report, "json"))
+        print(json.dumps(doc, indent=2, default=str))
+    else:
+        _render(the_plan, fmt, loaded)
+        if report is not None and fmt == "human":
+            _show_plan_policy(report)
     if out is not None:
         from provision.plan.saved import write_plan
 
@@ -53,6 +65,38 @@ def plan(spec: str, env: str, *, fmt: str, detailed_exitcode: bool, out: Path | 
     if detailed_exitcode:
         return EXIT_CHANGES if the_plan.has_changes() else EXIT_OK
     return EXIT_OK
+
+
+def _plan_policy(loaded: session.Loaded, the_plan: Plan, policies: Path | None,
+                 no_policy: bool) -> Any:
+    """The pre-phase policy results of the whole plan (shown; apply enforces them)."""
+    directory = policies or Path("policies")
+    if no_policy or (policies is None and not directory.is_dir()):
+        return None
+    from provision.policy import PolicyEngine
+
+    engine = PolicyEngine.load(directory, env=loaded.env.name, registry=loaded.registry)
+    return engine.check_plan(the_plan)
+
+
+def _report(report: Any, fmt: str) -> str:
+    from provision.report import render
+
+    return render(report, fmt)
+
+
+def _show_plan_policy(report: Any) -> None:
+    counts: dict[str, int] = {}
+    for r in report.results:
+        counts[r.status.value] = counts.get(r.status.value, 0) + 1
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no rules apply"
+    out.print(f"\nPolicy (checked again before and after each stage at apply): {summary}",
+              markup=False)
+    for r in report.results:
+        if r.status.value in ("fail", "warn", "error", "deferred"):
+            blocking = " (mandatory)" if r in report.blocking_results() else ""
+            out.print(f"  {r.status.value}{blocking} {r.rule_id} {r.resource_id} "
+                      f"({r.file}:{r.line}): {r.message}", markup=False)
 
 
 def _is_saved_plan(path: str) -> bool:

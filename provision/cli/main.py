@@ -42,12 +42,15 @@ def plan(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")],
          detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode", help="Exit 0 no changes, 2 changes, 1 error.")] = False,
          out: Annotated[Optional[Path], typer.Option("--out", help="Save the plan to apply later.")] = None,
          fmt: Annotated[str, typer.Option("--format", help="human | json | terraform-json")] = "",
+         policies: Annotated[Optional[Path], typer.Option("--policies", help="Policy packs directory (default: ./policies when present).")] = None,
+         no_policy: Annotated[bool, typer.Option("--no-policy", help="Do not evaluate policies.")] = False,
          target: TargetOpt = None, exclude: ExcludeOpt = None,
          parallel: ParallelOpt = 4) -> None:
-    """Show every change, stage by stage, in execution order."""
+    """Show every change, stage by stage, in execution order, with policy results."""
     code = commands.plan(spec, env, fmt="json" if json_out and not fmt else (fmt or "human"),
                          detailed_exitcode=detailed_exitcode, out=out,
-                         targets=target or [], excludes=exclude or [], parallel=parallel)
+                         targets=target or [], excludes=exclude or [], parallel=parallel,
+                         policies=policies, no_policy=no_policy)
     raise typer.Exit(code)
 
 

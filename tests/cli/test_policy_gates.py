@@ -97,6 +97,11 @@ resources:
     results = json.loads(check.stdout)["results"]
     region = [r for r in results if r["rule_id"] == "PRV-GOV-002"]
     assert region and region[0]["status"] == "deferred", check.stdout
+    planned = run_cli("plan", str(spec), "--env", "local", "--json", "--policies", str(policies),
+                      env=env)
+    in_plan = [r for r in json.loads(planned.stdout)["policy"]["results"]
+               if r["rule_id"] == "PRV-GOV-002"]
+    assert [r["status"] for r in in_plan] == ["deferred"], planned.stdout
 
     applied = run_cli("apply", str(spec), "--env", "local", "--yes", "--json",
                       "--rollback-on-violation", "--policies", str(policies), env=env)
