@@ -20,6 +20,15 @@ if [ -x "$bin/pulumi" ] && [ -x "$bin/pulumi-resource-pulumi-python" ] \
   echo "$bin"; exit 0
 fi
 
+# A matching pulumi already on PATH (with the dynamic-provider script beside it) will do.
+if onpath=$(command -v pulumi 2>/dev/null); then
+  dir=$(dirname "$(readlink -f "$onpath")")
+  if [ -x "$dir/pulumi-resource-pulumi-python" ] \
+     && "$dir/pulumi" version 2>/dev/null | grep -qx "v$version"; then
+    echo "$dir"; exit 0
+  fi
+fi
+
 command -v go >/dev/null || { log "Go is required to build the Pulumi CLI (install Go >= 1.26)"; exit 1; }
 
 export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=mod
