@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 
 from provision.cli import session
+from provision.cli.history import RunRecord
 from provision.cli.progress import Progress
 from provision.engine.orchestrator import ApplyReport, PolicyViolation, ensure_plan_matches, spec_digest
 from provision.errors import PlanError, ProvisionError
@@ -106,7 +107,6 @@ def _is_saved_plan(path: str) -> bool:
 def apply(spec: str, env: str, *, yes: bool, as_json: bool, policies: Path | None,
           no_policy: bool, targets: list[str], excludes: list[str], parallel: int,
           rollback_on_violation: bool = False) -> int:
-    progress = Progress(as_json=as_json)
     saved: Plan | None = None
     if _is_saved_plan(spec):
         from provision.plan.saved import read_plan
@@ -116,6 +116,7 @@ def apply(spec: str, env: str, *, yes: bool, as_json: bool, policies: Path | Non
     elif not env:
         raise PlanError("apply needs --env ENV (or a saved plan file)")
     loaded = session.load(spec, env, targets=targets, excludes=excludes)
+    progress = Progress(as_json=as_json, record=RunRecord(loaded.spec.name, env, "apply"))
     gate, reader = _policy_gate(loaded, policies, no_policy)
     orch = session.orchestrator(loaded, hooks=progress.hooks(), parallel=parallel,
                                 gate=gate, live_reader=reader,
@@ -144,18 +145,25 @@ def apply(spec: str, env: str, *, yes: bool, as_json: bool, policies: Path | Non
 
 def _finish(report: ApplyReport, progress: Progress, the_plan: Plan) -> int:
     statuses = {o.stage: o.status for o in report.outcomes}
+    record = progress.record
     for outcome in report.outcomes:
         if isinstance(outcome.error, PolicyViolation):
             _show_violation(outcome.error, progress)
+            if record is not None:
+                record.finish("policy-violation", planned=the_plan.summary())
             progress.emit("summary", status="policy-violation", stages=statuses)
             return EXIT_POLICY
     failed = report.failed
     if failed is not None:
+        if record is not None:
+            record.finish("failed", planned=the_plan.summary(), error=failed.message)
         progress.emit("error", message=failed.message, hint=failed.hint)
         progress.emit("summary", status="failed", stages=statuses)
         raise failed
-    progress.emit("summary", status="applied", stages=statuses, changes=the_plan.summary())
-    progress.say("[green]apply complete[/green]")
+    path = record.finish("applied", planned=the_plan.summary()) if record is not None else None
+    progress.emit("summary", status="applied", stages=statuses, changes=the_plan.summary(),
+                  record=str(path) if path else None)
+    progress.say("[green]apply complete[/green]" + (f" (run record: {path})" if path else ""))
     return EXIT_OK
 
 

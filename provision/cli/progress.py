@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from provision.engine.orchestrator import GateVerdict, Hooks
+from provision.cli.history import RunRecord
 from provision.engine.runner import RunResult, Step
 
 _COLOUR = {"fail": "red", "error": "red", "warn": "yellow", "deferred": "cyan"}
@@ -25,8 +26,10 @@ _SYMBOL = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "same"
 
 
 class Progress:
-    def __init__(self, *, as_json: bool, console: Console | None = None) -> None:
+    def __init__(self, *, as_json: bool, console: Console | None = None,
+                 record: RunRecord | None = None) -> None:
         self.as_json = as_json
+        self.record = record
         self.console = console or Console(stderr=True, highlight=False, soft_wrap=True)
         self._lock = threading.Lock()
 
@@ -58,6 +61,8 @@ class Progress:
         def stage_done(stage: str, status: str, result: RunResult | None) -> None:
             changes = result.summary if result else {}
             self.emit("stage_done", stage=stage, status=status, changes=changes)
+            if self.record is not None:
+                self.record.stage(stage, status)
             colour = {"applied": "green", "destroyed": "green", "blocked": "red",
                       "failed": "red"}.get(status, "yellow")
             self.say(f"  stage [cyan]{stage}[/cyan]: [{colour}]{status}[/{colour}]")
@@ -70,6 +75,8 @@ class Progress:
             self.emit("policy", stage=stage, phase=phase, blocking=verdict.blocking,
                       counts=counts, results=[r.to_dict() for r in results
                                               if r.status.value not in ("pass",)])
+            if self.record is not None:
+                self.record.policy(stage, phase, [r.to_dict() for r in results])
             if results:
                 text = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
                 self.say(f"  policy {phase}: {text}")
