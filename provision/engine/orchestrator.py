@@ -52,7 +52,7 @@ class Hooks:
 @dataclass
 class StageOutcome:
     stage: str
-    status: str                  # applied | blocked | failed | rolled-back | skipped | destroyed
+    status: str   # applied | unchanged | blocked | failed | rolled-back | skipped | destroyed
     result: RunResult | None = None
     error: ProvisionError | None = None
 
@@ -152,7 +152,15 @@ class Orchestrator:
                     continue
                 outputs = self._stack_outputs(self.stages.stage_of(ref.target).name)
                 found = outputs.get(ref.target) if outputs else None
-                values[ref.target] = dict(found) if isinstance(found, dict) else None
+                current = dict(found) if isinstance(found, dict) else None
+                if current is not None and change is not None and change.action is Action.UPDATE:
+                    # An update's new inputs are what downstream will see.
+                    for key, value in (change.after or {}).items():
+                        if _has_unknown(value):
+                            current.pop(key, None)
+                        else:
+                            current[key] = value
+                values[ref.target] = current
         return values
 
     def _prior_types(self, stage: str) -> dict[str, str]:
@@ -233,6 +241,11 @@ class Orchestrator:
             # upstream stages applied: the gate must judge the real values.
             needs_replan = (self.gate is not None and not check_fresh
                             and any(c.unknown for c in saved.changes))
+            if not saved.has_changes() and not needs_replan:
+                # Nothing to do (the plan refreshed it moments ago); downstream stages
+                # read its outputs from state.
+                self.hooks.stage_done(name, "unchanged", None)
+                return StageOutcome(name, "unchanged")
             # Upstream stages are applied by now: their real outputs are used.
             current = self.plan_stage(stage, {}) if needs_replan else saved
             self.hooks.stage_start(name, "apply")

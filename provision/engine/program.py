@@ -24,6 +24,18 @@ META_OUTPUT = "__provision"
 Upstream = Mapping[str, Mapping[str, Any] | None]
 
 
+def dig(value: Any, path: list[str]) -> Any:
+    """``value`` at a dotted path (map keys, list indexes); None where it is absent."""
+    for key in path:
+        if isinstance(value, dict):
+            value = value.get(key)
+        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        else:
+            return None
+    return value
+
+
 def unknown_output() -> pulumi.Output[Any]:
     async def value() -> None:
         return None
@@ -42,16 +54,17 @@ def stage_program(spec: Spec, resource_ids: list[str], registry: AdapterRegistry
         created: dict[str, ProvisionResource] = {}
 
         def ref_value(ref: Reference) -> Any:
+            head, *path = (ref.attribute or "id").split(".")
             if ref.target in created:
                 res = created[ref.target]
-                return res.id if ref.attribute in ("", "id") else getattr(res, ref.attribute)
+                value = res.id if head == "id" else getattr(res, head)
+                return value.apply(lambda v: dig(v, path)) if path else value
             if ref.target not in upstream:
                 raise PlanError(f"reference {ref} points outside the stage and its inputs")
             values = upstream[ref.target]
-            attribute = ref.attribute or "id"
-            if values is None or attribute not in values:
+            if values is None or head not in values:
                 return unknown_output()       # known only after the upstream stage applies
-            return values[attribute]
+            return dig(values[head], path)
 
         def materialize(value: Any) -> Any:
             if isinstance(value, Reference):

@@ -185,3 +185,28 @@ resources:
 
     make_orchestrator(two, selection={"c"}).destroy()
     assert set(live()) == {"alpha", "beta"}
+
+
+def test_upstream_update_flows_downstream_and_unchanged_stages_are_skipped(
+        make_orchestrator: Make) -> None:
+    orch = make_orchestrator(SPEC)
+    orch.apply(orch.plan())
+    calls_before = len(FakeAdapter.cloud.calls())
+    # Only `a`'s tags change: stage second references a's name (unchanged), so with a
+    # change to a.name-independent data, second and third stay untouched.
+    only_a = SPEC.replace("tags: {team: core}", "tags: {team: platform}")
+    plan = make_orchestrator(only_a).plan()
+    assert actions(plan) == {"a": "update", "b": "noop", "c": "noop"}
+    report = make_orchestrator(only_a).apply(plan)
+    assert [o.status for o in report.outcomes] == ["applied", "unchanged", "unchanged"]
+    assert not [c for c in FakeAdapter.cloud.calls()[calls_before:] if c[2] in ("beta",)
+                and c[0] != "read"]
+
+    # A downstream reference to an input being updated sees the new value in the plan.
+    spec = SPEC.replace('ref: "${a.arn}"', 'ref: "${a.tags.team}"')
+    orch = make_orchestrator(spec)
+    orch.apply(orch.plan())
+    plan = make_orchestrator(spec.replace("team: core", "team: edge")).plan()
+    acts = actions(plan)
+    assert acts["a"] == "update" and acts["b"] == "update"
+    assert plan.stages[1].changes[0].after["tags"] == {"ref": "edge"}  # type: ignore[index]
