@@ -11,7 +11,7 @@ from rich.console import Console
 
 from provision.cli import session
 from provision.cli.history import RunRecord
-from provision.cli.progress import Progress
+from provision.cli.progress import Progress, status_summary
 from provision.engine.orchestrator import ApplyReport, PolicyViolation, ensure_plan_matches, spec_digest
 from provision.errors import PlanError, ProvisionError
 from provision.plan.model import Plan
@@ -23,11 +23,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _render(plan: Plan, fmt: str, loaded: session.Loaded) -> None:
-    if fmt == "json":
-        from provision.plan.render_json import plan_to_json
-
-        print(json.dumps(plan_to_json(plan, loaded.registry), indent=2, default=str))
-    elif fmt == "terraform-json":
+    if fmt == "terraform-json":
         from provision.plan.terraform import to_terraform_plan
 
         print(json.dumps(to_terraform_plan(plan, loaded.registry), indent=2, default=str))
@@ -87,10 +83,7 @@ def _report(report: Any, fmt: str) -> str:
 
 
 def _show_plan_policy(report: Any) -> None:
-    counts: dict[str, int] = {}
-    for r in report.results:
-        counts[r.status.value] = counts.get(r.status.value, 0) + 1
-    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no rules apply"
+    summary = status_summary(report) or "no rules apply"
     out.print(f"\nPolicy (checked again before and after each stage at apply): {summary}",
               markup=False)
     for r in report.results:

@@ -25,6 +25,15 @@ _SYMBOL = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "same"
            "create-replacement": "+>", "delete-replaced": "<-"}
 
 
+def status_counts(report: Any) -> dict[str, int]:
+    """A policy report's result counts by status, leaving out statuses with none."""
+    return {status: n for status, n in report.counts().items() if n}
+
+
+def status_summary(report: Any) -> str:
+    return ", ".join(f"{n} {s}" for s, n in sorted(status_counts(report).items()))
+
+
 class Progress:
     def __init__(self, *, as_json: bool, console: Console | None = None,
                  record: RunRecord | None = None) -> None:
@@ -69,17 +78,14 @@ class Progress:
 
         def policy(stage: str, phase: str, verdict: GateVerdict) -> None:
             results = list(getattr(verdict, "results", []))
-            counts: dict[str, int] = {}
-            for r in results:
-                counts[str(r.status.value)] = counts.get(str(r.status.value), 0) + 1
+            counts = status_counts(verdict)
             self.emit("policy", stage=stage, phase=phase, blocking=verdict.blocking,
                       counts=counts, results=[r.to_dict() for r in results
                                               if r.status.value not in ("pass",)])
             if self.record is not None:
                 self.record.policy(stage, phase, [r.to_dict() for r in results])
             if results:
-                text = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-                self.say(f"  policy {phase}: {text}")
+                self.say(f"  policy {phase}: {status_summary(verdict)}")
             for r in results:
                 if r.status.value in ("fail", "warn", "error", "deferred"):
                     where = f"{r.file}:{r.line}" if r.line else r.file

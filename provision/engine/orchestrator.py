@@ -218,7 +218,7 @@ class Orchestrator:
             if stop:
                 report.outcomes += [StageOutcome(n, "skipped") for n in level]
                 continue
-            stages = [self.stages_by_name[n] for n in level]
+            stages = [self.stages.stage(n) for n in level]
             with ThreadPoolExecutor(max_workers=min(self.parallel, len(stages))) as pool:
                 outcomes = list(pool.map(
                     lambda st: self._apply_stage(st, by_name[st.name], plan, check_fresh),
@@ -226,10 +226,6 @@ class Orchestrator:
             report.outcomes += outcomes
             stop = any(o.status in ("blocked", "failed", "rolled-back") for o in outcomes)
         return report
-
-    @property
-    def stages_by_name(self) -> dict[str, Stage]:
-        return {s.name: s for s in self.stages.stages}
 
     def _apply_stage(self, stage: Stage, saved: StagePlan, plan: Plan,
                      check_fresh: bool) -> StageOutcome:
@@ -332,10 +328,6 @@ class Orchestrator:
             self.hooks.stage_done(stage.name, "destroyed", result)
             report.outcomes.append(StageOutcome(stage.name, "destroyed", result))
         return report
-
-
-def changed_ids(plan: Plan) -> list[Change]:
-    return [c for s in plan.stages for c in s.changes if c.action is not Action.NOOP]
 
 
 def ensure_plan_matches(plan: Plan, spec: Spec, env: Environment, digest: str) -> None:

@@ -41,8 +41,6 @@ class Step:
     resource: str                    # spec resource id (the URN's name)
     old_inputs: dict[str, Any] | None
     new_inputs: dict[str, Any] | None
-    old_outputs: dict[str, Any] | None
-    diffs: list[str] = field(default_factory=list)
     replace_keys: list[str] = field(default_factory=list)
 
 
@@ -97,8 +95,6 @@ class _EventSink:
             resource=meta.urn.rsplit("::", 1)[-1],
             old_inputs=_clean(meta.old.inputs) if meta.old else None,
             new_inputs=_clean(meta.new.inputs) if meta.new else None,
-            old_outputs=_clean(meta.old.outputs) if meta.old else None,
-            diffs=[d for d in (meta.diffs or []) if d not in (PROVIDER_KEY, INPUT_KEYS)],
             replace_keys=[k for k in (meta.keys or []) if k != PROVIDER_KEY],
         )
         with self._lock:

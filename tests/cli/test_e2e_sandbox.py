@@ -96,8 +96,7 @@ def test_plan_apply_replan_destroy(sandbox: Any, run_cli: Run, tmp_path: Path) -
 
     destroyed = run_cli("destroy", str(spec), "--env", "local", "--yes", env=env)
     assert destroyed.code == 0, destroyed.stderr
-    assert s3.list_buckets()["Buckets"] == [] or all(
-        b["Name"] != f"logs-e2e-{suffix}" for b in s3.list_buckets()["Buckets"])
+    assert f"logs-e2e-{suffix}" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     assert not arm.resource_groups.check_existence(f"rg-e2e-{suffix}")
     with pytest.raises(NotFound):
         gcs.get_bucket(f"art-rg-e2e-{suffix}")
