@@ -8,18 +8,13 @@ stage is applied are :data:`UNKNOWN`, never a made-up value.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
+from provision.vocabulary import Action
+
+__all__ = ["FORMAT_VERSION", "UNKNOWN", "Action", "Change", "Plan", "PropertyDiff", "StagePlan"]
+
 FORMAT_VERSION = "1.0"
-
-
-class Action(str, Enum):
-    CREATE = "create"
-    UPDATE = "update"
-    REPLACE = "replace"
-    DELETE = "delete"
-    NOOP = "noop"
 
 
 class _Unknown:

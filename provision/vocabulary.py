@@ -1,0 +1,114 @@
+"""The one vocabulary of a run: what a stage became, which phase a gate ran in,
+what a change does, what the engine did to a resource, what a run was.
+
+Every module, event and view uses these enums; their string values are the words
+that appear in JSON events, run records and saved plans (see docs/events.md).
+Nothing else in the code spells a status, phase, action or operation as a
+string literal.
+
+    Operation   what a run does          plan, apply, destroy, rollback, ...
+    StageStatus how a stage ended        applied, unchanged, blocked, failed, ...
+    Phase       when a policy gate runs  pre (planned changes), post (live state)
+    Action      what a planned change does to a resource (create, update, ...)
+    StepOp      what the engine did to a resource in one step (Pulumi's op types)
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Operation(str, Enum):
+    """What a run does (one word per run kind, as in run records and events)."""
+
+    PLAN = "plan"
+    APPLY = "apply"
+    DESTROY = "destroy"
+    ROLLBACK = "rollback"
+    IMPORT = "import"
+    REPAIR = "repair"
+    REFRESH = "refresh"
+    DRIFT = "drift"
+    ROLLOUT = "rollout"
+    APPROVE = "approve"
+    POLICY_CHECK = "policy-check"
+
+    @property
+    def mutating(self) -> bool:
+        """True for runs that change state or the cloud (they take the environment lock)."""
+        return self in _MUTATING
+
+
+_MUTATING = frozenset({Operation.APPLY, Operation.DESTROY, Operation.ROLLBACK,
+                       Operation.IMPORT, Operation.REPAIR})
+
+
+class StageStatus(str, Enum):
+    """How one stage of a run ended."""
+
+    PENDING = "pending"            # not started yet (a run in progress, or one that stopped)
+    APPLIED = "applied"            # up succeeded and the post-stage gate passed
+    UNCHANGED = "unchanged"        # nothing to change
+    BLOCKED = "blocked"            # a mandatory rule failed on the planned changes; nothing applied
+    FAILED = "failed"              # the engine or a post-stage rule failed
+    ROLLED_BACK = "rolled-back"    # failed after applying, then returned to its previous inputs
+    SKIPPED = "skipped"            # not run: a stage it depends on did not succeed, or not selected
+    DESTROYED = "destroyed"        # every resource of the stage deleted
+    INTERRUPTED = "interrupted"    # the run was asked to stop while this stage ran
+
+    @property
+    def ok(self) -> bool:
+        """True when dependents of the stage may go on."""
+        return self in (StageStatus.APPLIED, StageStatus.UNCHANGED, StageStatus.DESTROYED)
+
+    @property
+    def stops_run(self) -> bool:
+        """True for outcomes that make the run as a whole unsuccessful."""
+        return self in (StageStatus.BLOCKED, StageStatus.FAILED, StageStatus.ROLLED_BACK,
+                        StageStatus.INTERRUPTED)
+
+
+class Phase(str, Enum):
+    """When a policy gate runs: on a stage's planned changes, or on its live state after it."""
+
+    PRE = "pre"
+    POST = "post"
+
+
+class Action(str, Enum):
+    """What a planned change does to one resource."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+    NOOP = "noop"
+
+
+class StepOp(str, Enum):
+    """What the engine did (or plans to do) to one resource in one step.
+
+    The values are Pulumi's engine-event op types
+    (``pulumi.automation.events.OpType``), kept typed from the event to the view.
+    """
+
+    SAME = "same"
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    REPLACE = "replace"
+    CREATE_REPLACEMENT = "create-replacement"
+    DELETE_REPLACED = "delete-replaced"
+    READ = "read"
+    READ_REPLACEMENT = "read-replacement"
+    REFRESH = "refresh"
+    DISCARD = "discard"
+    DISCARD_REPLACED = "discard-replaced"
+    REMOVE_PENDING_REPLACE = "remove-pending-replace"
+    IMPORT = "import"
+    IMPORT_REPLACEMENT = "import-replacement"
+
+    @property
+    def changes(self) -> bool:
+        """False for steps that leave the resource as it is (same, read, refresh)."""
+        return self not in (StepOp.SAME, StepOp.READ, StepOp.REFRESH)
