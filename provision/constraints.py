@@ -281,6 +281,19 @@ class Fields:
         return found
 
 
+@dataclass(frozen=True)
+class AnyKey:
+    """A map has at least one of ``keys`` set (a rule needs some source)."""
+
+    keys: tuple[str, ...]
+    source: str = ""
+
+    def check(self, value: Any) -> list[Violation]:
+        if isinstance(value, dict) and not any(_is_set(value.get(k)) for k in self.keys):
+            return [Violation(f"needs one of {', '.join(self.keys)}", source=self.source)]
+        return []
+
+
 # -- rules across properties -------------------------------------------------------
 
 def _is_set(value: Any) -> bool:
