@@ -316,6 +316,26 @@ class Exclusive:
 
 
 @dataclass(frozen=True)
+class AnyOf:
+    """At least one of ``names`` must be set (``name`` or ``name_prefix``).
+
+    Whether a property is set is known only once an environment's overrides are
+    merged, so validation checks this rule on resolved specs only
+    (``after_overrides``).
+    """
+
+    names: tuple[str, ...]
+    source: str = ""
+    after_overrides: bool = True
+
+    def check(self, props: Mapping[str, Any], related: Related) -> list[Violation]:
+        if any(props.get(n) is not None for n in self.names):
+            return []  # a reference or template counts as set
+        shown = " or ".join(repr(n) for n in self.names)
+        return [Violation(f"set {shown}", "", self.source)]
+
+
+@dataclass(frozen=True)
 class When:
     """When property ``name`` equals ``value``: ``requires`` must be set, ``forbids`` unset."""
 
