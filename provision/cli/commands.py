@@ -12,8 +12,8 @@ from rich.console import Console
 from provision.cli import session
 from provision.cli.history import RunRecord
 from provision.cli.progress import Progress, status_summary
-from provision.engine.orchestrator import ApplyReport, PolicyViolation, ensure_plan_matches, spec_digest
-from provision.errors import PlanError, ProvisionError
+from provision.engine.orchestrator import ApplyReport, ensure_plan_matches, spec_digest
+from provision.errors import PlanError, PolicyViolation, ProvisionError
 from provision.plan.model import Plan
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_POLICY = 0, 1, 2, 3

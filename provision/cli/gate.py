@@ -47,10 +47,10 @@ def live_state(spec: Spec, env: str) -> Live:
     (``provision policy check --phase post``)."""
     loaded = session.load(spec.path, env)
     orch = session.orchestrator(loaded)
-    configs = orch.runner.options.cloud_configs
+    configs = cloud_configs(loaded.env, sandbox_settings(loaded.env))
     live: Live = {}
     for stage in loaded.stages.stages:
-        snap = orch.runner.snapshot(orch.stack_name(stage.name))
+        snap = orch.engine.snapshot(orch.stack_name(stage.name))
         if snap is not None:
             live.update(read_live(loaded.spec, loaded.registry, configs, stage.resources,
                                   snap.outputs))

@@ -18,11 +18,13 @@ from rich.markup import escape
 
 from provision.engine.orchestrator import GateVerdict, Hooks
 from provision.cli.history import RunRecord
-from provision.engine.runner import RunResult, Step
+from provision.vocabulary import StepOp
+from provision.engine.protocol import RunResult, Step
 
 _COLOUR = {"fail": "red", "error": "red", "warn": "yellow", "deferred": "cyan"}
-_SYMBOL = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "same": " ",
-           "create-replacement": "+>", "delete-replaced": "<-"}
+_SYMBOL = {StepOp.CREATE: "+", StepOp.UPDATE: "~", StepOp.REPLACE: "-/+", StepOp.DELETE: "-",
+           StepOp.SAME: " ", StepOp.CREATE_REPLACEMENT: "+>", StepOp.DELETE_REPLACED: "<-",
+           StepOp.IMPORT: "<="}
 
 
 def status_counts(report: Any) -> dict[str, int]:
@@ -62,10 +64,10 @@ class Progress:
                 self.say(f"[bold]{op}[/bold] stage [cyan]{stage}[/cyan]")
 
         def step(stage: str, s: Step) -> None:
-            if s.op == "same":
+            if not s.op.changes:
                 return
-            self.emit("step", stage=stage, resource=s.resource, op=s.op)
-            self.say(f"  {_SYMBOL.get(s.op, '?')} {s.resource} ({s.op})")
+            self.emit("step", stage=stage, resource=s.resource, op=s.op.value)
+            self.say(f"  {_SYMBOL.get(s.op, '?')} {s.resource} ({s.op.value})")
 
         def stage_done(stage: str, status: str, result: RunResult | None) -> None:
             changes = result.summary if result else {}

@@ -78,8 +78,8 @@ def orchestrator(loaded: Loaded, *, hooks: Hooks | None = None, parallel: int = 
         work_dir=home_dir() / "work",
         parallel=max(parallel, 1) * 4,
     )
-    runner = StackRunner(project=loaded.spec.name, options=options)
-    return Orchestrator(loaded.spec, loaded.env, loaded.stages, loaded.registry, runner,
+    engine = StackRunner(project=loaded.spec.name, options=options)
+    return Orchestrator(loaded.spec, loaded.env, loaded.stages, loaded.registry, engine,
                         hooks=hooks, gate=gate, live_reader=live_reader, parallel=parallel,
                         rollback_on_violation=rollback_on_violation,
                         selection=loaded.selection)

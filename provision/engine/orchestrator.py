@@ -16,14 +16,17 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol
 
 from provision.engine.changes import stage_changes
-from provision.engine.program import META_OUTPUT, restore_program, stage_program
-from provision.engine.runner import RunResult, StackRunner, StackSnapshot, Step
-from provision.errors import PlanError, ProvisionError, StageFailedError, StalePlanError
+from provision.engine.declare import restore_declaration, stage_declaration
+from provision.engine.protocol import (META_OUTPUT, DestroyRequest, Engine, PreviewRequest,
+                                       RunResult, StackSnapshot, Step, UpRequest)
+from provision.errors import (PlanError, PolicyViolation, ProvisionError, StageFailedError,
+                              StalePlanError)
 from provision.graph.stages import Stage, StageGraph
-from provision.plan.model import UNKNOWN, Action, Change, Plan, StagePlan
+from provision.plan.model import Action, Change, Plan, StagePlan, has_unknown
 from provision.provider import AdapterRegistry
 from provision.spec.model import Environment, Spec
 from provision.spec.refs import iter_references
+from provision.vocabulary import Phase
 
 
 class GateVerdict(Protocol):
@@ -71,24 +74,6 @@ class ApplyReport:
                      if o.status in ("failed", "rolled-back") and o.error), None)
 
 
-class PolicyViolation(ProvisionError):
-    """A mandatory policy failed; the run stopped (exit code 3)."""
-
-    def __init__(self, stage: str, phase: str, verdict: GateVerdict) -> None:
-        self.stage, self.phase, self.verdict = stage, phase, verdict
-        super().__init__(f"mandatory policy violation {phase} stage '{stage}'")
-
-
-def _has_unknown(value: Any) -> bool:
-    if value is UNKNOWN:
-        return True
-    if isinstance(value, dict):
-        return any(_has_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_unknown(v) for v in value)
-    return False
-
-
 def spec_digest(paths: list[str]) -> str:
     h = hashlib.sha256()
     for p in sorted(paths):
@@ -98,14 +83,14 @@ def spec_digest(paths: list[str]) -> str:
 
 class Orchestrator:
     def __init__(self, spec: Spec, env: Environment, stages: StageGraph,
-                 registry: AdapterRegistry, runner: StackRunner, *,
+                 registry: AdapterRegistry, engine: Engine, *,
                  hooks: Hooks | None = None, gate: Gate | None = None,
                  live_reader: Callable[[str, list[str], Mapping[str, Any]],
                                        dict[str, tuple[str, dict[str, Any]]]] | None = None,
                  parallel: int = 4, rollback_on_violation: bool = False,
                  selection: set[str] | None = None) -> None:
         self.spec, self.env, self.stages = spec, env, stages
-        self.registry, self.runner = registry, runner
+        self.registry, self.engine = registry, engine
         self.hooks = hooks or Hooks()
         self.gate = gate
         self.live_reader = live_reader
@@ -122,7 +107,7 @@ class Orchestrator:
 
     def _snapshot(self, stage: str, *, fresh: bool = False) -> StackSnapshot | None:
         if fresh or stage not in self._snapshots:
-            self._snapshots[stage] = self.runner.snapshot(self.stack_name(stage))
+            self._snapshots[stage] = self.engine.snapshot(self.stack_name(stage))
         return self._snapshots[stage]
 
     def _stack_outputs(self, stage: str) -> dict[str, Any] | None:
@@ -148,7 +133,7 @@ class Orchestrator:
                 change = planned.get(ref.target)
                 if change is not None and change.action in (Action.CREATE, Action.REPLACE):
                     values[ref.target] = {k: v for k, v in (change.after or {}).items()
-                                          if not _has_unknown(v)}
+                                          if not has_unknown(v)}
                     continue
                 outputs = self._stack_outputs(self.stages.stage_of(ref.target).name)
                 found = outputs.get(ref.target) if outputs else None
@@ -156,7 +141,7 @@ class Orchestrator:
                 if current is not None and change is not None and change.action is Action.UPDATE:
                     # An update's new inputs are what downstream will see.
                     for key, value in (change.after or {}).items():
-                        if _has_unknown(value):
+                        if has_unknown(value):
                             current.pop(key, None)
                         else:
                             current[key] = value
@@ -179,10 +164,12 @@ class Orchestrator:
 
     # -- plan ------------------------------------------------------------------------
     def plan_stage(self, stage: Stage, planned: dict[str, Change]) -> StagePlan:
-        program = stage_program(self.spec, stage.resources, self.registry,
-                                self._upstream(stage, planned))
+        program = stage_declaration(self.spec, stage.resources, self.registry,
+                                    self._upstream(stage, planned))
         chosen = self._chosen(stage)
-        steps = self.runner.preview(self.stack_name(stage.name), program, targets=chosen)
+        steps = self.engine.preview(PreviewRequest(
+            self.stack_name(stage.name), program,
+            targets=tuple(chosen) if chosen is not None else None)).steps
         changes = stage_changes(self.spec, stage.name, chosen or stage.resources, steps,
                                 self.registry, self._prior_types(stage.name))
         if chosen is not None:
@@ -250,13 +237,16 @@ class Orchestrator:
                 self.hooks.policy(name, "pre", verdict)
                 if verdict.blocking:
                     self.hooks.stage_done(name, "blocked", None)
-                    return StageOutcome(name, "blocked", error=PolicyViolation(name, "before", verdict))
-            program = stage_program(self.spec, stage.resources, self.registry,
-                                    self._upstream(stage, {}))
+                    return StageOutcome(name, "blocked", error=PolicyViolation(name, Phase.PRE, verdict))
+            program = stage_declaration(self.spec, stage.resources, self.registry,
+                                        self._upstream(stage, {}))
             before = (self._snapshot(name, fresh=True) if self.rollback_on_violation
                       else None)
-            result = self.runner.up(self.stack_name(name), program,
-                                    on_step=self._step_hook(name), targets=self._chosen(stage))
+            chosen = self._chosen(stage)
+            result = self.engine.up(UpRequest(
+                self.stack_name(name), program,
+                targets=tuple(chosen) if chosen is not None else None,
+                on_step=self._step_hook(name)))
             self._snapshots[name] = StackSnapshot(outputs=result.outputs, digest="")
             if self.gate is not None and self.live_reader is not None:
                 live = self.live_reader(name, stage.resources, result.outputs)
@@ -268,7 +258,7 @@ class Orchestrator:
                         self._rollback(name, before)
                         status = "rolled-back"
                     self.hooks.stage_done(name, status, result)
-                    return StageOutcome(name, status, result, PolicyViolation(name, "after", verdict))
+                    return StageOutcome(name, status, result, PolicyViolation(name, Phase.POST, verdict))
             self.hooks.stage_done(name, "applied", result)
             return StageOutcome(name, "applied", result)
         except StageFailedError as exc:    # the runner names the stack; users know the stage
@@ -286,8 +276,9 @@ class Orchestrator:
         self.hooks.stage_start(stage, "rollback")
         inputs = before.inputs if before else {}
         types = dict((before.outputs.get(META_OUTPUT) or {}).get("types", {})) if before else {}
-        program = restore_program(inputs, types, self.registry)
-        result = self.runner.up(self.stack_name(stage), program, on_step=self._step_hook(stage))
+        program = restore_declaration(inputs, types, self.registry)
+        result = self.engine.up(UpRequest(self.stack_name(stage), program,
+                                          on_step=self._step_hook(stage)))
         self._snapshots[stage] = StackSnapshot(outputs=result.outputs, digest="")
 
     def _check_fresh(self, stage: Stage, saved: StagePlan, plan: Plan) -> None:
@@ -319,8 +310,10 @@ class Orchestrator:
                 continue
             self.hooks.stage_start(stage.name, "destroy")
             try:
-                result = self.runner.destroy(stack, on_step=self._step_hook(stage.name),
-                                             targets=self._chosen(stage))
+                chosen = self._chosen(stage)
+                result = self.engine.destroy(DestroyRequest(
+                    stack, targets=tuple(chosen) if chosen is not None else None,
+                    on_step=self._step_hook(stage.name)))
             except ProvisionError as exc:
                 self.hooks.stage_done(stage.name, "failed", None)
                 report.outcomes.append(StageOutcome(stage.name, "failed", error=exc))

@@ -12,7 +12,8 @@ from typing import Any
 
 from provision.vocabulary import Action
 
-__all__ = ["FORMAT_VERSION", "UNKNOWN", "Action", "Change", "Plan", "PropertyDiff", "StagePlan"]
+__all__ = ["FORMAT_VERSION", "UNKNOWN", "Action", "Change", "Plan", "PropertyDiff", "StagePlan",
+           "dig", "has_unknown", "join_path", "known_part", "split_path", "unknown_paths"]
 
 FORMAT_VERSION = "1.0"
 
@@ -35,6 +36,63 @@ class _Unknown:
 
 
 UNKNOWN: Any = _Unknown()
+
+
+def has_unknown(value: Any) -> bool:
+    """True when ``value`` is UNKNOWN or contains an UNKNOWN anywhere (maps, lists)."""
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, dict):
+        return any(has_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_unknown(v) for v in value)
+    return False
+
+
+def unknown_paths(value: Any, prefix: str = "") -> list[str]:
+    """The property paths of every UNKNOWN inside ``value``, in the one path syntax:
+    dotted, list indexes as numbers (``tags.owner``, ``members.0``). ``""`` when
+    ``value`` itself is UNKNOWN and ``prefix`` is empty."""
+    if value is UNKNOWN:
+        return [prefix]
+    found: list[str] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found += unknown_paths(v, join_path(prefix, str(k)))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found += unknown_paths(v, join_path(prefix, str(i)))
+    return found
+
+
+def join_path(prefix: str, key: str) -> str:
+    """``prefix`` extended by one segment (a map key or a list index)."""
+    return f"{prefix}.{key}" if prefix else key
+
+
+def split_path(path: str) -> list[str]:
+    """The segments of a property path (``"members.0.name"`` -> ``["members", "0", "name"]``)."""
+    return path.split(".") if path else []
+
+
+def known_part(props: dict[str, Any]) -> dict[str, Any]:
+    """The top-level properties of ``props`` whose values are fully known."""
+    return {k: v for k, v in props.items() if not has_unknown(v)}
+
+
+def dig(value: Any, path: list[str]) -> Any:
+    """``value`` at a property path given as segments (map keys, list indexes as digits);
+    None where it is absent. UNKNOWN stays UNKNOWN all the way down."""
+    for key in path:
+        if value is UNKNOWN:
+            return UNKNOWN
+        if isinstance(value, dict):
+            value = value.get(key)
+        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        else:
+            return None
+    return value
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""The orchestrator on the real Pulumi engine, over the file-backed fake cloud."""
+"""Orchestration scenarios over the fake cloud of ``providers.testing``.
+
+Every scenario runs on :class:`~provision.engine.testing.FakeEngine`; those
+marked ``real_engine`` run on the real Pulumi engine too (see conftest.py).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,6 @@ from provision.errors import StageFailedError
 from provision.plan.model import UNKNOWN
 from providers.testing import FakeAdapter
 
-pytestmark = pytest.mark.engine
 
 SPEC = """
 name: t
@@ -50,6 +53,7 @@ def live() -> dict[str, dict[str, Any]]:
     return {rid: props for (_, rid), props in FakeAdapter.cloud.resources().items()}
 
 
+@pytest.mark.real_engine
 def test_plan_orders_stages_by_reference_and_marks_unknowns(make_orchestrator: Make) -> None:
     plan = make_orchestrator(SPEC).plan()
     assert [s.name for s in plan.stages] == ["first", "second", "third"]
@@ -67,6 +71,7 @@ def test_known_planned_inputs_flow_downstream_at_plan_time(make_orchestrator: Ma
     assert plan.stages[1].changes[0].after["tags"] == {"ref": "alpha"}  # type: ignore[index]
 
 
+@pytest.mark.real_engine
 def test_apply_then_plan_is_clean_then_update_replace_and_destroy(make_orchestrator: Make) -> None:
     orch = make_orchestrator(SPEC)
     report = orch.apply(orch.plan())
@@ -123,6 +128,7 @@ resources:
     assert plan.stages[0].changes[1].type == "test:fake:Other"
 
 
+@pytest.mark.real_engine
 def test_cloud_error_fails_stage_cleanly_and_keeps_earlier_stages(make_orchestrator: Make,
                                                                  tmp_path: Path) -> None:
     def inject(stage: str, op: str) -> None:
@@ -143,6 +149,7 @@ def test_cloud_error_fails_stage_cleanly_and_keeps_earlier_stages(make_orchestra
     assert actions(make_orchestrator(SPEC).plan())["a"] == "noop"    # and recorded in state
 
 
+@pytest.mark.pulumi_only
 def test_secret_property_never_reaches_state_in_plaintext(make_orchestrator: Make,
                                                           tmp_path: Path) -> None:
     spec = """
@@ -158,6 +165,7 @@ resources:
     assert live()["alpha"]["secret_value"] == "hunter2-very-secret"
 
 
+@pytest.mark.real_engine
 def test_targeted_apply_and_destroy_leave_other_resources_alone(make_orchestrator: Make) -> None:
     two = """
 name: t
