@@ -137,7 +137,7 @@ def apply(spec: str, env: str, *, yes: bool, as_json: bool, policies: Path | Non
 
 
 def _finish(report: ApplyReport, progress: Progress, the_plan: Plan) -> int:
-    statuses = {o.stage: o.status for o in report.outcomes}
+    statuses = {o.stage: o.status.value for o in report.outcomes}
     record = progress.record
     for outcome in report.outcomes:
         if isinstance(outcome.error, PolicyViolation):
@@ -163,7 +163,7 @@ def _finish(report: ApplyReport, progress: Progress, the_plan: Plan) -> int:
 def _show_violation(violation: PolicyViolation, progress: Progress) -> None:
     verdict: Any = violation.verdict
     results = list(verdict.blocking_results())
-    progress.emit("policy_violation", stage=violation.stage, phase=violation.phase,
+    progress.emit("policy_violation", stage=violation.stage, phase=violation.phase.value,
                   results=[r.to_dict() for r in results])
     err.print(f"error: {violation.message}", markup=False)
     for r in results:
@@ -199,7 +199,7 @@ def destroy(spec: str, env: str, *, yes: bool, as_json: bool, targets: list[str]
     orch = session.orchestrator(loaded, hooks=progress.hooks())
     report = orch.destroy()
     failed = report.failed
-    statuses = {o.stage: o.status for o in report.outcomes}
+    statuses = {o.stage: o.status.value for o in report.outcomes}
     if failed is not None:
         progress.emit("summary", status="failed", stages=statuses)
         raise failed

@@ -84,7 +84,7 @@ def _check(spec_file: str, env: str, phase: str, fmt: str, output: Path | None,
     from provision.policy.model import Phase, PolicyReport, Status
     from provision.report import FORMATS, render
 
-    if phase not in ("pre", "post"):
+    if phase not in {p.value for p in Phase}:
         raise PolicyError(f"unknown phase '{phase}'", hint="use --phase pre or --phase post")
     if fmt not in FORMATS:
         raise PolicyError(f"unknown format '{fmt}'", hint=f"use one of: {', '.join(FORMATS)}")
@@ -99,7 +99,7 @@ def _check(spec_file: str, env: str, phase: str, fmt: str, output: Path | None,
     else:
         factory: PlanFactory = _injected["plan_factory"] or plan_from_spec
         plan = factory(spec, env)
-    if phase == "pre":
+    if Phase(phase) is Phase.PRE:
         report = engine.check_plan(plan)
     else:
         reader: LiveReader | None = _injected["live_reader"]

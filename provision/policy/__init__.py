@@ -45,7 +45,7 @@ from __future__ import annotations
 
 from provision.policy.engine import PolicyEngine
 from provision.policy.inputs import Subject
-from provision.policy.model import (Enforcement, Phase, PolicyReport, Result, RuleInfo,
+from provision.policy.model import (Enforcement, Phase, PolicyReport, Result, RuleInfo, RulePhase,
                                     RuleMeta, Severity, Status)
 from provision.policy.rules import Deferred, PythonRule, RuleContext, rule
 from provision.policy.testing import TestRun, run_tests
@@ -53,6 +53,6 @@ from provision.policy.waivers import Waiver
 
 __all__ = [
     "Deferred", "Enforcement", "Phase", "PolicyEngine", "PolicyReport", "PythonRule", "Result",
-    "RuleContext", "RuleInfo", "RuleMeta", "Severity", "Status", "Subject", "TestRun", "Waiver",
+    "RuleContext", "RuleInfo", "RuleMeta", "RulePhase", "Severity", "Status", "Subject", "TestRun", "Waiver",
     "rule", "run_tests",
 ]

@@ -22,6 +22,7 @@ from provision.plan.diff import is_unknown
 from provision.plan.model import Action, Plan, StagePlan
 from provision.plan.terraform import terraform_type, to_terraform_plan
 from provision.provider import AdapterRegistry
+from provision.vocabulary import Phase
 
 _MISSING: Any = object()
 
@@ -119,7 +120,7 @@ class Inputs:
     """The subjects of one check and, lazily, their Rego input documents."""
 
     subjects: list[Subject]
-    phase: str
+    phase: Phase
     stage: str
     env: str
     terraform_factory: Callable[[], dict[str, Any]] | None = None
@@ -155,7 +156,7 @@ class Inputs:
         by_type: dict[str, list[dict[str, Any]]] = {}
         for s in chosen:
             by_type.setdefault(s.type, []).append(s.to_input())
-        return {"phase": self.phase, "stage": self.stage, "env": self.env, "by_type": by_type}
+        return {"phase": self.phase.value, "stage": self.stage, "env": self.env, "by_type": by_type}
 
 
 class _Addresses:
@@ -193,7 +194,7 @@ def pre_inputs(stage_plan: StagePlan, plan: Plan, env: str,
             file=change.file, line=change.line,
             terraform_address=address(change.type, change.id)))
     single = dataclasses.replace(plan, stages=[stage_plan])
-    return Inputs(subjects, "pre", stage_plan.name, env,
+    return Inputs(subjects, Phase.PRE, stage_plan.name, env,
                   terraform_factory=lambda: to_terraform_plan(single, registry))
 
 
@@ -219,7 +220,7 @@ def post_inputs(stage: str, live: Mapping[str, tuple[str, Mapping[str, Any]]], e
             id=rid, type=type_name, properties=_clean(dict(props), "", unknown), stage=stage,
             action="read", unknown=(), file=file, line=line,
             terraform_address=address(type_name, rid)))
-    return Inputs(subjects, "post", stage, env,
+    return Inputs(subjects, Phase.POST, stage, env,
                   terraform_factory=lambda: _terraform_live(subjects))
 
 

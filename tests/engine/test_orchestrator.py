@@ -6,14 +6,20 @@ marked ``real_engine`` run on the real Pulumi engine too (see conftest.py).
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
-from provision.engine.orchestrator import Hooks, Orchestrator
-from provision.errors import StageFailedError
-from provision.plan.model import UNKNOWN
+from provision.engine.orchestrator import ApplyReport, Hooks, Orchestrator
+from provision.engine.testing import FakeEngine
+from provision.errors import PolicyViolation, StageFailedError, StalePlanError
+from provision.plan.model import UNKNOWN, Plan, StagePlan
+from provision.plan.saved import read_plan, write_plan
+from provision.provider import CloudConfig
+from provision.vocabulary import Operation, Phase, StageStatus
 from providers.testing import FakeAdapter
 
 
@@ -218,3 +224,160 @@ def test_upstream_update_flows_downstream_and_unchanged_stages_are_skipped(
     acts = actions(plan)
     assert acts["a"] == "update" and acts["b"] == "update"
     assert plan.stages[1].changes[0].after["tags"] == {"ref": "edge"}  # type: ignore[index]
+
+
+# -- scheduling by the stage DAG, failure isolation, gates ------------------------------------
+
+DAG_SPEC = """
+name: t
+environments: {dev: {}}
+resources:
+  net: {type: test:fake:Thing, stage: net, properties: {name: net}}
+  app: {type: test:fake:Thing, stage: app, properties: {name: app, tags: {net: "${net.arn}"}}}
+  web: {type: test:fake:Thing, stage: web, properties: {name: web, tags: {app: "${app.arn}"}}}
+  db: {type: test:fake:Other, stage: db, properties: {name: db}}
+  api: {type: test:fake:Other, stage: api, properties: {name: api, tags: {db: "${db.arn}"}}}
+"""
+
+
+@dataclass
+class Verdict:
+    blocking: bool
+    results: list[Any] = field(default_factory=list)
+
+
+class StubGate:
+    """A gate that blocks the named stages before or after they apply, and records
+    what it saw (from worker threads, under a lock)."""
+
+    def __init__(self, block_pre: set[str] = frozenset(), block_post: set[str] = frozenset()) -> None:
+        self.block_pre, self.block_post = block_pre, block_post
+        self.pre: dict[str, StagePlan] = {}
+        self.post: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def check_pre(self, stage_plan: StagePlan, plan: Plan) -> Verdict:
+        with self._lock:
+            self.pre[stage_plan.name] = stage_plan
+        return Verdict(stage_plan.name in self.block_pre)
+
+    def check_post(self, stage: str, live: dict[str, Any]) -> Verdict:
+        with self._lock:
+            self.post[stage] = live
+        return Verdict(stage in self.block_post)
+
+
+def statuses(report: ApplyReport) -> dict[str, StageStatus]:
+    return {o.stage: o.status for o in report.outcomes}
+
+
+@pytest.mark.real_engine
+def test_a_failed_stage_skips_only_its_dependents_and_says_why(make_orchestrator: Make) -> None:
+    FakeAdapter().create({"name": "net"}, CloudConfig("test"))    # creating `net` will conflict
+    orch = make_orchestrator(DAG_SPEC)
+    report = orch.apply(orch.plan())
+    assert statuses(report) == {"net": StageStatus.FAILED, "db": StageStatus.APPLIED,
+                                "app": StageStatus.SKIPPED, "api": StageStatus.APPLIED,
+                                "web": StageStatus.SKIPPED}
+    assert report.outcome("app").reason == "it depends on stage 'net', which failed"
+    assert report.outcome("web").reason == ("it depends (through other stages) on stage 'net', "
+                                            "which failed")
+    assert report.outcome("web").cause == "net"
+    assert "already exists" in str(report.failed)
+    assert live()["api"]["tags"] == {"db": "arn:fake:other/db"}     # the independent chain ran
+    assert "app" not in live() and "web" not in live()
+
+
+def test_a_stage_starts_when_its_dependencies_finish_not_its_whole_level(
+        make_orchestrator: Make, engine: FakeEngine) -> None:
+    # net is slow; db -> api is independent of it: api must not wait for net.
+    release_net = engine.hold("t.dev.net")
+
+    def done(stage: str, status: StageStatus, result: Any) -> None:
+        if stage == "api":
+            release_net.set()
+
+    orch = make_orchestrator(DAG_SPEC, hooks=Hooks(stage_done=done))
+    report = orch.apply(orch.plan())
+    assert set(statuses(report).values()) == {StageStatus.APPLIED}
+    ends = [stack for (_, what, op, stack) in engine.journal if what == "end" and op == "up"]
+    assert ends.index("t.dev.api") < ends.index("t.dev.net") < ends.index("t.dev.app")
+
+
+def test_eight_independent_stages_run_at_once_and_every_outcome_and_location_is_right(
+        make_orchestrator: Make, engine: FakeEngine) -> None:
+    text = "name: t\nenvironments: {dev: {}}\nresources:\n" + "".join(
+        f"  r{i}: {{type: test:fake:Thing, stage: s{i}, properties: {{name: n{i}, size: {i}}}}}\n"
+        for i in range(8))
+    together = threading.Barrier(8, timeout=5)
+
+    def start(stage: str, op: Operation) -> None:
+        if op is Operation.APPLY:
+            together.wait()                  # all eight stages are applying at the same time
+
+    gate = StubGate()
+    orch = make_orchestrator(text, hooks=Hooks(stage_start=start), parallel=8, gate=gate,
+                             live_reader=lambda stage, ids, outputs: {
+                                 rid: outputs[rid] for rid in ids})
+    plan = orch.plan()
+    report = orch.apply(plan)
+    assert not together.broken            # all eight met at the barrier
+    assert statuses(report) == {f"s{i}": StageStatus.APPLIED for i in range(8)}
+    for i in range(8):
+        change = gate.pre[f"s{i}"].changes[0]
+        assert (change.id, change.file, change.line) == (f"r{i}", orch.spec.path, 4 + i)
+        assert gate.post[f"s{i}"][f"r{i}"]["size"] == i
+        assert live()[f"n{i}"]["size"] == i
+
+
+def test_parallel_bounds_how_many_stages_run_at_once(make_orchestrator: Make,
+                                                     engine: FakeEngine) -> None:
+    text = "name: t\nenvironments: {dev: {}}\nresources:\n" + "".join(
+        f"  r{i}: {{type: test:fake:Thing, stage: s{i}, properties: {{name: n{i}}}}}\n"
+        for i in range(5))
+    orch = make_orchestrator(text, parallel=2)
+    report = orch.apply(orch.plan())
+    assert len(report.outcomes) == 5 and engine.max_concurrent <= 2
+
+
+def test_a_blocked_stage_applies_nothing_and_skips_its_dependents(make_orchestrator: Make) -> None:
+    gate = StubGate(block_pre={"app"})
+    orch = make_orchestrator(DAG_SPEC, gate=gate,
+                             live_reader=lambda stage, ids, outputs: {})
+    report = orch.apply(orch.plan())
+    assert statuses(report)["app"] is StageStatus.BLOCKED
+    assert report.outcome("web").reason == "it depends on stage 'app', which was blocked by a policy"
+    assert report.blocked and set(live()) == {"net", "db", "api"}
+    error = report.outcome("app").error
+    assert isinstance(error, PolicyViolation) and error.phase is Phase.PRE
+
+
+def test_a_post_stage_violation_rolls_the_stage_back(make_orchestrator: Make) -> None:
+    orch = make_orchestrator(SPEC)
+    orch.apply(orch.plan())
+    changed = make_orchestrator(SPEC.replace("size: 1", "size: 7"), gate=StubGate(block_post={"first"}),
+                                live_reader=lambda stage, ids, outputs: {},
+                                rollback_on_violation=True)
+    report = changed.apply(changed.plan())
+    assert statuses(report)["first"] is StageStatus.ROLLED_BACK
+    assert live()["alpha"]["size"] == 1
+    error = report.outcome("first").error
+    assert isinstance(error, PolicyViolation) and error.phase is Phase.POST
+    assert report.outcome("second").status is StageStatus.SKIPPED
+
+
+def test_a_saved_plan_applies_once_and_refuses_when_the_state_moved(
+        make_orchestrator: Make, tmp_path: Path) -> None:
+    plan_file = tmp_path / "plan.json"
+    write_plan(make_orchestrator(SPEC).plan(), plan_file)
+    report = make_orchestrator(SPEC).apply(read_plan(plan_file), check_fresh=True)
+    assert set(statuses(report).values()) == {StageStatus.APPLIED}
+
+    write_plan(make_orchestrator(SPEC.replace("size: 1", "size: 2")).plan(), plan_file)
+    moved = make_orchestrator(SPEC.replace("size: 1", "size: 3"))
+    moved.apply(moved.plan())                               # someone applied meanwhile
+    report = make_orchestrator(SPEC.replace("size: 1", "size: 2")).apply(
+        read_plan(plan_file), check_fresh=True)
+    assert statuses(report)["first"] is StageStatus.FAILED
+    assert isinstance(report.failed, StalePlanError)
+    assert live()["alpha"]["size"] == 3
