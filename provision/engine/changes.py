@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from provision.engine.protocol import Step
-from provision.plan.model import UNKNOWN, Action, Change, PropertyDiff, unknown_paths
+from provision.plan.model import UNKNOWN, Action, Change, PropertyDiff, split_path, unknown_paths
 from provision.provider import AdapterRegistry
 from provision.spec.model import Spec
 from provision.vocabulary import StepOp
@@ -65,7 +65,7 @@ def stage_changes(spec: Spec, stage: str, resource_ids: Iterable[str], steps: li
         loc = resource.location if resource else None
         changes.append(Change(
             id=rid, type=type_name, action=action, stage=stage, before=before, after=after,
-            diffs=diffs, unknown=[u for u in unknown if u.split(".")[0] in declared],
+            diffs=diffs, unknown=[u for u in unknown if split_path(u)[0] in declared],
             file=loc.file if loc else "", line=loc.line if loc else 0,
         ))
     return changes

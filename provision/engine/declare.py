@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from provision.engine.protocol import Declared, StackProgram
 from provision.errors import PlanError
-from provision.plan.model import UNKNOWN, dig
+from provision.plan.model import UNKNOWN, dig, split_path
 from provision.provider import AdapterRegistry, ResourceSchema
 from provision.spec.model import Reference, Resource, Spec, Template
 from provision.spec.refs import format_scalar
@@ -51,7 +51,7 @@ def stage_declaration(spec: Spec, resource_ids: list[str], registry: AdapterRegi
             return ref
         if ref.target not in upstream:
             raise PlanError(f"reference {ref} points outside the stage and its inputs")
-        head, *path = (ref.attribute or "id").split(".")
+        head, *path = split_path(ref.attribute or "id")
         values = upstream[ref.target]
         if values is None or head not in values:
             return UNKNOWN                      # known only after the upstream stage applies

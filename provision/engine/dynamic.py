@@ -28,7 +28,7 @@ import pulumi.dynamic as dyn
 import pulumi.dynamic.dynamic as _dynamic_impl
 
 from provision.errors import ProvisionError
-from provision.plan.model import UNKNOWN
+from provision.plan.model import UNKNOWN, has_unknown
 from provision.provider import Adapter, CloudConfig, ReadResult, load_adapter
 
 CONFIG_ENV = "PROVISION_CLOUD_CONFIG"
@@ -84,13 +84,7 @@ def read_errors(run_dir: Path) -> list[dict[str, Any]]:
 
 
 def _is_unknown(value: Any) -> bool:
-    if value == _UNKNOWN_SENTINEL:
-        return True
-    if isinstance(value, dict):
-        return any(_is_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_is_unknown(v) for v in value)
-    return False
+    return has_unknown(unwire(value))
 
 
 def _strip(props: Mapping[str, Any]) -> dict[str, Any]:

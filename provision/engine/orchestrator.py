@@ -28,15 +28,19 @@ from provision.engine.schedule import schedule
 from provision.errors import (PlanError, PolicyViolation, ProvisionError, StageFailedError,
                               StalePlanError)
 from provision.graph.stages import Stage, StageGraph
-from provision.plan.model import Action, Change, Plan, StagePlan, has_unknown
+from provision.plan.model import Action, Change, Live, Plan, StagePlan, has_unknown
 from provision.provider import AdapterRegistry
 from provision.spec.model import Environment, Spec
 from provision.spec.refs import iter_references
 from provision.vocabulary import Operation, Phase, StageStatus
 
-# The live state of resources: resource id -> (type, properties as the cloud reports them).
-Live = dict[str, tuple[str, dict[str, Any]]]
+# (stage, its resource ids, its stack outputs) -> the live records of those resources.
 LiveReader = Callable[[str, list[str], Mapping[str, Any]], Live]
+
+
+def stack_name(spec: str, env: str, stage: str) -> str:
+    """The stack of one stage: ``<spec>.<env>.<stage>``."""
+    return f"{spec}.{env}.{stage}"
 
 
 class GateVerdict(Protocol):
@@ -152,7 +156,7 @@ class Orchestrator:
 
     # -- names and values ------------------------------------------------------------
     def stack_name(self, stage: str) -> str:
-        return f"{self.spec.name}.{self.env.name}.{stage}"
+        return stack_name(self.spec.name, self.env.name, stage)
 
     def _snapshot(self, stage: str, *, fresh: bool = False) -> StackSnapshot | None:
         return self._snapshots.get(stage, fresh=fresh)

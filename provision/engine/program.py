@@ -16,7 +16,7 @@ import pulumi
 from provision.engine.dynamic import AdapterProvider, ProvisionResource
 from provision.engine.protocol import META_OUTPUT, StackProgram
 from provision.errors import PlanError
-from provision.plan.model import UNKNOWN, dig
+from provision.plan.model import UNKNOWN, dig, split_path
 from provision.spec.model import Reference, Template
 from provision.spec.refs import format_scalar
 
@@ -38,7 +38,7 @@ def pulumi_program(stack: StackProgram) -> Callable[[], None]:
         created: dict[str, ProvisionResource] = {}
 
         def ref_value(ref: Reference) -> Any:
-            head, *path = (ref.attribute or "id").split(".")
+            head, *path = split_path(ref.attribute or "id")
             res = created.get(ref.target)
             if res is None:
                 raise PlanError(f"reference {ref} points to a resource declared later in its stage")

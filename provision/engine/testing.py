@@ -58,7 +58,7 @@ from provision.engine.protocol import (META_OUTPUT, Declared, DestroyRequest, Im
                                        PreviewResult, RefreshRequest, RunResult, StackProgram,
                                        StackSnapshot, Step, StepSink, UpRequest)
 from provision.errors import EngineError, ProviderError, StackLockedError, StageFailedError
-from provision.plan.model import UNKNOWN, dig, has_unknown
+from provision.plan.model import UNKNOWN, dig, has_unknown, split_path
 from provision.provider import Adapter, CloudConfig, load_adapter
 from provision.spec.model import Reference, Template
 from provision.spec.refs import format_scalar
@@ -337,7 +337,7 @@ class FakeEngine:
         """Inputs with references to resources of the stack replaced by their values
         (UNKNOWN while such a resource is still to be (re)created)."""
         def ref(r: Reference) -> Any:
-            head, *path = (r.attribute or "id").split(".")
+            head, *path = split_path(r.attribute or "id")
             res = state.resources.get(r.target)
             if r.target in fresh or res is None:
                 return UNKNOWN

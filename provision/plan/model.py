@@ -3,17 +3,26 @@
 A plan is data. Views (human, JSON, Terraform-plan JSON) render it; ``apply``
 executes a plan's change set. Values that cannot be known before an upstream
 stage is applied are :data:`UNKNOWN`, never a made-up value.
+
+This module is the one home of "known only after apply": the marker
+:data:`UNKNOWN`, the one property-path syntax (dotted, list indexes as numbers:
+``tags.owner``, ``members.0``) and the helpers every layer uses
+(:func:`is_unknown`, :func:`has_unknown`, :func:`unknown_paths`, :func:`dig`,
+:func:`split_path`, :func:`join_path`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
+from provision.spec.model import Reference, Template
 from provision.vocabulary import Action
 
-__all__ = ["FORMAT_VERSION", "UNKNOWN", "Action", "Change", "Plan", "PropertyDiff", "StagePlan",
-           "dig", "has_unknown", "join_path", "known_part", "split_path", "unknown_paths"]
+__all__ = ["FORMAT_VERSION", "UNKNOWN", "Action", "Change", "Live", "LiveResource", "Plan",
+           "PropertyDiff", "StagePlan",
+           "dig", "has_unknown", "is_unknown", "join_path", "known_part", "split_path",
+           "unknown_paths"]
 
 FORMAT_VERSION = "1.0"
 
@@ -38,9 +47,15 @@ class _Unknown:
 UNKNOWN: Any = _Unknown()
 
 
+def is_unknown(value: Any) -> bool:
+    """True for a value known only after apply: UNKNOWN, or a spec reference
+    (:class:`Reference`, :class:`Template`) not substituted yet."""
+    return value is UNKNOWN or isinstance(value, (Reference, Template))
+
+
 def has_unknown(value: Any) -> bool:
-    """True when ``value`` is UNKNOWN or contains an UNKNOWN anywhere (maps, lists)."""
-    if value is UNKNOWN:
+    """True when ``value`` is unknown (:func:`is_unknown`) or contains an unknown anywhere."""
+    if is_unknown(value):
         return True
     if isinstance(value, dict):
         return any(has_unknown(v) for v in value.values())
@@ -50,10 +65,10 @@ def has_unknown(value: Any) -> bool:
 
 
 def unknown_paths(value: Any, prefix: str = "") -> list[str]:
-    """The property paths of every UNKNOWN inside ``value``, in the one path syntax:
-    dotted, list indexes as numbers (``tags.owner``, ``members.0``). ``""`` when
-    ``value`` itself is UNKNOWN and ``prefix`` is empty."""
-    if value is UNKNOWN:
+    """The property paths of every unknown (:func:`is_unknown`) inside ``value``, in the
+    one path syntax: dotted, list indexes as numbers (``tags.owner``, ``members.0``).
+    ``""`` when ``value`` itself is unknown and ``prefix`` is empty."""
+    if is_unknown(value):
         return [prefix]
     found: list[str] = []
     if isinstance(value, dict):
@@ -117,6 +132,24 @@ class Change:
     unknown: list[str] = field(default_factory=list)
     file: str = ""
     line: int = 0
+
+
+class LiveResource(NamedTuple):
+    """One resource as the cloud reports it now, located in the spec.
+
+    ``properties``: the adapter's ``read`` (properties and outputs); ``file``/``line``:
+    where the resource is declared ("" / 0 when unknown). A plain ``(type, properties)``
+    pair is accepted wherever a record is read, as a record without a location.
+    """
+
+    type: str
+    properties: dict[str, Any]
+    file: str = ""
+    line: int = 0
+
+
+# The live state of resources: resource id -> its record.
+Live = dict[str, LiveResource]
 
 
 @dataclass

@@ -381,3 +381,34 @@ def test_a_saved_plan_applies_once_and_refuses_when_the_state_moved(
     assert statuses(report)["first"] is StageStatus.FAILED
     assert isinstance(report.failed, StalePlanError)
     assert live()["alpha"]["size"] == 3
+
+
+LIST_SPEC = """
+name: t
+environments: {dev: {}}
+resources:
+  a: {type: test:fake:Thing, stage: first, properties: {name: alpha}}
+  b:
+    type: test:fake:Other
+    stage: second
+    properties:
+      name: beta
+      members: ["${a.arn}", fixed]
+"""
+
+
+@pytest.mark.real_engine
+def test_a_list_property_known_only_after_apply_is_re_planned_before_the_gate(
+        make_orchestrator: Make) -> None:
+    gate = StubGate()
+    orch = make_orchestrator(LIST_SPEC, gate=gate, live_reader=lambda stage, ids, outputs: {})
+    plan = orch.plan()
+    planned = plan.stages[1].changes[0]
+    assert planned.unknown == ["members.0"]                 # one path syntax, list index kept
+    assert planned.after is not None and planned.after["members"] == [UNKNOWN, "fixed"]
+    report = orch.apply(plan)
+    assert set(statuses(report).values()) == {StageStatus.APPLIED}
+    judged = gate.pre["second"].changes[0]                  # what the gate saw: re-planned
+    assert judged.unknown == []
+    assert judged.after is not None and judged.after["members"] == ["arn:fake:thing/alpha", "fixed"]
+    assert live()["beta"]["members"] == ["arn:fake:thing/alpha", "fixed"]
