@@ -14,6 +14,7 @@ from provision.cli.history import RunRecord
 from provision.cli.progress import Progress, status_summary
 from provision.engine.orchestrator import ApplyReport, ensure_plan_matches, spec_digest
 from provision.errors import PlanError, PolicyViolation, ProvisionError
+from provision.vocabulary import StageStatus
 from provision.plan.model import Plan
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_POLICY = 0, 1, 2, 3
@@ -149,12 +150,15 @@ def _finish(report: ApplyReport, progress: Progress, the_plan: Plan) -> int:
     failed = report.failed
     if failed is not None:
         if record is not None:
-            record.finish("failed", planned=the_plan.summary(), error=failed.message)
+            record.finish(StageStatus.FAILED.value, planned=the_plan.summary(),
+                          error=failed.message)
         progress.emit("error", message=failed.message, hint=failed.hint)
-        progress.emit("summary", status="failed", stages=statuses)
+        progress.emit("summary", status=StageStatus.FAILED.value, stages=statuses)
         raise failed
-    path = record.finish("applied", planned=the_plan.summary()) if record is not None else None
-    progress.emit("summary", status="applied", stages=statuses, changes=the_plan.summary(),
+    path = (record.finish(StageStatus.APPLIED.value, planned=the_plan.summary())
+            if record is not None else None)
+    progress.emit("summary", status=StageStatus.APPLIED.value, stages=statuses,
+                  changes=the_plan.summary(),
                   record=str(path) if path else None)
     progress.say("[green]apply complete[/green]" + (f" (run record: {path})" if path else ""))
     return EXIT_OK
@@ -201,9 +205,9 @@ def destroy(spec: str, env: str, *, yes: bool, as_json: bool, targets: list[str]
     failed = report.failed
     statuses = {o.stage: o.status.value for o in report.outcomes}
     if failed is not None:
-        progress.emit("summary", status="failed", stages=statuses)
+        progress.emit("summary", status=StageStatus.FAILED.value, stages=statuses)
         raise failed
-    progress.emit("summary", status="destroyed", stages=statuses)
+    progress.emit("summary", status=StageStatus.DESTROYED.value, stages=statuses)
     progress.say("[green]destroy complete[/green]")
     return EXIT_OK
 

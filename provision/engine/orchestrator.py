@@ -100,7 +100,7 @@ class ApplyReport:
         return next(o for o in self.outcomes if o.stage == stage)
 
 
-_WHY = {StageStatus.FAILED: "failed", StageStatus.BLOCKED: "was blocked by a policy",
+_WHY = {StageStatus.FAILED: StageStatus.FAILED.value, StageStatus.BLOCKED: "was blocked by a policy",
         StageStatus.ROLLED_BACK: "was rolled back", StageStatus.INTERRUPTED: "was interrupted"}
 
 

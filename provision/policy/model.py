@@ -33,8 +33,8 @@ class Enforcement(str, Enum):
 class RulePhase(str, Enum):
     """The gate phases a rule runs in (the phases themselves are :class:`Phase`)."""
 
-    PRE = "pre"                 # on the planned changes of a stage
-    POST = "post"               # on the live state read back after the stage
+    PRE = Phase.PRE.value       # on the planned changes of a stage
+    POST = Phase.POST.value     # on the live state read back after the stage
     BOTH = "both"
 
     def covers(self, phase: Phase) -> bool:
