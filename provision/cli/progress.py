@@ -17,9 +17,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from provision.engine.orchestrator import GateVerdict, Hooks
-from provision.cli.history import RunRecord
-from provision.vocabulary import Operation, Phase, StageStatus, StepOp
+from provision.history import RunRecorder
 from provision.engine.protocol import RunResult, Step
+from provision.vocabulary import Operation, Phase, StageStatus, StepOp
 
 _COLOUR = {"fail": "red", "error": "red", "warn": "yellow", "deferred": "cyan"}
 _STATUS_COLOUR = {StageStatus.APPLIED: "green", StageStatus.DESTROYED: "green",
@@ -41,7 +41,7 @@ def status_summary(report: Any) -> str:
 
 class Progress:
     def __init__(self, *, as_json: bool, console: Console | None = None,
-                 record: RunRecord | None = None) -> None:
+                 record: RunRecorder | None = None) -> None:
         self.as_json = as_json
         self.record = record
         self.console = console or Console(stderr=True, highlight=False, soft_wrap=True)
@@ -63,6 +63,8 @@ class Progress:
     def hooks(self) -> Hooks:
         def stage_start(stage: str, op: Operation) -> None:
             self.emit("stage_start", stage=stage, operation=op.value)
+            if self.record is not None and op is not Operation.PLAN:
+                self.record.stage_started(stage)
             if op is not Operation.PLAN:
                 self.say(f"[bold]{op.value}[/bold] stage [cyan]{stage}[/cyan]")
 
@@ -76,7 +78,7 @@ class Progress:
             changes = result.summary if result else {}
             self.emit("stage_done", stage=stage, status=status.value, changes=changes)
             if self.record is not None:
-                self.record.stage(stage, status.value)
+                self.record.stage(stage, status, changes=changes)
             colour = _STATUS_COLOUR.get(status, "yellow")
             self.say(f"  stage [cyan]{stage}[/cyan]: [{colour}]{status.value}[/{colour}]")
 
@@ -84,7 +86,7 @@ class Progress:
             self.emit("stage_done", stage=stage, status=StageStatus.SKIPPED.value, changes={},
                       reason=reason)
             if self.record is not None:
-                self.record.stage(stage, StageStatus.SKIPPED.value)
+                self.record.stage(stage, StageStatus.SKIPPED)
             self.say(f"  stage [cyan]{stage}[/cyan]: [yellow]{StageStatus.SKIPPED.value}[/yellow]"
                      f" ({escape(reason)})")
 
@@ -95,7 +97,7 @@ class Progress:
                       counts=counts, results=[r.to_dict() for r in results
                                               if r.status.value not in ("pass",)])
             if self.record is not None:
-                self.record.policy(stage, phase.value, [r.to_dict() for r in results])
+                self.record.policy(stage, phase, [r.to_dict() for r in results])
             if results:
                 self.say(f"  policy {phase.value}: {status_summary(verdict)}")
             for r in results:
