@@ -37,9 +37,11 @@ def _declared(resource_id: str, type_name: str, schema: ResourceSchema, adapter:
 
 
 def stage_declaration(spec: Spec, resource_ids: list[str], registry: AdapterRegistry,
-                      upstream: Upstream) -> StackProgram:
+                      upstream: Upstream,
+                      inputs: Mapping[str, Mapping[str, Any]] | None = None) -> StackProgram:
     """The program of one stage: ``resource_ids`` (in dependency order) with upstream
-    references substituted from ``upstream``.
+    references substituted from ``upstream``. Each resource declares ``inputs[id]``
+    when given (a plan's recorded inputs), else its properties in ``spec``.
 
     Raises :class:`PlanError` for a reference to a resource that is neither in the
     stage nor in ``upstream``.
@@ -78,9 +80,10 @@ def stage_declaration(spec: Spec, resource_ids: list[str], registry: AdapterRegi
     for rid in resource_ids:
         resource = spec.resources[rid]
         schema = registry.schema(resource.type)
-        inputs = {key: resolve(raw) for key, raw in resource.properties.items()}
+        source = inputs[rid] if inputs is not None and rid in inputs else resource.properties
+        resolved = {key: resolve(raw) for key, raw in source.items()}
         declared.append(_declared(rid, resource.type, schema, registry.ref(resource.type),
-                                  inputs, resource))
+                                  resolved, resource))
     return StackProgram(tuple(declared))
 
 

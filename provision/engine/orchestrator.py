@@ -28,12 +28,15 @@ from provision.engine.schedule import schedule
 from provision.errors import (PlanError, PolicyViolation, ProvisionError, StageFailedError,
                               StalePlanError)
 from provision.graph.stages import Stage, StageGraph
-from provision.plan.model import Action, Change, Live, Plan, StagePlan, has_unknown
+from provision.plan.model import UNKNOWN, Action, Change, Live, Plan, StagePlan, has_unknown
+from provision.plan.render_json import SENSITIVE_JSON
 from provision.provider import AdapterRegistry
 from provision.spec.model import Environment, Spec
 from provision.spec.refs import iter_references
 from provision.vocabulary import Operation, Phase, StageStatus
 
+# A plan's recorded inputs: resource id -> the inputs apply declares for it.
+Recorded = Mapping[str, Mapping[str, Any]]
 # (stage, its resource ids, its stack outputs) -> the live records of those resources.
 LiveReader = Callable[[str, list[str], Mapping[str, Any]], Live]
 
@@ -104,6 +107,25 @@ _WHY = {StageStatus.FAILED: StageStatus.FAILED.value, StageStatus.BLOCKED: "was 
         StageStatus.ROLLED_BACK: "was rolled back", StageStatus.INTERRUPTED: "was interrupted"}
 
 
+def _same_as_shown(saved: Change, fresh: Change) -> bool:
+    """True when ``fresh`` (planned now) does what the saved plan showed: the same action
+    and the same property values, where a value the plan showed as known only after
+    apply may be anything now and a value it masked as secret is not compared."""
+    if saved.action is not fresh.action or not set(fresh.unknown) <= set(saved.unknown):
+        return False
+    return _matches(saved.after, fresh.after)
+
+
+def _matches(shown: Any, now: Any) -> bool:
+    if shown is UNKNOWN or shown == SENSITIVE_JSON:
+        return True
+    if isinstance(shown, dict) and isinstance(now, dict):
+        return shown.keys() == now.keys() and all(_matches(v, now[k]) for k, v in shown.items())
+    if isinstance(shown, list) and isinstance(now, list):
+        return len(shown) == len(now) and all(_matches(a, b) for a, b in zip(shown, now))
+    return bool(shown == now)
+
+
 def spec_digest(paths: list[str]) -> str:
     h = hashlib.sha256()
     for p in sorted(paths):
@@ -165,8 +187,26 @@ class Orchestrator:
         snap = self._snapshot(stage)
         return snap.outputs if snap else None
 
-    def _upstream(self, stage: Stage, planned: Mapping[str, Change]
-                  ) -> dict[str, dict[str, Any] | None]:
+    def _inputs(self, stage: Stage, recorded: Recorded | None) -> dict[str, Mapping[str, Any]]:
+        """What each resource of ``stage`` declares: its recorded inputs when the plan has
+        them, else its properties in the spec."""
+        return {rid: (recorded[rid] if recorded is not None and rid in recorded
+                      else self.spec.resources[rid].properties) for rid in stage.resources}
+
+    def _recorded(self, saved: StagePlan) -> Recorded:
+        """The inputs ``saved`` recorded, secrets (masked in saved plans) taken from the
+        spec, whose digest matches the plan's."""
+        recorded: dict[str, Mapping[str, Any]] = {}
+        for change in saved.changes:
+            if change.inputs is None or change.id not in self.spec.resources:
+                continue
+            spec_props = self.spec.resources[change.id].properties
+            recorded[change.id] = {k: spec_props.get(k) if v == SENSITIVE_JSON else v
+                                   for k, v in change.inputs.items()}
+        return recorded
+
+    def _upstream(self, stage: Stage, planned: Mapping[str, Change],
+                  recorded: Recorded | None = None) -> dict[str, dict[str, Any] | None]:
         """Values of the upstream resources this stage references.
 
         ``planned`` holds this plan's changes of upstream stages not applied yet: a
@@ -175,8 +215,8 @@ class Orchestrator:
         """
         values: dict[str, dict[str, Any] | None] = {}
         inside = set(stage.resources)
-        for rid in stage.resources:
-            for ref in iter_references(self.spec.resources[rid].properties):
+        for props in self._inputs(stage, recorded).values():
+            for ref in iter_references(props):
                 if ref.kind != "resource":
                     continue
                 if ref.target in inside or ref.target in values:
@@ -214,10 +254,14 @@ class Orchestrator:
         return chosen is None or bool(chosen)
 
     # -- plan ------------------------------------------------------------------------
-    def plan_stage(self, stage: Stage, planned: Mapping[str, Change]) -> StagePlan:
-        """Preview one stage; ``planned`` holds this plan's changes of its upstream stages."""
+    def plan_stage(self, stage: Stage, planned: Mapping[str, Change],
+                   recorded: Recorded | None = None) -> StagePlan:
+        """Preview one stage; ``planned`` holds this plan's changes of its upstream stages,
+        ``recorded`` the inputs a plan recorded (else the spec's properties are declared).
+        Each change records the inputs its resource was declared with."""
+        inputs = self._inputs(stage, recorded)
         program = stage_declaration(self.spec, stage.resources, self.registry,
-                                    self._upstream(stage, planned))
+                                    self._upstream(stage, planned, recorded), inputs)
         chosen = self._chosen(stage)
         steps = self.engine.preview(PreviewRequest(
             self.stack_name(stage.name), program,
@@ -226,6 +270,9 @@ class Orchestrator:
                                 self.registry, self._prior_types(stage.name))
         if self.selection is not None:
             changes = [c for c in changes if c.id in self.selection]
+        for change in changes:
+            if change.action is not Action.DELETE and change.id in inputs:
+                change.inputs = dict(inputs[change.id])
         return StagePlan(name=stage.name, stack=self.stack_name(stage.name),
                          depends_on=list(stage.depends_on), changes=changes)
 
@@ -312,8 +359,10 @@ class Orchestrator:
                 # Nothing to do (the plan refreshed it moments ago); downstream stages
                 # read its outputs from state.
                 return self._done(name, StageStatus.UNCHANGED)
-            # Upstream stages are applied by now: their real outputs are used.
-            current = self.plan_stage(stage, {}) if needs_replan else saved
+            # The plan's recorded inputs are what gets declared; upstream stages are
+            # applied by now, so their real outputs resolve the references.
+            recorded = self._recorded(saved)
+            current = self.plan_stage(stage, {}, recorded) if needs_replan else saved
             self.hooks.stage_start(name, Operation.APPLY)
             if self.gate is not None:
                 verdict = self.gate.check_pre(current, plan)
@@ -322,7 +371,8 @@ class Orchestrator:
                     return self._done(name, StageStatus.BLOCKED,
                                       error=PolicyViolation(name, Phase.PRE, verdict))
             program = stage_declaration(self.spec, stage.resources, self.registry,
-                                        self._upstream(stage, {}))
+                                        self._upstream(stage, {}, recorded),
+                                        self._inputs(stage, recorded))
             before = self._snapshot(name, fresh=True) if self.rollback_on_violation else None
             chosen = self._chosen(stage)
             result = self.engine.up(UpRequest(
@@ -361,17 +411,20 @@ class Orchestrator:
         self._snapshots.put(stage, StackSnapshot(outputs=result.outputs, digest=""))
 
     def _check_fresh(self, stage: Stage, saved: StagePlan, plan: Plan) -> None:
+        """Refuse a saved plan whose stage state moved, or whose stage would now change
+        other resources, differently, or to other property values than it shows."""
         snap = self._snapshot(stage.name, fresh=True)
         digest = snap.digest if snap else ""
         if digest != plan.state_digests.get(stage.name, digest):
             raise StalePlanError(
                 f"the state of stage '{stage.name}' changed since the plan was made",
                 hint="make a new plan")
-        fresh = self.plan_stage(stage, {})
-        want = {(c.id, c.action) for c in saved.changes}
-        got = {(c.id, c.action) for c in fresh.changes}
-        if want != got:
-            moved = sorted({rid for rid, _ in want ^ got})
+        fresh = {c.id: c for c in self.plan_stage(stage, {}, self._recorded(saved)).changes}
+        want = {c.id: c for c in saved.changes}
+        moved = sorted(rid for rid in set(want) | set(fresh)
+                       if rid not in want or rid not in fresh
+                       or not _same_as_shown(want[rid], fresh[rid]))
+        if moved:
             raise StalePlanError(
                 f"stage '{stage.name}' would now change differently than the saved plan "
                 f"({', '.join(moved)})", hint="make a new plan")

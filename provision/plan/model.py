@@ -24,7 +24,7 @@ __all__ = ["FORMAT_VERSION", "UNKNOWN", "Action", "Change", "Live", "LiveResourc
            "dig", "has_unknown", "is_unknown", "join_path", "known_part", "split_path",
            "unknown_paths"]
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 
 
 class _Unknown:
@@ -132,6 +132,10 @@ class Change:
     unknown: list[str] = field(default_factory=list)
     file: str = ""
     line: int = 0
+    # What apply declares for the resource: the spec's values resolved for the
+    # environment, references to other resources kept as Reference/Template (resolved
+    # from the real upstream outputs at apply). None for a delete.
+    inputs: dict[str, Any] | None = None
 
 
 class LiveResource(NamedTuple):

@@ -6,6 +6,7 @@ marked ``real_engine`` run on the real Pulumi engine too (see conftest.py).
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -412,3 +413,36 @@ def test_a_list_property_known_only_after_apply_is_re_planned_before_the_gate(
     assert judged.unknown == []
     assert judged.after is not None and judged.after["members"] == ["arn:fake:thing/alpha", "fixed"]
     assert live()["beta"]["members"] == ["arn:fake:thing/alpha", "fixed"]
+
+
+@pytest.mark.real_engine
+def test_apply_declares_the_plans_recorded_inputs_not_the_spec_of_the_moment(
+        make_orchestrator: Make) -> None:
+    plan = make_orchestrator(SPEC).plan()
+    a = plan.stages[0].changes[0]
+    assert a.inputs == {"name": "alpha", "size": 1, "tags": {"team": "core"}}
+    assert str(plan.stages[1].changes[0].inputs["tags"]["ref"]) == "${a.arn}"  # type: ignore[index]
+    # The spec says size 9 by now; the plan that was shown says 1: the plan is applied.
+    report = make_orchestrator(SPEC.replace("size: 1", "size: 9")).apply(plan)
+    assert set(statuses(report).values()) == {StageStatus.APPLIED}
+    assert live()["alpha"]["size"] == 1
+    assert live()["beta"]["tags"] == {"ref": "arn:fake:thing/alpha"}
+
+
+def test_a_saved_plan_is_refused_when_a_planned_value_differs_not_only_its_action(
+        make_orchestrator: Make, tmp_path: Path) -> None:
+    orch = make_orchestrator(SPEC)
+    orch.apply(orch.plan())
+    plan_file = tmp_path / "plan.json"
+    changed = SPEC.replace("size: 1", "size: 2")
+    write_plan(make_orchestrator(changed).plan(), plan_file)
+    data = json.loads(plan_file.read_text())
+    a = data["stages"][0]["changes"][0]
+    assert (a["id"], a["action"], a["after"]["size"], a["inputs"]["size"]) == ("a", "update", 2, 2)
+    a["after"]["size"] = 7                       # the plan shows 7; the same action, update
+    plan_file.write_text(json.dumps(data))
+    report = make_orchestrator(changed).apply(read_plan(plan_file), check_fresh=True)
+    assert statuses(report)["first"] is StageStatus.FAILED
+    assert isinstance(report.failed, StalePlanError)
+    assert "(a)" in report.failed.message
+    assert live()["alpha"]["size"] == 1                               # nothing applied
