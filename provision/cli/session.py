@@ -16,6 +16,7 @@ import providers
 from provision import spec as specs
 from provision.engine.clouds import backend_url, cloud_configs, home_dir, passphrase
 from provision.engine.orchestrator import Gate, Hooks, LiveReader, Orchestrator
+from provision.engine.protocol import Engine
 from provision.engine.runner import EngineOptions, StackRunner
 from provision.engine.toolchain import find_toolchain
 from provision.errors import EnvironmentNotFoundError, SandboxNotRunningError, SpecError
@@ -70,9 +71,10 @@ def sandbox_settings(env: Environment) -> dict[str, dict[str, Any]] | None:
     return status.cloud_settings()
 
 
-def engine(spec: Spec, env: Environment, *, parallel: int = 4) -> StackRunner:
-    """The Pulumi engine for ``spec``'s stacks in ``env``, with the environment's cloud
-    settings (the sandbox's endpoints when it targets the sandbox)."""
+def engine(spec: Spec, env: Environment, *, parallel: int = 4) -> Engine:
+    """The engine for ``spec``'s stacks in ``env``: the real Pulumi engine
+    (:class:`StackRunner`) with the environment's cloud settings (the sandbox's
+    endpoints when it targets the sandbox). The only place that picks the engine."""
     configs = cloud_configs(env, sandbox_settings(env))
     options = EngineOptions(
         toolchain=find_toolchain(),
