@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import pytest
 
+from provision.engine.live import read_live
 from provision.engine.orchestrator import ApplyReport, Hooks, Orchestrator
 from provision.engine.testing import FakeEngine
 from provision.errors import PolicyViolation, StageFailedError, StalePlanError
@@ -317,17 +318,23 @@ def test_eight_independent_stages_run_at_once_and_every_outcome_and_location_is_
             together.wait()                  # all eight stages are applying at the same time
 
     gate = StubGate()
+    holder: list[Orchestrator] = []
+
+    def read(stage: str, ids: list[str], outputs: Any) -> Any:      # the product's live read
+        return read_live(holder[0].spec, holder[0].registry, {}, ids, outputs)
+
     orch = make_orchestrator(text, hooks=Hooks(stage_start=start), parallel=8, gate=gate,
-                             live_reader=lambda stage, ids, outputs: {
-                                 rid: outputs[rid] for rid in ids})
-    plan = orch.plan()
-    report = orch.apply(plan)
+                             live_reader=read)
+    holder.append(orch)
+    report = orch.apply(orch.plan())
     assert not together.broken            # all eight met at the barrier
     assert statuses(report) == {f"s{i}": StageStatus.APPLIED for i in range(8)}
     for i in range(8):
         change = gate.pre[f"s{i}"].changes[0]
         assert (change.id, change.file, change.line) == (f"r{i}", orch.spec.path, 4 + i)
-        assert gate.post[f"s{i}"][f"r{i}"]["size"] == i
+        [(rid, record)] = gate.post[f"s{i}"].items()                 # only its own resource
+        assert (rid, record.properties["size"]) == (f"r{i}", i)
+        assert (record.file, record.line) == (orch.spec.path, 4 + i)
         assert live()[f"n{i}"]["size"] == i
 
 
