@@ -365,7 +365,8 @@ class FakeEngine:
             decl, old, rid = planned.decl, planned.old, planned.rid
             if planned.op is StepOp.SAME:
                 if decl is not None and old is not None:
-                    old.readable, old.secret = decl.readable, decl.secret
+                    with self._lock:
+                        old.readable, old.secret = decl.readable, decl.secret
                 steps.append(planned.step())
                 continue
             if planned.op in (StepOp.DELETE, StepOp.REPLACE) and old is not None:
@@ -378,7 +379,9 @@ class FakeEngine:
             new: dict[str, Any] | None = None
             if decl is not None and planned.op is not StepOp.DELETE:
                 new = _set(self._resolve(decl.inputs, stack, set()))
-                stack.resources[rid] = self._apply_one(name, decl, planned.op, old, new)
+                created = self._apply_one(name, decl, planned.op, old, new)
+                with self._lock:
+                    stack.resources[rid] = created
             op = StepOp.IMPORT if decl is not None and decl.import_id else planned.op
             step = Step(op, rid, dict(old.inputs) if old else None, new, planned.replace_keys)
             steps.append(step)
@@ -401,9 +404,8 @@ class FakeEngine:
         else:
             result = self._call(name, rid, decl.type, "create",
                                 lambda: adapter.create(inputs, config))
-        with self._lock:
-            return _Resource(decl.type, decl.adapter, result.id, inputs,
-                             dict(result.properties), decl.readable, decl.secret)
+        return _Resource(decl.type, decl.adapter, result.id, inputs,
+                         dict(result.properties), decl.readable, decl.secret)
 
     @staticmethod
     def _outputs(stack: _Stack) -> dict[str, Any]:
