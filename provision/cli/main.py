@@ -140,8 +140,8 @@ def _mount_policy() -> None:
     from provision.cli.gate import live_state
 
     # `policy check --phase post` reads live state through the engine's state and the adapters.
-    policy_cmd.configure(live_reader=live_state)
-    app.add_typer(policy_cmd.app, name="policy", help="Policy-as-code: check specs, test packs.")
+    app.add_typer(policy_cmd.build_app(live_reader=live_state), name="policy",
+                  help="Policy-as-code: check specs, test packs.")
 
 
 _mount_policy()
