@@ -22,13 +22,14 @@ from typing import Any, Callable, Mapping, Protocol
 
 from provision.engine.changes import stage_changes
 from provision.engine.declare import restore_declaration, stage_declaration
+from provision.engine.freshness import same_as_shown
 from provision.engine.protocol import (META_OUTPUT, DestroyRequest, Engine, PreviewRequest,
                                        RunResult, StackSnapshot, Step, UpRequest)
 from provision.engine.schedule import schedule
 from provision.errors import (PlanError, PolicyViolation, ProvisionError, StageFailedError,
                               StalePlanError)
 from provision.graph.stages import Stage, StageGraph
-from provision.plan.model import UNKNOWN, Action, Change, Live, Plan, StagePlan, has_unknown
+from provision.plan.model import Action, Change, Live, Plan, StagePlan, has_unknown
 from provision.plan.render_json import SENSITIVE_JSON
 from provision.provider import AdapterRegistry
 from provision.spec.model import Environment, Spec
@@ -105,25 +106,6 @@ class ApplyReport:
 
 _WHY = {StageStatus.FAILED: StageStatus.FAILED.value, StageStatus.BLOCKED: "was blocked by a policy",
         StageStatus.ROLLED_BACK: "was rolled back", StageStatus.INTERRUPTED: "was interrupted"}
-
-
-def _same_as_shown(saved: Change, fresh: Change) -> bool:
-    """True when ``fresh`` (planned now) does what the saved plan showed: the same action
-    and the same property values, where a value the plan showed as known only after
-    apply may be anything now and a value it masked as secret is not compared."""
-    if saved.action is not fresh.action or not set(fresh.unknown) <= set(saved.unknown):
-        return False
-    return _matches(saved.after, fresh.after)
-
-
-def _matches(shown: Any, now: Any) -> bool:
-    if shown is UNKNOWN or shown == SENSITIVE_JSON:
-        return True
-    if isinstance(shown, dict) and isinstance(now, dict):
-        return shown.keys() == now.keys() and all(_matches(v, now[k]) for k, v in shown.items())
-    if isinstance(shown, list) and isinstance(now, list):
-        return len(shown) == len(now) and all(_matches(a, b) for a, b in zip(shown, now))
-    return bool(shown == now)
 
 
 def spec_digest(paths: list[str]) -> str:
@@ -423,7 +405,7 @@ class Orchestrator:
         want = {c.id: c for c in saved.changes}
         moved = sorted(rid for rid in set(want) | set(fresh)
                        if rid not in want or rid not in fresh
-                       or not _same_as_shown(want[rid], fresh[rid]))
+                       or not same_as_shown(want[rid], fresh[rid]))
         if moved:
             raise StalePlanError(
                 f"stage '{stage.name}' would now change differently than the saved plan "
