@@ -166,6 +166,8 @@ class StackSnapshot:
     ``digest``: sha256 of the managed resources' recorded state, secrets masked
     ("" for a snapshot rebuilt from an update's outputs); ``inputs``: each
     managed resource's recorded inputs (secrets revealed: keep in memory only);
+    ``state``: each managed resource's recorded attributes, as its adapter last
+    read them, with ``id`` (the cloud id) (secrets revealed: keep in memory only);
     ``pending``: operations started and never finished; ``lock``: the holder of
     the stack's update lock, if any.
     """
@@ -173,6 +175,7 @@ class StackSnapshot:
     outputs: dict[str, Any]
     digest: str
     inputs: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    state: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     pending: tuple[PendingOperation, ...] = ()
     lock: LockHolder | None = None
 

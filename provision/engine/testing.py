@@ -219,6 +219,8 @@ class FakeEngine:
             return StackSnapshot(
                 outputs=self._outputs(found), digest=hashlib.sha256(blob).hexdigest(),
                 inputs={rid: copy.deepcopy(r.inputs) for rid, r in found.resources.items()},
+                state={rid: {**copy.deepcopy(r.props), "id": r.id}
+                       for rid, r in found.resources.items()},
                 pending=tuple(found.pending), lock=found.lock)
 
     def cancel(self, stack: str) -> None:
