@@ -14,7 +14,11 @@ situation and carry the context that failed (file, line, resource, stage).
     │   └── StalePlanError              a saved plan no longer matches spec or state
     ├── EngineError                     the Pulumi engine failed or is missing
     │   ├── ToolchainError              the Pulumi CLI is not installed / wrong version
-    │   └── StageFailedError            one stage's update failed (others stay recorded)
+    │   ├── StageFailedError            one stage's update failed (others stay recorded)
+    │   ├── EnvironmentLockedError      another live run holds the environment lock
+    │   ├── StackLockedError            a stage's Pulumi stack is locked by another process
+    │   ├── RecoveryError               a crashed run's state cannot be repaired safely
+    │   └── PassphraseError             the state passphrase does not open a stack
     ├── ProviderError                   a cloud adapter failed
     │   ├── CredentialsError            a cloud credential is missing or rejected
     │   └── CloudError                  the cloud API answered with an error
@@ -132,6 +136,36 @@ class StageFailedError(EngineError):
         self.reason = message
         self.resource = resource
         super().__init__(f"stage '{stage}' failed: {message}", hint=hint)
+
+
+class EnvironmentLockedError(EngineError):
+    """Another run that may still be alive holds the lock of this spec and environment."""
+
+    def __init__(self, spec: str, env: str, holder: str, *, location: str = "") -> None:
+        self.spec, self.env, self.holder, self.location = spec, env, holder, location
+        where = f" (lock {location})" if location else ""
+        super().__init__(
+            f"environment '{env}' of spec '{spec}' is locked by {holder}{where}",
+            hint=("wait for that run to finish; if it is gone for good, remove the lock with: "
+                  f"provision unlock SPEC --env {env}"))
+
+
+class StackLockedError(EngineError):
+    """A stage's Pulumi stack is locked by a process that may still be running."""
+
+    def __init__(self, stage: str, holders: list[str], *, hint: str = "") -> None:
+        self.stage, self.holders = stage, holders
+        super().__init__(f"stage '{stage}' is locked: " + "; ".join(holders),
+                         hint=hint or "wait for that process to end, or run: provision repair "
+                                      "SPEC --env ENV (it clears locks of processes that are gone)")
+
+
+class RecoveryError(EngineError):
+    pass
+
+
+class PassphraseError(EngineError):
+    pass
 
 
 class ProviderError(ProvisionError):

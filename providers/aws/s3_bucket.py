@@ -88,6 +88,11 @@ class S3Bucket:
                              resource=name, resource_type=TYPE)
         return result
 
+    def find(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        """The bucket named by ``props["bucket"]`` (its natural key), if it exists."""
+        name = str(props.get("bucket") or "")
+        return self.read(name, props, config) if name else None
+
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         s3 = session.client("s3", config)
         with session.translate(TYPE, id, config):

@@ -59,6 +59,11 @@ class Project:
                              resource=project_id, resource_type=TYPE)
         return result
 
+    def find(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        """The project with id ``props["project_id"]`` (its natural key), if it exists."""
+        project_id = str(props.get("project_id") or "")
+        return self.read(project_id, props, config) if project_id else None
+
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         with session.translate(TYPE, id, config):
             client = session.projects_client(config)

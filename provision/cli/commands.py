@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from rich.console import Console
 
-from provision.cli import session
+from provision.cli import guard, session
 from provision.cli.history import RunRecord
 from provision.cli.progress import Progress, status_summary
 from provision.engine.orchestrator import ApplyReport, PolicyViolation, ensure_plan_matches, spec_digest
 from provision.errors import PlanError, ProvisionError
-from provision.plan.model import Plan
+from provision.plan.model import Plan, StagePlan
+from provision.vocabulary import Operation
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_POLICY = 0, 1, 2, 3
 
@@ -39,8 +40,10 @@ def plan(spec: str, env: str, *, fmt: str, detailed_exitcode: bool, out: Path | 
          targets: list[str], excludes: list[str], parallel: int,
          policies: Path | None = None, no_policy: bool = False) -> int:
     loaded = session.load(spec, env, targets=targets, excludes=excludes)
-    orch = session.orchestrator(loaded, parallel=parallel)
-    the_plan = orch.plan()
+    with guard.engine_run(loaded, Operation.PLAN, "plan", notice=lambda text: None) as run:
+        orch = session.orchestrator(loaded, parallel=parallel, supervisor=run.supervisor)
+        session.verify_state(orch)
+        the_plan = orch.plan()
     the_plan.spec_digest = spec_digest([spec])
     report = _plan_policy(loaded, the_plan, policies, no_policy)
     if fmt == "json":
@@ -109,31 +112,88 @@ def apply(spec: str, env: str, *, yes: bool, as_json: bool, policies: Path | Non
     elif not env:
         raise PlanError("apply needs --env ENV (or a saved plan file)")
     loaded = session.load(spec, env, targets=targets, excludes=excludes)
-    progress = Progress(as_json=as_json, record=RunRecord(loaded.spec.name, env, "apply"))
+    record = RunRecord(loaded.spec.name, env, "apply")
+    progress = Progress(as_json=as_json, record=record)
     gate, reader = _policy_gate(loaded, policies, no_policy)
-    orch = session.orchestrator(loaded, hooks=progress.hooks(), parallel=parallel,
-                                gate=gate, live_reader=reader,
-                                rollback_on_violation=rollback_on_violation)
-    if saved is not None:
-        ensure_plan_matches(saved, loaded.spec, loaded.env, spec_digest([spec]))
-        the_plan = saved
-    else:
-        the_plan = orch.plan()
-        the_plan.spec_digest = spec_digest([spec])
-        if not as_json:
-            _render(the_plan, "human", loaded)
-    if not the_plan.has_changes() and saved is None:
-        progress.emit("summary", status="no-changes", changes=the_plan.summary())
-        progress.say("no changes; nothing to apply")
-        return EXIT_OK
-    if not yes:
-        if saved is None and not (sys.stdin.isatty() and not as_json):
-            raise PlanError("apply needs --yes when it cannot ask (not a terminal, or --json)")
-        if saved is None and input("apply these changes? (yes/no) ").strip() != "yes":
-            err.print("apply cancelled")
-            return EXIT_ERROR
-    report = orch.apply(the_plan, check_fresh=saved is not None)
-    return _finish(report, progress, the_plan)
+    with guard.engine_run(loaded, Operation.APPLY, record.id, notice=_notice(progress),
+                          on_abort=_abort(record)) as run:
+        orch = session.orchestrator(loaded, hooks=run.hooks(progress.hooks()), parallel=parallel,
+                                    gate=gate, live_reader=reader,
+                                    rollback_on_violation=rollback_on_violation,
+                                    supervisor=run.supervisor, stop=run.stop)
+        try:
+            run.recover(orch)
+            if saved is not None:
+                ensure_plan_matches(saved, loaded.spec, loaded.env, spec_digest([spec]))
+                the_plan = saved
+            else:
+                the_plan = orch.plan()
+                the_plan.spec_digest = spec_digest([spec])
+                if not as_json:
+                    _render(the_plan, "human", loaded)
+        except ProvisionError:
+            if run.interrupted:
+                return _interrupted(run, record, progress)
+            raise
+        run.planned = {s.name: _counts(s) for s in the_plan.stages}
+        if not the_plan.has_changes() and saved is None:
+            progress.emit("summary", status="no-changes", changes=the_plan.summary())
+            progress.say("no changes; nothing to apply")
+            run.finish("no-changes")
+            return EXIT_OK
+        if not yes:
+            if saved is None and not (sys.stdin.isatty() and not as_json):
+                raise PlanError("apply needs --yes when it cannot ask (not a terminal, or --json)")
+            if saved is None and input("apply these changes? (yes/no) ").strip() != "yes":
+                err.print("apply cancelled")
+                run.finish("cancelled")
+                return EXIT_ERROR
+        report = orch.apply(the_plan, check_fresh=saved is not None)
+        if run.interrupted:
+            return _interrupted(run, record, progress, report)
+        try:
+            code = _finish(report, progress, the_plan)
+        except ProvisionError:
+            run.finish("failed")
+            raise
+        run.finish("applied" if code == EXIT_OK else "policy-violation")
+        return code
+
+
+def _counts(stage: StagePlan) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for change in stage.changes:
+        counts[change.action.value] = counts.get(change.action.value, 0) + 1
+    return counts
+
+
+def _notice(progress: Progress) -> Callable[[str], None]:
+    def notice(text: str) -> None:
+        progress.emit("notice", message=text)
+        if not progress.as_json:
+            err.print(text, markup=False)
+    return notice
+
+
+def _abort(record: RunRecord) -> Callable[[list[str]], None]:
+    def abort(stopped_at: list[str]) -> None:
+        record.finish("interrupted", stopped_at=stopped_at)
+    return abort
+
+
+def _interrupted(run: guard.EngineRun, record: RunRecord, progress: Progress,
+                 report: ApplyReport | None = None) -> int:
+    """Record where an interrupted run stopped; exit code 130."""
+    statuses = {o.stage: o.status for o in report.outcomes} if report else {}
+    stopped = run.stopped_at or [s for s, st in statuses.items() if st == "interrupted"]
+    path = record.finish("interrupted", stopped_at=stopped)
+    run.finish("interrupted")
+    progress.emit("summary", status="interrupted", stages=statuses, stopped_at=stopped,
+                  record=str(path))
+    where = f" in stage {', '.join(stopped)}" if stopped else ""
+    err.print(f"interrupted{where}; run record: {path}. Run the same command again to "
+              "finish the work.", markup=False)
+    return guard.EXIT_INTERRUPTED
 
 
 def _finish(report: ApplyReport, progress: Progress, the_plan: Plan) -> int:
@@ -185,8 +245,9 @@ def _policy_gate(loaded: session.Loaded, policies: Path | None, no_policy: bool)
 
 def destroy(spec: str, env: str, *, yes: bool, as_json: bool, targets: list[str],
             excludes: list[str]) -> int:
-    progress = Progress(as_json=as_json)
     loaded = session.load(spec, env, targets=targets, excludes=excludes, for_destroy=True)
+    record = RunRecord(loaded.spec.name, env, "destroy")
+    progress = Progress(as_json=as_json, record=record)
     if loaded.env.protected and not yes:
         raise ProvisionError(f"environment '{env}' is protected",
                              hint="destroying it needs --yes, given deliberately")
@@ -196,13 +257,26 @@ def destroy(spec: str, env: str, *, yes: bool, as_json: bool, targets: list[str]
         if input(f"destroy every resource of {loaded.spec.name} in {env}? (yes/no) ").strip() != "yes":
             err.print("destroy cancelled")
             return EXIT_ERROR
-    orch = session.orchestrator(loaded, hooks=progress.hooks())
-    report = orch.destroy()
-    failed = report.failed
-    statuses = {o.stage: o.status for o in report.outcomes}
-    if failed is not None:
-        progress.emit("summary", status="failed", stages=statuses)
-        raise failed
+    with guard.engine_run(loaded, Operation.DESTROY, record.id, notice=_notice(progress),
+                          on_abort=_abort(record)) as run:
+        orch = session.orchestrator(loaded, hooks=run.hooks(progress.hooks()),
+                                    supervisor=run.supervisor, stop=run.stop)
+        try:
+            run.recover(orch)
+        except ProvisionError:
+            if run.interrupted:
+                return _interrupted(run, record, progress)
+            raise
+        report = orch.destroy()
+        if run.interrupted:
+            return _interrupted(run, record, progress, report)
+        failed = report.failed
+        statuses = {o.stage: o.status for o in report.outcomes}
+        if failed is not None:
+            run.finish("failed")
+            progress.emit("summary", status="failed", stages=statuses)
+            raise failed
+        run.finish("destroyed")
     progress.emit("summary", status="destroyed", stages=statuses)
     progress.say("[green]destroy complete[/green]")
     return EXIT_OK

@@ -8,6 +8,7 @@ stages, and builds the engine with the environment's cloud settings.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,11 @@ from typing import Any
 import providers
 from provision import spec as specs
 from provision.engine.clouds import backend_url, cloud_configs, home_dir, passphrase
+from provision.engine import passphrase as passphrases
 from provision.engine.orchestrator import Hooks, Orchestrator
-from provision.engine.runner import EngineOptions, StackRunner
+from provision.engine.runner import STACKS_PREFIX, EngineOptions, StackRunner, StackSnapshot
+from provision.engine.statestore import StateStore, StoreRegistry
+from provision.engine.supervise import Supervisor
 from provision.engine.toolchain import find_toolchain
 from provision.errors import EnvironmentNotFoundError, SandboxNotRunningError
 from provision.graph.select import select, select_for_destroy
@@ -66,20 +70,37 @@ def sandbox_settings(env: Environment) -> dict[str, dict[str, Any]] | None:
     return status.cloud_settings()
 
 
+def state_store(loaded: Loaded) -> StateStore:
+    """The spec's state backend as a store for the environment lock and the journal."""
+    return StoreRegistry().open(backend_url(loaded.spec))
+
+
 def orchestrator(loaded: Loaded, *, hooks: Hooks | None = None, parallel: int = 4,
                  gate: Any = None, live_reader: Any = None,
-                 rollback_on_violation: bool = False) -> Orchestrator:
+                 rollback_on_violation: bool = False, supervisor: Supervisor | None = None,
+                 stop: threading.Event | None = None) -> Orchestrator:
     configs = cloud_configs(loaded.env, sandbox_settings(loaded.env))
+    store = state_store(loaded)
     options = EngineOptions(
         toolchain=find_toolchain(),
         backend_url=backend_url(loaded.spec),
-        passphrase=passphrase(loaded.env),
+        passphrase=passphrase(loaded.env, lambda: bool(store.list(STACKS_PREFIX))),
         cloud_configs=configs,
         work_dir=home_dir() / "work",
         parallel=max(parallel, 1) * 4,
+        supervisor=supervisor,
     )
     runner = StackRunner(project=loaded.spec.name, options=options)
     return Orchestrator(loaded.spec, loaded.env, loaded.stages, loaded.registry, runner,
                         hooks=hooks, gate=gate, live_reader=live_reader, parallel=parallel,
                         rollback_on_violation=rollback_on_violation,
-                        selection=loaded.selection)
+                        selection=loaded.selection, stop=stop)
+
+
+def verify_state(orch: Orchestrator) -> dict[str, StackSnapshot]:
+    """Read every existing stack of the run once and verify the passphrase against each
+    one's salt, before anything touches a cloud. Returns the snapshots by stage."""
+    snaps = orch.snapshots()
+    passphrases.verify(orch.runner.options.passphrase,
+                       {orch.stack_name(n): s.salt for n, s in snaps.items() if s.salt})
+    return snaps

@@ -10,6 +10,7 @@ from the cloud through the adapters) goes through the gate again.
 from __future__ import annotations
 
 import hashlib
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from provision.plan.model import UNKNOWN, Action, Change, Plan, StagePlan
 from provision.provider import AdapterRegistry
 from provision.spec.model import Environment, Spec
 from provision.spec.refs import iter_references
+from provision.vocabulary import StageStatus
 
 
 class GateVerdict(Protocol):
@@ -103,7 +105,8 @@ class Orchestrator:
                  live_reader: Callable[[str, list[str], Mapping[str, Any]],
                                        dict[str, tuple[str, dict[str, Any]]]] | None = None,
                  parallel: int = 4, rollback_on_violation: bool = False,
-                 selection: set[str] | None = None) -> None:
+                 selection: set[str] | None = None,
+                 stop: threading.Event | None = None) -> None:
         self.spec, self.env, self.stages = spec, env, stages
         self.registry, self.runner = registry, runner
         self.hooks = hooks or Hooks()
@@ -114,6 +117,8 @@ class Orchestrator:
         # --target/--exclude: only these resources may change (None: all). Every
         # resource stays declared in its stage's program; Pulumi's targeting does the rest.
         self.selection = selection
+        # Set on an interrupt: no new stage starts; a stage stopped meanwhile is "interrupted".
+        self.stop = stop or threading.Event()
         self._snapshots: dict[str, StackSnapshot | None] = {}
 
     # -- names and values ------------------------------------------------------------
@@ -177,6 +182,18 @@ class Orchestrator:
         chosen = self._chosen(stage)
         return chosen is None or bool(chosen)
 
+    def snapshots(self) -> dict[str, StackSnapshot]:
+        """Every existing stack of the selected stages, read once and cached (no cloud call):
+        used to verify the passphrase and find crashed stages before anything runs."""
+        names = [s.name for s in self.stages.stages if self._active(s)]
+        with ThreadPoolExecutor(max_workers=min(4, max(1, len(names)))) as pool:
+            found = list(pool.map(lambda n: (n, self._snapshot(n)), names))
+        return {name: snap for name, snap in found if snap is not None}
+
+    def forget(self, stage: str) -> None:
+        """Drop the cached snapshot of ``stage`` (its state was changed outside a run step)."""
+        self._snapshots.pop(stage, None)
+
     # -- plan ------------------------------------------------------------------------
     def plan_stage(self, stage: Stage, planned: dict[str, Change]) -> StagePlan:
         program = stage_program(self.spec, stage.resources, self.registry,
@@ -215,7 +232,7 @@ class Orchestrator:
             level = [n for n in level if n in by_name]
             if not level:
                 continue
-            if stop:
+            if stop or self.stop.is_set():
                 report.outcomes += [StageOutcome(n, "skipped") for n in level]
                 continue
             stages = [self.stages.stage(n) for n in level]
@@ -224,7 +241,8 @@ class Orchestrator:
                     lambda st: self._apply_stage(st, by_name[st.name], plan, check_fresh),
                     stages))
             report.outcomes += outcomes
-            stop = any(o.status in ("blocked", "failed", "rolled-back") for o in outcomes)
+            stop = any(o.status in ("blocked", "failed", "rolled-back", "interrupted")
+                       for o in outcomes)
         return report
 
     def _apply_stage(self, stage: Stage, saved: StagePlan, plan: Plan,
@@ -271,15 +289,22 @@ class Orchestrator:
                     return StageOutcome(name, status, result, PolicyViolation(name, "after", verdict))
             self.hooks.stage_done(name, "applied", result)
             return StageOutcome(name, "applied", result)
-        except StageFailedError as exc:    # the runner names the stack; users know the stage
+        except ProvisionError as exc:
+            return self._stage_failed(name, exc)
+
+    def _stage_failed(self, name: str, exc: ProvisionError) -> StageOutcome:
+        if self.stop.is_set():
+            # The run was asked to stop: Pulumi's cancel ended the update.
+            self.hooks.stage_done(name, StageStatus.INTERRUPTED.value, None)
+            return StageOutcome(name, StageStatus.INTERRUPTED.value, error=exc)
+        if isinstance(exc, StageFailedError):   # the runner names the stack; users know the stage
             self.hooks.stage_done(name, "failed", None)
             resource = self.spec.resources.get(exc.resource)
             where = f"{resource.location}: " if resource and resource.location else ""
             return StageOutcome(name, "failed", error=StageFailedError(
                 name, where + exc.reason, hint=exc.hint, resource=exc.resource))
-        except ProvisionError as exc:
-            self.hooks.stage_done(name, "failed", None)
-            return StageOutcome(name, "failed", error=exc)
+        self.hooks.stage_done(name, "failed", None)
+        return StageOutcome(name, "failed", error=exc)
 
     def _rollback(self, stage: str, before: StackSnapshot | None) -> None:
         """Return a stage to its state before this apply, through the engine."""
@@ -314,6 +339,9 @@ class Orchestrator:
         report = ApplyReport()
         for stage in self.stages.reversed():
             stack = self.stack_name(stage.name)
+            if self.stop.is_set():
+                report.outcomes.append(StageOutcome(stage.name, "skipped"))
+                continue
             if not self._active(stage) or self._snapshot(stage.name, fresh=True) is None:
                 report.outcomes.append(StageOutcome(stage.name, "skipped"))
                 continue
@@ -322,8 +350,7 @@ class Orchestrator:
                 result = self.runner.destroy(stack, on_step=self._step_hook(stage.name),
                                              targets=self._chosen(stage))
             except ProvisionError as exc:
-                self.hooks.stage_done(stage.name, "failed", None)
-                report.outcomes.append(StageOutcome(stage.name, "failed", error=exc))
+                report.outcomes.append(self._stage_failed(stage.name, exc))
                 break
             self.hooks.stage_done(stage.name, "destroyed", result)
             report.outcomes.append(StageOutcome(stage.name, "destroyed", result))
