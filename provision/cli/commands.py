@@ -10,12 +10,14 @@ from typing import Any, Callable
 from rich.console import Console
 
 from provision.cli import guard, session
-from provision.cli.history import RunRecord
+from provision.cli.recording import recorded
+from provision.history import RunRecorder
 from provision.cli.progress import Progress, status_summary
 from provision.engine.orchestrator import ApplyReport, PolicyViolation, ensure_plan_matches, spec_digest
 from provision.errors import PlanError, ProvisionError
+from provision.plan.digest import plan_digest
 from provision.plan.model import Plan, StagePlan
-from provision.vocabulary import Operation
+from provision.vocabulary import Operation, Outcome
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_POLICY = 0, 1, 2, 3
 
@@ -40,12 +42,24 @@ def plan(spec: str, env: str, *, fmt: str, detailed_exitcode: bool, out: Path | 
          targets: list[str], excludes: list[str], parallel: int,
          policies: Path | None = None, no_policy: bool = False) -> int:
     loaded = session.load(spec, env, targets=targets, excludes=excludes)
-    with guard.engine_run(loaded, Operation.PLAN, "plan", notice=lambda text: None) as run:
+    with recorded(Operation.PLAN, spec=loaded.spec.name, env=env, spec_file=spec,
+                  spec_digest=spec_digest([spec])) as record:
+        code = _plan(loaded, spec, fmt=fmt, detailed_exitcode=detailed_exitcode, out=out,
+                     parallel=parallel, policies=policies, no_policy=no_policy, record=record)
+    return code
+
+
+def _plan(loaded: session.Loaded, spec: str, *, fmt: str, detailed_exitcode: bool,
+          out: Path | None, parallel: int, policies: Path | None, no_policy: bool,
+          record: RunRecorder) -> int:
+    with guard.engine_run(loaded, Operation.PLAN, record.id, notice=lambda text: None) as run:
         orch = session.orchestrator(loaded, parallel=parallel, supervisor=run.supervisor)
         session.verify_state(orch)
         the_plan = orch.plan()
     the_plan.spec_digest = spec_digest([spec])
     report = _plan_policy(loaded, the_plan, policies, no_policy)
+    if report is not None:
+        record.policy("", "pre", [r.to_dict() for r in report.results])
     if fmt == "json":
         from provision.plan.render_json import plan_to_json
 
@@ -62,9 +76,12 @@ def plan(spec: str, env: str, *, fmt: str, detailed_exitcode: bool, out: Path | 
 
         write_plan(the_plan, out, loaded.registry)
         err.print(f"plan saved to {out}; apply it with: provision apply {out}")
-    if detailed_exitcode:
-        return EXIT_CHANGES if the_plan.has_changes() else EXIT_OK
-    return EXIT_OK
+    record.update(plan_digest=plan_digest(the_plan, loaded.registry),
+                  detail={"changes": the_plan.summary()})
+    code = EXIT_CHANGES if detailed_exitcode and the_plan.has_changes() else EXIT_OK
+    record.finish(Outcome.PLANNED if the_plan.has_changes() else Outcome.NO_CHANGES,
+                  exit_code=code)
+    return code
 
 
 def _plan_policy(loaded: session.Loaded, the_plan: Plan, policies: Path | None,
@@ -96,6 +113,11 @@ def _show_plan_policy(report: Any) -> None:
                       f"({r.file}:{r.line}): {r.message}", markup=False)
 
 
+def stage_graph(loaded: session.Loaded) -> dict[str, list[str]]:
+    """{stage: [stages it depends on]} as the run history records it."""
+    return {s.name: list(s.depends_on) for s in loaded.stages.stages}
+
+
 def _is_saved_plan(path: str) -> bool:
     return path.endswith(".json")
 
@@ -112,8 +134,18 @@ def apply(spec: str, env: str, *, yes: bool, as_json: bool, policies: Path | Non
     elif not env:
         raise PlanError("apply needs --env ENV (or a saved plan file)")
     loaded = session.load(spec, env, targets=targets, excludes=excludes)
-    record = RunRecord(loaded.spec.name, env, "apply")
+    with recorded(Operation.APPLY, spec=loaded.spec.name, env=env, spec_file=spec,
+                  spec_digest=spec_digest([spec])) as record:
+        return _apply(loaded, spec, saved, record, yes=yes, as_json=as_json,
+                      policies=policies, no_policy=no_policy, parallel=parallel,
+                      rollback_on_violation=rollback_on_violation)
+
+
+def _apply(loaded: session.Loaded, spec: str, saved: Plan | None, record: RunRecorder, *,
+           yes: bool, as_json: bool, policies: Path | None, no_policy: bool, parallel: int,
+           rollback_on_violation: bool) -> int:
     progress = Progress(as_json=as_json, record=record)
+    record.update(detail={"graph": stage_graph(loaded)})
     gate, reader = _policy_gate(loaded, policies, no_policy)
     with guard.engine_run(loaded, Operation.APPLY, record.id, notice=_notice(progress),
                           on_abort=_abort(record)) as run:
@@ -136,7 +168,10 @@ def apply(spec: str, env: str, *, yes: bool, as_json: bool, policies: Path | Non
                 return _interrupted(run, record, progress)
             raise
         run.planned = {s.name: _counts(s) for s in the_plan.stages}
+        record.update(plan_digest=plan_digest(the_plan, loaded.registry),
+                      detail={"changes": the_plan.summary()})
         if not the_plan.has_changes() and saved is None:
+            record.finish(Outcome.NO_CHANGES, exit_code=EXIT_OK)
             progress.emit("summary", status="no-changes", changes=the_plan.summary())
             progress.say("no changes; nothing to apply")
             run.finish("no-changes")
@@ -146,6 +181,7 @@ def apply(spec: str, env: str, *, yes: bool, as_json: bool, policies: Path | Non
                 raise PlanError("apply needs --yes when it cannot ask (not a terminal, or --json)")
             if saved is None and input("apply these changes? (yes/no) ").strip() != "yes":
                 err.print("apply cancelled")
+                record.finish(Outcome.FAILED, exit_code=EXIT_ERROR, error="cancelled")
                 run.finish("cancelled")
                 return EXIT_ERROR
         report = orch.apply(the_plan, check_fresh=saved is not None)
@@ -175,24 +211,30 @@ def _notice(progress: Progress) -> Callable[[str], None]:
     return notice
 
 
-def _abort(record: RunRecord) -> Callable[[list[str]], None]:
+def _abort(record: RunRecorder) -> Callable[[list[str]], None]:
     def abort(stopped_at: list[str]) -> None:
-        record.finish("interrupted", stopped_at=stopped_at)
+        record.finish(Outcome.INTERRUPTED, exit_code=guard.EXIT_INTERRUPTED,
+                      error="stopped at once by a second interrupt",
+                      detail={"stopped_at": stopped_at})
     return abort
 
 
-def _interrupted(run: guard.EngineRun, record: RunRecord, progress: Progress,
+def _interrupted(run: guard.EngineRun, record: RunRecorder, progress: Progress,
                  report: ApplyReport | None = None) -> int:
-    """Record where an interrupted run stopped; exit code 130."""
+    """Record where an interrupted run stopped (the stage it stopped in, or else the
+    stages it did not start); exit code 130."""
     statuses = {o.stage: o.status for o in report.outcomes} if report else {}
-    stopped = run.stopped_at or [s for s, st in statuses.items() if st == "interrupted"]
-    path = record.finish("interrupted", stopped_at=stopped)
+    stopped = (run.stopped_at or [s for s, st in statuses.items() if st == "interrupted"]
+               or [s for s, st in statuses.items() if st == "skipped"])
+    record.finish(Outcome.INTERRUPTED, exit_code=guard.EXIT_INTERRUPTED,
+                  error="interrupted" + (f" in stage {', '.join(stopped)}" if stopped else ""),
+                  detail={"stopped_at": stopped})
     run.finish("interrupted")
     progress.emit("summary", status="interrupted", stages=statuses, stopped_at=stopped,
-                  record=str(path))
-    where = f" in stage {', '.join(stopped)}" if stopped else ""
-    err.print(f"interrupted{where}; run record: {path}. Run the same command again to "
-              "finish the work.", markup=False)
+                  run_id=record.id)
+    where = f" at stage {', '.join(stopped)}" if stopped else ""
+    err.print(f"interrupted{where} (run {record.id}); run the same command again to finish "
+              "the work", markup=False)
     return guard.EXIT_INTERRUPTED
 
 
@@ -203,20 +245,23 @@ def _finish(report: ApplyReport, progress: Progress, the_plan: Plan) -> int:
         if isinstance(outcome.error, PolicyViolation):
             _show_violation(outcome.error, progress)
             if record is not None:
-                record.finish("policy-violation", planned=the_plan.summary())
+                record.finish(Outcome.POLICY_VIOLATION, exit_code=EXIT_POLICY,
+                              error=outcome.error.message)
             progress.emit("summary", status="policy-violation", stages=statuses)
             return EXIT_POLICY
     failed = report.failed
     if failed is not None:
         if record is not None:
-            record.finish("failed", planned=the_plan.summary(), error=failed.message)
+            record.finish(Outcome.FAILED, exit_code=EXIT_ERROR, error=failed.message)
         progress.emit("error", message=failed.message, hint=failed.hint)
         progress.emit("summary", status="failed", stages=statuses)
         raise failed
-    path = record.finish("applied", planned=the_plan.summary()) if record is not None else None
+    if record is not None:
+        record.finish(Outcome.APPLIED, exit_code=EXIT_OK)
     progress.emit("summary", status="applied", stages=statuses, changes=the_plan.summary(),
-                  record=str(path) if path else None)
-    progress.say("[green]apply complete[/green]" + (f" (run record: {path})" if path else ""))
+                  run_id=record.id if record else None)
+    progress.say("[green]apply complete[/green]"
+                 + (f" (run {record.id}: provision runs show {record.id})" if record else ""))
     return EXIT_OK
 
 
@@ -246,7 +291,13 @@ def _policy_gate(loaded: session.Loaded, policies: Path | None, no_policy: bool)
 def destroy(spec: str, env: str, *, yes: bool, as_json: bool, targets: list[str],
             excludes: list[str]) -> int:
     loaded = session.load(spec, env, targets=targets, excludes=excludes, for_destroy=True)
-    record = RunRecord(loaded.spec.name, env, "destroy")
+    with recorded(Operation.DESTROY, spec=loaded.spec.name, env=env, spec_file=spec,
+                  spec_digest=spec_digest([spec])) as record:
+        return _destroy(loaded, env, record, yes=yes, as_json=as_json)
+
+
+def _destroy(loaded: session.Loaded, env: str, record: RunRecorder, *, yes: bool,
+             as_json: bool) -> int:
     progress = Progress(as_json=as_json, record=record)
     if loaded.env.protected and not yes:
         raise ProvisionError(f"environment '{env}' is protected",
@@ -256,6 +307,7 @@ def destroy(spec: str, env: str, *, yes: bool, as_json: bool, targets: list[str]
             raise PlanError("destroy needs --yes when it cannot ask (not a terminal, or --json)")
         if input(f"destroy every resource of {loaded.spec.name} in {env}? (yes/no) ").strip() != "yes":
             err.print("destroy cancelled")
+            record.finish(Outcome.FAILED, exit_code=EXIT_ERROR, error="cancelled")
             return EXIT_ERROR
     with guard.engine_run(loaded, Operation.DESTROY, record.id, notice=_notice(progress),
                           on_abort=_abort(record)) as run:
@@ -275,8 +327,10 @@ def destroy(spec: str, env: str, *, yes: bool, as_json: bool, targets: list[str]
         if failed is not None:
             run.finish("failed")
             progress.emit("summary", status="failed", stages=statuses)
+            record.finish(Outcome.FAILED, exit_code=EXIT_ERROR, error=failed.message)
             raise failed
         run.finish("destroyed")
+    record.finish(Outcome.DESTROYED, exit_code=EXIT_OK)
     progress.emit("summary", status="destroyed", stages=statuses)
     progress.say("[green]destroy complete[/green]")
     return EXIT_OK

@@ -3,32 +3,34 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
 
 from rich.console import Console
 
 from provision.cli import guard, session
+from provision.cli.recording import recorded
 from provision.engine.lock import current_holder, force_unlock
 from provision.errors import EngineError, PlanError
-from provision.vocabulary import Operation
+from provision.vocabulary import Operation, Outcome
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
-
-
-def _run_id(operation: Operation, spec: str, env: str) -> str:
-    now = datetime.now(timezone.utc)
-    return now.strftime("%Y%m%dT%H%M%S%fZ") + f"-{operation.value}-{spec}-{env}"
 
 
 def repair(spec: str, env: str, *, dry_run: bool) -> int:
     """Find what dead runs left behind (stale stack locks, pending operations, runs whose
     journal never ended) and repair it; with ``dry_run`` only report what would be done."""
     loaded = session.load(spec, env)
+    with recorded(Operation.REPAIR, spec=loaded.spec.name, env=env, spec_file=spec) as record:
+        code = _repair(loaded, record.id, dry_run=dry_run)
+        record.finish(Outcome.PASSED if dry_run else Outcome.APPLIED, exit_code=code)
+    return code
+
+
+def _repair(loaded: session.Loaded, run_id: str, *, dry_run: bool) -> int:
+    env = loaded.env.name
     notice = lambda text: err.print(text, markup=False)  # noqa: E731
     operation = Operation.PLAN if dry_run else Operation.REPAIR   # a dry run takes no lock
-    with guard.engine_run(loaded, operation, _run_id(Operation.REPAIR, loaded.spec.name, env),
-                          notice=notice) as run:
+    with guard.engine_run(loaded, operation, run_id, notice=notice) as run:
         if dry_run:
             held = current_holder(session.state_store(loaded), loaded.spec.name, env)
             if held is not None:

@@ -22,7 +22,7 @@ from provision.engine.runner import STACKS_PREFIX, EngineOptions, StackRunner, S
 from provision.engine.statestore import StateStore, StoreRegistry
 from provision.engine.supervise import Supervisor
 from provision.engine.toolchain import find_toolchain
-from provision.errors import EnvironmentNotFoundError, SandboxNotRunningError
+from provision.errors import EnvironmentNotFoundError, SandboxNotRunningError, SpecError
 from provision.graph.select import select, select_for_destroy
 from provision.graph.stages import StageGraph, build_stages
 from provision.provider import AdapterRegistry
@@ -53,6 +53,10 @@ def load(spec_path: str, env_name: str, *, targets: list[str] | None = None,
         if env_name not in raw.environments:
             raise EnvironmentNotFoundError(env_name, spec_path, sorted(raw.environments))
         resolved = specs.resolve(raw, env_name)
+        # The clouds' documented limits again, now that variables have values.
+        violations = specs.check_constraints(resolved, registry, overrides=False)
+        if violations:
+            raise SpecError(violations)
         stages = build_stages(resolved)
     selection = None
     if targets or excludes:
