@@ -201,8 +201,25 @@ def reconcile(deployment: Mapping[str, Any], types: Mapping[str, str], find: Fin
         resources = [r for r in resources if r.get("urn") != urn or r.get("delete")]
         resources.append(state)
         actions.append(PendingAction(rid, kind, "import", f"exists in the cloud as {live.id}"))
-    fixed["resources"] = resources
+    fixed["resources"] = _prune_dependencies(resources)
     return fixed, actions
+
+
+def _prune_dependencies(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop dependencies on resources the state does not hold (a dependency whose own
+    create was dropped): Pulumi refuses a snapshot that refers to unknown resources."""
+    known: set[str] = set()
+    out = []
+    for res in resources:
+        res = dict(res)
+        if res.get("dependencies"):
+            res["dependencies"] = [d for d in res["dependencies"] if d in known]
+        if res.get("propertyDependencies"):
+            res["propertyDependencies"] = {k: [d for d in v if d in known]
+                                           for k, v in res["propertyDependencies"].items()}
+        known.add(str(res.get("urn", "")))
+        out.append(res)
+    return out
 
 
 @dataclass

@@ -425,6 +425,9 @@ def _ops(changes: Mapping[str, int] | None) -> dict[str, int]:
 def _first_line(exc: auto.CommandError) -> str:
     text = getattr(exc, "stderr", "") or str(exc)
     for line in text.splitlines():
-        if line.strip().lower().startswith("error:"):
-            return line.strip()[len("error:"):].strip()
+        line = line.strip()
+        for stream in ("stderr:", "stdout:"):      # str(CommandResult) prefixes its streams
+            line = line[len(stream):].strip() if line.startswith(stream) else line
+        if line.lower().startswith("error:"):
+            return line[len("error:"):].strip()
     return text.strip().splitlines()[0] if text.strip() else "the engine failed"
