@@ -76,7 +76,7 @@ def sandbox_settings(env: Environment) -> dict[str, dict[str, Any]] | None:
 
 def state_store(loaded: Loaded) -> StateStore:
     """The spec's state backend as a store for the environment lock and the journal."""
-    return StoreRegistry().open(backend_url(loaded.spec))
+    return StoreRegistry(providers.state_stores()).open(backend_url(loaded.spec))
 
 
 def orchestrator(loaded: Loaded, *, hooks: Hooks | None = None, parallel: int = 4,

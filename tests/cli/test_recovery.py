@@ -266,3 +266,29 @@ def test_repair_reconciles_a_crashed_state_and_a_wrong_passphrase_stops_first(
     assert missing.code == 1
     assert "passphrase file" in missing.stderr and "is missing" in missing.stderr
     assert not (provision_home / "passphrase").exists()
+
+
+def test_a_stack_locked_by_a_live_process_says_so(sandbox: Any, run_cli: Run, tmp_path: Path,
+                                                   provision_home: Path) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    (tmp_path / "spec.yaml").write_text(_spec(suffix))
+    env = {"PROVISION_SANDBOX_DIR": str(sandbox.home)}
+    assert run_cli("plan", "spec.yaml", "--env", "local", env=env).code == 0  # stacks exist
+    project, stack = f"rec{suffix}", f"rec{suffix}.local.aws"
+    lock_dir = provision_home / "state" / ".pulumi" / "locks" / "organization" / project / stack
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        (lock_dir / "live.json").write_text(json.dumps(
+            {"pid": holder.pid, "username": "ci", "hostname": os.uname().nodename,
+             "timestamp": "2026-01-01T00:00:00Z"}))
+        result = run_cli("apply", "spec.yaml", "--env", "local", "--yes", "--no-policy", env=env)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.code == 1
+    assert "stage 'aws' is locked" in result.stderr and "live.json" in result.stderr
+    assert f"pid {holder.pid}" in result.stderr and "still running" in result.stderr
+    assert "provision repair" in result.stderr
+    assert "code: 1" not in result.stderr and "Traceback" not in result.stderr
+    assert _buckets(_s3(sandbox), suffix) == []
