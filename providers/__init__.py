@@ -43,6 +43,7 @@ ADAPTERS: dict[str, str] = {
 # (``file`` is built into provision.engine.statestore).
 STATE_STORES: dict[str, str] = {
     "s3": "providers.aws.state_store:S3StateStore",
+    "azblob": "providers.azure.state_store:AzureBlobStateStore",
 }
 
 
