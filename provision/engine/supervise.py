@@ -9,8 +9,9 @@ resources. A :class:`Supervisor` therefore:
 - marks every process of the run: the engine commands it starts carry
   ``PROVISION_RUN_TOKEN=<random>`` in their environment, which Pulumi passes on
   to every plugin it starts (they inherit ``os.Environ()``);
-- makes this process a Linux child subreaper (``prctl(PR_SET_CHILD_SUBREAPER)``),
-  so descendants whose parent dies stay below it instead of escaping to init;
+- makes this process a Linux child subreaper (``prctl(PR_SET_CHILD_SUBREAPER)``)
+  while the run lasts, so descendants whose parent dies stay below it instead of
+  escaping to init (they are reaped when this process ends);
 - starts a small watchdog (``_watchdog.py``, in a session of its own) that holds
   a pipe from this process. When the pipe closes without a clean goodbye (this
   process was SIGKILLed, or crashed), the watchdog SIGKILLs every process that
@@ -65,12 +66,13 @@ def processes_with_token(token: str, *, exclude: set[int] | None = None) -> list
     return found
 
 
-def _become_subreaper() -> bool:
+def _set_subreaper(on: bool) -> bool:
+    """Make this process a child subreaper (Linux ``prctl``), or stop being one."""
     if not sys.platform.startswith("linux"):
         return False
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        return int(libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) == 0
+        return int(libc.prctl(_PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0)) == 0
     except (OSError, AttributeError):
         return False
 
@@ -87,7 +89,7 @@ class Supervisor:
 
     # -- life cycle ------------------------------------------------------------------------
     def start(self) -> "Supervisor":
-        self.subreaper = _become_subreaper()
+        self.subreaper = _set_subreaper(True)
         env = {k: v for k, v in os.environ.items() if k != RUN_TOKEN_ENV}
         self._watchdog = subprocess.Popen(
             [sys.executable, "-I", str(_WATCHDOG), self.token, str(os.getpid())],
@@ -98,7 +100,9 @@ class Supervisor:
     def stop(self) -> None:
         """Kill whatever of the run is still running, then dismiss the watchdog."""
         self.kill_all()
-        self._reap()
+        if self.subreaper:
+            _set_subreaper(False)
+            self.subreaper = False
         dog, self._watchdog = self._watchdog, None
         if dog is not None and dog.stdin is not None:
             try:
@@ -165,20 +169,6 @@ class Supervisor:
                 except ProcessLookupError:
                     pass
             time.sleep(0.05)
-
-    def _reap(self) -> None:
-        """Collect orphans that were re-parented to this subreaper and have exited."""
-        if not self.subreaper:
-            return
-        tracked = {p.pid for p in self._procs}
-        try:
-            while True:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
-                if pid == 0 or pid in tracked:
-                    break
-        except ChildProcessError:
-            pass
-
 
 class Interrupt:
     """SIGINT/SIGTERM handling for a run: first signal graceful, second immediate.
