@@ -16,7 +16,7 @@ situation and carry the context that failed (file, line, resource, stage).
     │   ├── ToolchainError              the Pulumi CLI is not installed / wrong version
     │   ├── StageFailedError            one stage's update failed (others stay recorded)
     │   ├── EnvironmentLockedError      another live run holds the environment lock
-    │   ├── StackLockedError            a stage's Pulumi stack is locked by another process
+    │   ├── StackLockedError            another process holds a stack's update lock
     │   ├── RecoveryError               a crashed run's state cannot be repaired safely
     │   └── PassphraseError             the state passphrase does not open a stack
     ├── ProviderError                   a cloud adapter failed
@@ -25,6 +25,7 @@ situation and carry the context that failed (file, line, resource, stage).
     ├── SandboxError                    the local emulators cannot be started/used
     │   └── SandboxNotRunningError      an environment needs the sandbox, which is down
     ├── PolicyError                     a policy pack or rule is broken (not a violation)
+    ├── PolicyViolation                 a mandatory rule failed at a gate; the stage stopped (exit 3)
     └── HistoryError                    the run history cannot be opened or written
         └── RunNotFoundError            no run has this id (or the prefix is ambiguous)
 """
@@ -32,6 +33,9 @@ situation and carry the context that failed (file, line, resource, stage).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from provision.vocabulary import Phase
 
 
 @dataclass(frozen=True)
@@ -153,13 +157,15 @@ class EnvironmentLockedError(EngineError):
 
 
 class StackLockedError(EngineError):
-    """A stage's Pulumi stack is locked by a process that may still be running."""
+    """Another process that may still run holds the update lock of a stack (``what`` is
+    "stack" or "stage"); ``holder`` says who, where, since when, and which lock."""
 
-    def __init__(self, stage: str, holders: list[str], *, hint: str = "") -> None:
-        self.stage, self.holders = stage, holders
-        super().__init__(f"stage '{stage}' is locked: " + "; ".join(holders),
-                         hint=hint or "wait for that process to end, or run: provision repair "
-                                      "SPEC --env ENV (it clears locks of processes that are gone)")
+    def __init__(self, stack: str, holder: str, *, what: str = "stack", hint: str = "") -> None:
+        self.stack, self.holder = stack, holder
+        super().__init__(f"{what} '{stack}' is locked by {holder}",
+                         hint=hint or "wait for that run to finish; if it died, run: provision "
+                                      "repair SPEC --env ENV (it clears locks of processes that "
+                                      "are gone)")
 
 
 class RecoveryError(EngineError):
@@ -202,6 +208,19 @@ class SandboxNotRunningError(SandboxError):
 
 class PolicyError(ProvisionError):
     pass
+
+
+class PolicyViolation(ProvisionError):
+    """A mandatory policy failed at the ``phase`` gate of ``stage``; the stage stopped.
+
+    ``verdict`` is the gate's report (a :class:`provision.policy.PolicyReport` in
+    the product): its ``blocking_results()`` name each rule, resource and location.
+    """
+
+    def __init__(self, stage: str, phase: Phase, verdict: Any) -> None:
+        self.stage, self.phase, self.verdict = stage, phase, verdict
+        super().__init__(f"mandatory policy violation at the {phase.value} gate of stage '{stage}'",
+                         hint="fix the resource or the rule, or record a waiver")
 
 
 class HistoryError(ProvisionError):

@@ -13,11 +13,11 @@ from provision.cli import guard, session
 from provision.cli.recording import recorded
 from provision.history import RunRecorder
 from provision.cli.progress import Progress, status_summary
-from provision.engine.orchestrator import ApplyReport, PolicyViolation, ensure_plan_matches, spec_digest
-from provision.errors import PlanError, ProvisionError
+from provision.engine.orchestrator import ApplyReport, ensure_plan_matches, spec_digest
+from provision.errors import PlanError, PolicyViolation, ProvisionError
 from provision.plan.digest import plan_digest
 from provision.plan.model import Plan, StagePlan
-from provision.vocabulary import Operation, Outcome
+from provision.vocabulary import Operation, Outcome, StageStatus
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_POLICY = 0, 1, 2, 3
 
@@ -54,7 +54,7 @@ def _plan(loaded: session.Loaded, spec: str, *, fmt: str, detailed_exitcode: boo
           record: RunRecorder) -> int:
     with guard.engine_run(loaded, Operation.PLAN, record.id, notice=lambda text: None) as run:
         orch = session.orchestrator(loaded, parallel=parallel, supervisor=run.supervisor)
-        session.verify_state(orch)
+        session.verify_state(loaded, orch)
         the_plan = orch.plan()
     the_plan.spec_digest = spec_digest([spec])
     report = _plan_policy(loaded, the_plan, policies, no_policy)
@@ -172,7 +172,7 @@ def _apply(loaded: session.Loaded, spec: str, saved: Plan | None, record: RunRec
                       detail={"changes": the_plan.summary()})
         if not the_plan.has_changes() and saved is None:
             record.finish(Outcome.NO_CHANGES, exit_code=EXIT_OK)
-            progress.emit("summary", status="no-changes", changes=the_plan.summary())
+            progress.emit("summary", status=Outcome.NO_CHANGES.value, changes=the_plan.summary())
             progress.say("no changes; nothing to apply")
             run.finish("no-changes")
             return EXIT_OK
@@ -223,9 +223,10 @@ def _interrupted(run: guard.EngineRun, record: RunRecorder, progress: Progress,
                  report: ApplyReport | None = None) -> int:
     """Record where an interrupted run stopped (the stage it stopped in, or else the
     stages it did not start); exit code 130."""
-    statuses = {o.stage: o.status for o in report.outcomes} if report else {}
-    stopped = (run.stopped_at or [s for s, st in statuses.items() if st == "interrupted"]
-               or [s for s, st in statuses.items() if st == "skipped"])
+    statuses = {o.stage: o.status.value for o in report.outcomes} if report else {}
+    stopped = (run.stopped_at
+               or [s for s, st in statuses.items() if st == StageStatus.INTERRUPTED.value]
+               or [s for s, st in statuses.items() if st == StageStatus.SKIPPED.value])
     record.finish(Outcome.INTERRUPTED, exit_code=guard.EXIT_INTERRUPTED,
                   error="interrupted" + (f" in stage {', '.join(stopped)}" if stopped else ""),
                   detail={"stopped_at": stopped})
@@ -239,7 +240,7 @@ def _interrupted(run: guard.EngineRun, record: RunRecorder, progress: Progress,
 
 
 def _finish(report: ApplyReport, progress: Progress, the_plan: Plan) -> int:
-    statuses = {o.stage: o.status for o in report.outcomes}
+    statuses = {o.stage: o.status.value for o in report.outcomes}
     record = progress.record
     for outcome in report.outcomes:
         if isinstance(outcome.error, PolicyViolation):
@@ -247,19 +248,19 @@ def _finish(report: ApplyReport, progress: Progress, the_plan: Plan) -> int:
             if record is not None:
                 record.finish(Outcome.POLICY_VIOLATION, exit_code=EXIT_POLICY,
                               error=outcome.error.message)
-            progress.emit("summary", status="policy-violation", stages=statuses)
+            progress.emit("summary", status=Outcome.POLICY_VIOLATION.value, stages=statuses)
             return EXIT_POLICY
     failed = report.failed
     if failed is not None:
         if record is not None:
             record.finish(Outcome.FAILED, exit_code=EXIT_ERROR, error=failed.message)
         progress.emit("error", message=failed.message, hint=failed.hint)
-        progress.emit("summary", status="failed", stages=statuses)
+        progress.emit("summary", status=Outcome.FAILED.value, stages=statuses)
         raise failed
     if record is not None:
         record.finish(Outcome.APPLIED, exit_code=EXIT_OK)
-    progress.emit("summary", status="applied", stages=statuses, changes=the_plan.summary(),
-                  run_id=record.id if record else None)
+    progress.emit("summary", status=Outcome.APPLIED.value, stages=statuses,
+                  changes=the_plan.summary(), run_id=record.id if record else None)
     progress.say("[green]apply complete[/green]"
                  + (f" (run {record.id}: provision runs show {record.id})" if record else ""))
     return EXIT_OK
@@ -268,7 +269,7 @@ def _finish(report: ApplyReport, progress: Progress, the_plan: Plan) -> int:
 def _show_violation(violation: PolicyViolation, progress: Progress) -> None:
     verdict: Any = violation.verdict
     results = list(verdict.blocking_results())
-    progress.emit("policy_violation", stage=violation.stage, phase=violation.phase,
+    progress.emit("policy_violation", stage=violation.stage, phase=violation.phase.value,
                   results=[r.to_dict() for r in results])
     err.print(f"error: {violation.message}", markup=False)
     for r in results:
@@ -323,15 +324,15 @@ def _destroy(loaded: session.Loaded, env: str, record: RunRecorder, *, yes: bool
         if run.interrupted:
             return _interrupted(run, record, progress, report)
         failed = report.failed
-        statuses = {o.stage: o.status for o in report.outcomes}
+        statuses = {o.stage: o.status.value for o in report.outcomes}
         if failed is not None:
             run.finish("failed")
-            progress.emit("summary", status="failed", stages=statuses)
+            progress.emit("summary", status=Outcome.FAILED.value, stages=statuses)
             record.finish(Outcome.FAILED, exit_code=EXIT_ERROR, error=failed.message)
             raise failed
         run.finish("destroyed")
     record.finish(Outcome.DESTROYED, exit_code=EXIT_OK)
-    progress.emit("summary", status="destroyed", stages=statuses)
+    progress.emit("summary", status=Outcome.DESTROYED.value, stages=statuses)
     progress.say("[green]destroy complete[/green]")
     return EXIT_OK
 

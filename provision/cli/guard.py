@@ -19,18 +19,20 @@ import os
 import sys
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator
 
 from provision.cli import session
 from provision.engine.journal import Journal, RunJournal, close_journal, unfinished
 from provision.engine.lock import EnvironmentLock
 from provision.engine.orchestrator import Hooks, Orchestrator
-from provision.engine.recovery import Recovery, StageRepair, adapter_finder
-from provision.engine.runner import RunResult, Step
+from provision.engine.clouds import cloud_configs
+from provision.engine.protocol import RunResult
+from provision.engine.recovery import Recovery, RecoveryEngine, StageRepair, adapter_finder
+from provision.errors import EngineError
 from provision.engine.statestore import StateStore
 from provision.engine.supervise import Interrupt, Supervisor
-from provision.vocabulary import Operation
+from provision.vocabulary import Operation, StageStatus
 
 EXIT_INTERRUPTED = 130
 
@@ -61,23 +63,19 @@ class EngineRun:
         if journal is None:
             return inner
 
-        def stage_start(stage: str, op: str) -> None:
-            if op != Operation.PLAN.value:
-                journal.stage_start(stage, op, self.planned.get(stage))
+        def stage_start(stage: str, op: Operation) -> None:
+            if op is not Operation.PLAN:
+                journal.stage_start(stage, op.value, self.planned.get(stage))
             inner.stage_start(stage, op)
 
-        def stage_done(stage: str, status: str, result: RunResult | None) -> None:
+        def stage_done(stage: str, status: StageStatus, result: RunResult | None) -> None:
             journal.stage_end(stage, status, update_version=result.version if result else None,
                               changes=result.summary if result else None)
-            if status == "interrupted":
+            if status is StageStatus.INTERRUPTED:
                 self.stopped_at.append(stage)
             inner.stage_done(stage, status, result)
 
-        def step(stage: str, s: Step) -> None:
-            inner.step(stage, s)
-
-        return Hooks(stage_start=stage_start, step=step, stage_done=stage_done,
-                     policy=inner.policy)
+        return replace(inner, stage_start=stage_start, stage_done=stage_done)
 
     def crashed(self) -> list[RunJournal]:
         """Journals of earlier runs that never finished (killed or crashed)."""
@@ -90,19 +88,23 @@ class EngineRun:
         """Verify the passphrase, then repair (or with ``dry_run`` only inspect) each
         stage a dead run left behind: in flight in a crashed run's journal, locked, or
         with pending operations. ``every_stage`` inspects all stages (``repair``)."""
-        snaps = session.verify_state(orch)
+        snaps = session.verify_state(self.loaded, orch)
         store = self.store or session.state_store(self.loaded)
+        engine = orch.engine
+        if not isinstance(engine, RecoveryEngine):
+            raise EngineError("this engine cannot inspect or repair stacks")
         crashed = self.crashed()
         in_flight = {stage for j in crashed for stage in j.in_flight()}
-        recovery = Recovery(store, orch.runner, self.loaded.registry,
-                            adapter_finder(self.loaded.registry, orch.runner.options.cloud_configs),
+        configs = cloud_configs(self.loaded.env, session.sandbox_settings(self.loaded.env))
+        recovery = Recovery(store, engine, self.loaded.registry,
+                            adapter_finder(self.loaded.registry, configs),
                             {rid: r.type for rid, r in self.loaded.spec.resources.items()})
         reports = []
         for stage in self.loaded.stages.stages:
             stack = orch.stack_name(stage.name)
             snap = snaps.get(stage.name)
-            suspect = (stage.name in in_flight or (snap is not None and snap.pending > 0)
-                       or bool(store.list(orch.runner.lock_prefix(stack))))
+            suspect = (stage.name in in_flight or (snap is not None and bool(snap.pending))
+                       or bool(store.list(engine.lock_prefix(stack))))
             if snap is None or not (suspect or every_stage):
                 continue
             crashed_here = stage.name in in_flight

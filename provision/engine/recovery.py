@@ -30,7 +30,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Callable, Mapping, Protocol, runtime_checkable
 
 from provision.engine.dynamic import INPUT_KEYS, PROVIDER_KEY
 from provision.engine.lock import pid_alive
@@ -42,6 +42,7 @@ from provision.provider import AdapterRegistry, CloudConfig, NaturalKeyLookup, R
 import socket
 
 
+@runtime_checkable
 class RecoveryEngine(Protocol):
     """What recovery needs from the engine (implemented by StackRunner)."""
 
@@ -255,8 +256,9 @@ class Recovery:
         report = self.inspect(stage, stack, crashed_in_flight=crashed_in_flight)
         live = [lock for lock in report.locks if not lock.stale]
         if live:
-            raise StackLockedError(stage, [f"{lock.key} held by {lock.holder} ({lock.reason})"
-                                           for lock in live])
+            raise StackLockedError(stage, "; ".join(f"{lock.holder} (lock {lock.key}; "
+                                                    f"{lock.reason})" for lock in live),
+                                   what="stage")
         if report.locks:
             self.engine.cancel(stack)
         if report.deployment is not None:
