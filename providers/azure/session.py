@@ -121,6 +121,14 @@ def storage_client(config: CloudConfig) -> Any:
     return StorageManagementClient(credential, subscription_id(config), **kwargs)
 
 
+def network_client(config: CloudConfig) -> Any:
+    """An ``azure.mgmt.network.NetworkManagementClient``."""
+    from azure.mgmt.network import NetworkManagementClient
+
+    credential, kwargs = _arm_kwargs(config)
+    return NetworkManagementClient(credential, subscription_id(config), **kwargs)
+
+
 def blob_account_url(account: str, config: CloudConfig) -> str:
     """The blob service URL of ``account`` (see the module doc for ``blob_endpoint``).
 

@@ -122,3 +122,12 @@ def crm(gcp_config: CloudConfig) -> Any:
     return resourcemanager_v3.ProjectsClient(
         credentials=AnonymousCredentials(), transport="rest",
         client_options={"api_endpoint": gcp_config.settings["crm_endpoint"]})
+
+
+@pytest.fixture
+def arm_network(azure_config: CloudConfig) -> Any:
+    """An ``azure-mgmt-network`` client straight at the ARM emulator."""
+    from azure.mgmt.network import NetworkManagementClient
+
+    return NetworkManagementClient(_NoCredential(), azure_config.settings["subscription_id"],
+                                   **_arm_kwargs(azure_config))
