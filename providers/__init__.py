@@ -7,7 +7,10 @@ registry first resolves its type, and its SDK only when a method runs.
 
 Adding an adapter: a module under ``providers/<cloud>/`` with a ``SCHEMA``
 (:class:`~provision.provider.ResourceSchema`) and a class with ``schema`` and
-create/read/update/delete; build SDK clients with that cloud's ``session``
+create/read/update/delete; give its properties the cloud's documented limits
+(``PropertySchema.constraints``, ``ResourceSchema.rules``, kinds in
+:mod:`provision.constraints`, each citing its documentation page) so validation
+refuses a bad value before any call; build SDK clients with that cloud's ``session``
 module and wrap calls in ``session.translate(...)`` so SDK errors become
 ``CredentialsError``/``CloudError``; use ``providers.base`` for defaults and
 update diffs; add one line to :data:`ADAPTERS`; add tests under
