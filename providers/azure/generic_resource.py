@@ -30,13 +30,23 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from provision.constraints import Pattern
 from provision.errors import CloudError, ProviderError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
-from providers.azure import session
+from providers.azure import limits, session
 from providers.base import plan_update, with_defaults
 
 TYPE = "azure:resources:Resource"
+
+# "Resource providers and types" and the ARM REST "api-version" query parameter.
+TYPES_DOCS = ("https://learn.microsoft.com/azure/azure-resource-manager/management/"
+              "resource-providers-and-types")
+RESOURCE_TYPE = Pattern(r"[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)+(/[A-Za-z][A-Za-z0-9]*)+",
+                        "Namespace/type[/child], e.g. Microsoft.KeyVault/vaults",
+                        source=TYPES_DOCS)
+API_VERSION = Pattern(r"\d{4}-\d{2}-\d{2}(-preview)?", "yyyy-mm-dd or yyyy-mm-dd-preview",
+                      source=TYPES_DOCS)
 
 SCHEMA = ResourceSchema(
     type_name=TYPE,
@@ -46,17 +56,20 @@ SCHEMA = ResourceSchema(
     properties={
         "resource_type": PropertySchema("string", required=True, force_new=True,
                                         description="Namespace/type[/child], e.g. "
-                                                    "Microsoft.KeyVault/vaults"),
+                                                    "Microsoft.KeyVault/vaults",
+                                        constraints=(RESOURCE_TYPE,)),
         "api_version": PropertySchema("string", required=True,
-                                      description="yyyy-mm-dd or yyyy-mm-dd-preview"),
-        "name": PropertySchema("string", required=True, force_new=True),
+                                      description="yyyy-mm-dd or yyyy-mm-dd-preview",
+                                      constraints=(API_VERSION,)),
+        "name": PropertySchema("string", required=True, force_new=True,
+                               constraints=limits.ARM_NAME),
         "parent": PropertySchema("string", required=True, force_new=True,
                                  description="resource group name or id, or the parent "
                                              "resource id of a child type"),
         "location": PropertySchema("string", force_new=True,
                                    description="region of a top-level resource"),
         "properties": PropertySchema("map", description="the ARM body's properties object"),
-        "tags": PropertySchema("map"),
+        "tags": PropertySchema("map", constraints=limits.TAGS),
         "kind": PropertySchema("string", force_new=True),
         "sku": PropertySchema("map"),
     },

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from provision.constraints import Each, Fields, Length
 from provision.errors import CloudError, ProviderError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
-from providers.azure import session
+from providers.azure import limits, session
 from providers.base import plan_update, with_defaults
 
 TYPE = "azure:network:VirtualNetwork"
@@ -34,17 +35,27 @@ SCHEMA = ResourceSchema(
     description="An Azure virtual network and its subnets.",
     properties={
         "name": PropertySchema("string", required=True, force_new=True,
-                               description="2-64 letters, digits, '_', '.', '-'"),
-        "resource_group_name": PropertySchema("string", required=True, force_new=True),
+                               description="2-64 letters, digits, '_', '.', '-'",
+                               constraints=limits.VNET_NAME),
+        "resource_group_name": PropertySchema("string", required=True, force_new=True,
+                                              constraints=limits.RESOURCE_GROUP_NAME),
         "location": PropertySchema(
             "string", force_new=True, description="Azure region; defaults to the azure location"),
-        "address_space": PropertySchema("list", required=True,
-                                        description="CIDR blocks, e.g. [\"10.0.0.0/16\"]"),
-        "subnets": PropertySchema("list", description="[{name, address_prefix}] inside "
-                                                      "address_space, not overlapping"),
+        "address_space": PropertySchema(
+            "list", required=True, description="CIDR blocks, e.g. [\"10.0.0.0/16\"]",
+            constraints=(Length(1, None, source=limits.VNET_DOCS),
+                         Each((limits.IpCidr(source=limits.VNET_DOCS),)))),
+        "subnets": PropertySchema(
+            "list", description="[{name, address_prefix}] inside address_space, not overlapping",
+            constraints=(Each((Fields({"name": limits.SUBNET_NAME,
+                                       "address_prefix": (limits.IpCidr(
+                                           source=limits.SUBNET_DOCS),)},
+                                      required=("name", "address_prefix"),
+                                      source=limits.SUBNET_DOCS),)),)),
         "dns_servers": PropertySchema("list", description="custom DNS server IP addresses"),
-        "tags": PropertySchema("map", description="resource tags"),
+        "tags": PropertySchema("map", description="resource tags", constraints=limits.TAGS),
     },
+    rules=(limits.SubnetsInside(),),
     outputs={"resource_id": "string", "guid": "string", "provisioning_state": "string",
              "subnet_ids": "map"},
 )
