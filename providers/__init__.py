@@ -38,6 +38,8 @@ ADAPTERS: dict[str, str] = {
     "azure:resources:Resource": "providers.azure.generic_resource:GenericResource",
     "gcp:storage:Bucket": "providers.gcp.storage_bucket:StorageBucket",
     "gcp:resourcemanager:Project": "providers.gcp.project:Project",
+    "gcp:pubsub:Topic": "providers.gcp.pubsub_topic:PubSubTopic",
+    "gcp:pubsub:Subscription": "providers.gcp.pubsub_subscription:PubSubSubscription",
 }
 
 

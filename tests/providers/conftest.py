@@ -131,3 +131,18 @@ def arm_network(azure_config: CloudConfig) -> Any:
 
     return NetworkManagementClient(_NoCredential(), azure_config.settings["subscription_id"],
                                    **_arm_kwargs(azure_config))
+
+
+@pytest.fixture
+def pubsub(gcp_config: CloudConfig) -> Any:
+    """Pub/Sub ``(PublisherClient, SubscriberClient)`` straight at the emulator (plain gRPC)."""
+    import grpc
+    from google.pubsub_v1.services.publisher import PublisherClient
+    from google.pubsub_v1.services.publisher.transports.grpc import PublisherGrpcTransport
+    from google.pubsub_v1.services.subscriber import SubscriberClient
+    from google.pubsub_v1.services.subscriber.transports.grpc import SubscriberGrpcTransport
+
+    channel = grpc.insecure_channel(gcp_config.settings["pubsub_endpoint"])
+    yield (PublisherClient(transport=PublisherGrpcTransport(channel=channel)),
+           SubscriberClient(transport=SubscriberGrpcTransport(channel=channel)))
+    channel.close()

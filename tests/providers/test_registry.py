@@ -26,6 +26,8 @@ EXPECTED = {
     "azure:resources:Resource": ("azure", "azapi_resource"),
     "gcp:storage:Bucket": ("gcp", "google_storage_bucket"),
     "gcp:resourcemanager:Project": ("gcp", "google_project"),
+    "gcp:pubsub:Topic": ("gcp", "google_pubsub_topic"),
+    "gcp:pubsub:Subscription": ("gcp", "google_pubsub_subscription"),
 }
 
 
