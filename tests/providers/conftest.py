@@ -146,3 +146,12 @@ def pubsub(gcp_config: CloudConfig) -> Any:
     yield (PublisherClient(transport=PublisherGrpcTransport(channel=channel)),
            SubscriberClient(transport=SubscriberGrpcTransport(channel=channel)))
     channel.close()
+
+
+@pytest.fixture(autouse=True)
+def fresh_clients() -> None:
+    """Each test builds its own SDK clients: tests patch settings that a cached client
+    built by an earlier test would hide."""
+    from providers.clients import CLIENTS
+
+    CLIENTS.clear()
