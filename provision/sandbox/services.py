@@ -30,14 +30,11 @@ class ServiceSpec:
     command: CommandBuilder
     # Appended to ``http://127.0.0.1:PORT`` to form the endpoint clients use.
     endpoint_path: str = ""
-<<<<<<< HEAD
-    # Whether the service answers on its port: HTTP/1.1, or cleartext HTTP/2 for gRPC.
-    ready: Callable[[int], bool] = process.answers_http
-=======
     # How the service takes a fault plan: "native" (the emulator's own --faults),
     # "proxy" (behind provision.sandbox.fault_proxy) or "" (never faulted).
     faults: str = ""
->>>>>>> main
+    # Whether the service answers on its port: HTTP/1.1, or cleartext HTTP/2 for gRPC.
+    ready: Callable[[int], bool] = process.answers_http
 
     def endpoint(self, port: int) -> str:
         return f"http://{HOST}:{port}{self.endpoint_path}"
@@ -103,19 +100,12 @@ def with_faults(spec: ServiceSpec, port: int, upstream_port: int, home: Path,
 
 
 DEFAULT_SERVICES: tuple[ServiceSpec, ...] = (
-<<<<<<< HEAD
-    ServiceSpec("aws", _moto),
-    ServiceSpec("azure_blob", _azurite_blob, endpoint_path=f"/{AZURITE_ACCOUNT}"),
-    ServiceSpec("gcs", _gcs),
-    ServiceSpec("azure_arm", _arm),
-    ServiceSpec("gcp_crm", _crm),
-    ServiceSpec("gcp_pubsub", _pubsub, ready=process.answers_http2),
-=======
     ServiceSpec("aws", _moto, faults="proxy"),
     ServiceSpec("azure_blob", _azurite_blob, endpoint_path=f"/{AZURITE_ACCOUNT}",
                 faults="proxy"),
     ServiceSpec("gcs", _gcs, faults="proxy"),
     ServiceSpec("azure_arm", _arm, faults="native"),
     ServiceSpec("gcp_crm", _crm, faults="native"),
->>>>>>> main
+    # gRPC (HTTP/2): the HTTP fault proxy cannot stand in front of it; never faulted.
+    ServiceSpec("gcp_pubsub", _pubsub, ready=process.answers_http2),
 )
