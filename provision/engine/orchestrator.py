@@ -162,7 +162,7 @@ class Orchestrator:
         # --target/--exclude: only these resources may change (None: all). Every
         # resource stays declared in its stage's program; the engine's targeting does the rest.
         self.selection = selection
-        # Set on an interrupt: no new stage starts; a stage stopped meanwhile is "interrupted".
+        # Set on an interrupt: no new stage starts; a stage stopped meanwhile is INTERRUPTED.
         self.stop = stop or threading.Event()
         self._snapshots = _Snapshots(lambda stage: self.engine.snapshot(self.stack_name(stage)))
 
