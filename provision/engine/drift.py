@@ -109,23 +109,23 @@ def compare(stage: str, before: StackSnapshot, after: StackSnapshot,
             locations: Mapping[str, tuple[str, int]] | None = None) -> list[ResourceDrift]:
     """The drift of one stage, from its snapshots before and after a refresh.
 
-    ``before.state``/``after.state`` map resource id to the recorded attributes
+    ``before.recorded``/``after.recorded`` map resource id to the recorded attributes
     (with ``id``, the cloud id); ``after.inputs`` holds what the last apply set.
     """
     types = _types(before) or _types(after)
     where = locations or {}
     found: list[ResourceDrift] = []
-    for rid in sorted(before.state):
+    for rid in sorted(before.recorded):
         type_name = types.get(rid, "")
         file, line = where.get(rid, ("", 0))
-        cloud_id = str(before.state[rid].get("id") or "")
-        if rid not in after.state:
+        cloud_id = str(before.recorded[rid].get("id") or "")
+        if rid not in after.recorded:
             found.append(ResourceDrift(stage, rid, type_name, DriftKind.DELETED, cloud_id,
                                        file=file, line=line))
             continue
         schema = registry.schema(type_name) if type_name in registry else None
         inputs = after.inputs.get(rid) or before.inputs.get(rid) or {}
-        live = after.state[rid]
+        live = after.recorded[rid]
         drifted = []
         for name in sorted(inputs):
             expected = inputs[name]
