@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from provision.engine.protocol import Declared, StackProgram
-from provision.errors import PlanError
+from provision.errors import PlanError, UnresolvedReferenceError
 from provision.plan.model import UNKNOWN, dig, split_path
 from provision.provider import AdapterRegistry, ResourceSchema
 from provision.spec.model import Reference, Resource, Spec, Template
@@ -38,15 +38,22 @@ def _declared(resource_id: str, type_name: str, schema: ResourceSchema, adapter:
 
 def stage_declaration(spec: Spec, resource_ids: list[str], registry: AdapterRegistry,
                       upstream: Upstream,
-                      inputs: Mapping[str, Mapping[str, Any]] | None = None) -> StackProgram:
+                      inputs: Mapping[str, Mapping[str, Any]] | None = None, *,
+                      known: bool = False) -> StackProgram:
     """The program of one stage: ``resource_ids`` (in dependency order) with upstream
     references substituted from ``upstream``. Each resource declares ``inputs[id]``
     when given (a plan's recorded inputs), else its properties in ``spec``.
+
+    ``known=True`` is for an apply, when every upstream stage has applied: a
+    reference whose value is still missing raises :class:`UnresolvedReferenceError`
+    naming the resource, its file:line and the reference, so an unknown value
+    never reaches a create or update as "absent".
 
     Raises :class:`PlanError` for a reference to a resource that is neither in the
     stage nor in ``upstream``.
     """
     inside = set(resource_ids)
+    current: list[str] = []                     # the resource being declared
 
     def ref_value(ref: Reference) -> Any:
         if ref.target in inside:
@@ -56,6 +63,10 @@ def stage_declaration(spec: Spec, resource_ids: list[str], registry: AdapterRegi
         head, *path = split_path(ref.attribute or "id")
         values = upstream[ref.target]
         if values is None or head not in values:
+            if known:
+                loc = spec.resources[current[-1]].location
+                raise UnresolvedReferenceError(current[-1], str(ref),
+                                               where=str(loc) if loc else "")
             return UNKNOWN                      # known only after the upstream stage applies
         return dig(values[head], path)
 
@@ -78,6 +89,7 @@ def stage_declaration(spec: Spec, resource_ids: list[str], registry: AdapterRegi
 
     declared = []
     for rid in resource_ids:
+        current.append(rid)
         resource = spec.resources[rid]
         schema = registry.schema(resource.type)
         source = inputs[rid] if inputs is not None and rid in inputs else resource.properties

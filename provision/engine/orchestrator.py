@@ -216,9 +216,7 @@ class Orchestrator:
                     values[ref.target] = {k: v for k, v in (change.after or {}).items()
                                           if not has_unknown(v)}
                     continue
-                outputs = self._stack_outputs(self.stages.stage_of(ref.target).name)
-                found = outputs.get(ref.target) if outputs else None
-                current = dict(found) if isinstance(found, dict) else None
+                current = self._recorded_values(ref.target)
                 if current is not None and change is not None and change.action is Action.UPDATE:
                     # An update's new inputs are what downstream will see.
                     for key, value in (change.after or {}).items():
@@ -228,6 +226,24 @@ class Orchestrator:
                             current[key] = value
                 values[ref.target] = current
         return values
+
+    def _recorded_values(self, resource: str) -> dict[str, Any] | None:
+        """What the state says of ``resource`` (an upstream stage's): its stage's exported
+        attributes, else the resource's own recorded outputs (an interrupted update
+        can leave a stage's exports empty while its resources are recorded)."""
+        snap = self._snapshot(self.stages.stage_of(resource).name)
+        if snap is None:
+            return None
+        found = snap.outputs.get(resource)
+        if isinstance(found, dict):
+            return dict(found)
+        recorded = snap.recorded.get(resource)
+        return dict(recorded) if recorded is not None else None
+
+    def _exports_stale(self, stage: str) -> bool:
+        """True when the stage's stack records resources its exported outputs miss."""
+        snap = self._snapshot(stage)
+        return snap is not None and not snap.exports_cover()
 
     def _prior_types(self, stage: str) -> dict[str, str]:
         outputs = self._stack_outputs(stage) or {}
@@ -361,7 +377,7 @@ class Orchestrator:
             # upstream stages applied: the gate must judge the real values.
             needs_replan = (self.gate is not None and not check_fresh
                             and any(c.unknown for c in saved.changes))
-            if not saved.has_changes() and not needs_replan:
+            if not saved.has_changes() and not needs_replan and not self._exports_stale(name):
                 # Nothing to do (the plan refreshed it moments ago); downstream stages
                 # read its outputs from state.
                 return self._done(name, StageStatus.UNCHANGED)
@@ -378,7 +394,7 @@ class Orchestrator:
                                       error=PolicyViolation(name, Phase.PRE, verdict))
             program = stage_declaration(self.spec, stage.resources, self.registry,
                                         self._upstream(stage, {}, recorded),
-                                        self._inputs(stage, recorded))
+                                        self._inputs(stage, recorded), known=True)
             before = self._snapshot(name, fresh=True) if self.rollback_on_violation else None
             chosen = self._chosen(stage)
             result = self.engine.up(UpRequest(

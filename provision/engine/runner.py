@@ -329,6 +329,9 @@ class StackRunner:
         blob = json.dumps(managed, sort_keys=True, default=str).encode()
         inputs = {str(r["urn"]).rsplit("::", 1)[-1]: _clean(_reveal(r.get("inputs") or {})) or {}
                   for r in ours if not r.get("delete")}
+        recorded = {str(r["urn"]).rsplit("::", 1)[-1]:
+                    {**(_clean(_reveal(r.get("outputs") or {})) or {}), "id": r.get("id")}
+                    for r in ours if not r.get("delete")}
         pending = tuple(
             PendingOperation(resource=str(op.get("resource", {}).get("urn", "")).rsplit("::", 1)[-1],
                              type=str(op.get("resource", {}).get("type", "")),
@@ -340,7 +343,7 @@ class StackRunner:
             "type") == "passphrase" else ""
         return StackSnapshot(outputs=outputs, digest=hashlib.sha256(blob).hexdigest(),
                              inputs=inputs, pending=pending, lock=self._lock_holder(stack_name),
-                             salt=salt)
+                             salt=salt, recorded=recorded)
 
     def _lock_holder(self, stack_name: str) -> LockHolder | None:
         """The holder of the stack's lock on a ``file://`` backend (None elsewhere, or free)."""
