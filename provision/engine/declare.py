@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from provision.engine.protocol import Declared, StackProgram
+from provision.engine.secrets import secret_properties
 from provision.errors import PlanError, UnresolvedReferenceError
 from provision.plan.model import UNKNOWN, dig, split_path
 from provision.provider import AdapterRegistry, ResourceSchema
@@ -23,11 +24,12 @@ Upstream = Mapping[str, Mapping[str, Any] | None]
 
 
 def _declared(resource_id: str, type_name: str, schema: ResourceSchema, adapter: str,
-              inputs: Mapping[str, Any], resource: Resource | None) -> Declared:
+              inputs: Mapping[str, Any], resource: Resource | None,
+              derived: frozenset[str] = frozenset()) -> Declared:
     loc = resource.location if resource else None
     return Declared(
         id=resource_id, type=type_name, adapter=adapter, inputs=dict(inputs),
-        secret=frozenset(k for k, p in schema.properties.items() if p.secret),
+        secret=frozenset(k for k, p in schema.properties.items() if p.secret) | derived,
         outputs=tuple(schema.outputs),
         readable=tuple(sorted(schema.readable() - {"id"})),
         depends_on=tuple(resource.depends_on) if resource else (),
@@ -87,6 +89,7 @@ def stage_declaration(spec: Spec, resource_ids: list[str], registry: AdapterRegi
             return [resolve(v) for v in value]
         return value
 
+    secrets = secret_properties(spec, registry, resource_ids)
     declared = []
     for rid in resource_ids:
         current.append(rid)
@@ -95,19 +98,22 @@ def stage_declaration(spec: Spec, resource_ids: list[str], registry: AdapterRegi
         source = inputs[rid] if inputs is not None and rid in inputs else resource.properties
         resolved = {key: resolve(raw) for key, raw in source.items()}
         declared.append(_declared(rid, resource.type, schema, registry.ref(resource.type),
-                                  resolved, resource))
+                                  resolved, resource, secrets[rid]))
     return StackProgram(tuple(declared))
 
 
 def restore_declaration(snapshot_inputs: Mapping[str, Mapping[str, Any]],
-                        types: Mapping[str, str], registry: AdapterRegistry) -> StackProgram:
+                        types: Mapping[str, str], registry: AdapterRegistry,
+                        secrets: Mapping[str, frozenset[str]] | None = None) -> StackProgram:
     """The program that declares exactly the resources a stage had, with the inputs
     they had: applying it returns the stage to that state (resources created since
-    are deleted, updated ones are updated back)."""
+    are deleted, updated ones are updated back). ``secrets``: resource id -> property
+    names that are secret beyond the schema's (derived from a secret)."""
     declared = []
     for rid, inputs in snapshot_inputs.items():
         type_name = types[rid]
         schema = registry.schema(type_name)
         kept = {k: v for k, v in inputs.items() if k in schema.properties}
-        declared.append(_declared(rid, type_name, schema, registry.ref(type_name), kept, None))
+        declared.append(_declared(rid, type_name, schema, registry.ref(type_name), kept, None,
+                                  (secrets or {}).get(rid, frozenset())))
     return StackProgram(tuple(declared))

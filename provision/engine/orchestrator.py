@@ -27,6 +27,7 @@ from provision.engine.freshness import same_as_shown
 from provision.engine.protocol import (META_OUTPUT, DestroyRequest, Engine, PreviewRequest,
                                        RunResult, StackSnapshot, Step, UpRequest)
 from provision.engine.schedule import schedule
+from provision.engine.secrets import secret_properties
 from provision.errors import (PlanError, PolicyViolation, ProvisionError, StageFailedError,
                               StalePlanError)
 from provision.graph.stages import Stage, StageGraph
@@ -213,14 +214,16 @@ class Orchestrator:
                     continue
                 change = planned.get(ref.target)
                 if change is not None and change.action in (Action.CREATE, Action.REPLACE):
+                    # Secret inputs stay unknown downstream until applied: the engine
+                    # masks them in a plan, and a plan never carries them in clear.
                     values[ref.target] = {k: v for k, v in (change.after or {}).items()
-                                          if not has_unknown(v)}
+                                          if not has_unknown(v) and k not in change.secrets}
                     continue
                 current = self._recorded_values(ref.target)
                 if current is not None and change is not None and change.action is Action.UPDATE:
                     # An update's new inputs are what downstream will see.
                     for key, value in (change.after or {}).items():
-                        if has_unknown(value):
+                        if has_unknown(value) or key in change.secrets:
                             current.pop(key, None)
                         else:
                             current[key] = value
@@ -427,7 +430,9 @@ class Orchestrator:
         self.hooks.stage_start(stage, Operation.ROLLBACK)
         inputs = before.inputs if before else {}
         types = dict((before.outputs.get(META_OUTPUT) or {}).get("types", {})) if before else {}
-        program = restore_declaration(inputs, types, self.registry)
+        program = restore_declaration(inputs, types, self.registry,
+                                      secret_properties(self.spec, self.registry,
+                                                        [r for r in inputs if r in self.spec.resources]))
         result = self.engine.up(UpRequest(self.stack_name(stage), program,
                                           on_step=self._step_hook(stage)))
         self._snapshots.put(stage, StackSnapshot(outputs=result.outputs, digest=""))

@@ -9,17 +9,25 @@ fails the apply naming it, before anything of that resource is sent.
 
 from __future__ import annotations
 
+import io
+import json
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from rich.console import Console
 
 from provision.engine.declare import stage_declaration
 from provision.engine.orchestrator import Orchestrator
 from provision.engine.protocol import Engine, RunResult, StackSnapshot, UpRequest
 from provision.engine.runner import StackRunner
+from provision.engine.secrets import secret_properties
 from provision.engine.testing import FakeEngine
 from provision.errors import UnresolvedReferenceError
 from provision.plan.model import UNKNOWN
+from provision.plan.render_human import render_plan
+from provision.plan.render_json import plan_to_json
+from provision.plan.saved import write_plan
 from provision import spec as specs
 from provision.vocabulary import StageStatus
 from providers.testing import FakeAdapter, fake_registry
@@ -149,3 +157,81 @@ def test_declaring_for_apply_names_the_unresolved_reference(tmp_path: Any) -> No
     # A known value passes through.
     ok = stage_declaration(resolved, ["b"], registry, {"a": {"arn": "arn:a"}}, known=True)
     assert ok.resources[0].inputs["tags"] == {"ref": "arn:a"}
+
+
+SECRET = "hunter2-do-not-leak-7731"
+SECRET_SPEC = f"""
+name: t
+environments:
+  dev: {{}}
+resources:
+  a:
+    type: test:fake:Thing
+    stage: first
+    properties:
+      name: alpha
+      secret_value: {SECRET}
+  b:
+    type: test:fake:Other
+    stage: second
+    properties:
+      name: beta
+      tags: {{copy: "pre-${{a.secret_value}}"}}
+"""
+
+
+def _text_of(path: Path) -> str:
+    """Every file under ``path`` but the spec and the fake cloud (which hold the value)."""
+    return "\n".join(p.read_text(errors="replace") for p in sorted(path.rglob("*"))
+                     if p.is_file() and p.name not in ("cloud.json", "spec.yaml"))
+
+
+def _views(plan: Any, tmp_path: Path) -> str:
+    out = io.StringIO()
+    render_plan(plan, Console(file=out, width=200))
+    saved = tmp_path / "plan.json"
+    write_plan(plan, saved, fake_registry())
+    return out.getvalue() + json.dumps(plan_to_json(plan, fake_registry())) + saved.read_text()
+
+
+@pytest.mark.real_engine
+def test_a_secret_referenced_across_stages_stays_secret_everywhere(
+        make_orchestrator: Make, tmp_path: Path) -> None:
+    # Before anything exists, the downstream value is an unknown secret (no crash).
+    first = make_orchestrator(SECRET_SPEC).plan()
+    b = next(c for s in first.stages for c in s.changes if c.id == "b")
+    assert "tags" in b.secrets
+    assert {"tags", "tags.copy"} & set(b.unknown)     # the engine may mark the whole secret map
+    views = _views(first, tmp_path)
+    assert SECRET not in views and "(sensitive)" in views and "$sensitive" in views
+
+    report = make_orchestrator(SECRET_SPEC).apply(first)
+    assert report.failed is None
+    assert live()["beta"]["tags"] == {"copy": f"pre-{SECRET}"}        # the cloud got the value
+
+    again = make_orchestrator(SECRET_SPEC).plan()
+    assert not again.has_changes()
+    b = next(c for s in again.stages for c in s.changes if c.id == "b")
+    assert "tags" in b.secrets
+    assert SECRET not in _views(again, tmp_path)
+    assert SECRET not in _text_of(tmp_path)                            # state, work dir, plans
+
+
+def test_secrets_derive_through_references_and_templates(tmp_path: Path) -> None:
+    spec_file = tmp_path / "spec.yaml"
+    spec_file.write_text(SECRET_SPEC + """
+  c:
+    type: test:fake:Other
+    stage: third
+    properties:
+      name: gamma
+      members: ["${b.tags.copy}"]
+      tags: {plain: "${a.arn}"}
+""")
+    registry = fake_registry()
+    raw = specs.load(spec_file)
+    specs.validate(raw, registry)
+    secrets = secret_properties(specs.resolve(raw, "dev"), registry)
+    assert secrets["a"] == {"secret_value"}
+    assert secrets["b"] == {"secret_value", "tags"}
+    assert secrets["c"] == {"secret_value", "members"}                # transitively; arn is not
