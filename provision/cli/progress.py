@@ -42,11 +42,14 @@ class Progress:
         self.record = record
         self.console = console or Console(stderr=True, highlight=False, soft_wrap=True)
         self._lock = threading.Lock()
+        # Fields every event carries (a rollout adds the environment it is in).
+        self.context: dict[str, Any] = {}
 
     def emit(self, event: str, **fields: Any) -> None:
         if not self.as_json:
             return
-        record = {"event": event, "time": datetime.now(timezone.utc).isoformat(), **fields}
+        record = {"event": event, "time": datetime.now(timezone.utc).isoformat(),
+                  **self.context, **fields}
         with self._lock:
             sys.stdout.write(json.dumps(record, default=str) + "\n")
             sys.stdout.flush()

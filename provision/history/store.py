@@ -107,8 +107,11 @@ class History:
     def resume(self, run_id: str) -> RunRecorder:
         """A recorder that appends to an existing run (``rollout --resume``)."""
         run = self.run(run_id)
+        actor = current_who()
+        audit.append(self.conn, who=actor, run_id=run["id"], action="run.resumed",
+                     payload={"operation": run["operation"], "outcome_before": run["outcome"]})
         return RunRecorder(self.conn, run["id"], Operation(run["operation"]), env=run["env"],
-                           spec=run["spec"], who=current_who())
+                           spec=run["spec"], who=actor)
 
     def approve(self, run_id: str, env: str, *, plan_digest: str, comment: str = "",
                 who: str | None = None) -> Approval:

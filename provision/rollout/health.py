@@ -37,6 +37,9 @@ class Probe(Protocol):
     def output(self, resource_id: str, attribute: str) -> Any:
         """A recorded output of the resource; raises KeyError when there is none."""
 
+    def secret(self, resource_id: str, attribute: str) -> bool:
+        """True when the attribute is secret: its value is never shown."""
+
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -116,7 +119,8 @@ def _resource(check: HealthCheck, probe: Probe) -> tuple[bool, str]:
         return False, f"resource '{check.target}' does not exist in the cloud"
     wrong = [k for k, v in check.expect.items() if not _subset(v, live.get(k))]
     if wrong:
-        got = ", ".join(f"{k}={live.get(k)!r} (expected {check.expect[k]!r})" for k in wrong)
+        got = ", ".join(f"{k}={_show(probe, check.target, k, live.get(k))} (expected "
+                        f"{_show(probe, check.target, k, check.expect[k])})" for k in wrong)
         return False, f"resource '{check.target}' has {got}"
     return True, f"resource '{check.target}' exists" + (
         f" with {', '.join(sorted(check.expect))} as expected" if check.expect else "")
@@ -128,13 +132,19 @@ def _output(check: HealthCheck, probe: Probe) -> tuple[bool, str]:
         value = probe.output(rid, attribute)
     except KeyError:
         return False, f"no output '{check.target}' in the state"
+    shown = _show(probe, rid, attribute, value)
     if check.matches is not None:
         if re.search(check.matches, str(value)):
             return True, f"{check.target} matches {check.matches!r}"
-        return False, f"{check.target} = {value!r} does not match {check.matches!r}"
+        return False, f"{check.target} = {shown} does not match {check.matches!r}"
     if _subset(check.equals, value):
-        return True, f"{check.target} = {value!r}"
-    return False, f"{check.target} = {value!r}, expected {check.equals!r}"
+        return True, f"{check.target} = {shown}"
+    return False, (f"{check.target} = {shown}, expected "
+                   f"{_show(probe, rid, attribute, check.equals)}")
+
+
+def _show(probe: Probe, resource_id: str, attribute: str, value: Any) -> str:
+    return "(secret)" if probe.secret(resource_id, attribute) else repr(value)
 
 
 def run_checks(checks: list[HealthCheck], probe: Probe, *,

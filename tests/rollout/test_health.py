@@ -27,9 +27,12 @@ class _Probe:
     def output(self, resource_id: str, attribute: str) -> Any:
         return self._outputs[resource_id][attribute]
 
+    def secret(self, resource_id: str, attribute: str) -> bool:
+        return attribute == "token"
+
 
 PROBE = _Probe({"logs": {"bucket": "b1", "tags": {"env": "dev", "owner": "me"}}},
-               {"logs": {"arn": "arn:aws:s3:::b1", "bucket": "b1"}})
+               {"logs": {"arn": "arn:aws:s3:::b1", "bucket": "b1", "token": "hunter2"}})
 
 
 def _run(*checks: HealthCheck) -> list[tuple[bool, str]]:
@@ -55,6 +58,12 @@ def test_output_checks() -> None:
                    HealthCheck("e", "output", "logs.arn", matches=r"^gs://"))
     assert [p for p, _ in results] == [True, True, False, False, False]
     assert "expected 'b2'" in results[2][1] and "no output 'logs.nope'" in results[3][1]
+
+
+def test_secret_values_are_never_shown() -> None:
+    [(passed, detail)] = _run(HealthCheck("t", "output", "logs.token", equals="other"))
+    assert not passed and "hunter2" not in detail and "other" not in detail
+    assert "(secret)" in detail
 
 
 class _Server:
