@@ -25,6 +25,12 @@ from provision.provider import AdapterRegistry
 
 ADAPTERS: dict[str, str] = {
     "aws:s3:Bucket": "providers.aws.s3_bucket:S3Bucket",
+    "aws:iam:Role": "providers.aws.iam_role:IamRole",
+    "aws:ec2:Vpc": "providers.aws.ec2_vpc:Vpc",
+    "aws:ec2:Subnet": "providers.aws.ec2_subnet:Subnet",
+    "aws:ec2:SecurityGroup": "providers.aws.ec2_security_group:SecurityGroup",
+    "aws:dynamodb:Table": "providers.aws.dynamodb_table:DynamoDbTable",
+    "aws:sqs:Queue": "providers.aws.sqs_queue:SqsQueue",
     "azure:resources:ResourceGroup": "providers.azure.resource_group:ResourceGroup",
     "azure:storage:Account": "providers.azure.storage_account:StorageAccount",
     "azure:storage:BlobContainer": "providers.azure.blob_container:BlobContainer",
