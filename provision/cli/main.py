@@ -1,7 +1,8 @@
 """The ``provision`` command line.
 
-Exit codes: 0 success (no changes for ``plan --detailed-exitcode``), 1 error,
-2 changes present (``plan --detailed-exitcode``), 3 mandatory policy violation.
+Exit codes (provision.vocabulary.ExitCode): 0 success (no changes for ``plan
+--detailed-exitcode``), 1 error, 2 changes present (``plan --detailed-exitcode``) or a
+usage error, 3 mandatory policy violation, 4 rollout halted (approval or gate).
 Every ProvisionError becomes a clear message on stderr and exit 1, never a
 traceback (set PROVISION_DEBUG=1 to see one for unexpected failures).
 """
@@ -122,6 +123,16 @@ def approve(run_id: Annotated[str, typer.Argument(help="The halted rollout's run
 
     raise typer.Exit(rollout_cmd.approve(run_id, env, comment=comment, as_json=json_out,
                                          yes=yes, non_interactive=non_interactive))
+
+
+@app.command()
+def output(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
+           json_out: JsonOpt = False,
+           show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Show secret values in clear.")] = False) -> None:
+    """Every stage's outputs as one document, for the next pipeline step."""
+    from provision.cli import output_cmd
+
+    raise typer.Exit(output_cmd.output(spec, env, as_json=json_out, show_secrets=show_secrets))
 
 
 @app.command()
