@@ -11,6 +11,7 @@ string literal.
     Phase       when a policy gate runs  pre (planned changes), post (live state)
     Action      what a planned change does to a resource (create, update, ...)
     StepOp      what the engine did to a resource in one step (Pulumi's op types)
+    DriftKind   how a resource drifted: changed, deleted
 """
 
 from __future__ import annotations
@@ -157,3 +158,10 @@ class ExitCode(IntEnum):
     CHANGES = 2         # plan --detailed-exitcode: changes present
     POLICY = 3          # a mandatory policy rule failed
     HALTED = 4          # a rollout halted: an approval is needed or a gate failed
+
+
+class DriftKind(str, Enum):
+    """How a resource drifted from what the last apply recorded (``provision drift``)."""
+
+    CHANGED = "changed"     # a property the spec sets has another value in the cloud
+    DELETED = "deleted"     # the resource no longer exists in the cloud
