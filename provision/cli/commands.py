@@ -12,6 +12,7 @@ from rich.console import Console
 from provision.cli import session
 from provision.cli.recording import recorded
 from provision.history import RunRecorder
+from provision.cli.live_view import make_progress
 from provision.cli.progress import Progress, status_summary
 from provision.engine.orchestrator import ApplyReport, PolicyViolation, ensure_plan_matches, spec_digest
 from provision.errors import PlanError, ProvisionError
@@ -134,7 +135,7 @@ def apply(spec: str, env: str, *, yes: bool, as_json: bool, policies: Path | Non
     loaded = session.load(spec, env, targets=targets, excludes=excludes)
     with recorded(Operation.APPLY, spec=loaded.spec.name, env=env, spec_file=spec,
                   spec_digest=spec_digest([spec])) as record:
-        progress = Progress(as_json=as_json, record=record)
+        progress = make_progress(as_json=as_json, record=record, title=f"apply {spec} --env {env}")
         return _streamed(progress, lambda: _apply(
             loaded, spec, saved, progress, yes=yes, as_json=as_json, policies=policies,
             no_policy=no_policy, parallel=parallel, rollback_on_violation=rollback_on_violation))
@@ -153,6 +154,8 @@ def _streamed(progress: Progress, body: Callable[[], int]) -> int:
         progress.emit("run_finished", run_id=record.id, outcome=Outcome.FAILED.value,
                       exit_code=EXIT_ERROR, error=exc.message)
         raise
+    finally:
+        progress.close()
     outcome = record.finished or (Outcome.FAILED if code else Outcome.APPLIED)
     progress.emit("run_finished", run_id=record.id, outcome=outcome.value, exit_code=code)
     return code
@@ -248,7 +251,8 @@ def destroy(spec: str, env: str, *, yes: bool, as_json: bool, targets: list[str]
     loaded = session.load(spec, env, targets=targets, excludes=excludes, for_destroy=True)
     with recorded(Operation.DESTROY, spec=loaded.spec.name, env=env, spec_file=spec,
                   spec_digest=spec_digest([spec])) as record:
-        progress = Progress(as_json=as_json, record=record)
+        progress = make_progress(as_json=as_json, record=record,
+                                 title=f"destroy {spec} --env {env}")
         return _streamed(progress, lambda: _destroy(loaded, env, record, progress, yes=yes,
                                                     as_json=as_json))
 

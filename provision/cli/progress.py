@@ -59,6 +59,14 @@ class Progress:
             with self._lock:
                 self.console.print(text)
 
+    def hooks_for(self, env: str) -> Hooks:
+        """The hooks for one environment of a rollout: its events carry ``env``."""
+        self.context["env"] = env
+        return self.hooks()
+
+    def close(self) -> None:
+        """End the output (a live view stops here)."""
+
     def hooks(self) -> Hooks:
         def stage_start(stage: str, op: str) -> None:
             self.emit("stage_start", stage=stage, operation=op)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from provision.cli.live_view import make_progress
 from provision.cli.progress import Progress
 from provision.cli.recording import open_history
 from provision.engine.clouds import home_dir
@@ -28,12 +29,7 @@ from provision.vocabulary import ExitCode, Operation, Outcome
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-class RolloutProgress(Progress):
-    """Progress with the environment in every event and the run recorded per env."""
-
-    def hooks_for(self, env: str) -> Hooks:
-        self.context["env"] = env
-        return self.hooks()
+RolloutProgress = Progress   # hooks_for(env): events carry the environment
 
 
 def _can_ask(as_json: bool, non_interactive: bool) -> bool:
@@ -99,7 +95,12 @@ def _run(history: History, state: RolloutState, record: RunRecorder, *, as_json:
          ask: Ask | None, parallel: int) -> int:
     from provision.cli.rollout_driver import EngineDriver
 
-    ui = RolloutProgress(as_json=as_json, record=record)
+    ui = make_progress(as_json=as_json, record=record, title=f"rollout {record.id}")
+    asking: Ask | None = None
+    if ask is not None:
+        def asking(env: str, plan: Plan, digest: str) -> bool:
+            ui.close()                 # no live redraw while a person reads and answers
+            return ask(env, plan, digest)
     policies = Path(state.policies) if state.policies else None
 
     def factory(env: str, hooks: Hooks) -> EnvDriver:
@@ -109,12 +110,14 @@ def _run(history: History, state: RolloutState, record: RunRecorder, *, as_json:
             spec=record.spec, env=state.target, chain=state.chain, who=record.who)
     ui.say(f"rollout {record.id}: {' -> '.join(state.chain)}")
     machine = Rollout(state, history=history, record=record, factory=factory, ui=ui,
-                      plans_dir=home_dir() / "rollouts" / record.id, ask=ask)
+                      plans_dir=home_dir() / "rollouts" / record.id, ask=asking)
     try:
         result = machine.run()
     except KeyboardInterrupt:
         record.finish(Outcome.FAILED, exit_code=130, error="interrupted")
         raise
+    finally:
+        ui.close()
     ui.context.pop("env", None)
     halt = result.halt
     record.finish(result.outcome, exit_code=int(result.exit_code),
