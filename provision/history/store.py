@@ -110,8 +110,10 @@ class History:
         actor = current_who()
         audit.append(self.conn, who=actor, run_id=run["id"], action="run.resumed",
                      payload={"operation": run["operation"], "outcome_before": run["outcome"]})
-        return RunRecorder(self.conn, run["id"], Operation(run["operation"]), env=run["env"],
-                           spec=run["spec"], who=actor)
+        recorder = RunRecorder(self.conn, run["id"], Operation(run["operation"]),
+                               env=run["env"], spec=run["spec"], who=actor)
+        recorder.earlier_s = float(run["duration_s"] or 0.0)
+        return recorder
 
     def approve(self, run_id: str, env: str, *, plan_digest: str, comment: str = "",
                 who: str | None = None) -> Approval:

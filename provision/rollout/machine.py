@@ -107,6 +107,7 @@ class Rollout:
     # -- one environment -----------------------------------------------------------------
     def _environment(self, env: str, es: EnvState) -> RolloutResult | None:
         driver = self.factory(env, self.ui.hooks_for(env))
+        self.record.update(detail={"graph": driver.stage_graph})
         self.ui.emit("env_start", env=env)
         self.ui.say(f"[bold]environment {env}[/bold]")
         plan: Plan | None = None
