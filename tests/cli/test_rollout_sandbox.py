@@ -35,6 +35,7 @@ def _demo(path: Path, sfx: str, *, failing_check: bool, prod_tier: str = "") -> 
     """stacks/demo.yaml with unique names, prod on the sandbox too."""
     text = (REPO / "stacks" / "demo.yaml").read_text()
     text = text.replace("provision-demo-logs", f"pdl{sfx}").replace("rg-provision-demo", f"rg-pd{sfx}")
+    text = text.replace("provision-demo-events", f"pde{sfx}")
     doc = yaml.safe_load(text)
     doc["name"] = f"demo{sfx}"
     envs = doc["environments"]
