@@ -50,3 +50,18 @@ def _private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     home, never in the working tree's .provision/ (subprocess tests set their own)."""
     monkeypatch.setenv("PROVISION_HOME", str(tmp_path_factory.mktemp("home")))
     monkeypatch.delenv("PROVISION_HISTORY_DB", raising=False)
+
+
+@pytest.fixture(scope="session")
+def fault_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A second sandbox whose services take fault plans (``up(faults=...)``), with no
+    faults until a test sets a plan; tests set the plan they need and clear it after."""
+    _ensure_azurite()
+    from provision.sandbox.faults import FaultPlan
+
+    box = Sandbox(tmp_path_factory.mktemp("fault-sandbox"))
+    try:
+        box.up(faults=FaultPlan())
+        yield box
+    finally:
+        box.down()

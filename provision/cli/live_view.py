@@ -20,9 +20,9 @@ from rich.text import Text
 
 from provision.cli.progress import Progress
 from provision.engine.orchestrator import GateVerdict, Hooks
-from provision.engine.runner import RunResult, Step
+from provision.engine.protocol import RunResult, Step
 from provision.history import RunRecorder
-from provision.vocabulary import StageStatus
+from provision.vocabulary import Operation, Phase, StageStatus
 
 _STYLE = {"applied": "green", "unchanged": "green", "destroyed": "green", "blocked": "red",
           "failed": "red", "rolled-back": "magenta", "skipped": "yellow"}
@@ -88,23 +88,23 @@ class LiveProgress(Progress):
         base = super().hooks()
         env = str(self.context.get("env", ""))
 
-        def stage_start(stage: str, op: str) -> None:
-            if op == "plan":           # plans are quick; the view starts with the first change
+        def stage_start(stage: str, op: Operation) -> None:
+            if op is Operation.PLAN:   # plans are quick; the view starts with the first change
                 return
             if self.record is not None:
                 self.record.stage_started(stage)
             with self._view_lock:
-                self._rows[(env, stage)] = _Row(env, stage, f"{op}…")
+                self._rows[(env, stage)] = _Row(env, stage, f"{op.value}…")
                 self._start()
 
         def step(stage: str, s: Step) -> None:
-            if s.op == "same":
+            if not s.op.changes:
                 return
             row = self._rows.get((env, stage))
             if row is not None:
                 row.resources += 1
 
-        def stage_done(stage: str, status: str, result: RunResult | None) -> None:
+        def stage_done(stage: str, status: StageStatus, result: RunResult | None) -> None:
             if self.record is not None:
                 self.record.stage(stage, StageStatus(status),
                                   changes=result.summary if result else {})
@@ -113,10 +113,16 @@ class LiveProgress(Progress):
                 row.status, row.ended = str(getattr(status, "value", status)), time.monotonic()
                 self._start()
 
-        def policy(stage: str, phase: str, verdict: GateVerdict) -> None:
-            base.policy(stage, phase, verdict)
+        def stage_skipped(stage: str, reason: str) -> None:
+            if self.record is not None:
+                self.record.stage(stage, StageStatus.SKIPPED, error=reason)
+            with self._view_lock:
+                row = self._rows.setdefault((env, stage), _Row(env, stage, ""))
+                row.status, row.ended = StageStatus.SKIPPED.value, time.monotonic()
+            self.say(f"  stage {stage}: skipped ({reason})")
 
-        return Hooks(stage_start=stage_start, step=step, stage_done=stage_done, policy=policy)
+        return Hooks(stage_start=stage_start, step=step, stage_done=stage_done,
+                     policy=base.policy, stage_skipped=stage_skipped)
 
 
 def make_progress(*, as_json: bool, record: RunRecorder | None = None, title: str = "",

@@ -136,6 +136,24 @@ def output(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
 
 
 @app.command()
+def repair(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
+           dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report what would be repaired.")] = False) -> None:
+    """Repair what a killed run left behind: stale stack locks and pending operations."""
+    from provision.cli import recovery_cmd
+
+    raise typer.Exit(recovery_cmd.repair(spec, env, dry_run=dry_run))
+
+
+@app.command()
+def unlock(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
+           yes: Annotated[bool, typer.Option("--yes", "-y", help="Remove the lock without asking.")] = False) -> None:
+    """Remove the environment lock of a run that is gone (asks for confirmation)."""
+    from provision.cli import recovery_cmd
+
+    raise typer.Exit(recovery_cmd.unlock(spec, env, yes=yes))
+
+
+@app.command()
 def validate(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")]) -> None:
     """Check the spec and every environment: all errors at once, nothing touched."""
     raise typer.Exit(commands.validate(spec))
@@ -150,11 +168,18 @@ def graph(spec: Annotated[str, typer.Argument(help="Spec file.")],
 
 
 @sandbox_app.command("up")
-def sandbox_up(json_out: JsonOpt = False) -> None:
+def sandbox_up(json_out: JsonOpt = False,
+               faults: Annotated[Optional[Path], typer.Option(
+                   "--faults", help="Fault plan (YAML/JSON) the emulators apply: throttling, "
+                                    "5xx, delays, lost answers (see docs/sandbox.md). On a "
+                                    "running fault-taking sandbox it replaces the plan.")] = None
+               ) -> None:
     """Start the emulators (127.0.0.1 only)."""
     from provision.cli.session import sandbox
+    from provision.sandbox.faults import load_plan
 
-    _print_sandbox(sandbox().up(), json_out)
+    plan = load_plan(faults) if faults is not None else None
+    _print_sandbox(sandbox().up(faults=plan), json_out)
 
 
 @sandbox_app.command("down")
@@ -192,8 +217,8 @@ def _mount_policy() -> None:
     from provision.cli.gate import live_state
 
     # `policy check --phase post` reads live state through the engine's state and the adapters.
-    policy_cmd.configure(live_reader=live_state)
-    app.add_typer(policy_cmd.app, name="policy", help="Policy-as-code: check specs, test packs.")
+    app.add_typer(policy_cmd.build_app(live_reader=live_state), name="policy",
+                  help="Policy-as-code: check specs, test packs.")
 
 
 _mount_policy()

@@ -18,7 +18,7 @@ from typing import Any
 from rich.console import Console
 
 from provision.cli import session
-from provision.engine.program import META_OUTPUT
+from provision.engine.protocol import META_OUTPUT
 from provision.plan.render_json import SENSITIVE_JSON
 from provision.vocabulary import ExitCode
 
@@ -31,7 +31,7 @@ def collect(loaded: session.Loaded, *, show_secrets: bool) -> dict[str, Any]:
     orch = session.orchestrator(loaded)
     stages: dict[str, Any] = {}
     for stage in loaded.stages.stages:
-        snap = orch.runner.snapshot(orch.stack_name(stage.name))
+        snap = orch.engine.snapshot(orch.stack_name(stage.name))
         if snap is None:
             continue
         resources: dict[str, Any] = {}

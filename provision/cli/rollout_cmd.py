@@ -103,8 +103,13 @@ def _run(history: History, state: RolloutState, record: RunRecorder, *, as_json:
             return ask(env, plan, digest)
     policies = Path(state.policies) if state.policies else None
 
+    def notice(text: str) -> None:
+        ui.emit("notice", message=text)
+        ui.say(text)
+
     def factory(env: str, hooks: Hooks) -> EnvDriver:
-        return EngineDriver(state.spec_file, env, hooks, policies=policies, parallel=parallel)
+        return EngineDriver(state.spec_file, env, hooks, policies=policies, parallel=parallel,
+                            run_id=record.id, notice=notice)
 
     ui.emit("run_started", run_id=record.id, operation=Operation.ROLLOUT.value,
             spec=record.spec, env=state.target, chain=state.chain, who=record.who)

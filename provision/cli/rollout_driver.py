@@ -2,35 +2,57 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Callable
 
-from provision.cli import session
+from provision.cli import guard, session
 from provision.cli.gate import build_gate
 from provision.engine.clouds import cloud_configs
+from provision.engine.declare import restore_declaration
 from provision.engine.live import read_live
 from provision.engine.orchestrator import ApplyReport, Hooks, Orchestrator, spec_digest
-from provision.engine.program import META_OUTPUT, restore_program
-from provision.engine.runner import StackSnapshot, Step
+from provision.engine.protocol import META_OUTPUT, StackSnapshot, Step, UpRequest
 from provision.errors import ProvisionError
 from provision.plan.digest import plan_digest
 from provision.plan.model import Plan
 from provision.plan.saved import read_plan, write_plan
 from provision.rollout.health import Probe
 from provision.spec.model import HealthCheck
+from provision.vocabulary import Operation
 
 
 class EngineDriver:
     """One environment: plans and applies through the orchestrator, with the policy
-    gates of ``policies`` (None: no gates), reads live state through the adapters."""
+    gates of ``policies`` (None: no gates), reads live state through the adapters.
+
+    From creation to :meth:`close` it holds the environment's lock and journal (the
+    same safety net as ``apply``, see provision.cli.guard), and repairs what a killed
+    run left behind first."""
 
     def __init__(self, spec_file: str, env: str, hooks: Hooks, *, policies: Path | None,
-                 parallel: int = 4) -> None:
+                 run_id: str, notice: Callable[[str], None], parallel: int = 4) -> None:
         self.spec_file = spec_file
         self.loaded = session.load(spec_file, env)
         gate, reader = build_gate(self.loaded, policies) if policies is not None else (None, None)
-        self.orch: Orchestrator = session.orchestrator(self.loaded, hooks=hooks, parallel=parallel,
-                                                       gate=gate, live_reader=reader)
+        self._exit = ExitStack()
+        self.run = self._exit.enter_context(
+            guard.engine_run(self.loaded, Operation.APPLY, run_id, notice=notice))
+        try:
+            self.orch: Orchestrator = session.orchestrator(
+                self.loaded, hooks=self.run.hooks(hooks), parallel=parallel, gate=gate,
+                live_reader=reader, supervisor=self.run.supervisor, stop=self.run.stop)
+            self.run.recover(self.orch)
+        except BaseException:
+            self._exit.close()
+            raise
+
+    def close(self, status: str) -> None:
+        """Release the environment (journal closed with ``status``, lock released)."""
+        try:
+            self.run.finish(status)
+        finally:
+            self._exit.close()
 
     @property
     def name(self) -> str:
@@ -63,7 +85,7 @@ class EngineDriver:
         return read_plan(path)
 
     def _snapshot(self, stage: str) -> StackSnapshot | None:
-        return self.orch.runner.snapshot(self.orch.stack_name(stage))
+        return self.orch.engine.snapshot(self.orch.stack_name(stage))
 
     def moved(self, plan: Plan) -> str:
         if plan.spec_digest != spec_digest([self.spec_file]):
@@ -88,10 +110,11 @@ class EngineDriver:
             meta = (before.outputs.get(META_OUTPUT) or {}) if before else {}
             types = dict(meta.get("types", {})) if isinstance(meta, dict) else {}
             try:
-                self.orch.hooks.stage_start(stage, "rollback")
-                self.orch.runner.up(self.orch.stack_name(stage),
-                                    restore_program(inputs, types, self.loaded.registry),
-                                    on_step=self._on_step(stage))
+                self.orch.hooks.stage_start(stage, Operation.ROLLBACK)
+                self.orch.engine.up(UpRequest(
+                    self.orch.stack_name(stage),
+                    restore_declaration(inputs, types, self.loaded.registry),
+                    on_step=self._on_step(stage)))
                 errors[stage] = ""
             except ProvisionError as exc:
                 errors[stage] = exc.message

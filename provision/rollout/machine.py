@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
-from provision.engine.orchestrator import ApplyReport, Hooks, PolicyViolation
-from provision.errors import ProvisionError, StalePlanError
+from provision.engine.orchestrator import ApplyReport, Hooks
+from provision.errors import PolicyViolation, ProvisionError, StalePlanError
 from provision.history import History, RunRecorder
 from provision.plan.model import Plan
 from provision.rollout.health import CheckResult, run_checks
@@ -91,7 +91,7 @@ class Rollout:
                 continue
             self.record.env = env
             try:
-                result = self._environment(env, es)
+                result = self._environment_closed(env, es)
             except ProvisionError as exc:
                 es.status, es.reason = StageStatus.FAILED.value, exc.message
                 self._save()
@@ -105,8 +105,14 @@ class Rollout:
         return RolloutResult(Outcome.APPLIED, ExitCode.OK)
 
     # -- one environment -----------------------------------------------------------------
-    def _environment(self, env: str, es: EnvState) -> RolloutResult | None:
+    def _environment_closed(self, env: str, es: EnvState) -> RolloutResult | None:
         driver = self.factory(env, self.ui.hooks_for(env))
+        try:
+            return self._environment(env, es, driver)
+        finally:
+            driver.close(es.status)
+
+    def _environment(self, env: str, es: EnvState, driver: EnvDriver) -> RolloutResult | None:
         self.record.update(detail={"graph": driver.stage_graph})
         self.ui.emit("env_start", env=env)
         self.ui.say(f"[bold]environment {env}[/bold]")

@@ -60,6 +60,9 @@ class EnvDriver(Protocol):
     def probe(self) -> Probe:
         """Read access to the live environment for its health checks."""
 
+    def close(self, status: str) -> None:
+        """Done with the environment (``status``: how it ended); releases what it holds."""
+
 
 class DriverFactory(Protocol):
     def __call__(self, env: str, hooks: Hooks) -> EnvDriver: ...

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from provision.cli.live_view import LiveProgress, make_progress
 from provision.cli.progress import Progress
-from provision.engine.runner import Step
+from provision.engine.protocol import Step
 from provision.history import History
-from provision.vocabulary import Operation, StepOp
+from provision.vocabulary import Operation, StageStatus, StepOp
 from rich.console import Console
 
 
@@ -24,11 +24,11 @@ def test_terminal_gets_a_live_table_and_the_run_is_recorded(tmp_path: Path) -> N
     progress = make_progress(as_json=False, record=record, title="apply demo", console=console)
     assert isinstance(progress, LiveProgress)
     hooks = progress.hooks_for("dev")
-    hooks.stage_start("aws", "plan")           # planning does not start the view
+    hooks.stage_start("aws", Operation.PLAN)           # planning does not start the view
     assert progress._live is None
-    hooks.stage_start("aws", "apply")
+    hooks.stage_start("aws", Operation.APPLY)
     hooks.step("aws", Step(op=StepOp.CREATE, resource="logs", old_inputs=None, new_inputs={}))
-    hooks.stage_done("aws", "applied", None)
+    hooks.stage_done("aws", StageStatus.APPLIED, None)
     progress.say("a line above the table")
     progress.close()
     text = buf.getvalue()
@@ -43,7 +43,7 @@ def test_not_a_terminal_gets_plain_lines() -> None:
     progress = make_progress(as_json=False, console=console)
     assert type(progress) is Progress
     hooks = progress.hooks()
-    hooks.stage_start("aws", "apply")
-    hooks.stage_done("aws", "applied", None)
+    hooks.stage_start("aws", Operation.APPLY)
+    hooks.stage_done("aws", StageStatus.APPLIED, None)
     assert "stage aws: applied" in buf.getvalue()
     assert type(make_progress(as_json=True, console=_console(True)[0])) is Progress

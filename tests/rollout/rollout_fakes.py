@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provision.engine.orchestrator import ApplyReport, Hooks, PolicyViolation, StageOutcome
-from provision.errors import StageFailedError, StalePlanError
+from provision.engine.orchestrator import ApplyReport, Hooks, StageOutcome
+from provision.errors import PolicyViolation, StageFailedError, StalePlanError
 from provision.plan.digest import plan_digest
 from provision.plan.model import Action, Change, Plan, StagePlan
 from provision.plan.saved import read_plan, write_plan
 from provision.spec.model import HealthCheck
-from provision.vocabulary import StageStatus
+from provision.vocabulary import Operation, Phase, StageStatus
 
 STAGES = {"aws": [], "azure": ["aws"], "gcp": ["azure"]}
 
@@ -30,8 +30,13 @@ class _Verdict:
     rule: str
     blocking: bool = True
 
+    results: list[Any] = field(default_factory=list)
+
     def blocking_results(self) -> list[Any]:
         return [type("R", (), {"rule_id": self.rule})()]
+
+    def counts(self) -> dict[str, int]:
+        return {"fail": 1}
 
 
 @dataclass
@@ -49,6 +54,7 @@ class World:
     applies: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     planned: list[str] = field(default_factory=list)
     rollbacks: list[tuple[str, str]] = field(default_factory=list)
+    closed: list[tuple[str, str]] = field(default_factory=list)
 
     def driver(self, env: str, hooks: Hooks) -> "FakeDriver":
         return FakeDriver(self, env, hooks)
@@ -103,36 +109,36 @@ class FakeDriver:
         for sp in plan.stages:
             name = sp.name
             if stop:
-                report.outcomes.append(StageOutcome(name, "skipped"))
+                report.outcomes.append(StageOutcome(name, StageStatus.SKIPPED))
                 continue
             if not sp.has_changes():
-                report.outcomes.append(StageOutcome(name, "unchanged"))
+                report.outcomes.append(StageOutcome(name, StageStatus.UNCHANGED))
                 continue
-            self.hooks.stage_start(name, "apply")
+            self.hooks.stage_start(name, Operation.APPLY)
             if saved and _digest(self._live().get(name)) != plan.state_digests.get(name, ""):
-                report.outcomes.append(StageOutcome(name, "failed", error=StalePlanError(
+                report.outcomes.append(StageOutcome(name, StageStatus.FAILED, error=StalePlanError(
                     f"the state of stage '{name}' changed since the plan was made")))
                 stop = True
                 continue
             if self.world.violate.get(self.env) == name:
                 verdict = _Verdict("PRV-TEST-001")
-                self.hooks.policy(name, "pre", verdict)
-                self.hooks.stage_done(name, "blocked", None)
-                report.outcomes.append(StageOutcome(name, "blocked", error=PolicyViolation(
-                    name, "before", verdict)))
+                self.hooks.policy(name, Phase.PRE, verdict)
+                self.hooks.stage_done(name, StageStatus.BLOCKED, None)
+                report.outcomes.append(StageOutcome(name, StageStatus.BLOCKED, error=PolicyViolation(
+                    name, Phase.PRE, verdict)))
                 stop = True
                 continue
             inputs = dict(sp.changes[0].after or {})
             self._live()[name] = inputs
             self.world.applies.append((self.env, name, inputs))
             if self.world.fail_stage.get(self.env) == name:
-                self.hooks.stage_done(name, "failed", None)
-                report.outcomes.append(StageOutcome(name, "failed", error=StageFailedError(
+                self.hooks.stage_done(name, StageStatus.FAILED, None)
+                report.outcomes.append(StageOutcome(name, StageStatus.FAILED, error=StageFailedError(
                     name, "the cloud said no", resource=f"{name}_res")))
                 stop = True
                 continue
-            self.hooks.stage_done(name, "applied", None)
-            report.outcomes.append(StageOutcome(name, "applied"))
+            self.hooks.stage_done(name, StageStatus.APPLIED, None)
+            report.outcomes.append(StageOutcome(name, StageStatus.APPLIED))
         return report
 
     def remember(self) -> dict[str, Any]:
@@ -149,6 +155,9 @@ class FakeDriver:
 
     def probe(self) -> "FakeProbe":
         return FakeProbe(self._live())
+
+    def close(self, status: str) -> None:
+        self.world.closed.append((self.env, status))
 
 
 class FakeProbe:
@@ -183,8 +192,8 @@ class Events:
     def hooks_for(self, env: str) -> Hooks:
         self.env = env
 
-        def stage_done(stage: str, status: str, result: Any) -> None:
-            self.emit("stage_done", stage=stage, status=status)
+        def stage_done(stage: str, status: StageStatus, result: Any) -> None:
+            self.emit("stage_done", stage=stage, status=status.value)
             if self.record is not None:
                 self.record.stage(stage, StageStatus(status))
 

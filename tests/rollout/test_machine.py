@@ -90,6 +90,8 @@ def test_protected_env_halts_then_resume_applies_exactly_the_approved_plan(h: Ha
     assert [s[3] for s in steps if s[0] == "prod" and s[1] == "stage"] == ["applied"] * 3
     assert view.run["outcome"] == "applied" and h.history.verify().ok
     assert view.run["detail"]["graph"] == {"aws": [], "azure": ["aws"], "gcp": ["azure"]}
+    # Every environment it took was released, with how it ended.
+    assert h.world.closed[-1] == ("prod", "applied") and ("prod", "waiting") in h.world.closed
 
 
 def test_spec_change_after_approval_voids_it(h: Harness) -> None:
