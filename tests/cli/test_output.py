@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from provision.cli import output_cmd, session
-from provision.engine.runner import StackSnapshot
+from provision.engine.protocol import StackSnapshot
 from provision.graph.stages import build_stages
 from provision.provider import AdapterRegistry
 from provision.spec import loads, resolve
@@ -40,7 +40,7 @@ def test_outputs_by_stage_with_secrets_masked(monkeypatch: pytest.MonkeyPatch) -
     def snapshot(stack: str) -> StackSnapshot | None:
         return state.get(stack.rsplit(".", 1)[-1])
 
-    fake = SimpleNamespace(runner=SimpleNamespace(snapshot=snapshot),
+    fake = SimpleNamespace(engine=SimpleNamespace(snapshot=snapshot),
                            stack_name=lambda stage: f"out.dev.{stage}")
     monkeypatch.setattr(session, "orchestrator", lambda loaded, **kw: fake)
     masked: dict[str, Any] = output_cmd.collect(loaded, show_secrets=False)
