@@ -237,7 +237,7 @@ class StackRunner:
             return StageFailedError(stack_name, message, hint=first.get("hint", ""),
                                     resource=str(first.get("resource", "")))
         reasons = [e for e in sink.errors if e] or [_first_line(exc)]
-        return StageFailedError(stack_name, f"{what}: {reasons[0].splitlines()[0]}")
+        return StageFailedError(stack_name, f"{what}: {diagnostic_reason(reasons[0])}")
 
     # -- operations ------------------------------------------------------------------------
     def urn(self, stack_name: str, resource: str) -> str:
@@ -456,6 +456,16 @@ def _empty_program() -> None:
 
 def _ops(changes: Mapping[str, int] | None) -> dict[str, int]:
     return dict(changes or {})
+
+
+def diagnostic_reason(text: str) -> str:
+    """One line that says why, from an engine error diagnostic: its first line, or for a
+    Python traceback its last line (the exception), never "Traceback (most recent ...".
+    """
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return "the engine failed"
+    return lines[-1] if lines[0].startswith("Traceback") else lines[0]
 
 
 def _first_line(exc: auto.CommandError) -> str:
