@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,6 +139,10 @@ class _Snapshots:
         with self._lock:
             self._data[stage] = snap
 
+    def forget(self, stage: str) -> None:
+        with self._lock:
+            self._data.pop(stage, None)
+
 
 class Orchestrator:
     def __init__(self, spec: Spec, env: Environment, stages: StageGraph,
@@ -145,7 +150,8 @@ class Orchestrator:
                  hooks: Hooks | None = None, gate: Gate | None = None,
                  live_reader: LiveReader | None = None,
                  parallel: int = 4, rollback_on_violation: bool = False,
-                 selection: set[str] | None = None) -> None:
+                 selection: set[str] | None = None,
+                 stop: threading.Event | None = None) -> None:
         self.spec, self.env, self.stages = spec, env, stages
         self.registry, self.engine = registry, engine
         self.hooks = hooks or Hooks()
@@ -156,6 +162,8 @@ class Orchestrator:
         # --target/--exclude: only these resources may change (None: all). Every
         # resource stays declared in its stage's program; the engine's targeting does the rest.
         self.selection = selection
+        # Set on an interrupt: no new stage starts; a stage stopped meanwhile is INTERRUPTED.
+        self.stop = stop or threading.Event()
         self._snapshots = _Snapshots(lambda stage: self.engine.snapshot(self.stack_name(stage)))
 
     # -- names and values ------------------------------------------------------------
@@ -234,6 +242,18 @@ class Orchestrator:
     def _active(self, stage: Stage) -> bool:
         chosen = self._chosen(stage)
         return chosen is None or bool(chosen)
+
+    def snapshots(self) -> dict[str, StackSnapshot]:
+        """Every existing stack of the selected stages, read once and cached (no cloud call):
+        used to verify the passphrase and find crashed stages before anything runs."""
+        names = [s.name for s in self.stages.stages if self._active(s)]
+        with ThreadPoolExecutor(max_workers=min(4, max(1, len(names)))) as pool:
+            found = list(pool.map(lambda n: (n, self._snapshot(n)), names))
+        return {name: snap for name, snap in found if snap is not None}
+
+    def forget(self, stage: str) -> None:
+        """Drop the cached snapshot of ``stage`` (its state was changed outside a run step)."""
+        self._snapshots.forget(stage)
 
     # -- plan ------------------------------------------------------------------------
     def plan_stage(self, stage: Stage, planned: Mapping[str, Change],
@@ -324,12 +344,16 @@ class Orchestrator:
 
     def _done(self, name: str, status: StageStatus, result: RunResult | None = None,
               error: ProvisionError | None = None) -> StageOutcome:
+        if status is StageStatus.FAILED and error is not None and self.stop.is_set():
+            status = StageStatus.INTERRUPTED     # the run was asked to stop: Pulumi's cancel
         self.hooks.stage_done(name, status, result)
         return StageOutcome(name, status, result, error)
 
     def _apply_stage(self, stage: Stage, saved: StagePlan, plan: Plan,
                      check_fresh: bool) -> StageOutcome:
         name = stage.name
+        if self.stop.is_set():
+            return self._skip(name, "", "not started: the run was interrupted")
         try:
             if check_fresh:
                 self._check_fresh(stage, saved, plan)
@@ -433,6 +457,8 @@ class Orchestrator:
 
     def _destroy_stage(self, name: str) -> StageOutcome:
         stage = self.stages.stage(name)
+        if self.stop.is_set():
+            return self._skip(name, "", "not started: the run was interrupted")
         if not self._active(stage):
             return StageOutcome(name, StageStatus.SKIPPED, reason="no selected resource in it")
         if self._snapshot(name, fresh=True) is None:

@@ -116,6 +116,7 @@ class RunResult:
     steps: list[Step]
     outputs: dict[str, Any]
     summary: dict[str, int]
+    version: int | None = None        # the stack's update version the engine recorded
 
 
 class PendingKind(str, Enum):
@@ -167,7 +168,8 @@ class StackSnapshot:
     ("" for a snapshot rebuilt from an update's outputs); ``inputs``: each
     managed resource's recorded inputs (secrets revealed: keep in memory only);
     ``pending``: operations started and never finished; ``lock``: the holder of
-    the stack's update lock, if any.
+    the stack's update lock, if any; ``salt``: the passphrase secrets provider's
+    stored salt state ("" for another provider), to verify the passphrase.
     """
 
     outputs: dict[str, Any]
@@ -175,6 +177,7 @@ class StackSnapshot:
     inputs: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     pending: tuple[PendingOperation, ...] = ()
     lock: LockHolder | None = None
+    salt: str = ""
 
 
 # -- requests -----------------------------------------------------------------------------
