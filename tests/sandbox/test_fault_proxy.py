@@ -131,3 +131,67 @@ def test_a_failed_read_after_create_leaves_nothing_and_the_next_create_succeeds(
     created = S3Bucket().create({"bucket": name, "tags": {"a": "b"}}, config)
     assert created.properties["tags"] == {"a": "b"}
     assert _names(fault_sandbox, name) == [name]
+
+
+def _lost_answer_once(faults: Any, body: str) -> None:
+    faults({"faults": [{"service": "aws", "method": "POST", "body": body, "status": 500,
+                        "after": True, "times": 1}]})
+
+
+def test_named_aws_creates_whose_answer_is_lost_make_one_resource_each(
+        fault_sandbox: Sandbox, faults: Any) -> None:
+    """IAM, DynamoDB and EC2 name the operation in the body; the create runs in moto, its
+    answer is lost, botocore retries and meets the resource: adopted, never duplicated."""
+    import json
+
+    from providers.aws.dynamodb_table import DynamoDbTable
+    from providers.aws.ec2_security_group import SecurityGroup
+    from providers.aws.iam_role import IamRole
+
+    config = _config(fault_sandbox, "aws")
+    settings = fault_sandbox.status().cloud_settings()["aws"]
+
+    def client(service: str) -> Any:
+        return boto3.client(service, endpoint_url=settings["endpoint_url"],
+                            region_name=settings["region"], aws_access_key_id="direct",
+                            aws_secret_access_key="direct")
+
+    suffix = uuid.uuid4().hex[:8]
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+         "Action": "sts:AssumeRole"}]}
+    # Control: a plain client meets the fault and fails on its own retry.
+    _lost_answer_once(faults, "Action=CreateRole")
+    with pytest.raises(client("iam").exceptions.EntityAlreadyExistsException):
+        client("iam").create_role(RoleName=f"plain-{suffix}",
+                                  AssumeRolePolicyDocument=json.dumps(trust))
+    _lost_answer_once(faults, "Action=CreateRole")
+    role = IamRole().create({"name": f"role-{suffix}", "assume_role_policy": json.dumps(trust)},
+                            config)
+    _lost_answer_once(faults, '"KeySchema"')
+    table = DynamoDbTable().create({"name": f"table-{suffix}", "hash_key": "pk",
+                                    "attributes": [{"name": "pk", "type": "S"}]}, config)
+    vpc = client("ec2").create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    _lost_answer_once(faults, "Action=CreateSecurityGroup")
+    group = SecurityGroup().create({"name": f"sg-{suffix}", "vpc_id": vpc,
+                                    "description": "lost answer"}, config)
+    faults({"faults": []})
+
+    assert [r["RoleName"] for r in client("iam").list_roles()["Roles"]
+            if r["RoleName"] == f"role-{suffix}"] == [role.id]
+    assert [t for t in client("dynamodb").list_tables()["TableNames"]
+            if t == f"table-{suffix}"] == [table.id]
+    groups = client("ec2").describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": [f"sg-{suffix}"]}])["SecurityGroups"]
+    assert [g["GroupId"] for g in groups] == [group.id]
+
+    # A name taken before the create starts is refused, never adopted.
+    with pytest.raises(CloudError, match="AWS error EntityAlreadyExists: the role already"):
+        IamRole().create({"name": f"role-{suffix}", "assume_role_policy": json.dumps(trust)},
+                         config)
+    with pytest.raises(CloudError, match="ResourceInUseException: the table already exists"):
+        DynamoDbTable().create({"name": f"table-{suffix}", "hash_key": "pk",
+                                "attributes": [{"name": "pk", "type": "S"}]}, config)
+    with pytest.raises(CloudError, match="InvalidGroup.Duplicate: the security group already"):
+        SecurityGroup().create({"name": f"sg-{suffix}", "vpc_id": vpc,
+                                "description": "again"}, config)
