@@ -195,3 +195,45 @@ def test_named_aws_creates_whose_answer_is_lost_make_one_resource_each(
     with pytest.raises(CloudError, match="InvalidGroup.Duplicate: the security group already"):
         SecurityGroup().create({"name": f"sg-{suffix}", "vpc_id": vpc,
                                 "description": "again"}, config)
+
+
+def test_a_vpc_or_subnet_create_whose_answer_is_lost_makes_one(fault_sandbox: Sandbox,
+                                                              faults: Any) -> None:
+    """CreateVpc has neither token nor unique name: the adapter's token tag finds the
+    copy a retried create made and deletes it. A subnet's CIDR is unique in its VPC."""
+    import random
+
+    from providers.aws.ec2_subnet import Subnet
+    from providers.aws.ec2_vpc import Vpc
+
+    config = _config(fault_sandbox, "aws")
+    settings = fault_sandbox.status().cloud_settings()["aws"]
+    ec2 = boto3.client("ec2", endpoint_url=settings["endpoint_url"],
+                       region_name=settings["region"], aws_access_key_id="direct",
+                       aws_secret_access_key="direct")
+    suffix = uuid.uuid4().hex[:8]
+    cidr = f"10.{random.randint(0, 255)}.0.0/16"
+
+    def named(name: str) -> list[str]:
+        return [v["VpcId"] for v in ec2.describe_vpcs(
+            Filters=[{"Name": "tag:Name", "Values": [name]}])["Vpcs"]]
+
+    # Control: a plain client meets the fault and leaves two VPCs behind.
+    _lost_answer_once(faults, "Action=CreateVpc")
+    ec2.create_vpc(CidrBlock=cidr, TagSpecifications=[
+        {"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": f"plain-{suffix}"}]}])
+    assert len(named(f"plain-{suffix}")) == 2
+
+    _lost_answer_once(faults, "Action=CreateVpc")
+    vpc = Vpc().create({"cidr_block": cidr, "tags": {"Name": f"vpc-{suffix}"}}, config)
+    assert named(f"vpc-{suffix}") == [vpc.id]
+    assert vpc.properties["tags"] == {"Name": f"vpc-{suffix}"}  # the token tag is gone
+
+    _lost_answer_once(faults, "Action=CreateSubnet")
+    subnet_cidr = cidr.replace("0.0/16", "1.0/24")
+    subnet = Subnet().create({"vpc_id": vpc.id, "cidr_block": subnet_cidr}, config)
+    faults({"faults": []})
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc.id]}])["Subnets"]
+    assert [s["SubnetId"] for s in subnets if s["CidrBlock"] == subnet_cidr] == [subnet.id]
+    with pytest.raises(CloudError, match="InvalidSubnet.Conflict: a subnet with this CIDR"):
+        Subnet().create({"vpc_id": vpc.id, "cidr_block": subnet_cidr}, config)
