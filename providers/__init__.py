@@ -34,8 +34,12 @@ ADAPTERS: dict[str, str] = {
     "azure:resources:ResourceGroup": "providers.azure.resource_group:ResourceGroup",
     "azure:storage:Account": "providers.azure.storage_account:StorageAccount",
     "azure:storage:BlobContainer": "providers.azure.blob_container:BlobContainer",
+    "azure:network:VirtualNetwork": "providers.azure.virtual_network:VirtualNetwork",
+    "azure:resources:Resource": "providers.azure.generic_resource:GenericResource",
     "gcp:storage:Bucket": "providers.gcp.storage_bucket:StorageBucket",
     "gcp:resourcemanager:Project": "providers.gcp.project:Project",
+    "gcp:pubsub:Topic": "providers.gcp.pubsub_topic:PubSubTopic",
+    "gcp:pubsub:Subscription": "providers.gcp.pubsub_subscription:PubSubSubscription",
 }
 
 

@@ -11,7 +11,8 @@ situation and carry the context that failed (file, line, resource, stage).
     ├── GraphError                      resource or stage ordering is impossible
     │   └── CycleError                  a dependency cycle, with its path
     ├── PlanError                       a plan cannot be made or applied
-    │   └── StalePlanError              a saved plan no longer matches spec or state
+    │   ├── StalePlanError              a saved plan no longer matches spec or state
+    │   └── UnresolvedReferenceError    at apply, a reference to another stage has no value
     ├── EngineError                     the Pulumi engine failed or is missing
     │   ├── ToolchainError              the Pulumi CLI is not installed / wrong version
     │   ├── StageFailedError            one stage's update failed (others stay recorded)
@@ -126,6 +127,20 @@ class PlanError(ProvisionError):
 
 class StalePlanError(PlanError):
     pass
+
+
+class UnresolvedReferenceError(PlanError):
+    """At apply, ``reference`` (to a resource of an upstream stage, which has applied)
+    has no recorded value; nothing of ``resource`` is sent to the cloud."""
+
+    def __init__(self, resource: str, reference: str, *, where: str = "") -> None:
+        self.resource, self.reference = resource, reference
+        prefix = f"{where}: " if where else ""
+        super().__init__(
+            f"{prefix}resource '{resource}': {reference} has no value after its stage "
+            "applied; nothing was sent to the cloud for this resource",
+            hint="run `provision plan` to see the upstream resource's state, "
+                 "then apply again")
 
 
 class EngineError(ProvisionError):

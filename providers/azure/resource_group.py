@@ -13,7 +13,7 @@ from typing import Any, Mapping
 from provision.errors import CloudError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
-from providers.azure import session
+from providers.azure import limits, session
 from providers.base import plan_update, with_defaults
 
 TYPE = "azure:resources:ResourceGroup"
@@ -25,10 +25,11 @@ SCHEMA = ResourceSchema(
     description="An Azure resource group.",
     properties={
         "name": PropertySchema("string", required=True, force_new=True,
-                               description="resource group name"),
+                               description="resource group name",
+                               constraints=limits.RESOURCE_GROUP_NAME),
         "location": PropertySchema(
             "string", force_new=True, description="Azure region; defaults to the azure location"),
-        "tags": PropertySchema("map", description="resource tags"),
+        "tags": PropertySchema("map", description="resource tags", constraints=limits.TAGS),
     },
     outputs={"resource_id": "string", "provisioning_state": "string"},
 )

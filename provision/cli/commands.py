@@ -18,7 +18,7 @@ from provision.engine.orchestrator import ApplyReport, ensure_plan_matches, spec
 from provision.errors import PlanError, PolicyViolation, ProvisionError
 from provision.plan.digest import plan_digest
 from provision.plan.model import Plan, StagePlan
-from provision.vocabulary import Operation, Outcome, StageStatus
+from provision.vocabulary import Operation, Outcome, Phase, StageStatus
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_POLICY = 0, 1, 2, 3
 
@@ -60,7 +60,7 @@ def _plan(loaded: session.Loaded, spec: str, *, fmt: str, detailed_exitcode: boo
     the_plan.spec_digest = spec_digest([spec])
     report = _plan_policy(loaded, the_plan, policies, no_policy)
     if report is not None:
-        record.policy("", "pre", [r.to_dict() for r in report.results])
+        record.policy("", Phase.PRE, [r.to_dict() for r in report.results])
     if fmt == "json":
         from provision.plan.render_json import plan_to_json
 
@@ -213,9 +213,9 @@ def _apply(loaded: session.Loaded, spec: str, saved: Plan | None, progress: Prog
         try:
             code = _finish(report, progress, the_plan)
         except ProvisionError:
-            run.finish("failed")
+            run.finish(Outcome.FAILED.value)
             raise
-        run.finish("applied" if code == EXIT_OK else "policy-violation")
+        run.finish((Outcome.APPLIED if code == EXIT_OK else Outcome.POLICY_VIOLATION).value)
         return code
 
 
@@ -251,10 +251,10 @@ def _interrupted(run: guard.EngineRun, record: RunRecorder, progress: Progress,
                or [s for s, st in statuses.items() if st == StageStatus.INTERRUPTED.value]
                or [s for s, st in statuses.items() if st == StageStatus.SKIPPED.value])
     record.finish(Outcome.INTERRUPTED, exit_code=guard.EXIT_INTERRUPTED,
-                  error="interrupted" + (f" in stage {', '.join(stopped)}" if stopped else ""),
+                  error=Outcome.INTERRUPTED.value + (f" in stage {', '.join(stopped)}" if stopped else ""),
                   detail={"stopped_at": stopped})
-    run.finish("interrupted")
-    progress.emit("summary", status="interrupted", stages=statuses, stopped_at=stopped,
+    run.finish(Outcome.INTERRUPTED.value)
+    progress.emit("summary", status=Outcome.INTERRUPTED.value, stages=statuses, stopped_at=stopped,
                   run_id=record.id)
     where = f" at stage {', '.join(stopped)}" if stopped else ""
     err.print(f"interrupted{where} (run {record.id}); run the same command again to finish "
@@ -351,11 +351,11 @@ def _destroy(loaded: session.Loaded, env: str, record: RunRecorder, progress: Pr
         failed = report.failed
         statuses = {o.stage: o.status.value for o in report.outcomes}
         if failed is not None:
-            run.finish("failed")
+            run.finish(Outcome.FAILED.value)
             progress.emit("summary", status=Outcome.FAILED.value, stages=statuses)
             record.finish(Outcome.FAILED, exit_code=EXIT_ERROR, error=failed.message)
             raise failed
-        run.finish("destroyed")
+        run.finish(Outcome.DESTROYED.value)
     record.finish(Outcome.DESTROYED, exit_code=EXIT_OK)
     progress.emit("summary", status=Outcome.DESTROYED.value, stages=statuses)
     progress.say("[green]destroy complete[/green]")

@@ -32,7 +32,7 @@ from provision.engine.recovery import Recovery, RecoveryEngine, StageRepair, ada
 from provision.errors import EngineError
 from provision.engine.statestore import StateStore
 from provision.engine.supervise import Interrupt, Supervisor
-from provision.vocabulary import Operation, StageStatus
+from provision.vocabulary import Operation, Outcome, StageStatus
 
 EXIT_INTERRUPTED = 130
 
@@ -171,7 +171,8 @@ def engine_run(loaded: session.Loaded, operation: Operation, run_id: str, *,
             interrupt = Interrupt(supervisor, on_first=first, on_second=second).install()
         yield run
     except BaseException as exc:
-        run.finish("interrupted" if run.interrupted else f"failed: {type(exc).__name__}")
+        run.finish(Outcome.INTERRUPTED.value if run.interrupted
+                   else f"{Outcome.FAILED.value}: {type(exc).__name__}")
         raise
     finally:
         run.finish("ended")

@@ -1,8 +1,9 @@
 """The ``provision`` command line.
 
 Exit codes (provision.vocabulary.ExitCode): 0 success (no changes for ``plan
---detailed-exitcode``), 1 error, 2 changes present (``plan --detailed-exitcode``) or a
-usage error, 3 mandatory policy violation, 4 rollout halted (approval or gate).
+--detailed-exitcode``), 1 error, 2 changes present (``plan --detailed-exitcode``),
+drift found (``drift``) or a usage error, 3 mandatory policy violation, 4 rollout
+halted (approval or gate).
 Every ProvisionError becomes a clear message on stderr and exit 1, never a
 traceback (set PROVISION_DEBUG=1 to see one for unexpected failures).
 """
@@ -133,6 +134,15 @@ def output(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
     from provision.cli import output_cmd
 
     raise typer.Exit(output_cmd.output(spec, env, as_json=json_out, show_secrets=show_secrets))
+
+
+@app.command()
+def drift(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")], env: EnvOpt,
+          json_out: JsonOpt = False) -> None:
+    """Compare every stage with the live clouds: exit 0 no drift, 2 drift found."""
+    from provision.cli import drift_cmd
+
+    raise typer.Exit(drift_cmd.drift(spec, env, as_json=json_out))
 
 
 @app.command()

@@ -237,7 +237,7 @@ class StackRunner:
             return StageFailedError(stack_name, message, hint=first.get("hint", ""),
                                     resource=str(first.get("resource", "")))
         reasons = [e for e in sink.errors if e] or [_first_line(exc)]
-        return StageFailedError(stack_name, f"{what}: {reasons[0].splitlines()[0]}")
+        return StageFailedError(stack_name, f"{what}: {diagnostic_reason(reasons[0])}")
 
     # -- operations ------------------------------------------------------------------------
     def urn(self, stack_name: str, resource: str) -> str:
@@ -329,6 +329,9 @@ class StackRunner:
         blob = json.dumps(managed, sort_keys=True, default=str).encode()
         inputs = {str(r["urn"]).rsplit("::", 1)[-1]: _clean(_reveal(r.get("inputs") or {})) or {}
                   for r in ours if not r.get("delete")}
+        recorded = {str(r["urn"]).rsplit("::", 1)[-1]:
+                    {**(_clean(_reveal(r.get("outputs") or {})) or {}), "id": r.get("id")}
+                    for r in ours if not r.get("delete")}
         pending = tuple(
             PendingOperation(resource=str(op.get("resource", {}).get("urn", "")).rsplit("::", 1)[-1],
                              type=str(op.get("resource", {}).get("type", "")),
@@ -340,7 +343,7 @@ class StackRunner:
             "type") == "passphrase" else ""
         return StackSnapshot(outputs=outputs, digest=hashlib.sha256(blob).hexdigest(),
                              inputs=inputs, pending=pending, lock=self._lock_holder(stack_name),
-                             salt=salt)
+                             salt=salt, recorded=recorded)
 
     def _lock_holder(self, stack_name: str) -> LockHolder | None:
         """The holder of the stack's lock on a ``file://`` backend (None elsewhere, or free)."""
@@ -453,6 +456,16 @@ def _empty_program() -> None:
 
 def _ops(changes: Mapping[str, int] | None) -> dict[str, int]:
     return dict(changes or {})
+
+
+def diagnostic_reason(text: str) -> str:
+    """One line that says why, from an engine error diagnostic: its first line, or for a
+    Python traceback its last line (the exception), never "Traceback (most recent ...".
+    """
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return "the engine failed"
+    return lines[-1] if lines[0].startswith("Traceback") else lines[0]
 
 
 def _first_line(exc: auto.CommandError) -> str:
