@@ -15,7 +15,9 @@ situation and carry the context that failed (file, line, resource, stage).
     ├── EngineError                     the Pulumi engine failed or is missing
     │   ├── ToolchainError              the Pulumi CLI is not installed / wrong version
     │   ├── StageFailedError            one stage's update failed (others stay recorded)
-    │   └── StackLockedError            another run holds the stack's update lock
+    │   ├── StackLockedError            another run holds the stack's update lock
+    │   └── ImportRefusedError          a resource cannot be imported (not in the spec,
+    │                                   or already managed)
     ├── ProviderError                   a cloud adapter failed
     │   ├── CredentialsError            a cloud credential is missing or rejected
     │   └── CloudError                  the cloud API answered with an error
@@ -130,6 +132,10 @@ class EngineError(ProvisionError):
 
 
 class ToolchainError(EngineError):
+    pass
+
+
+class ImportRefusedError(EngineError):
     pass
 
 
