@@ -43,9 +43,22 @@ ADAPTERS: dict[str, str] = {
 }
 
 
+# State stores for the environment lock and the run journal, by backend URL scheme
+# (``file`` is built into provision.engine.statestore).
+STATE_STORES: dict[str, str] = {
+    "s3": "providers.aws.state_store:S3StateStore",
+    "azblob": "providers.azure.state_store:AzureBlobStateStore",
+}
+
+
+def state_stores() -> dict[str, str]:
+    """URL scheme -> ``"module:Class"`` of each cloud state store (no SDK imported)."""
+    return dict(STATE_STORES)
+
+
 def registry() -> AdapterRegistry:
     """The registry of every real cloud adapter."""
     return AdapterRegistry(ADAPTERS)
 
 
-__all__ = ["ADAPTERS", "registry"]
+__all__ = ["ADAPTERS", "STATE_STORES", "registry", "state_stores"]

@@ -59,6 +59,10 @@ class ResourceGroup:
                 name, {"location": values["location"], "tags": values["tags"] or {}})
         return _result(group)
 
+    def find(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        """The resource group named by ``props["name"]``, if it exists."""
+        return self.read("", props, config) if props.get("name") else None
+
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         name = _name(id, props)
         with session.translate(TYPE, name, config):

@@ -1,7 +1,8 @@
 """The ``provision`` command line.
 
 Exit codes: 0 success (no changes for ``plan --detailed-exitcode``), 1 error,
-2 changes present (``plan --detailed-exitcode``), 3 mandatory policy violation.
+2 changes present (``plan --detailed-exitcode``) or drift found (``drift``),
+3 mandatory policy violation.
 Every ProvisionError becomes a clear message on stderr and exit 1, never a
 traceback (set PROVISION_DEBUG=1 to see one for unexpected failures).
 """
@@ -97,6 +98,33 @@ def destroy(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt
     """Delete every resource of the spec in the environment, in reverse stage order."""
     raise typer.Exit(commands.destroy(spec, env, yes=yes, as_json=json_out,
                                       targets=target or [], excludes=exclude or []))
+
+
+@app.command()
+def drift(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")], env: EnvOpt,
+          json_out: JsonOpt = False) -> None:
+    """Compare every stage with the live clouds: exit 0 no drift, 2 drift found."""
+    from provision.cli import drift_cmd
+
+    raise typer.Exit(drift_cmd.drift(spec, env, as_json=json_out))
+
+
+@app.command()
+def repair(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
+           dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report what would be repaired.")] = False) -> None:
+    """Repair what a killed run left behind: stale stack locks and pending operations."""
+    from provision.cli import recovery_cmd
+
+    raise typer.Exit(recovery_cmd.repair(spec, env, dry_run=dry_run))
+
+
+@app.command()
+def unlock(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
+           yes: Annotated[bool, typer.Option("--yes", "-y", help="Remove the lock without asking.")] = False) -> None:
+    """Remove the environment lock of a run that is gone (asks for confirmation)."""
+    from provision.cli import recovery_cmd
+
+    raise typer.Exit(recovery_cmd.unlock(spec, env, yes=yes))
 
 
 @app.command()
