@@ -7,6 +7,7 @@ situation and carry the context that failed (file, line, resource, stage).
     ProvisionError                      base; ``hint`` says what to do next
     ├── SpecError                       the spec cannot be used; carries all diagnostics
     │   └── SpecNotFoundError           the spec file does not exist
+    ├── InputFileError                  a named input file is a directory, a loop, a FIFO, ...
     ├── EnvironmentNotFoundError        ``--env`` names no environment of the spec
     ├── GraphError                      resource or stage ordering is impossible
     │   └── CycleError                  a dependency cycle, with its path
@@ -86,6 +87,17 @@ class SpecNotFoundError(SpecError):
             [Diagnostic(f"spec file not found: {path}", file=path,
                         hint="check the path; specs usually live in stacks/")]
         )
+
+
+class InputFileError(ProvisionError):
+    """An input file (spec, policy file) cannot be read as text; ``reason`` says why."""
+
+    def __init__(self, path: str, what: str, reason: str) -> None:
+        self.path = path
+        self.what = what
+        self.reason = reason
+        super().__init__(f"{what} {path}: {reason}",
+                         hint="give the path of a regular UTF-8 text file")
 
 
 class EnvironmentNotFoundError(ProvisionError):
