@@ -78,7 +78,8 @@ SCHEMA = ResourceSchema(
                                   constraints=(Each((RULE,)),)),
         "egress": PropertySchema("list", description="outbound rules (a set)",
                                  constraints=(Each((RULE,)),)),
-        "tags": PropertySchema("map", description="resource tags", constraints=limits.TAGS),
+        "tags": PropertySchema(
+            "map", items="string", description="resource tags", constraints=limits.TAGS),
     },
     outputs={"arn": "string", "owner_id": "string"},
     rules=common.NAME_RULES,

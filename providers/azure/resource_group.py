@@ -28,7 +28,7 @@ SCHEMA = ResourceSchema(
                                description="resource group name"),
         "location": PropertySchema(
             "string", force_new=True, description="Azure region; defaults to the azure location"),
-        "tags": PropertySchema("map", description="resource tags"),
+        "tags": PropertySchema("map", items="string", description="resource tags"),
     },
     outputs={"resource_id": "string", "provisioning_state": "string"},
 )

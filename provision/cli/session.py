@@ -18,6 +18,7 @@ from provision.engine.clouds import backend_url, cloud_configs, home_dir, passph
 from provision.engine.orchestrator import Hooks, Orchestrator
 from provision.engine.runner import EngineOptions, StackRunner
 from provision.engine.toolchain import find_toolchain
+from provision.coerce import coerce_spec
 from provision.errors import EnvironmentNotFoundError, SandboxNotRunningError, SpecError
 from provision.graph.select import select, select_for_destroy
 from provision.graph.stages import StageGraph, build_stages
