@@ -77,6 +77,11 @@ def _plan(loaded: session.Loaded, spec: str, *, fmt: str, detailed_exitcode: boo
     record.update(plan_digest=plan_digest(the_plan, loaded.registry),
                   detail={"changes": the_plan.summary()})
     code = EXIT_CHANGES if detailed_exitcode and the_plan.has_changes() else EXIT_OK
+    if report is not None and report.blocking:
+        # Apply would stop at the pre-stage gate: say so now (3 wins over 2).
+        err.print(f"error: {len(report.blocking_results())} mandatory policy result(s) block "
+                  "this plan; apply would stop before the first change", markup=False)
+        code = EXIT_POLICY
     record.finish(Outcome.PLANNED if the_plan.has_changes() else Outcome.NO_CHANGES,
                   exit_code=code)
     return code

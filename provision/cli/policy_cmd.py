@@ -25,6 +25,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from provision.cli.params import choice
 from provision.errors import PolicyError, ProvisionError, SpecError
 from provision.plan.model import Action, Change, Plan, StagePlan
 from provision.spec.model import Spec
@@ -135,8 +136,10 @@ def _check(spec_file: str, env: str, phase: str, fmt: str, output: Path | None,
 @app.command()
 def check(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")],
           env: Annotated[str, typer.Option("--env", "-e", help="Environment of the spec.")],
-          phase: Annotated[str, typer.Option("--phase", help="pre (planned) | post (live)")] = "pre",
-          fmt: Annotated[str, typer.Option("--format", help="table | json | sarif | junit")] = "table",
+          phase: Annotated[str, typer.Option("--phase", help="pre (planned) | post (live)",
+                                             callback=choice("pre", "post"))] = "pre",
+          fmt: Annotated[str, typer.Option("--format", help="table | json | sarif | junit",
+                                           callback=choice("table", "json", "sarif", "junit"))] = "table",
           output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
           policies: Annotated[Path, typer.Option("--policies", help="Policy packs directory.")] = Path("policies"),
           plan: Annotated[Optional[Path], typer.Option("--plan", help="Check this saved plan (plan --out) instead of planning the spec.")] = None) -> None:
