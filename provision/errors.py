@@ -12,7 +12,8 @@ situation and carry the context that failed (file, line, resource, stage).
     ├── GraphError                      resource or stage ordering is impossible
     │   └── CycleError                  a dependency cycle, with its path
     ├── PlanError                       a plan cannot be made or applied
-    │   └── StalePlanError              a saved plan no longer matches spec or state
+    │   ├── StalePlanError              a saved plan no longer matches spec or state
+    │   └── ProtectedResourceError      a destroy covers resources marked ``protect: true``
     ├── EngineError                     the Pulumi engine failed or is missing
     │   ├── ToolchainError              the Pulumi CLI is not installed / wrong version
     │   └── StageFailedError            one stage's update failed (others stay recorded)
@@ -130,6 +131,21 @@ class PlanError(ProvisionError):
 
 class StalePlanError(PlanError):
     pass
+
+
+class ProtectedResourceError(PlanError):
+    """A destroy would delete resources marked ``protect: true``; nothing was deleted."""
+
+    def __init__(self, resources: list[tuple[str, str]]) -> None:
+        self.resources = [rid for rid, _ in resources]
+        named = ", ".join(f"'{rid}' ({where})" if where else f"'{rid}'"
+                          for rid, where in resources)
+        excludes = " ".join(f"--exclude {rid}" for rid in self.resources)
+        super().__init__(
+            f"destroy refused: protected resource(s) {named} would be deleted; "
+            "nothing was deleted",
+            hint=f"to keep them, destroy the rest with {excludes}; to delete them, set "
+                 "'protect: false' on them, apply, then destroy")
 
 
 class EngineError(ProvisionError):

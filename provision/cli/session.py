@@ -39,6 +39,8 @@ class Loaded:
     stages: StageGraph
     registry: AdapterRegistry
     selection: set[str] | None = None   # --target/--exclude; None: every resource
+    targets: tuple[str, ...] = ()       # the --target / --exclude given
+    excludes: tuple[str, ...] = ()
 
 
 def load(spec_path: str, env_name: str, *, targets: list[str] | None = None,
@@ -59,7 +61,8 @@ def load(spec_path: str, env_name: str, *, targets: list[str] | None = None,
     if targets or excludes:
         pick = select_for_destroy if for_destroy else select
         selection = pick(stages.resource_graph, targets or [], excludes or [])
-    return Loaded(resolved, resolved.environments[env_name], stages, registry, selection)
+    return Loaded(resolved, resolved.environments[env_name], stages, registry, selection,
+                  tuple(targets or ()), tuple(excludes or ()))
 
 
 def sandbox_settings(env: Environment) -> dict[str, dict[str, Any]] | None:

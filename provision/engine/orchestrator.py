@@ -18,7 +18,8 @@ from typing import Any, Callable, Mapping, Protocol
 from provision.engine.changes import stage_changes
 from provision.engine.program import META_OUTPUT, restore_program, stage_program
 from provision.engine.runner import RunResult, StackRunner, StackSnapshot, Step
-from provision.errors import PlanError, ProvisionError, StageFailedError, StalePlanError
+from provision.errors import (PlanError, ProtectedResourceError, ProvisionError, StageFailedError,
+                              StalePlanError)
 from provision.graph.stages import Stage, StageGraph
 from provision.plan.model import UNKNOWN, Action, Change, Plan, StagePlan
 from provision.provider import AdapterRegistry
@@ -311,6 +312,12 @@ class Orchestrator:
 
     # -- destroy ---------------------------------------------------------------------
     def destroy(self) -> ApplyReport:
+        """Delete the selected resources, stage by stage in reverse order.
+
+        Raises :class:`ProtectedResourceError` before any stage is touched when a
+        resource the destroy covers has ``protect: true``.
+        """
+        refuse_protected(self.spec, self.selection)
         report = ApplyReport()
         for stage in self.stages.reversed():
             stack = self.stack_name(stage.name)
@@ -328,6 +335,17 @@ class Orchestrator:
             self.hooks.stage_done(stage.name, "destroyed", result)
             report.outcomes.append(StageOutcome(stage.name, "destroyed", result))
         return report
+
+
+
+def refuse_protected(spec: Spec, selection: set[str] | None) -> None:
+    """Raise :class:`ProtectedResourceError` when a destroy of ``selection`` (None: every
+    resource) covers a resource marked ``protect: true``; called before anything is deleted."""
+    protected = [res for rid, res in sorted(spec.resources.items())
+                 if res.protect and (selection is None or rid in selection)]
+    if protected:
+        raise ProtectedResourceError(
+            [(res.id, str(res.location) if res.location else "") for res in protected])
 
 
 def ensure_plan_matches(plan: Plan, spec: Spec, env: Environment, digest: str) -> None:
