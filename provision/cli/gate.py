@@ -10,7 +10,6 @@ from provision.cli.session import Loaded, sandbox_settings
 from provision.engine.clouds import cloud_configs
 from provision.engine.live import Live, read_live
 from provision.plan.model import Plan, StagePlan
-from provision.spec.model import Spec
 from provision.policy import PolicyEngine, PolicyReport
 
 LiveReader = Callable[[str, list[str], Mapping[str, Any]], Live]
@@ -41,11 +40,10 @@ def build_gate(loaded: Loaded, directory: Path) -> tuple[PolicyGate, LiveReader]
     return PolicyGate(engine), reader
 
 
-def live_state(spec: Spec, env: str) -> Live:
-    """The live state of every resource of ``spec`` in ``env`` that the state records:
+def live_state(loaded: Loaded) -> Live:
+    """The live state of every resource of the loaded spec that the state records:
     ids from each stage's stack, properties read from the cloud through the adapters
     (``provision policy check --phase post``)."""
-    loaded = session.load(spec.path, env)
     orch = session.orchestrator(loaded)
     configs = orch.runner.options.cloud_configs
     live: Live = {}

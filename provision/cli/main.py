@@ -21,7 +21,7 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.console import Console
 
-from provision.cli import commands
+from provision.cli import commands, policy_cmd
 from provision.cli.params import choice
 from provision.errors import ProvisionError, SpecError
 
@@ -143,16 +143,33 @@ def _print_sandbox(status: "object", as_json: bool) -> None:
         err.print(f"{name:12} {state}  {svc.get('endpoint', '')}")
 
 
-def _mount_policy() -> None:
-    from provision.cli import policy_cmd
+app.add_typer(policy_cmd.app, name="policy", help="Policy-as-code: check specs, test packs.")
+
+
+@app.callback()
+def _root(ctx: typer.Context) -> None:
+    """The composition root: the collaborators every command's context can find."""
+    if ctx.obj is None:
+        ctx.obj = policy_cmd.Wiring(load=_load, plan=_plan, live=_live)
+
+
+def _load(spec: str, env: str) -> Any:
+    from provision.cli import session
+
+    return session.load(spec, env)
+
+
+def _plan(loaded: Any) -> Any:
+    """The real planner: each stage previewed by the engine, in stage order."""
+    from provision.cli import session
+
+    return session.orchestrator(loaded).plan()
+
+
+def _live(loaded: Any) -> Any:
     from provision.cli.gate import live_state
 
-    # `policy check --phase post` reads live state through the engine's state and the adapters.
-    policy_cmd.configure(live_reader=live_state)
-    app.add_typer(policy_cmd.app, name="policy", help="Policy-as-code: check specs, test packs.")
-
-
-_mount_policy()
+    return live_state(loaded)
 
 
 def _mount_runs() -> None:

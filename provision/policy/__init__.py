@@ -36,9 +36,9 @@ pack, rule or waiver file is broken. Reports render through
 ``run_tests(dir)`` (``provision policy test``) runs the packs' Rego
 ``*_test.rego`` and Python ``*_test.py`` tests.
 
-The CLI sub-app is ``provision.cli.policy_cmd.app`` (mount it as ``policy``);
-``policy_cmd.configure(plan_factory=..., live_reader=...)`` gives it the
-engine's planner and live-state reader. Writing packs: ``policies/README.md``.
+The CLI sub-app is ``provision.cli.policy_cmd.app`` (mounted as ``policy``);
+the composition root (``provision.cli.main``) gives it the validated loader,
+the engine's planner and the live-state reader as a ``policy_cmd.Wiring``. Writing packs: ``policies/README.md``.
 """
 
 from __future__ import annotations
