@@ -72,7 +72,7 @@ def parse_hcl(text: str, file: str) -> Document:
 
 
 def _too_deep(file: str, line: int, column: int) -> Diagnostic:
-    return Diagnostic(f"the spec nests deeper than {MAX_DEPTH} levels", file=file, line=line,
+    return Diagnostic(f"maps and lists nest deeper than {MAX_DEPTH} levels", file=file, line=line,
                       column=column,
                       hint=f"input limit: at most {MAX_DEPTH} levels of blocks, maps and lists")
 

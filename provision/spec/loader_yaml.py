@@ -172,7 +172,7 @@ class _Walker:
         if node.__class__ is yaml.ScalarNode and not self.expanding:
             return node.value if node.tag == _STR else self.scalar(node)
         if depth > MAX_DEPTH:
-            raise self.limit(node, f"the spec nests deeper than {MAX_DEPTH} levels",
+            raise self.limit(node, f"maps and lists nest deeper than {MAX_DEPTH} levels",
                              f"input limit: at most {MAX_DEPTH} levels of maps and lists")
         key = id(node)
         alias = key in self.seen and not isinstance(node, yaml.ScalarNode)

@@ -216,3 +216,19 @@ def test_check_a_saved_plan(tmp_path: Path) -> None:
     other_env = _check(spec, "--env", "dev", "--plan", str(saved))
     assert other_env.exit_code == 1
     assert "a plan for environment 'prod', not 'dev'" in other_env.output
+
+
+def test_a_broken_waiver_file_exits_1_naming_the_entry(tmp_path: Path) -> None:
+    import shutil
+
+    policies = tmp_path / "policies"
+    shutil.copytree(POLICIES, policies)
+    (policies / "waivers.yaml").write_text(
+        "waivers:\n  - {rule: PRV-AWS-002, resource: logs, reason: r, approver: a,\n"
+        "     expires: 2027-02-30}\n")
+    result = runner.invoke(policy_cmd.app, ["check", _spec(tmp_path), "--env", "prod",
+                                            "--policies", str(policies)], obj=wiring())
+    assert result.exit_code == 1, result.output
+    assert "waivers.yaml:3:6: waiver #1: 'expires': 2027-02-30 is not a date that exists" in \
+        " ".join(result.output.split())
+    assert "internal error" not in result.output and "Traceback" not in result.output

@@ -39,7 +39,7 @@ def test_aliases_below_the_limit_expand(monkeypatch: pytest.MonkeyPatch) -> None
 def test_yaml_nesting_depth() -> None:
     deep = "name: d\nv: " + "[" * (limits.MAX_DEPTH + 1) + "]" * (limits.MAX_DEPTH + 1) + "\n"
     text = refusal(deep)
-    assert f"the spec nests deeper than {limits.MAX_DEPTH} levels" in text and "s.yaml:2:" in text
+    assert f"maps and lists nest deeper than {limits.MAX_DEPTH} levels" in text and "s.yaml:2:" in text
     # Past libyaml's own bound the message still names the limit.
     assert "nesting depth" in refusal("name: d\nv: " + "[" * 5000 + "]" * 5000 + "\n")
     ok = "name: d\nv: " + "[" * (limits.MAX_DEPTH - 2) + "]" * (limits.MAX_DEPTH - 2) + "\n"
@@ -50,7 +50,7 @@ def test_yaml_nesting_depth() -> None:
 def test_hcl_nesting_depth(levels: int) -> None:
     deep = 'name = "d"\nv = ' + "[" * levels + "]" * levels + "\n"
     text = refusal(deep, "hcl", "s.hcl")
-    assert f"the spec nests deeper than {limits.MAX_DEPTH} levels" in text and "s.hcl:" in text
+    assert f"maps and lists nest deeper than {limits.MAX_DEPTH} levels" in text and "s.hcl:" in text
 
 
 @pytest.mark.parametrize("fmt", ["yaml", "hcl"])
