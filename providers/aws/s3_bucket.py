@@ -229,7 +229,7 @@ def _apply(s3: Any, name: str, prop: str, value: Any) -> None:
     """Make the live bucket's ``prop`` equal ``value``."""
     if prop == "tags":
         if value:
-            tag_set = [{"Key": str(k), "Value": str(v)} for k, v in sorted(value.items())]
+            tag_set = common.tag_list(value)
             s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_set})
         else:
             s3.delete_bucket_tagging(Bucket=name)
