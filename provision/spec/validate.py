@@ -160,15 +160,17 @@ class _Validator:
             return
         elements = value.items() if isinstance(value, dict) else enumerate(value)
         for name, element in elements:
-            dotted = f"{key}.{name}"
-            loc = locate(where, dotted) if isinstance(where, Resource) else where
             if isinstance(element, Reference):
                 kind = self.ref_kind(element)
                 problem = (f"{element} is a {kind}" if kind in ("map", "list")
                            and prop.items not in ("map", "object", "list") else None)
+            elif isinstance(element, (str, Template)) and prop.items == "string":
+                continue  # the common case, decided without a call
             else:
                 problem = element_problem(prop.items, element)
             if problem:
+                dotted = f"{key}.{name}"
+                loc = locate(where, dotted) if isinstance(where, Resource) else where
                 self.add(loc, f"'{dotted}' must be a {prop.items} ({problem})", rid,
                          f"'{key}' is a {prop.type} of {prop.items} values"
                          + ("; numbers and booleans are written as text"
@@ -177,6 +179,8 @@ class _Validator:
     def interpolations(self, rid: str, key: str, value: Any,
                        where: Resource | SourceLocation | None) -> None:
         """A map or a list cannot be interpolated into a string (``"x=${var.labels}"``)."""
+        if not isinstance(value, (Template, dict, list)):
+            return
         for dotted, template in _templates(value, key):
             for ref in template.references():
                 kind = self.ref_kind(ref) if ref.kind != "env" else self.env_kind(ref)
@@ -198,6 +202,12 @@ class _Validator:
     def references(self, rid: str, refs: list[tuple[str, Reference]],
                    where: Resource | SourceLocation | None) -> None:
         for path, ref in refs:
+            if ref.kind == "var" and ref.target in self.spec.variables:
+                continue
+            if ref.kind == "resource" and ref.target in self.spec.resources:
+                schema = self.schemas.get(ref.target)
+                if schema is None or ref.attribute.split(".", 1)[0] in schema.readable():
+                    continue  # the common case: known, located only when reported
             loc = locate(where, path) if isinstance(where, Resource) else where
             if ref.kind == "var" and ref.target not in self.spec.variables:
                 self.add(loc, f"unknown variable '{ref.target}' in {ref}", rid,
