@@ -13,16 +13,22 @@ situation and carry the context that failed (file, line, resource, stage).
     │   └── CycleError                  a dependency cycle, with its path
     ├── PlanError                       a plan cannot be made or applied
     │   ├── StalePlanError              a saved plan no longer matches spec or state
+    │   ├── UnresolvedReferenceError    at apply, a reference to another stage has no value
     │   └── ProtectedResourceError      a destroy covers resources marked ``protect: true``
     ├── EngineError                     the Pulumi engine failed or is missing
     │   ├── ToolchainError              the Pulumi CLI is not installed / wrong version
-    │   └── StageFailedError            one stage's update failed (others stay recorded)
+    │   ├── StageFailedError            one stage's update failed (others stay recorded)
+    │   ├── EnvironmentLockedError      another live run holds the environment lock
+    │   ├── StackLockedError            another process holds a stack's update lock
+    │   ├── RecoveryError               a crashed run's state cannot be repaired safely
+    │   └── PassphraseError             the state passphrase does not open a stack
     ├── ProviderError                   a cloud adapter failed
     │   ├── CredentialsError            a cloud credential is missing or rejected
     │   └── CloudError                  the cloud API answered with an error
     ├── SandboxError                    the local emulators cannot be started/used
     │   └── SandboxNotRunningError      an environment needs the sandbox, which is down
     ├── PolicyError                     a policy pack or rule is broken (not a violation)
+    ├── PolicyViolation                 a mandatory rule failed at a gate; the stage stopped (exit 3)
     └── HistoryError                    the run history cannot be opened or written
         └── RunNotFoundError            no run has this id (or the prefix is ambiguous)
 """
@@ -30,6 +36,9 @@ situation and carry the context that failed (file, line, resource, stage).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from provision.vocabulary import Phase
 
 
 @dataclass(frozen=True)
@@ -148,6 +157,20 @@ class ProtectedResourceError(PlanError):
                  "'protect: false' on them, apply, then destroy")
 
 
+class UnresolvedReferenceError(PlanError):
+    """At apply, ``reference`` (to a resource of an upstream stage, which has applied)
+    has no recorded value; nothing of ``resource`` is sent to the cloud."""
+
+    def __init__(self, resource: str, reference: str, *, where: str = "") -> None:
+        self.resource, self.reference = resource, reference
+        prefix = f"{where}: " if where else ""
+        super().__init__(
+            f"{prefix}resource '{resource}': {reference} has no value after its stage "
+            "applied; nothing was sent to the cloud for this resource",
+            hint="run `provision plan` to see the upstream resource's state, "
+                 "then apply again")
+
+
 class EngineError(ProvisionError):
     pass
 
@@ -162,6 +185,38 @@ class StageFailedError(EngineError):
         self.reason = message
         self.resource = resource
         super().__init__(f"stage '{stage}' failed: {message}", hint=hint)
+
+
+class EnvironmentLockedError(EngineError):
+    """Another run that may still be alive holds the lock of this spec and environment."""
+
+    def __init__(self, spec: str, env: str, holder: str, *, location: str = "") -> None:
+        self.spec, self.env, self.holder, self.location = spec, env, holder, location
+        where = f" (lock {location})" if location else ""
+        super().__init__(
+            f"environment '{env}' of spec '{spec}' is locked by {holder}{where}",
+            hint=("wait for that run to finish; if it is gone for good, remove the lock with: "
+                  f"provision unlock SPEC --env {env}"))
+
+
+class StackLockedError(EngineError):
+    """Another process that may still run holds the update lock of a stack (``what`` is
+    "stack" or "stage"); ``holder`` says who, where, since when, and which lock."""
+
+    def __init__(self, stack: str, holder: str, *, what: str = "stack", hint: str = "") -> None:
+        self.stack, self.holder = stack, holder
+        super().__init__(f"{what} '{stack}' is locked by {holder}",
+                         hint=hint or "wait for that run to finish; if it died, run: provision "
+                                      "repair SPEC --env ENV (it clears locks of processes that "
+                                      "are gone)")
+
+
+class RecoveryError(EngineError):
+    pass
+
+
+class PassphraseError(EngineError):
+    pass
 
 
 class ProviderError(ProvisionError):
@@ -196,6 +251,19 @@ class SandboxNotRunningError(SandboxError):
 
 class PolicyError(ProvisionError):
     pass
+
+
+class PolicyViolation(ProvisionError):
+    """A mandatory policy failed at the ``phase`` gate of ``stage``; the stage stopped.
+
+    ``verdict`` is the gate's report (a :class:`provision.policy.PolicyReport` in
+    the product): its ``blocking_results()`` name each rule, resource and location.
+    """
+
+    def __init__(self, stage: str, phase: Phase, verdict: Any) -> None:
+        self.stage, self.phase, self.verdict = stage, phase, verdict
+        super().__init__(f"mandatory policy violation at the {phase.value} gate of stage '{stage}'",
+                         hint="fix the resource or the rule, or record a waiver")
 
 
 class HistoryError(ProvisionError):

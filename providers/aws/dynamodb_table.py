@@ -20,10 +20,11 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from provision.constraints import Each, Fields, Length, OneOf, Pattern, Range, When
+from provision.errors import CloudError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
 from providers.aws import common, limits, session
-from providers.base import finish_create, plan_update, with_defaults
+from providers.base import create_once, finish_create, plan_update, with_defaults
 
 TYPE = "aws:dynamodb:Table"
 
@@ -91,6 +92,16 @@ SCHEMA = ResourceSchema(
 )
 
 
+def _table_exists(ddb: Any, name: str) -> bool:
+    try:
+        ddb.describe_table(TableName=name)
+    except Exception as exc:
+        if session.error_code(exc) in NOT_FOUND:
+            return False
+        raise
+    return True
+
+
 def _wait_active(ddb: Any, name: str) -> None:
     ddb.get_waiter("table_exists").wait(TableName=name,
                                         WaiterConfig={"Delay": 2, "MaxAttempts": 150})
@@ -138,7 +149,14 @@ class DynamoDbTable:
                 params["SSESpecification"] = _sse(values["server_side_encryption"])
             if values["tags"]:
                 params["Tags"] = common.tag_list(values["tags"])
-            ddb.create_table(**params)
+            create_once(lambda: ddb.create_table(**params),
+                        exists=lambda: _table_exists(ddb, name),
+                        conflict=lambda exc: session.error_code(exc) == "ResourceInUseException",
+                        adopt=lambda: None,
+                        refuse=lambda: CloudError(
+                            "AWS error ResourceInUseException: the table already exists",
+                            resource=name, resource_type=TYPE,
+                            hint="choose another name, or delete the existing table first"))
 
         def finish() -> ReadResult:
             with session.translate(TYPE, name, config):
@@ -152,6 +170,11 @@ class DynamoDbTable:
 
         return finish_create(finish, lambda: _delete(ddb, name), resource=name,
                              resource_type=TYPE)
+
+    def find(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        """The table with the physical name the planned inputs give (its natural key)."""
+        values = with_defaults(SCHEMA, props)
+        return self.read(common.physical_name(values, TYPE), values, config)
 
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         ddb = session.client("dynamodb", config)

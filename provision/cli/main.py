@@ -1,9 +1,9 @@
 """The ``provision`` command line.
 
 Exit codes: 0 success (no changes for ``plan --detailed-exitcode``), 1 error,
-2 changes present (``plan --detailed-exitcode``) or a usage error (missing
-argument, unknown command or option, invalid value: the usage line and the
-problem are printed), 3 mandatory policy violation (``plan`` too, with or
+2 changes present (``plan --detailed-exitcode``), drift found (``drift``) or a
+usage error (missing argument, unknown command or option, invalid value: the
+usage line and the problem are printed), 3 mandatory policy violation (``plan`` too, with or
 without ``--detailed-exitcode``: 3 wins over 2). Every ProvisionError becomes a
 clear message on stderr and exit 1, never a traceback; "internal error" means a
 bug (set PROVISION_DEBUG=1 to see its traceback).
@@ -91,6 +91,33 @@ def destroy(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt
 
 
 @app.command()
+def drift(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")], env: EnvOpt,
+          json_out: JsonOpt = False) -> None:
+    """Compare every stage with the live clouds: exit 0 no drift, 2 drift found."""
+    from provision.cli import drift_cmd
+
+    raise typer.Exit(drift_cmd.drift(spec, env, as_json=json_out))
+
+
+@app.command()
+def repair(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
+           dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report what would be repaired.")] = False) -> None:
+    """Repair what a killed run left behind: stale stack locks and pending operations."""
+    from provision.cli import recovery_cmd
+
+    raise typer.Exit(recovery_cmd.repair(spec, env, dry_run=dry_run))
+
+
+@app.command()
+def unlock(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
+           yes: Annotated[bool, typer.Option("--yes", "-y", help="Remove the lock without asking.")] = False) -> None:
+    """Remove the environment lock of a run that is gone (asks for confirmation)."""
+    from provision.cli import recovery_cmd
+
+    raise typer.Exit(recovery_cmd.unlock(spec, env, yes=yes))
+
+
+@app.command()
 def validate(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")]) -> None:
     """Check the spec and every environment: all errors at once, nothing touched."""
     raise typer.Exit(commands.validate(spec))
@@ -106,11 +133,18 @@ def graph(spec: Annotated[str, typer.Argument(help="Spec file.")],
 
 
 @sandbox_app.command("up")
-def sandbox_up(json_out: JsonOpt = False) -> None:
+def sandbox_up(json_out: JsonOpt = False,
+               faults: Annotated[Optional[Path], typer.Option(
+                   "--faults", help="Fault plan (YAML/JSON) the emulators apply: throttling, "
+                                    "5xx, delays, lost answers (see docs/sandbox.md). On a "
+                                    "running fault-taking sandbox it replaces the plan.")] = None
+               ) -> None:
     """Start the emulators (127.0.0.1 only)."""
     from provision.cli.session import sandbox
+    from provision.sandbox.faults import load_plan
 
-    _print_sandbox(sandbox().up(), json_out)
+    plan = load_plan(faults) if faults is not None else None
+    _print_sandbox(sandbox().up(faults=plan), json_out)
 
 
 @sandbox_app.command("down")
@@ -143,16 +177,6 @@ def _print_sandbox(status: "object", as_json: bool) -> None:
         err.print(f"{name:12} {state}  {svc.get('endpoint', '')}")
 
 
-app.add_typer(policy_cmd.app, name="policy", help="Policy-as-code: check specs, test packs.")
-
-
-@app.callback()
-def _root(ctx: typer.Context) -> None:
-    """The composition root: the collaborators every command's context can find."""
-    if ctx.obj is None:
-        ctx.obj = policy_cmd.Wiring(load=_load, plan=_plan, live=_live)
-
-
 def _load(spec: str, env: str) -> Any:
     from provision.cli import session
 
@@ -169,7 +193,13 @@ def _plan(loaded: Any) -> Any:
 def _live(loaded: Any) -> Any:
     from provision.cli.gate import live_state
 
-    return live_state(loaded)
+    return live_state(loaded.spec, loaded.env.name)
+
+
+# The composition root of the policy commands: the validated loader, the real planner and
+# the live-state reader (`policy check --phase post`), passed in, never set on a module.
+app.add_typer(policy_cmd.build_app(policy_cmd.Wiring(load=_load, plan=_plan, live=_live)),
+              name="policy", help="Policy-as-code: check specs, test packs.")
 
 
 def _mount_runs() -> None:

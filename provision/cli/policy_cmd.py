@@ -12,8 +12,9 @@ evaluated: the report is still written. ``test`` exits 1 when a test fails.
 error exits 1 with its diagnostics, never "no violations") and checks the plan
 the real planner makes (``--phase pre``), a saved plan (``--plan FILE``), or the
 live state (``--phase post``). The planner and the live-state reader come from
-the composition root (``provision.cli.main``) as a :class:`Wiring` in the
-command context's ``obj``; tests pass their own.
+the composition root (``provision.cli.main``), which builds these commands
+with :func:`build_app` and a :class:`Wiring`; tests build them with their own.
+Nothing is wired through module state.
 """
 
 from __future__ import annotations
@@ -29,14 +30,13 @@ from rich.table import Table
 
 from provision.cli.params import choice
 from provision.errors import PolicyError, ProvisionError, SpecError
-from provision.plan.model import Plan
+from provision.plan.model import Live, Plan
+from provision.vocabulary import Phase
 
 if TYPE_CHECKING:  # the session imports the engine; only the root wires it in
     from provision.cli.session import Loaded
 
 EXIT_OK, EXIT_ERROR, EXIT_VIOLATION = 0, 1, 3
-
-Live = dict[str, tuple[str, dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,6 @@ class Wiring:
     plan: Callable[["Loaded"], Plan]       # the real planner (stage order, real actions)
     live: Callable[["Loaded"], Live]       # the live state of the resources the state records
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="Policy packs: check a spec against them, run their tests.")
 err = Console(stderr=True, highlight=False)
 
 
@@ -72,15 +70,14 @@ def _check(wiring: Wiring, spec_file: str, env: str, phase: str, fmt: str,
             raise PolicyError(f"{plan_file} is a plan for environment '{plan.env}', not '{env}'")
     else:
         plan = wiring.plan(loaded)
-    if phase == "pre":
+    if Phase(phase) is Phase.PRE:
         report = engine.check_plan(plan)
     else:
         live = wiring.live(loaded)
         report = PolicyReport(Phase.POST, env, "", rules=dict(engine.rules))
         for sp in plan.stages:
             ids = {c.id for c in sp.changes}
-            report.extend(engine.check_post(sp.name, {k: v for k, v in live.items() if k in ids},
-                                            plan=plan))
+            report.extend(engine.check_post(sp.name, {k: v for k, v in live.items() if k in ids}))
     text = render(report, fmt)
     if output is not None:
         try:
@@ -100,36 +97,12 @@ def _check(wiring: Wiring, spec_file: str, env: str, phase: str, fmt: str,
     return EXIT_VIOLATION if report.blocking else EXIT_OK
 
 
-@app.command()
-def check(ctx: typer.Context,
-          spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")],
-          env: Annotated[str, typer.Option("--env", "-e", help="Environment of the spec.")],
-          phase: Annotated[str, typer.Option("--phase", help="pre (planned) | post (live)",
-                                             callback=choice("pre", "post"))] = "pre",
-          fmt: Annotated[str, typer.Option("--format", help="table | json | sarif | junit",
-                                           callback=choice("table", "json", "sarif", "junit"))] = "table",
-          output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
-          policies: Annotated[Path, typer.Option("--policies", help="Policy packs directory.")] = Path("policies"),
-          plan: Annotated[Optional[Path], typer.Option("--plan", help="Check this saved plan (plan --out) instead of planning the spec.")] = None) -> None:
-    """Check a spec against the policy packs without applying anything."""
-    wiring = ctx.find_object(Wiring)
-    if wiring is None:
-        raise RuntimeError("policy check runs without its Wiring (the composition root's job)")
-    try:
-        code = _check(wiring, spec, env, phase, fmt, output, policies, plan)
-    except ProvisionError as exc:
-        _error(exc)
-        code = EXIT_ERROR
-    raise typer.Exit(code)
-
-
 def _error(exc: ProvisionError) -> None:
     if not isinstance(exc, SpecError):      # a SpecError's lines say "error:" themselves
         err.print("[red]error:[/red] ", end="")
     err.print(exc.render(), markup=False, soft_wrap=True)
 
 
-@app.command()
 def test(directory: Annotated[Path, typer.Argument(help="Policies directory or one pack.")] = Path("policies")) -> None:
     """Run the packs' Rego (*_test.rego) and Python (*_test.py) rule tests."""
     from provision.policy.testing import run_tests
@@ -154,3 +127,31 @@ def test(directory: Annotated[Path, typer.Argument(help="Policies directory or o
     if not run.outcomes:
         err.print(f"no policy tests found in {directory}")
     raise typer.Exit(EXIT_OK if run.ok else EXIT_ERROR)
+
+
+def build_app(wiring: Wiring) -> typer.Typer:
+    """The ``policy`` commands, checking through ``wiring`` (the real loader, planner and
+    live-state reader from the composition root; test doubles in tests)."""
+    app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                      help="Policy packs: check a spec against them, run their tests.")
+
+    @app.command()
+    def check(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")],
+              env: Annotated[str, typer.Option("--env", "-e", help="Environment of the spec.")],
+              phase: Annotated[str, typer.Option("--phase", help="pre (planned) | post (live)",
+                                                 callback=choice("pre", "post"))] = "pre",
+              fmt: Annotated[str, typer.Option("--format", help="table | json | sarif | junit",
+                                               callback=choice("table", "json", "sarif", "junit"))] = "table",
+              output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
+              policies: Annotated[Path, typer.Option("--policies", help="Policy packs directory.")] = Path("policies"),
+              plan: Annotated[Optional[Path], typer.Option("--plan", help="Check this saved plan (plan --out) instead of planning the spec.")] = None) -> None:
+        """Check a spec against the policy packs without applying anything."""
+        try:
+            code = _check(wiring, spec, env, phase, fmt, output, policies, plan)
+        except ProvisionError as exc:
+            _error(exc)
+            code = EXIT_ERROR
+        raise typer.Exit(code)
+
+    app.command()(test)
+    return app

@@ -1,8 +1,11 @@
 """The one module that runs the Pulumi engine (through the Automation API).
 
-Everything else in provision calls :class:`StackRunner`. It selects or creates a
-stack on the configured backend, runs preview/up/destroy with an inline program,
-and turns Pulumi's structured engine events into typed :class:`Step` records.
+:class:`StackRunner` is the Pulumi implementation of the
+:class:`~provision.engine.protocol.Engine` protocol; everything else in provision
+talks to that protocol. It selects or creates a stack on the configured backend,
+runs preview/up/destroy/refresh with the inline program built from a
+:class:`~provision.engine.protocol.StackProgram`, and turns Pulumi's structured
+engine events into typed :class:`Step` records.
 Failures are reported from structured records (engine diagnostic events and the
 dynamic provider's error file), never by parsing stdout/stderr text.
 """
@@ -12,43 +15,39 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from pulumi import automation as auto
 from pulumi.automation import events as ev
+from pulumi.automation.errors import create_command_error
 
 from provision.engine.dynamic import (CONFIG_ENV, INPUT_KEYS, PROVIDER_KEY, RUN_DIR_ENV, encode_cloud_config,
-                                      install_serializer_guard, read_errors)
+                                      install_serializer_guard, read_errors, unwire)
+from provision.engine.program import pulumi_program
+from provision.engine.protocol import (DestroyRequest, ImportRequest, LockHolder, PendingKind,
+                                       PendingOperation, PreviewRequest, PreviewResult,
+                                       RefreshRequest, RunResult, StackSnapshot, Step, StepSink,
+                                       UpRequest)
+from provision.engine.supervise import Supervisor
 from provision.engine.toolchain import Toolchain
-from provision.errors import EngineError, StageFailedError
+from provision.errors import EngineError, StackLockedError, StageFailedError
 from provision.provider import CloudConfig
+from provision.vocabulary import StepOp
 
 Program = Callable[[], None]
 
 _RESOURCE_TYPE = "pulumi-python:dynamic/provision:Resource"
-
-
-@dataclass(frozen=True)
-class Step:
-    """One planned or executed step on one spec resource."""
-
-    op: str                          # Pulumi's op: same, create, update, replace, delete, ...
-    resource: str                    # spec resource id (the URN's name)
-    old_inputs: dict[str, Any] | None
-    new_inputs: dict[str, Any] | None
-    replace_keys: list[str] = field(default_factory=list)
-
-
-@dataclass
-class RunResult:
-    steps: list[Step]
-    outputs: dict[str, Any]
-    summary: dict[str, int]
+STACKS_PREFIX = ".pulumi/stacks"   # where a DIY backend keeps stack checkpoints
+RESOURCE_TYPE = _RESOURCE_TYPE
+SECRET_SIG = "4dabf18193072939515e22adb298388d"      # Pulumi's secret envelope key ...
+SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"  # ... and its value (sdk/go/common/resource/sig)
 
 
 @dataclass(frozen=True)
@@ -59,18 +58,65 @@ class EngineOptions:
     cloud_configs: Mapping[str, CloudConfig]
     work_dir: Path
     parallel: int = 8
+    # Starts every engine process of the run, so that none outlives it (None: unsupervised).
+    supervisor: Supervisor | None = None
+
+
+class _SupervisedCommand(auto.PulumiCommand):
+    """The Pulumi CLI, each command started through the run's :class:`Supervisor`
+    (own session, marked as the run's, interruptible with Pulumi's own SIGINT cancel)."""
+
+    def __init__(self, root: str, supervisor: Supervisor) -> None:
+        super().__init__(root=root, skip_version_check=True)
+        self._supervisor = supervisor
+
+    def run(self, args: list[str], cwd: str, additional_env: Mapping[str, str],
+            on_output: Callable[[str], None] | None = None,
+            on_error: Callable[[str], None] | None = None) -> auto.CommandResult:
+        if "--non-interactive" not in args:
+            args.insert(0, "--non-interactive")
+        env = {**os.environ, **additional_env, "PULUMI_AUTOMATION_API": "true"}
+        env["PATH"] = os.pathsep.join([os.path.dirname(self.command), env.get("PATH", "")])
+        chunks: dict[str, list[str]] = {"out": [], "err": []}
+
+        def consume(stream: Any, callback: Callable[[str], None] | None, into: list[str]) -> None:
+            for line in iter(stream.readline, ""):
+                text = line.rstrip()
+                if callback is not None:
+                    callback(text)
+                into.append(text)
+            stream.close()
+
+        proc = self._supervisor.spawn([self.command, *args], env=env, cwd=cwd,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      stdin=subprocess.DEVNULL, encoding="utf-8")
+        try:
+            readers = [threading.Thread(target=consume, args=(proc.stdout, on_output, chunks["out"])),
+                       threading.Thread(target=consume, args=(proc.stderr, on_error, chunks["err"]))]
+            for t in readers:
+                t.start()
+            for t in readers:
+                t.join()
+            code = proc.wait()
+        finally:
+            self._supervisor.release(proc)
+        result = auto.CommandResult(stdout="\n".join(chunks["out"]),
+                                    stderr="\n".join(chunks["err"]), code=code)
+        if code != 0:
+            raise create_command_error(result)
+        return result
 
 
 def _clean(props: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if props is None:
         return None
-    return {k: v for k, v in props.items() if k not in (PROVIDER_KEY, INPUT_KEYS)}
+    return {k: unwire(v) for k, v in props.items() if k not in (PROVIDER_KEY, INPUT_KEYS)}
 
 
 class _EventSink:
     """Collects steps and error diagnostics from engine events; forwards them."""
 
-    def __init__(self, forward: Callable[[Step], None] | None) -> None:
+    def __init__(self, forward: StepSink | None) -> None:
         self.steps: list[Step] = []
         self.errors: list[str] = []
         self.summary_seen = False
@@ -91,11 +137,11 @@ class _EventSink:
         if meta.op in (ev.OpType.REFRESH, ev.OpType.READ):
             return
         step = Step(
-            op=meta.op.value,
+            op=StepOp(meta.op.value),
             resource=meta.urn.rsplit("::", 1)[-1],
             old_inputs=_clean(meta.old.inputs) if meta.old else None,
             new_inputs=_clean(meta.new.inputs) if meta.new else None,
-            replace_keys=[k for k in (meta.keys or []) if k != PROVIDER_KEY],
+            replace_keys=tuple(k for k in (meta.keys or []) if k != PROVIDER_KEY),
         )
         with self._lock:
             self.steps.append(step)
@@ -104,7 +150,8 @@ class _EventSink:
 
 
 class StackRunner:
-    """Runs Pulumi operations for the stacks of one project (one spec)."""
+    """Runs Pulumi operations for the stacks of one project (one spec): the real
+    :class:`~provision.engine.protocol.Engine`."""
 
     def __init__(self, project: str, options: EngineOptions) -> None:
         install_serializer_guard()
@@ -128,14 +175,19 @@ class StackRunner:
             RUN_DIR_ENV: str(run_dir),
         }
 
+    def _command(self) -> auto.PulumiCommand:
+        root = str(self.options.toolchain.bin_dir.parent)
+        if self.options.supervisor is not None:
+            return _SupervisedCommand(root, self.options.supervisor)
+        return auto.PulumiCommand(root=root, skip_version_check=True)
+
     def _opts(self, run_dir: Path) -> auto.LocalWorkspaceOptions:
         settings = auto.ProjectSettings(name=self.project, runtime="python",
                                         backend=auto.ProjectBackend(url=self.options.backend_url))
         return auto.LocalWorkspaceOptions(
             project_settings=settings,
             env_vars=self._env(run_dir),
-            pulumi_command=auto.PulumiCommand(root=str(self.options.toolchain.bin_dir.parent),
-                                              skip_version_check=True),
+            pulumi_command=self._command(),
             secrets_provider="passphrase",
         )
 
@@ -156,13 +208,18 @@ class StackRunner:
 
     def _run(self, stack_name: str, program: Program, what: str,
              call: Callable[[auto.Stack, _EventSink], Any],
-             on_step: Callable[[Step], None] | None, create: bool = True) -> tuple[Any, _EventSink]:
+             on_step: StepSink | None, create: bool = True) -> tuple[Any, _EventSink]:
         with tempfile.TemporaryDirectory(prefix="run-", dir=self.options.work_dir) as tmp:
             run_dir = Path(tmp)
             sink = _EventSink(on_step)
             stack = self._stack(stack_name, program, run_dir, create=create)
             try:
                 result = call(stack, sink)
+            except auto.ConcurrentUpdateError:
+                holder = self._lock_holder(stack_name)
+                raise StackLockedError(stack_name, (holder.describe() if holder else
+                                                    "another Pulumi process")
+                                       + f" (lock {self.lock_prefix(stack_name)})") from None
             except auto.CommandError as exc:
                 raise self._failure(stack_name, what, run_dir, sink, exc) from None
             if not sink.summary_seen:
@@ -180,51 +237,76 @@ class StackRunner:
             return StageFailedError(stack_name, message, hint=first.get("hint", ""),
                                     resource=str(first.get("resource", "")))
         reasons = [e for e in sink.errors if e] or [_first_line(exc)]
-        return StageFailedError(stack_name, f"{what}: {reasons[0].splitlines()[0]}")
+        return StageFailedError(stack_name, f"{what}: {diagnostic_reason(reasons[0])}")
 
     # -- operations ------------------------------------------------------------------------
     def urn(self, stack_name: str, resource: str) -> str:
         return f"urn:pulumi:{stack_name}::{self.project}::{_RESOURCE_TYPE}::{resource}"
 
-    def _targets(self, stack_name: str, resources: list[str] | None) -> list[str] | None:
+    def _targets(self, stack_name: str, resources: tuple[str, ...] | None) -> list[str] | None:
         return None if resources is None else [self.urn(stack_name, r) for r in resources]
 
-    def preview(self, stack_name: str, program: Program, *, refresh: bool = True,
-                on_step: Callable[[Step], None] | None = None,
-                targets: list[str] | None = None) -> list[Step]:
+    def preview(self, request: PreviewRequest) -> PreviewResult:
         """Preview; with ``targets`` (resource ids) only they may change."""
-        def call(stack: auto.Stack, sink: _EventSink) -> Any:
-            return stack.preview(on_event=sink, refresh=refresh, parallel=self.options.parallel,
-                                 color="never", suppress_progress=True,
-                                 target=self._targets(stack_name, targets))
-        _, sink = self._run(stack_name, program, "preview", call, on_step)
-        return sink.steps
+        name = request.stack
 
-    def up(self, stack_name: str, program: Program, *,
-           on_step: Callable[[Step], None] | None = None,
-           targets: list[str] | None = None) -> RunResult:
+        def call(stack: auto.Stack, sink: _EventSink) -> Any:
+            return stack.preview(on_event=sink, refresh=request.refresh,
+                                 parallel=self.options.parallel, color="never",
+                                 suppress_progress=True,
+                                 target=self._targets(name, request.targets))
+        _, sink = self._run(name, pulumi_program(request.program), "preview", call,
+                            request.on_step)
+        return PreviewResult(sink.steps)
+
+    def up(self, request: UpRequest) -> RunResult:
+        name = request.stack
+
         def call(stack: auto.Stack, sink: _EventSink) -> auto.UpResult:
             return stack.up(on_event=sink, refresh=True, parallel=self.options.parallel,
                             color="never", suppress_progress=True, suppress_outputs=True,
-                            target=self._targets(stack_name, targets))
-        result, sink = self._run(stack_name, program, "update", call, on_step)
+                            target=self._targets(name, request.targets))
+        result, sink = self._run(name, pulumi_program(request.program), "update", call,
+                                 request.on_step)
         outputs = {k: v.value for k, v in result.outputs.items()}
-        return RunResult(sink.steps, outputs, _ops(result.summary.resource_changes))
+        return RunResult(sink.steps, outputs, _ops(result.summary.resource_changes),
+                         result.summary.version)
 
-    def destroy(self, stack_name: str, *, on_step: Callable[[Step], None] | None = None,
-                remove: bool = True, targets: list[str] | None = None) -> RunResult:
+    def import_resources(self, request: ImportRequest) -> RunResult:
+        """An update whose program marks the resources to adopt (``Declared.import_id``):
+        Pulumi reads each through its adapter instead of creating it."""
+        return self.up(UpRequest(request.stack, request.program, on_step=request.on_step))
+
+    def destroy(self, request: DestroyRequest) -> RunResult:
         """Destroy the stack's resources (only ``targets`` when given; the stack is then kept)."""
+        name = request.stack
+
         def call(stack: auto.Stack, sink: _EventSink) -> auto.DestroyResult:
             res = stack.destroy(on_event=sink, refresh=True, parallel=self.options.parallel,
                                 color="never", suppress_progress=True,
-                                target=self._targets(stack_name, targets))
-            if remove and targets is None:
-                stack.workspace.remove_stack(stack_name)
+                                target=self._targets(name, request.targets))
+            if request.remove and request.targets is None:
+                stack.workspace.remove_stack(name)
             return res
-        result, sink = self._run(stack_name, _empty_program, "destroy", call, on_step, create=False)
-        return RunResult(sink.steps, {}, _ops(result.summary.resource_changes))
+        result, sink = self._run(name, _empty_program, "destroy", call, request.on_step,
+                                 create=False)
+        return RunResult(sink.steps, {}, _ops(result.summary.resource_changes),
+                         result.summary.version)
 
-    def snapshot(self, stack_name: str) -> "StackSnapshot | None":
+    def refresh(self, request: RefreshRequest) -> RunResult:
+        """Record what the cloud reports for every resource of the stack."""
+        name = request.stack
+
+        def call(stack: auto.Stack, sink: _EventSink) -> auto.RefreshResult:
+            return stack.refresh(on_event=sink, parallel=self.options.parallel, color="never",
+                                 suppress_progress=True)
+        result, sink = self._run(name, _empty_program, "refresh", call, request.on_step,
+                                 create=False)
+        snap = self.snapshot(name)
+        return RunResult(sink.steps, snap.outputs if snap else {},
+                         _ops(result.summary.resource_changes))
+
+    def snapshot(self, stack_name: str) -> StackSnapshot | None:
         """The stack's outputs and a digest of its resources (one CLI call), or None
         when the stack does not exist yet."""
         with tempfile.TemporaryDirectory(prefix="exp-", dir=self.options.work_dir) as tmp:
@@ -247,19 +329,90 @@ class StackRunner:
         blob = json.dumps(managed, sort_keys=True, default=str).encode()
         inputs = {str(r["urn"]).rsplit("::", 1)[-1]: _clean(_reveal(r.get("inputs") or {})) or {}
                   for r in ours if not r.get("delete")}
+        recorded = {str(r["urn"]).rsplit("::", 1)[-1]:
+                    {**(_clean(_reveal(r.get("outputs") or {})) or {}), "id": r.get("id")}
+                    for r in ours if not r.get("delete")}
+        pending = tuple(
+            PendingOperation(resource=str(op.get("resource", {}).get("urn", "")).rsplit("::", 1)[-1],
+                             type=str(op.get("resource", {}).get("type", "")),
+                             kind=PendingKind(op.get("type", "creating")),
+                             cloud_id=str(op.get("resource", {}).get("id", "") or ""))
+            for op in deployment.get("pending_operations") or [])
+        provider = deployment.get("secrets_providers") or {}
+        salt = str((provider.get("state") or {}).get("salt") or "") if provider.get(
+            "type") == "passphrase" else ""
         return StackSnapshot(outputs=outputs, digest=hashlib.sha256(blob).hexdigest(),
-                             inputs=inputs)
+                             inputs=inputs, pending=pending, lock=self._lock_holder(stack_name),
+                             salt=salt, recorded=recorded)
+
+    def _lock_holder(self, stack_name: str) -> LockHolder | None:
+        """The holder of the stack's lock on a ``file://`` backend (None elsewhere, or free)."""
+        url = self.options.backend_url
+        if not url.startswith("file://"):
+            return None
+        folder = Path(url[len("file://"):]) / ".pulumi" / "locks" / "organization" / self.project / stack_name
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            since = None
+            try:
+                since = datetime.fromisoformat(str(record.get("timestamp", "")).replace("Z", "+00:00"))
+            except ValueError:
+                pass
+            return LockHolder(who=str(record.get("username", "")), host=str(record.get("hostname", "")),
+                              pid=int(record.get("pid", 0) or 0), since=since)
+        return None
 
     def _qualified(self, stack_name: str) -> str:
         return f"organization/{self.project}/{stack_name}"
 
+    # -- recovery --------------------------------------------------------------------------
+    def lock_prefix(self, stack_name: str) -> str:
+        """Where a DIY backend keeps the stack's lock files, relative to the backend root
+        (Pulumi ``pkg/backend/diy/lock.go``: ``.pulumi/locks/<fully qualified stack>/<id>.json``,
+        each ``{"pid", "username", "hostname", "timestamp"}``)."""
+        return f".pulumi/locks/{self._qualified(stack_name)}"
 
-@dataclass(frozen=True)
-class StackSnapshot:
-    outputs: dict[str, Any]
-    digest: str
-    # Each managed resource's recorded inputs (secrets revealed; kept in memory only).
-    inputs: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    def export(self, stack_name: str) -> dict[str, Any] | None:
+        """The stack's deployment as stored (secrets stay encrypted), None if no stack."""
+        with tempfile.TemporaryDirectory(prefix="exp-", dir=self.options.work_dir) as tmp:
+            ws = auto.LocalWorkspace(**_ws_kwargs(self._opts(Path(tmp))))
+            try:
+                return dict(ws.export_stack(self._qualified(stack_name)).deployment or {})
+            except auto.StackNotFoundError:
+                return None
+            except auto.CommandError as exc:
+                raise EngineError(f"cannot read the state of stack '{stack_name}': "
+                                  f"{_first_line(exc)}") from None
+
+    def import_(self, stack_name: str, deployment: Mapping[str, Any]) -> None:
+        """Replace the stack's state with ``deployment`` (``pulumi stack import``; the
+        stack must not be locked). Plaintext secret envelopes are encrypted on the way."""
+        with tempfile.TemporaryDirectory(prefix="imp-", dir=self.options.work_dir) as tmp:
+            ws = auto.LocalWorkspace(**_ws_kwargs(self._opts(Path(tmp))))
+            try:
+                ws.import_stack(self._qualified(stack_name),
+                                auto.Deployment(version=3, deployment=dict(deployment)))
+            except auto.CommandError as exc:
+                raise EngineError(f"cannot write the state of stack '{stack_name}': "
+                                  f"{_first_line(exc)}") from None
+
+    def cancel(self, stack_name: str) -> None:
+        """Pulumi's ``cancel``: on the DIY (file and object-store) backends it deletes every
+        lock file of the stack; it does not stop a process that may still run, so
+        recovery calls it only for locks whose holder is gone (provision.engine.recovery).
+        A running update of this process is stopped through its Supervisor instead."""
+        with tempfile.TemporaryDirectory(prefix="cxl-", dir=self.options.work_dir) as tmp:
+            ws = auto.LocalWorkspace(**_ws_kwargs(self._opts(Path(tmp))))
+            try:
+                ws.pulumi_command.run(["cancel", "--yes", "--stack",
+                                       self._qualified(stack_name)],
+                                      ws.work_dir, ws.env_vars)
+            except auto.CommandError as exc:
+                raise EngineError(f"cannot unlock stack '{stack_name}': "
+                                  f"{_first_line(exc)}") from None
 
 
 _SECRET_SIG = "4dabf18193072939515e22adb298388d"
@@ -305,9 +458,22 @@ def _ops(changes: Mapping[str, int] | None) -> dict[str, int]:
     return dict(changes or {})
 
 
+def diagnostic_reason(text: str) -> str:
+    """One line that says why, from an engine error diagnostic: its first line, or for a
+    Python traceback its last line (the exception), never "Traceback (most recent ...".
+    """
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return "the engine failed"
+    return lines[-1] if lines[0].startswith("Traceback") else lines[0]
+
+
 def _first_line(exc: auto.CommandError) -> str:
     text = getattr(exc, "stderr", "") or str(exc)
     for line in text.splitlines():
-        if line.strip().lower().startswith("error:"):
-            return line.strip()[len("error:"):].strip()
+        line = line.strip()
+        for stream in ("stderr:", "stdout:"):      # str(CommandResult) prefixes its streams
+            line = line[len(stream):].strip() if line.startswith(stream) else line
+        if line.lower().startswith("error:"):
+            return line[len("error:"):].strip()
     return text.strip().splitlines()[0] if text.strip() else "the engine failed"

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from policy_helpers import POLICIES
 from provision.cli import policy_cmd, session
-from provision.cli.policy_cmd import Live, Wiring
-from provision.plan.model import Action, Change, Plan, StagePlan
+from provision.cli.policy_cmd import Wiring
+from provision.plan.model import Action, Change, Live, LiveResource, Plan, StagePlan
 
 SPEC = """name: app
 environments:
@@ -70,8 +70,8 @@ def _spec(tmp_path: Path, restrict: str = "true") -> str:
 
 
 def _check(*args: str, wired: Wiring | None = None) -> Any:
-    return runner.invoke(policy_cmd.app, ["check", *args, "--policies", str(POLICIES)],
-                         obj=wired or wiring())
+    return runner.invoke(policy_cmd.build_app(wired or wiring()),
+                         ["check", *args, "--policies", str(POLICIES)])
 
 
 def test_clean_spec_exits_0(tmp_path: Path) -> None:
@@ -135,8 +135,8 @@ def test_a_spec_error_exits_1_with_the_validate_diagnostic_never_clean(tmp_path:
 
 
 def test_broken_policies_dir_exits_1(tmp_path: Path) -> None:
-    result = runner.invoke(policy_cmd.app, ["check", _spec(tmp_path), "--env", "prod",
-                                            "--policies", str(tmp_path / "none")], obj=wiring())
+    result = runner.invoke(policy_cmd.build_app(wiring()), ["check", _spec(tmp_path), "--env",
+                           "prod", "--policies", str(tmp_path / "none")])
     assert result.exit_code == 1 and "policies directory not found" in result.output
 
 
@@ -148,9 +148,8 @@ def test_rule_that_cannot_be_evaluated_exits_1_after_the_report(tmp_path: Path) 
         "from provision.policy import rule\n\n"
         "@rule(id='T-ERR', title='broken', resource_types=['aws:s3:Bucket'])\n"
         "def broken(subject, ctx):\n    return subject.properties['nope']\n\nRULES = [broken]\n")
-    result = runner.invoke(policy_cmd.app, ["check", _spec(tmp_path), "--env", "prod",
-                                            "--policies", str(tmp_path / "policies")],
-                           obj=wiring())
+    result = runner.invoke(policy_cmd.build_app(wiring()), ["check", _spec(tmp_path), "--env",
+                           "prod", "--policies", str(tmp_path / "policies")])
     assert result.exit_code == 1
     assert "ERROR" in result.output and "KeyError" in result.output
     assert "1 rule(s) could not be evaluated: T-ERR" in result.output
@@ -161,12 +160,14 @@ def test_post_phase_uses_the_wired_live_reader(tmp_path: Path) -> None:
 
     def reader(loaded: session.Loaded) -> Live:
         seen.append(loaded.env.name)
+        where = loaded.spec.resources["logs"].location
+        assert where is not None
         props = {"bucket": "app-logs", "region": "ap-south-1", "server_side_encryption": "AES256",
                  "tags": {"owner": "a", "env": "prod", "cost-center": "c"},
                  "public_access_block": dict.fromkeys(
                      ["block_public_acls", "block_public_policy", "ignore_public_acls",
                       "restrict_public_buckets"], True)}
-        return {"logs": ("aws:s3:Bucket", props)}
+        return {"logs": LiveResource("aws:s3:Bucket", props, where.file, where.line)}
 
     result = _check(_spec(tmp_path), "--env", "prod", "--phase", "post", "--format", "json",
                     wired=wiring(live=reader))
@@ -189,14 +190,14 @@ def test_pre_phase_checks_the_plan_of_the_validated_resolved_spec(tmp_path: Path
 
 
 def test_policy_test_command(tmp_path: Path) -> None:
-    ok = runner.invoke(policy_cmd.app, ["test", str(POLICIES)])
+    ok = runner.invoke(policy_cmd.build_app(wiring()), ["test", str(POLICIES)])
     assert ok.exit_code == 0, ok.output
     assert " 0 failed" in ok.output
     bad = tmp_path / "p"
     bad.mkdir()
     (bad / "pack.yaml").write_text("name: p\nversion: 1\n")
     (bad / "t_test.rego").write_text("package p_test\n\ntest_no if {\n\t1 == 2\n}\n")
-    failing = runner.invoke(policy_cmd.app, ["test", str(bad)])
+    failing = runner.invoke(policy_cmd.build_app(wiring()), ["test", str(bad)])
     assert failing.exit_code == 1
     assert "FAIL" in failing.output
 
@@ -226,8 +227,8 @@ def test_a_broken_waiver_file_exits_1_naming_the_entry(tmp_path: Path) -> None:
     (policies / "waivers.yaml").write_text(
         "waivers:\n  - {rule: PRV-AWS-002, resource: logs, reason: r, approver: a,\n"
         "     expires: 2027-02-30}\n")
-    result = runner.invoke(policy_cmd.app, ["check", _spec(tmp_path), "--env", "prod",
-                                            "--policies", str(policies)], obj=wiring())
+    result = runner.invoke(policy_cmd.build_app(wiring()), ["check", _spec(tmp_path), "--env",
+                           "prod", "--policies", str(policies)])
     assert result.exit_code == 1, result.output
     assert "waivers.yaml:3:6: waiver #1: 'expires': 2027-02-30 is not a date that exists" in \
         " ".join(result.output.split())
