@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
+import yaml
 from google.api_core.exceptions import NotFound
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
@@ -29,7 +30,11 @@ def _mandatory_packs(tmp_path: Path, *packs: str, params: str = "") -> Path:
         manifest = root / pack / "pack.yaml"
         text = manifest.read_text().split("\nenvironments:")[0]
         text = text.replace("enforcement: advisory", "enforcement: mandatory")
-        manifest.write_text(text + "\n" + params)
+        if params:  # merged into the pack's own parameters: a key may be written once
+            data = yaml.safe_load(text)
+            data.setdefault("parameters", {}).update(yaml.safe_load(params)["parameters"])
+            text = yaml.safe_dump(data, sort_keys=False)
+        manifest.write_text(text)
     return root
 
 
