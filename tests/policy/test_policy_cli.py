@@ -233,3 +233,16 @@ def test_a_broken_waiver_file_exits_1_naming_the_entry(tmp_path: Path) -> None:
     assert "waivers.yaml:3:6: waiver #1: 'expires': 2027-02-30 is not a date that exists" in \
         " ".join(result.output.split())
     assert "internal error" not in result.output and "Traceback" not in result.output
+
+
+def test_a_check_is_recorded_in_the_run_history(tmp_path: Path) -> None:
+    from provision.history import History
+
+    result = _check(_spec(tmp_path, restrict="false"), "--env", "prod")
+    assert result.exit_code == 3
+    hist = History.open()
+    [run] = hist.runs()
+    assert (run["operation"], run["outcome"], run["exit_code"], run["env"]) == (
+        "policy-check", "policy-violation", 3, "prod")
+    failed = [p for p in hist.show(run["id"]).policy if p["status"] == "fail"]
+    assert failed and failed[0]["phase"] == "pre"
