@@ -81,6 +81,22 @@ def apply(spec: Annotated[str, typer.Argument(help="Spec file, or a plan saved w
     raise typer.Exit(code)
 
 
+@app.command("import")
+def import_(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")],
+            resource_id: Annotated[str, typer.Argument(help="The spec's resource id.")],
+            cloud_id: Annotated[str, typer.Argument(help="The existing resource's cloud id (bucket name, ARM id, projects/P/topics/T, ...).")],
+            env: EnvOpt,
+            generate: Annotated[bool, typer.Option("--generate", help="Print the spec block for the live resource; change nothing.")] = False,
+            fmt: Annotated[str, typer.Option("--format", help="yaml | hcl (with --generate)")] = "yaml") -> None:
+    """Adopt an existing cloud resource into its stage's state; the next plan shows any difference."""
+    from provision.cli import import_cmd
+
+    if fmt not in ("yaml", "hcl"):
+        raise typer.BadParameter("--format must be yaml or hcl")
+    raise typer.Exit(import_cmd.import_resource(spec, env, resource_id, cloud_id,
+                                                generate=generate, fmt=fmt))
+
+
 @app.command()
 def destroy(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
             yes: Annotated[bool, typer.Option("--yes", "-y", help="Destroy without asking.")] = False,
