@@ -20,10 +20,11 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from provision.constraints import Each, Fields, Length, OneOf, Pattern, Range, When
+from provision.errors import CloudError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
 from providers.aws import common, limits, session
-from providers.base import finish_create, plan_update, with_defaults
+from providers.base import create_once, finish_create, plan_update, with_defaults
 
 TYPE = "aws:dynamodb:Table"
 
@@ -79,7 +80,8 @@ SCHEMA = ResourceSchema(
             "map", description="{enabled, kms_key_arn}: encrypt with a KMS key",
             constraints=(Fields({"enabled": (), "kms_key_arn": (limits.ARN,)},
                                 source=CREATE_TABLE),)),
-        "tags": PropertySchema("map", description="resource tags", constraints=limits.TAGS),
+        "tags": PropertySchema(
+            "map", items="string", description="resource tags", constraints=limits.TAGS),
     },
     outputs={"arn": "string"},
     rules=(*common.NAME_RULES,
@@ -88,6 +90,16 @@ SCHEMA = ResourceSchema(
            When("billing_mode", "PAY_PER_REQUEST", forbids=("read_capacity", "write_capacity"),
                 source=CREATE_TABLE)),
 )
+
+
+def _table_exists(ddb: Any, name: str) -> bool:
+    try:
+        ddb.describe_table(TableName=name)
+    except Exception as exc:
+        if session.error_code(exc) in NOT_FOUND:
+            return False
+        raise
+    return True
 
 
 def _wait_active(ddb: Any, name: str) -> None:
@@ -137,7 +149,14 @@ class DynamoDbTable:
                 params["SSESpecification"] = _sse(values["server_side_encryption"])
             if values["tags"]:
                 params["Tags"] = common.tag_list(values["tags"])
-            ddb.create_table(**params)
+            create_once(lambda: ddb.create_table(**params),
+                        exists=lambda: _table_exists(ddb, name),
+                        conflict=lambda exc: session.error_code(exc) == "ResourceInUseException",
+                        adopt=lambda: None,
+                        refuse=lambda: CloudError(
+                            "AWS error ResourceInUseException: the table already exists",
+                            resource=name, resource_type=TYPE,
+                            hint="choose another name, or delete the existing table first"))
 
         def finish() -> ReadResult:
             with session.translate(TYPE, name, config):

@@ -1,9 +1,13 @@
 """The ``provision`` command line.
 
-Exit codes: 0 success (no changes for ``plan --detailed-exitcode``), 1 error,
-2 changes present (``plan --detailed-exitcode``), 3 mandatory policy violation.
+Exit codes (provision.vocabulary.ExitCode): 0 success (no changes for ``plan
+--detailed-exitcode``), 1 error, 2 changes present (``plan --detailed-exitcode``),
+drift found (``drift``) or a usage error (missing argument, unknown command or
+option, invalid value: the usage line and the problem are printed), 3 mandatory
+policy violation (``plan`` too, with or without ``--detailed-exitcode``: 3 wins
+over 2), 4 rollout halted (approval or gate).
 Every ProvisionError becomes a clear message on stderr and exit 1, never a
-traceback (set PROVISION_DEBUG=1 to see one for unexpected failures).
+traceback; "internal error" means a bug (set PROVISION_DEBUG=1 to see its traceback).
 """
 
 from __future__ import annotations
@@ -13,13 +17,16 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
 
-from provision.cli import commands
+from provision.cli import commands, policy_cmd
+from provision.cli.params import choice
 from provision.errors import ProvisionError, SpecError
+
+EXIT_USAGE = 2
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Multi-cloud provisioning: one spec, staged plans, policy gates.")
@@ -41,7 +48,8 @@ def plan(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")],
          json_out: JsonOpt = False,
          detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode", help="Exit 0 no changes, 2 changes, 1 error.")] = False,
          out: Annotated[Optional[Path], typer.Option("--out", help="Save the plan to apply later.")] = None,
-         fmt: Annotated[str, typer.Option("--format", help="human | json | terraform-json")] = "",
+         fmt: Annotated[str, typer.Option("--format", help="human | json | terraform-json",
+                                          callback=choice("human", "json", "terraform-json"))] = "",
          policies: Annotated[Optional[Path], typer.Option("--policies", help="Policy packs directory (default: ./policies when present).")] = None,
          no_policy: Annotated[bool, typer.Option("--no-policy", help="Do not evaluate policies.")] = False,
          target: TargetOpt = None, exclude: ExcludeOpt = None,
@@ -73,6 +81,22 @@ def apply(spec: Annotated[str, typer.Argument(help="Spec file, or a plan saved w
     raise typer.Exit(code)
 
 
+@app.command("import")
+def import_(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")],
+            resource_id: Annotated[str, typer.Argument(help="The spec's resource id.")],
+            cloud_id: Annotated[str, typer.Argument(help="The existing resource's cloud id (bucket name, ARM id, projects/P/topics/T, ...).")],
+            env: EnvOpt,
+            generate: Annotated[bool, typer.Option("--generate", help="Print the spec block for the live resource; change nothing.")] = False,
+            fmt: Annotated[str, typer.Option("--format", help="yaml | hcl (with --generate)")] = "yaml") -> None:
+    """Adopt an existing cloud resource into its stage's state; the next plan shows any difference."""
+    from provision.cli import import_cmd
+
+    if fmt not in ("yaml", "hcl"):
+        raise typer.BadParameter("--format must be yaml or hcl")
+    raise typer.Exit(import_cmd.import_resource(spec, env, resource_id, cloud_id,
+                                                generate=generate, fmt=fmt))
+
+
 @app.command()
 def destroy(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
             yes: Annotated[bool, typer.Option("--yes", "-y", help="Destroy without asking.")] = False,
@@ -81,6 +105,66 @@ def destroy(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt
     """Delete every resource of the spec in the environment, in reverse stage order."""
     raise typer.Exit(commands.destroy(spec, env, yes=yes, as_json=json_out,
                                       targets=target or [], excludes=exclude or []))
+
+
+@app.command()
+def rollout(spec: Annotated[str, typer.Argument(help="Spec file with a promotion chain (not needed with --resume).")] = "",
+            to: Annotated[str, typer.Option("--to", help="Promote up to and including this environment.")] = "",
+            resume: Annotated[str, typer.Option("--resume", metavar="RUN_ID", help="Continue a halted rollout.")] = "",
+            json_out: JsonOpt = False,
+            non_interactive: Annotated[bool, typer.Option("--non-interactive", help="Never ask (halt for approvals instead).")] = False,
+            rollback_on_failure: Annotated[bool, typer.Option(
+                "--rollback-on-failure",
+                help="Return a failed environment's applied stages to their previous inputs.")] = False,
+            policies: Annotated[Optional[Path], typer.Option("--policies", help="Policy packs directory (default: ./policies when present).")] = None,
+            no_policy: Annotated[bool, typer.Option("--no-policy", help="Skip policy gates.")] = False,
+            parallel: ParallelOpt = 4) -> None:
+    """Promote the spec through its environments in order, with gates and approvals.
+    Exit 0 done, 1 error, 3 policy violation, 4 halted (approval needed or a gate failed)."""
+    from provision.cli import rollout_cmd
+
+    usage = ("--resume takes no SPEC or --to (the run remembers them)" if resume and (spec or to)
+             else "" if resume or (spec and to) else "give SPEC and --to ENV, or --resume RUN_ID")
+    if usage:
+        err.print(f"usage error: {usage}\n  see: provision rollout --help", markup=False)
+        raise typer.Exit(2)
+    raise typer.Exit(rollout_cmd.rollout(
+        spec, to=to, resume=resume, as_json=json_out, non_interactive=non_interactive,
+        rollback_on_failure=rollback_on_failure, policies=policies, no_policy=no_policy,
+        parallel=parallel))
+
+
+@app.command()
+def approve(run_id: Annotated[str, typer.Argument(help="The halted rollout's run id.")],
+            env: EnvOpt,
+            comment: Annotated[str, typer.Option("--comment", "-m", help="Why it is approved.")] = "",
+            yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+            non_interactive: Annotated[bool, typer.Option("--non-interactive", help="Never ask.")] = False,
+            json_out: JsonOpt = False) -> None:
+    """Approve the plan a rollout stored for a protected environment (bound to its digest)."""
+    from provision.cli import rollout_cmd
+
+    raise typer.Exit(rollout_cmd.approve(run_id, env, comment=comment, as_json=json_out,
+                                         yes=yes, non_interactive=non_interactive))
+
+
+@app.command()
+def output(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
+           json_out: JsonOpt = False,
+           show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Show secret values in clear.")] = False) -> None:
+    """Every stage's outputs as one document, for the next pipeline step."""
+    from provision.cli import output_cmd
+
+    raise typer.Exit(output_cmd.output(spec, env, as_json=json_out, show_secrets=show_secrets))
+
+
+@app.command()
+def drift(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")], env: EnvOpt,
+          json_out: JsonOpt = False) -> None:
+    """Compare every stage with the live clouds: exit 0 no drift, 2 drift found."""
+    from provision.cli import drift_cmd
+
+    raise typer.Exit(drift_cmd.drift(spec, env, as_json=json_out))
 
 
 @app.command()
@@ -110,7 +194,8 @@ def validate(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL)."
 @app.command()
 def graph(spec: Annotated[str, typer.Argument(help="Spec file.")],
           env: Annotated[str, typer.Option("--env", "-e")] = "",
-          fmt: Annotated[str, typer.Option("--format", help="dot | mermaid | json")] = "dot") -> None:
+          fmt: Annotated[str, typer.Option("--format", help="dot | mermaid | json",
+                                           callback=choice("dot", "mermaid", "json"))] = "dot") -> None:
     """Print the resource graph, grouped by stage."""
     raise typer.Exit(commands.graph(spec, env, fmt))
 
@@ -160,16 +245,29 @@ def _print_sandbox(status: "object", as_json: bool) -> None:
         err.print(f"{name:12} {state}  {svc.get('endpoint', '')}")
 
 
-def _mount_policy() -> None:
-    from provision.cli import policy_cmd
+def _load(spec: str, env: str) -> Any:
+    from provision.cli import session
+
+    return session.load(spec, env)
+
+
+def _plan(loaded: Any) -> Any:
+    """The real planner: each stage previewed by the engine, in stage order."""
+    from provision.cli import session
+
+    return session.orchestrator(loaded).plan()
+
+
+def _live(loaded: Any) -> Any:
     from provision.cli.gate import live_state
 
-    # `policy check --phase post` reads live state through the engine's state and the adapters.
-    app.add_typer(policy_cmd.build_app(live_reader=live_state), name="policy",
-                  help="Policy-as-code: check specs, test packs.")
+    return live_state(loaded.spec, loaded.env.name)
 
 
-_mount_policy()
+# The composition root of the policy commands: the validated loader, the real planner and
+# the live-state reader (`policy check --phase post`), passed in, never set on a module.
+app.add_typer(policy_cmd.build_app(policy_cmd.Wiring(load=_load, plan=_plan, live=_live)),
+              name="policy", help="Policy-as-code: check specs, test packs.")
 
 
 def _mount_runs() -> None:
@@ -181,10 +279,25 @@ def _mount_runs() -> None:
 _mount_runs()
 
 
+def _usage_context(args: list[str]) -> Any:
+    """The context of the (sub)command ``args`` name, for its usage line."""
+    command: Any = typer.main.get_command(app)
+    ctx = command.make_context("provision", [], resilient_parsing=True)
+    for token in args:
+        sub = getattr(command, "commands", {}).get(token)
+        if sub is None:
+            if not token.startswith("-"):
+                break
+            continue
+        command = sub
+        ctx = command.make_context(token, [], parent=ctx, resilient_parsing=True)
+    return ctx
+
+
 def run() -> None:
     """Console-script entry point: run the app and map errors to exit codes."""
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="provision")
         # Without standalone mode, click returns the code of typer.Exit instead of raising.
         sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as exc:
@@ -199,14 +312,18 @@ def run() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
-    except Exception as exc:  # click usage errors and the unexpected
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
+    except typer.Abort:
+        sys.exit(1)
+    except typer.TyperException as exc:  # usage errors: the usage line, the problem, exit 2
+        if hasattr(exc, "ctx") and exc.ctx is None:  # some parse errors carry no command
+            exc.ctx = _usage_context(sys.argv[1:])
+        show = getattr(exc, "show", None)
+        if show is None:
+            err.print(f"error: {exc}", markup=False)
+        else:
+            show()
+        sys.exit(getattr(exc, "exit_code", EXIT_USAGE))
+    except Exception as exc:  # the unexpected: a bug
         if os.environ.get("PROVISION_DEBUG"):
             traceback.print_exc()
         err.print("[red]internal error:[/red] ", end="")

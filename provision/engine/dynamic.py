@@ -27,6 +27,7 @@ import pulumi
 import pulumi.dynamic as dyn
 import pulumi.dynamic.dynamic as _dynamic_impl
 
+from provision.coerce import coerce_properties
 from provision.errors import ProvisionError
 from provision.plan.model import UNKNOWN, has_unknown
 from provision.provider import Adapter, CloudConfig, ReadResult, load_adapter
@@ -38,6 +39,11 @@ PROVIDER_KEY = "__provider"
 # Kept in each resource's outputs: the property names the spec set, so a diff can
 # tell "the user removed it" from "the cloud filled in a default".
 INPUT_KEYS = "__inputs"
+# An input naming the cloud id of an existing resource that a create adopts instead of
+# creating one (``Declared.import_id``). Pulumi's own ``import_`` resource option cannot
+# serve dynamic providers: the engine reads an imported resource with no state at all,
+# and the dynamic provider process needs the pickled ``__provider`` from that state.
+IMPORT_KEY = "__import"
 
 _UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # Pulumi's wire value for unknowns
 
@@ -88,7 +94,7 @@ def _is_unknown(value: Any) -> bool:
 
 
 def _strip(props: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in props.items() if k not in (PROVIDER_KEY, INPUT_KEYS)}
+    return {k: v for k, v in props.items() if k not in (PROVIDER_KEY, INPUT_KEYS, IMPORT_KEY)}
 
 
 def _with_input_keys(outs: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -118,6 +124,11 @@ class AdapterProvider(dyn.ResourceProvider):
         schema = self._adapter().schema
         return {k: v for k, v in props.items() if k in schema.properties}
 
+    def _typed(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """Inputs as the schema types them: Pulumi's wire format carries every number
+        as a float, so 3 arrives as 3.0 (``provision.coerce`` turns it back)."""
+        return coerce_properties(self._adapter().schema, props)
+
     def _guard(self, operation: str, fn: Callable[[], Any]) -> Any:
         try:
             return fn()
@@ -133,15 +144,16 @@ class AdapterProvider(dyn.ResourceProvider):
             for name, prop in schema.properties.items()
             if prop.required and news.get(name) is None
         ]
-        return dyn.CheckResult(news, failures)
+        return dyn.CheckResult(self._typed(news), failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
         """Changed = a property the spec sets now that differs from the live value, or
         one the spec set before and no longer sets. Values the cloud filled in for
         properties the spec leaves out are not changes."""
         schema = self._adapter().schema
-        old = self._declared(olds)
-        new = {k: v for k, v in self._declared(_strip(news)).items() if v is not None}
+        old = self._typed(self._declared(olds))
+        new = {k: v for k, v in self._typed(self._declared(_strip(news))).items()
+               if v is not None}
         previously_set = set(olds.get(INPUT_KEYS) or [])
         removed = {k for k in previously_set - set(new) if k in schema.properties}
         changed = sorted({k for k, v in new.items() if _is_unknown(v) or old.get(k) != v} | removed)
@@ -150,10 +162,23 @@ class AdapterProvider(dyn.ResourceProvider):
                               delete_before_replace=bool(replaces))
 
     def create(self, props: dict[str, Any]) -> dyn.CreateResult:
-        inputs = _strip(props)
-        result: ReadResult = self._guard(
-            "create", lambda: self._adapter().create(inputs, self._config()))
+        inputs = self._typed(_strip(props))
+        adopt = props.get(IMPORT_KEY)
+        result: ReadResult
+        if adopt:
+            result = self._guard("import", lambda: self._adopt(str(adopt), inputs))
+        else:
+            result = self._guard("create", lambda: self._adapter().create(inputs, self._config()))
         return dyn.CreateResult(result.id, _with_input_keys(result.properties, inputs))
+
+    def _adopt(self, cloud_id: str, inputs: dict[str, Any]) -> ReadResult:
+        """Read the existing resource ``cloud_id``: its live state becomes the recorded
+        one, so the next diff compares the spec with what really exists."""
+        result = self._adapter().read(cloud_id, inputs, self._config())
+        if result is None:
+            raise ProvisionError(f"there is no {self.type_name} with id '{cloud_id}' to import",
+                                 hint="check the cloud id and the environment's cloud settings")
+        return result
 
     def read(self, id: str, props: dict[str, Any]) -> dyn.ReadResult:
         current = _strip(props)
@@ -165,7 +190,7 @@ class AdapterProvider(dyn.ResourceProvider):
         return dyn.ReadResult(result.id, {**result.properties, INPUT_KEYS: keys})
 
     def update(self, id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
-        old, new = _strip(olds), _strip(news)
+        old, new = self._typed(_strip(olds)), self._typed(_strip(news))
         result: ReadResult = self._guard(
             "update", lambda: self._adapter().update(id, old, new, self._config()))
         return dyn.UpdateResult(_with_input_keys(result.properties, new))
