@@ -4,6 +4,12 @@ Exit codes: 0 success (no changes for ``plan --detailed-exitcode``), 1 error,
 2 changes present (``plan --detailed-exitcode``), 3 mandatory policy violation.
 Every ProvisionError becomes a clear message on stderr and exit 1, never a
 traceback (set PROVISION_DEBUG=1 to see one for unexpected failures).
+
+Start-up cost: this module imports only typer and ``provision.errors`` so that
+``provision --help`` and argument errors stay fast. A command's body imports
+what it needs (``from provision.cli import commands`` first thing in the
+function); never import the engine, policy, spec, rich or a cloud SDK here at
+module level. ``tests/cli/test_main.py`` checks this.
 """
 
 from __future__ import annotations
@@ -13,20 +19,29 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.console import Console
 
-from provision.cli import commands
 from provision.errors import ProvisionError, SpecError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from provision.engine.live import Live
+    from provision.spec.model import Spec
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Multi-cloud provisioning: one spec, staged plans, policy gates.")
 sandbox_app = typer.Typer(no_args_is_help=True, help="The local emulators for environment 'local'.")
 app.add_typer(sandbox_app, name="sandbox")
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+def _err() -> "Console":
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
 
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment of the spec.")]
 TargetOpt = Annotated[Optional[list[str]], typer.Option("--target", help="Only this resource and what it depends on (repeatable).")]
@@ -47,6 +62,8 @@ def plan(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")],
          target: TargetOpt = None, exclude: ExcludeOpt = None,
          parallel: ParallelOpt = 4) -> None:
     """Show every change, stage by stage, in execution order, with policy results."""
+    from provision.cli import commands
+
     code = commands.plan(spec, env, fmt="json" if json_out and not fmt else (fmt or "human"),
                          detailed_exitcode=detailed_exitcode, out=out,
                          targets=target or [], excludes=exclude or [], parallel=parallel,
@@ -67,6 +84,8 @@ def apply(spec: Annotated[str, typer.Argument(help="Spec file, or a plan saved w
           target: TargetOpt = None, exclude: ExcludeOpt = None,
           parallel: ParallelOpt = 4) -> None:
     """Apply the spec (or a saved plan) stage by stage, with policy gates."""
+    from provision.cli import commands
+
     code = commands.apply(spec, env, yes=yes, as_json=json_out, policies=policies,
                           no_policy=no_policy, targets=target or [], excludes=exclude or [],
                           parallel=parallel, rollback_on_violation=rollback_on_violation)
@@ -79,6 +98,8 @@ def destroy(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt
             json_out: JsonOpt = False,
             target: TargetOpt = None, exclude: ExcludeOpt = None) -> None:
     """Delete every resource of the spec in the environment, in reverse stage order."""
+    from provision.cli import commands
+
     raise typer.Exit(commands.destroy(spec, env, yes=yes, as_json=json_out,
                                       targets=target or [], excludes=exclude or []))
 
@@ -86,6 +107,8 @@ def destroy(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt
 @app.command()
 def validate(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")]) -> None:
     """Check the spec and every environment: all errors at once, nothing touched."""
+    from provision.cli import commands
+
     raise typer.Exit(commands.validate(spec))
 
 
@@ -94,6 +117,8 @@ def graph(spec: Annotated[str, typer.Argument(help="Spec file.")],
           env: Annotated[str, typer.Option("--env", "-e")] = "",
           fmt: Annotated[str, typer.Option("--format", help="dot | mermaid | json")] = "dot") -> None:
     """Print the resource graph, grouped by stage."""
+    from provision.cli import commands
+
     raise typer.Exit(commands.graph(spec, env, fmt))
 
 
@@ -114,7 +139,7 @@ def sandbox_down(json_out: JsonOpt = False) -> None:
     if json_out:
         print(json.dumps({"running": False}))
     else:
-        err.print("sandbox stopped")
+        _err().print("sandbox stopped")
 
 
 @sandbox_app.command("status")
@@ -132,15 +157,20 @@ def _print_sandbox(status: "object", as_json: bool) -> None:
         return
     for name, svc in data["services"].items():
         state = "[green]running[/green]" if svc.get("running") else "[red]stopped[/red]"
-        err.print(f"{name:12} {state}  {svc.get('endpoint', '')}")
+        _err().print(f"{name:12} {state}  {svc.get('endpoint', '')}")
+
+
+def _live_state(spec: "Spec", env: str) -> "Live":
+    """`policy check --phase post` reads live state through the engine's state and the adapters."""
+    from provision.cli.gate import live_state
+
+    return live_state(spec, env)
 
 
 def _mount_policy() -> None:
     from provision.cli import policy_cmd
-    from provision.cli.gate import live_state
 
-    # `policy check --phase post` reads live state through the engine's state and the adapters.
-    policy_cmd.configure(live_reader=live_state)
+    policy_cmd.configure(live_reader=_live_state)
     app.add_typer(policy_cmd.app, name="policy", help="Policy-as-code: check specs, test packs.")
 
 
@@ -156,14 +186,15 @@ def run() -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except SpecError as exc:          # renders one "error: ..." line per diagnostic
-        err.print(exc.render(), markup=False)
+        _err().print(exc.render(), markup=False)
         sys.exit(1)
     except ProvisionError as exc:
+        err = _err()
         err.print("[red]error:[/red] ", end="")
         err.print(exc.render(), markup=False)
         sys.exit(1)
     except KeyboardInterrupt:
-        err.print("interrupted")
+        _err().print("interrupted")
         sys.exit(130)
     except Exception as exc:  # click usage errors and the unexpected
         import click
@@ -175,6 +206,7 @@ def run() -> None:
             sys.exit(1)
         if os.environ.get("PROVISION_DEBUG"):
             traceback.print_exc()
+        err = _err()
         err.print("[red]internal error:[/red] ", end="")
         err.print(f"{type(exc).__name__}: {exc}\n  hint: rerun with PROVISION_DEBUG=1 and report it",
                   markup=False)

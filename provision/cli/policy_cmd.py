@@ -19,27 +19,34 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Callable, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from provision.errors import PolicyError, ProvisionError, SpecError
-from provision.plan.model import Action, Change, Plan, StagePlan
-from provision.spec.model import Spec
+
+if TYPE_CHECKING:   # imported where used: `provision --help` loads this module (see main.py)
+    from rich.console import Console
+
+    from provision.plan.model import Plan
+    from provision.spec.model import Spec
 
 EXIT_OK, EXIT_ERROR, EXIT_VIOLATION = 0, 1, 3
 
 Live = dict[str, tuple[str, dict[str, Any]]]
-PlanFactory = Callable[[Spec, str], Plan]         # (resolved spec, env) -> plan
-LiveReader = Callable[[Spec, str], Live]          # (resolved spec, env) -> live state
+PlanFactory = Callable[["Spec", str], "Plan"]     # (resolved spec, env) -> plan
+LiveReader = Callable[["Spec", str], Live]        # (resolved spec, env) -> live state
 
 _injected: dict[str, Any] = {"plan_factory": None, "live_reader": None}
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Policy packs: check a spec against them, run their tests.")
-err = Console(stderr=True, highlight=False)
+
+
+def _err() -> "Console":
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
 
 
 def configure(*, plan_factory: PlanFactory | None = None,
@@ -54,6 +61,7 @@ def configure(*, plan_factory: PlanFactory | None = None,
 def plan_from_spec(spec: Spec, env: str) -> Plan:
     """A plan of a resolved spec without state: every resource created, in its stage."""
     from provision.graph.stages import stage_name
+    from provision.plan.model import Action, Change, Plan, StagePlan
 
     stages: dict[str, StagePlan] = {}
     for rid, res in spec.resources.items():
@@ -126,7 +134,7 @@ def _check(spec_file: str, env: str, phase: str, fmt: str, output: Path | None,
         sys.stdout.write(text)
     broken = sorted({r.rule_id for r in report.by_status(Status.ERROR)})
     if broken:
-        err.print(f"[red]error:[/red] {len(broken)} rule(s) could not be evaluated: "
+        _err().print(f"[red]error:[/red] {len(broken)} rule(s) could not be evaluated: "
                   f"{', '.join(broken)}", soft_wrap=True)
         return EXIT_ERROR
     return EXIT_VIOLATION if report.blocking else EXIT_OK
@@ -150,6 +158,7 @@ def check(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")],
 
 
 def _error(exc: ProvisionError) -> None:
+    err = _err()
     if not isinstance(exc, SpecError):      # a SpecError's lines say "error:" themselves
         err.print("[red]error:[/red] ", end="")
     err.print(exc.render(), markup=False, soft_wrap=True)
@@ -158,6 +167,9 @@ def _error(exc: ProvisionError) -> None:
 @app.command()
 def test(directory: Annotated[Path, typer.Argument(help="Policies directory or one pack.")] = Path("policies")) -> None:
     """Run the packs' Rego (*_test.rego) and Python (*_test.py) rule tests."""
+    from rich.console import Console
+    from rich.table import Table
+
     from provision.policy.testing import run_tests
 
     try:
@@ -178,5 +190,5 @@ def test(directory: Annotated[Path, typer.Argument(help="Policies directory or o
     out.print(f"{counts['pass']} passed, {counts['fail']} failed, {counts['error']} errors",
               markup=False)
     if not run.outcomes:
-        err.print(f"no policy tests found in {directory}")
+        _err().print(f"no policy tests found in {directory}")
     raise typer.Exit(EXIT_OK if run.ok else EXIT_ERROR)

@@ -182,9 +182,11 @@ class Orchestrator:
         program = stage_program(self.spec, stage.resources, self.registry,
                                 self._upstream(stage, planned))
         chosen = self._chosen(stage)
+        # The state first: it also tells the runner whether the stack exists (no extra CLI call).
+        prior_types = self._prior_types(stage.name)
         steps = self.runner.preview(self.stack_name(stage.name), program, targets=chosen)
         changes = stage_changes(self.spec, stage.name, chosen or stage.resources, steps,
-                                self.registry, self._prior_types(stage.name))
+                                self.registry, prior_types)
         if chosen is not None:
             changes = [c for c in changes if c.id in self.selection]  # type: ignore[operator]
         for change in changes:
