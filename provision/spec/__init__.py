@@ -30,9 +30,9 @@ def loads(text: str, file: str, fmt: str = "yaml") -> Spec:
     """Parse spec source text; ``fmt`` is ``yaml`` or ``hcl``."""
     with gc_paused():
         if fmt == "hcl":
-            from provision.spec.loader_hcl import parse_hcl  # python-hcl2 is slow to import
+            from provision.spec import hcl_cache  # python-hcl2: slow to import and to parse
 
-            doc: Document = parse_hcl(text, file)
+            doc: Document = hcl_cache.parse(text, file)
         else:
             doc = parse_yaml(text, file)
         spec, diagnostics = build_spec(doc)
