@@ -7,7 +7,10 @@ registry first resolves its type, and its SDK only when a method runs.
 
 Adding an adapter: a module under ``providers/<cloud>/`` with a ``SCHEMA``
 (:class:`~provision.provider.ResourceSchema`) and a class with ``schema`` and
-create/read/update/delete; build SDK clients with that cloud's ``session``
+create/read/update/delete; give its properties the cloud's documented limits
+(``PropertySchema.constraints``, ``ResourceSchema.rules``, kinds in
+:mod:`provision.constraints`, each citing its documentation page) so validation
+refuses a bad value before any call; build SDK clients with that cloud's ``session``
 module and wrap calls in ``session.translate(...)`` so SDK errors become
 ``CredentialsError``/``CloudError``; use ``providers.base`` for defaults and
 update diffs; add one line to :data:`ADAPTERS`; add tests under
@@ -22,6 +25,12 @@ from provision.provider import AdapterRegistry
 
 ADAPTERS: dict[str, str] = {
     "aws:s3:Bucket": "providers.aws.s3_bucket:S3Bucket",
+    "aws:iam:Role": "providers.aws.iam_role:IamRole",
+    "aws:ec2:Vpc": "providers.aws.ec2_vpc:Vpc",
+    "aws:ec2:Subnet": "providers.aws.ec2_subnet:Subnet",
+    "aws:ec2:SecurityGroup": "providers.aws.ec2_security_group:SecurityGroup",
+    "aws:dynamodb:Table": "providers.aws.dynamodb_table:DynamoDbTable",
+    "aws:sqs:Queue": "providers.aws.sqs_queue:SqsQueue",
     "azure:resources:ResourceGroup": "providers.azure.resource_group:ResourceGroup",
     "azure:storage:Account": "providers.azure.storage_account:StorageAccount",
     "azure:storage:BlobContainer": "providers.azure.blob_container:BlobContainer",

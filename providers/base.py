@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, TypeVar
 
 from provision.errors import ProviderError
 from provision.provider import CloudConfig, ResourceSchema
@@ -166,3 +166,31 @@ def translate_errors(map_error: ErrorMapper, resource_type: str, resource: str =
         if mapped is None:
             raise
         raise mapped from exc
+
+
+T = TypeVar("T")
+
+
+def finish_create(finish: Callable[[], T], rollback: Callable[[], None], *, resource: str,
+                  resource_type: str) -> T:
+    """Run ``finish`` (configure, read back) for a resource the cloud has just accepted.
+
+    A create is all or nothing: if ``finish`` raises, ``rollback`` deletes the new
+    resource (through the SDK, so with its retries) and the original error is
+    raised, so the next apply creates it afresh instead of failing on "already
+    exists" or leaving an object state never learns of. If the rollback fails
+    too, the original error is raised with a hint naming the resource left in
+    the cloud and the rollback's own error.
+    """
+    try:
+        return finish()
+    except Exception as exc:
+        try:
+            rollback()
+        except Exception as undo:  # the original failure stays the reported one
+            if isinstance(exc, ProviderError):
+                left = (f"{resource} was created but could not be deleted again "
+                        f"({one_line(redact(str(undo)), 200)}); delete it before applying again")
+                exc.hint = f"{exc.hint}; {left}" if exc.hint else left
+            raise exc from undo
+        raise

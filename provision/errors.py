@@ -20,7 +20,9 @@ situation and carry the context that failed (file, line, resource, stage).
     │   └── CloudError                  the cloud API answered with an error
     ├── SandboxError                    the local emulators cannot be started/used
     │   └── SandboxNotRunningError      an environment needs the sandbox, which is down
-    └── PolicyError                     a policy pack or rule is broken (not a violation)
+    ├── PolicyError                     a policy pack or rule is broken (not a violation)
+    └── HistoryError                    the run history cannot be opened or written
+        └── RunNotFoundError            no run has this id (or the prefix is ambiguous)
 """
 
 from __future__ import annotations
@@ -166,6 +168,21 @@ class SandboxNotRunningError(SandboxError):
 
 class PolicyError(ProvisionError):
     pass
+
+
+class HistoryError(ProvisionError):
+    pass
+
+
+class RunNotFoundError(HistoryError):
+    def __init__(self, run_id: str, *, ambiguous: list[str] | None = None) -> None:
+        self.run_id = run_id
+        if ambiguous:
+            super().__init__(f"run id '{run_id}' is ambiguous ({len(ambiguous)} runs match)",
+                             hint="give more of the id: " + ", ".join(ambiguous[:5]))
+        else:
+            super().__init__(f"no run '{run_id}' in the run history",
+                             hint="list the runs with: provision runs list")
 
 
 @dataclass

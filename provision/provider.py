@@ -13,6 +13,8 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol, runtime_checkable
 
+from provision.constraints import Constraint, Rule
+
 PropertyType = str  # "string" | "integer" | "number" | "boolean" | "map" | "list" | "object"
 
 
@@ -25,6 +27,9 @@ class PropertySchema:
     secret: bool = False
     description: str = ""
     default: Any = None
+    # The cloud's documented limits on the value (length, pattern, enum, range, CIDR),
+    # checked by validate/plan before any cloud call (``provision.constraints``).
+    constraints: tuple[Constraint, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,9 @@ class ResourceSchema:
     # Attributes a reference can read (``${bucket.arn}``); inputs are readable too.
     outputs: Mapping[str, PropertyType] = field(default_factory=dict)
     description: str = ""
+    # Constraints across properties or resources (mutually exclusive keys, a subnet
+    # inside its VPC), checked with the properties' own ``constraints``.
+    rules: tuple[Rule, ...] = ()
 
     def readable(self) -> set[str]:
         return {"id", *self.properties, *self.outputs}

@@ -112,3 +112,38 @@ class StepOp(str, Enum):
     def changes(self) -> bool:
         """False for steps that leave the resource as it is (same, read, refresh)."""
         return self not in (StepOp.SAME, StepOp.READ, StepOp.REFRESH)
+
+
+class Outcome(str, Enum):
+    """How a run as a whole ended (run history, the ``summary``/``run_finished`` events)."""
+
+    RUNNING = "running"                    # started, not finished (or the process died)
+    PLANNED = "planned"                    # a plan was made
+    NO_CHANGES = "no-changes"              # nothing to change
+    APPLIED = "applied"                    # every change applied, every gate passed
+    DESTROYED = "destroyed"                # every resource deleted
+    PASSED = "passed"                      # a check found nothing mandatory failing
+    APPROVED = "approved"                  # an approval was recorded
+    HALTED = "halted"                      # a rollout stopped at an approval or a failed gate
+    POLICY_VIOLATION = "policy-violation"  # a mandatory rule failed
+    FAILED = "failed"                      # an error stopped the run
+
+
+class StepKind(str, Enum):
+    """What one recorded step of a run was (run history; rollouts record one per gate)."""
+
+    PLAN = "plan"            # an environment was planned
+    STAGE = "stage"          # one stage applied / destroyed / ...
+    HEALTH = "health"        # an environment's health checks
+    APPROVAL = "approval"    # an approval gate of a protected environment
+    ROLLBACK = "rollback"    # a failed environment returned to its previous inputs
+
+
+class GateStatus(str, Enum):
+    """How a gate step (health checks, approval) ended."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    WAITING = "waiting"      # an approval is needed; the rollout halted
+    APPROVED = "approved"
+    VOIDED = "voided"        # the approved plan no longer matches spec or state

@@ -15,9 +15,10 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from provision.errors import CloudError, ProviderError
+from provision.constraints import Fields, Length, OneOf, Pattern
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
-from providers.aws import session
+from providers.aws import limits, session
 from providers.base import plan_update, with_defaults
 
 TYPE = "aws:s3:Bucket"
@@ -29,6 +30,28 @@ PAB_KEYS = {
     "restrict_public_buckets": "RestrictPublicBuckets",
 }
 
+# "General purpose bucket naming rules".
+NAMING = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html"
+# ServerSideEncryptionByDefault.SSEAlgorithm, "Valid Values".
+SSE_API = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_ServerSideEncryptionByDefault.html"
+# PublicAccessBlockConfiguration: four booleans.
+PAB_API = ("https://docs.aws.amazon.com/AmazonS3/latest/API/"
+           "API_PublicAccessBlockConfiguration.html")
+
+BUCKET_NAME = (
+    Length(3, 63, source=NAMING),
+    Pattern(r"[a-z0-9][a-z0-9.-]*[a-z0-9]", "lowercase letters, digits, dots and hyphens, "
+            "beginning and ending with a letter or digit", source=NAMING),
+    Pattern(r"\.\.", "two adjacent periods", forbid=True, source=NAMING),
+    Pattern(r"^\d+\.\d+\.\d+\.\d+$", "a name formatted as an IP address", forbid=True,
+            source=NAMING),
+    Pattern(r"^(xn--|sthree-|amzn-s3-demo-)", "the prefixes xn--, sthree- and amzn-s3-demo-",
+            forbid=True, source=NAMING),
+    Pattern(r"(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$",
+            "the suffixes -s3alias, --ol-s3, .mrap, --x-s3 and --table-s3", forbid=True,
+            source=NAMING),
+)
+
 SCHEMA = ResourceSchema(
     type_name=TYPE,
     cloud="aws",
@@ -36,8 +59,9 @@ SCHEMA = ResourceSchema(
     description="An S3 bucket.",
     properties={
         "bucket": PropertySchema("string", required=True, force_new=True,
-                                 description="globally unique bucket name"),
-        "tags": PropertySchema("map", description="resource tags"),
+                                 description="globally unique bucket name",
+                                 constraints=BUCKET_NAME),
+        "tags": PropertySchema("map", description="resource tags", constraints=limits.TAGS),
         "versioning": PropertySchema("boolean", default=False,
                                      description="keep every version of every object"),
         "force_destroy": PropertySchema(
@@ -45,9 +69,11 @@ SCHEMA = ResourceSchema(
         "public_access_block": PropertySchema(
             "map", description="block_public_acls, ignore_public_acls, block_public_policy, "
                                "restrict_public_buckets (booleans; read reports all four, "
-                               "an omitted key is false)"),
+                               "an omitted key is false)",
+            constraints=(Fields({key: () for key in PAB_KEYS}, source=PAB_API),)),
         "server_side_encryption": PropertySchema(
-            "string", description="default encryption: AES256, aws:kms or aws:kms:dsse"),
+            "string", description="default encryption: AES256, aws:kms or aws:kms:dsse",
+            constraints=(OneOf(("AES256", "aws:kms", "aws:kms:dsse"), source=SSE_API),)),
     },
     outputs={"arn": "string", "region": "string", "bucket_domain_name": "string"},
 )

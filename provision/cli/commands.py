@@ -10,11 +10,14 @@ from typing import Any
 from rich.console import Console
 
 from provision.cli import session
-from provision.cli.history import RunRecord
+from provision.cli.recording import recorded
+from provision.history import RunRecorder
 from provision.cli.progress import Progress, status_summary
 from provision.engine.orchestrator import ApplyReport, PolicyViolation, ensure_plan_matches, spec_digest
 from provision.errors import PlanError, ProvisionError
+from provision.plan.digest import plan_digest
 from provision.plan.model import Plan
+from provision.vocabulary import Operation, Outcome
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_POLICY = 0, 1, 2, 3
 
@@ -39,10 +42,22 @@ def plan(spec: str, env: str, *, fmt: str, detailed_exitcode: bool, out: Path | 
          targets: list[str], excludes: list[str], parallel: int,
          policies: Path | None = None, no_policy: bool = False) -> int:
     loaded = session.load(spec, env, targets=targets, excludes=excludes)
+    with recorded(Operation.PLAN, spec=loaded.spec.name, env=env, spec_file=spec,
+                  spec_digest=spec_digest([spec])) as record:
+        code = _plan(loaded, spec, fmt=fmt, detailed_exitcode=detailed_exitcode, out=out,
+                     parallel=parallel, policies=policies, no_policy=no_policy, record=record)
+    return code
+
+
+def _plan(loaded: session.Loaded, spec: str, *, fmt: str, detailed_exitcode: bool,
+          out: Path | None, parallel: int, policies: Path | None, no_policy: bool,
+          record: RunRecorder) -> int:
     orch = session.orchestrator(loaded, parallel=parallel)
     the_plan = orch.plan()
     the_plan.spec_digest = spec_digest([spec])
     report = _plan_policy(loaded, the_plan, policies, no_policy)
+    if report is not None:
+        record.policy("", "pre", [r.to_dict() for r in report.results])
     if fmt == "json":
         from provision.plan.render_json import plan_to_json
 
@@ -59,9 +74,12 @@ def plan(spec: str, env: str, *, fmt: str, detailed_exitcode: bool, out: Path | 
 
         write_plan(the_plan, out, loaded.registry)
         err.print(f"plan saved to {out}; apply it with: provision apply {out}")
-    if detailed_exitcode:
-        return EXIT_CHANGES if the_plan.has_changes() else EXIT_OK
-    return EXIT_OK
+    record.update(plan_digest=plan_digest(the_plan, loaded.registry),
+                  detail={"changes": the_plan.summary()})
+    code = EXIT_CHANGES if detailed_exitcode and the_plan.has_changes() else EXIT_OK
+    record.finish(Outcome.PLANNED if the_plan.has_changes() else Outcome.NO_CHANGES,
+                  exit_code=code)
+    return code
 
 
 def _plan_policy(loaded: session.Loaded, the_plan: Plan, policies: Path | None,
@@ -93,6 +111,11 @@ def _show_plan_policy(report: Any) -> None:
                       f"({r.file}:{r.line}): {r.message}", markup=False)
 
 
+def stage_graph(loaded: session.Loaded) -> dict[str, list[str]]:
+    """{stage: [stages it depends on]} as the run history records it."""
+    return {s.name: list(s.depends_on) for s in loaded.stages.stages}
+
+
 def _is_saved_plan(path: str) -> bool:
     return path.endswith(".json")
 
@@ -109,7 +132,18 @@ def apply(spec: str, env: str, *, yes: bool, as_json: bool, policies: Path | Non
     elif not env:
         raise PlanError("apply needs --env ENV (or a saved plan file)")
     loaded = session.load(spec, env, targets=targets, excludes=excludes)
-    progress = Progress(as_json=as_json, record=RunRecord(loaded.spec.name, env, "apply"))
+    with recorded(Operation.APPLY, spec=loaded.spec.name, env=env, spec_file=spec,
+                  spec_digest=spec_digest([spec])) as record:
+        return _apply(loaded, spec, saved, record, yes=yes, as_json=as_json,
+                      policies=policies, no_policy=no_policy, parallel=parallel,
+                      rollback_on_violation=rollback_on_violation)
+
+
+def _apply(loaded: session.Loaded, spec: str, saved: Plan | None, record: RunRecorder, *,
+           yes: bool, as_json: bool, policies: Path | None, no_policy: bool, parallel: int,
+           rollback_on_violation: bool) -> int:
+    progress = Progress(as_json=as_json, record=record)
+    record.update(detail={"graph": stage_graph(loaded)})
     gate, reader = _policy_gate(loaded, policies, no_policy)
     orch = session.orchestrator(loaded, hooks=progress.hooks(), parallel=parallel,
                                 gate=gate, live_reader=reader,
@@ -122,7 +156,9 @@ def apply(spec: str, env: str, *, yes: bool, as_json: bool, policies: Path | Non
         the_plan.spec_digest = spec_digest([spec])
         if not as_json:
             _render(the_plan, "human", loaded)
+    record.update(plan_digest=plan_digest(the_plan, loaded.registry), detail={"changes": the_plan.summary()})
     if not the_plan.has_changes() and saved is None:
+        record.finish(Outcome.NO_CHANGES, exit_code=EXIT_OK)
         progress.emit("summary", status="no-changes", changes=the_plan.summary())
         progress.say("no changes; nothing to apply")
         return EXIT_OK
@@ -131,6 +167,7 @@ def apply(spec: str, env: str, *, yes: bool, as_json: bool, policies: Path | Non
             raise PlanError("apply needs --yes when it cannot ask (not a terminal, or --json)")
         if saved is None and input("apply these changes? (yes/no) ").strip() != "yes":
             err.print("apply cancelled")
+            record.finish(Outcome.FAILED, exit_code=EXIT_ERROR, error="cancelled")
             return EXIT_ERROR
     report = orch.apply(the_plan, check_fresh=saved is not None)
     return _finish(report, progress, the_plan)
@@ -143,20 +180,23 @@ def _finish(report: ApplyReport, progress: Progress, the_plan: Plan) -> int:
         if isinstance(outcome.error, PolicyViolation):
             _show_violation(outcome.error, progress)
             if record is not None:
-                record.finish("policy-violation", planned=the_plan.summary())
+                record.finish(Outcome.POLICY_VIOLATION, exit_code=EXIT_POLICY,
+                              error=outcome.error.message)
             progress.emit("summary", status="policy-violation", stages=statuses)
             return EXIT_POLICY
     failed = report.failed
     if failed is not None:
         if record is not None:
-            record.finish("failed", planned=the_plan.summary(), error=failed.message)
+            record.finish(Outcome.FAILED, exit_code=EXIT_ERROR, error=failed.message)
         progress.emit("error", message=failed.message, hint=failed.hint)
         progress.emit("summary", status="failed", stages=statuses)
         raise failed
-    path = record.finish("applied", planned=the_plan.summary()) if record is not None else None
+    if record is not None:
+        record.finish(Outcome.APPLIED, exit_code=EXIT_OK)
     progress.emit("summary", status="applied", stages=statuses, changes=the_plan.summary(),
-                  record=str(path) if path else None)
-    progress.say("[green]apply complete[/green]" + (f" (run record: {path})" if path else ""))
+                  run_id=record.id if record else None)
+    progress.say("[green]apply complete[/green]"
+                 + (f" (run {record.id}: provision runs show {record.id})" if record else ""))
     return EXIT_OK
 
 
@@ -185,8 +225,15 @@ def _policy_gate(loaded: session.Loaded, policies: Path | None, no_policy: bool)
 
 def destroy(spec: str, env: str, *, yes: bool, as_json: bool, targets: list[str],
             excludes: list[str]) -> int:
-    progress = Progress(as_json=as_json)
     loaded = session.load(spec, env, targets=targets, excludes=excludes, for_destroy=True)
+    with recorded(Operation.DESTROY, spec=loaded.spec.name, env=env, spec_file=spec,
+                  spec_digest=spec_digest([spec])) as record:
+        return _destroy(loaded, env, record, yes=yes, as_json=as_json)
+
+
+def _destroy(loaded: session.Loaded, env: str, record: RunRecorder, *, yes: bool,
+             as_json: bool) -> int:
+    progress = Progress(as_json=as_json, record=record)
     if loaded.env.protected and not yes:
         raise ProvisionError(f"environment '{env}' is protected",
                              hint="destroying it needs --yes, given deliberately")
@@ -195,6 +242,7 @@ def destroy(spec: str, env: str, *, yes: bool, as_json: bool, targets: list[str]
             raise PlanError("destroy needs --yes when it cannot ask (not a terminal, or --json)")
         if input(f"destroy every resource of {loaded.spec.name} in {env}? (yes/no) ").strip() != "yes":
             err.print("destroy cancelled")
+            record.finish(Outcome.FAILED, exit_code=EXIT_ERROR, error="cancelled")
             return EXIT_ERROR
     orch = session.orchestrator(loaded, hooks=progress.hooks())
     report = orch.destroy()
@@ -202,7 +250,9 @@ def destroy(spec: str, env: str, *, yes: bool, as_json: bool, targets: list[str]
     statuses = {o.stage: o.status for o in report.outcomes}
     if failed is not None:
         progress.emit("summary", status="failed", stages=statuses)
+        record.finish(Outcome.FAILED, exit_code=EXIT_ERROR, error=failed.message)
         raise failed
+    record.finish(Outcome.DESTROYED, exit_code=EXIT_OK)
     progress.emit("summary", status="destroyed", stages=statuses)
     progress.say("[green]destroy complete[/green]")
     return EXIT_OK

@@ -177,6 +177,15 @@ def _mount_policy() -> None:
 _mount_policy()
 
 
+def _mount_runs() -> None:
+    from provision.cli import runs_cmd
+
+    app.add_typer(runs_cmd.app, name="runs", help="Run history and audit log: list, show, verify.")
+
+
+_mount_runs()
+
+
 def run() -> None:
     """Console-script entry point: run the app and map errors to exit codes."""
     try:

@@ -17,8 +17,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from provision.engine.orchestrator import GateVerdict, Hooks
-from provision.cli.history import RunRecord
+from provision.history import RunRecorder
 from provision.engine.runner import RunResult, Step
+from provision.vocabulary import StageStatus
 
 _COLOUR = {"fail": "red", "error": "red", "warn": "yellow", "deferred": "cyan"}
 _SYMBOL = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "same": " ",
@@ -36,7 +37,7 @@ def status_summary(report: Any) -> str:
 
 class Progress:
     def __init__(self, *, as_json: bool, console: Console | None = None,
-                 record: RunRecord | None = None) -> None:
+                 record: RunRecorder | None = None) -> None:
         self.as_json = as_json
         self.record = record
         self.console = console or Console(stderr=True, highlight=False, soft_wrap=True)
@@ -58,6 +59,8 @@ class Progress:
     def hooks(self) -> Hooks:
         def stage_start(stage: str, op: str) -> None:
             self.emit("stage_start", stage=stage, operation=op)
+            if self.record is not None and op != "plan":
+                self.record.stage_started(stage)
             if op != "plan":
                 self.say(f"[bold]{op}[/bold] stage [cyan]{stage}[/cyan]")
 
@@ -71,7 +74,7 @@ class Progress:
             changes = result.summary if result else {}
             self.emit("stage_done", stage=stage, status=status, changes=changes)
             if self.record is not None:
-                self.record.stage(stage, status)
+                self.record.stage(stage, StageStatus(status), changes=changes)
             colour = {"applied": "green", "destroyed": "green", "blocked": "red",
                       "failed": "red"}.get(status, "yellow")
             self.say(f"  stage [cyan]{stage}[/cyan]: [{colour}]{status}[/{colour}]")

@@ -18,7 +18,7 @@ from provision.engine.clouds import backend_url, cloud_configs, home_dir, passph
 from provision.engine.orchestrator import Hooks, Orchestrator
 from provision.engine.runner import EngineOptions, StackRunner
 from provision.engine.toolchain import find_toolchain
-from provision.errors import EnvironmentNotFoundError, SandboxNotRunningError
+from provision.errors import EnvironmentNotFoundError, SandboxNotRunningError, SpecError
 from provision.graph.select import select, select_for_destroy
 from provision.graph.stages import StageGraph, build_stages
 from provision.provider import AdapterRegistry
@@ -49,6 +49,10 @@ def load(spec_path: str, env_name: str, *, targets: list[str] | None = None,
         if env_name not in raw.environments:
             raise EnvironmentNotFoundError(env_name, spec_path, sorted(raw.environments))
         resolved = specs.resolve(raw, env_name)
+        # The clouds' documented limits again, now that variables have values.
+        violations = specs.check_constraints(resolved, registry, overrides=False)
+        if violations:
+            raise SpecError(violations)
         stages = build_stages(resolved)
     selection = None
     if targets or excludes:

@@ -4,6 +4,7 @@
     check("stacks/demo.yaml", registry)  # all of load + validate + resolve(every env)
     validate(spec, registry)             # SpecError with every semantic problem
     resolved = resolve(spec, "local")    # variables, env settings and overrides applied
+    check_constraints(resolved, registry, overrides=False)  # cloud limits, after variables
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from provision.errors import Diagnostic, SpecError, SpecNotFoundError
 from provision.spec.build import build_spec
+from provision.spec.constraints import check_constraints
 from provision.spec.document import Document
 from provision.spec.loader_yaml import parse_yaml
 from provision.spec.model import Spec
@@ -20,7 +22,7 @@ from provision.provider import AdapterRegistry
 from provision.spec.resolve import resolve
 from provision.spec.validate import validate
 
-__all__ = ["check", "load", "loads", "resolve", "validate"]
+__all__ = ["check", "check_constraints", "load", "loads", "resolve", "validate"]
 
 YAML_SUFFIXES = (".yaml", ".yml")
 HCL_SUFFIXES = (".hcl",)
@@ -77,7 +79,7 @@ def check(path: str | Path, registry: AdapterRegistry) -> Spec:
         found += exc.diagnostics
     for env in spec.environments:
         try:
-            resolve(spec, env)
+            found += check_constraints(resolve(spec, env), registry, overrides=False)
         except SpecError as exc:
             found += exc.diagnostics
     if found:

@@ -15,6 +15,7 @@ from provision.errors import CycleError, Diagnostic, SpecError
 from provision.provider import AdapterRegistry, ResourceSchema
 from provision.spec.hints import did_you_mean, one_of
 from provision.spec.build import locate
+from provision.spec.constraints import check_constraints
 from provision.spec.model import Environment, Reference, Resource, SourceLocation, Spec, Template
 from provision.spec.perf import gc_paused
 from provision.spec.refs import located_references
@@ -226,6 +227,7 @@ def validate(spec: Spec, registry: AdapterRegistry) -> None:
     """Raise :class:`SpecError` listing every problem found; return None if there are none."""
     with gc_paused():
         diagnostics = _Validator(spec, registry).run()
+        diagnostics += check_constraints(spec, registry)
     if diagnostics:
         raise SpecError(_dedupe(diagnostics))
 

@@ -70,3 +70,18 @@ def test_apply_without_yes_when_not_interactive(run_cli: Run, tmp_path: Path) ->
     assert result.code == 1
     assert "--yes" in result.stderr
     _no_traceback(result.stderr)
+
+
+def test_a_cloud_constraint_is_reported_before_any_cloud_call(run_cli: Run,
+                                                               tmp_path: Path) -> None:
+    """A 68-character bucket name: validate and plan fail at file:line; the sandbox is
+    not even running, so nothing could have reached a cloud."""
+    (tmp_path / "s.yaml").write_text(SPEC.replace("errs-logs", "a" * 68))
+    for args in (("validate", "s.yaml"), ("plan", "s.yaml", "--env", "local")):
+        result = run_cli(*args)
+        assert result.code == 1, result.stderr
+        assert ("s.yaml:7" in result.stderr
+                and "property 'bucket' has 68 characters; allowed: 3 to 63" in result.stderr)
+        assert "bucketnamingrules" in result.stderr
+        assert "sandbox" not in result.stderr
+        _no_traceback(result.stderr)

@@ -41,8 +41,7 @@ def _clients(settings: dict[str, dict[str, Any]]) -> tuple[Any, Any]:
     return s3, gcs
 
 
-def test_mandatory_pre_violation_in_second_stage(sandbox: Any, run_cli: Run, tmp_path: Path,
-                                                 provision_home: Path) -> None:
+def test_mandatory_pre_violation_in_second_stage(sandbox: Any, run_cli: Run, tmp_path: Path) -> None:
     sfx = uuid.uuid4().hex[:8]
     spec = tmp_path / "spec.yaml"
     spec.write_text(f"""name: gate{sfx}
@@ -74,13 +73,14 @@ resources:
     with pytest.raises(NotFound):                             # stage two untouched
         gcs.get_bucket(f"site-gate-logs-{sfx}")
     # The run is recorded: stage outcomes and every policy result, the blocking one included.
-    [record_file] = (provision_home / "runs").glob("*-apply-*.json")
-    record = json.loads(record_file.read_text())
-    assert record["status"] == "policy-violation"
-    assert record["stages"] == {"aws": "applied", "gcp": "blocked"}
-    blocked = [r for p in record["policy"] if p["stage"] == "gcp" and p["phase"] == "pre"
-               for r in p["results"] if r["status"] == "fail"]
-    assert [r["rule_id"] for r in blocked] == ["PRV-GCP-001"]
+    [run] = json.loads(run_cli("runs", "list", "--json").stdout)["runs"][:1]
+    assert (run["operation"], run["outcome"], run["exit_code"]) == ("apply", "policy-violation", 3)
+    record = json.loads(run_cli("runs", "show", run["id"], "--json").stdout)
+    stages = {s["name"]: s["status"] for s in record["steps"] if s["kind"] == "stage"}
+    assert stages == {"aws": "applied", "gcp": "blocked"}
+    blocked = [p for p in record["policy"] if p["stage"] == "gcp" and p["phase"] == "pre"
+               and p["status"] == "fail"]
+    assert [p["rule_id"] for p in blocked] == ["PRV-GCP-001"]
     assert run_cli("destroy", str(spec), "--env", "local", "--yes", env=env).code == 0
 
 

@@ -13,6 +13,12 @@ from provision.provider import Adapter, AdapterRegistry
 
 EXPECTED = {
     "aws:s3:Bucket": ("aws", "aws_s3_bucket"),
+    "aws:iam:Role": ("aws", "aws_iam_role"),
+    "aws:ec2:Vpc": ("aws", "aws_vpc"),
+    "aws:ec2:Subnet": ("aws", "aws_subnet"),
+    "aws:ec2:SecurityGroup": ("aws", "aws_security_group"),
+    "aws:dynamodb:Table": ("aws", "aws_dynamodb_table"),
+    "aws:sqs:Queue": ("aws", "aws_sqs_queue"),
     "azure:resources:ResourceGroup": ("azure", "azurerm_resource_group"),
     "azure:storage:Account": ("azure", "azurerm_storage_account"),
     "azure:storage:BlobContainer": ("azure", "azurerm_storage_container"),
@@ -36,7 +42,9 @@ def test_each_entry_resolves_to_an_adapter_with_its_schema(type_name: str) -> No
     assert adapter.schema.cloud == cloud
     assert adapter.schema.terraform_type == terraform_type
     assert adapter.schema.outputs, "every adapter exposes outputs"
-    assert any(p.required for p in adapter.schema.properties.values())
+    # Something must come from the spec: a required property or a name/name_prefix pair.
+    assert (any(p.required for p in adapter.schema.properties.values())
+            or {"name", "name_prefix"} <= set(adapter.schema.properties))
     # Names that are both inputs and outputs would be ambiguous in references.
     assert not set(adapter.schema.properties) & set(adapter.schema.outputs)
 

@@ -1,0 +1,137 @@
+"""``aws:ec2:Subnet``: a subnet of a VPC.
+
+The id is the subnet id AWS assigns (``subnet-...``). ``vpc_id``, ``cidr_block``
+and ``availability_zone`` force a new subnet; ``map_public_ip_on_launch`` and tags
+are updated in place. Without ``availability_zone`` AWS picks one, which the read
+reports (and which is then no change).
+
+Limits: "Subnet CIDR blocks" (an IPv4 block from /16 to /28, inside the VPC's
+block; validation checks the containment when both blocks are literals in the spec).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from provision.constraints import Cidr, CidrWithin, Pattern
+from provision.errors import CloudError
+from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
+
+from providers.aws import common, limits, session
+from providers.aws.ec2_vpc import set_tags
+from providers.base import finish_create, plan_update, with_defaults
+
+TYPE = "aws:ec2:Subnet"
+
+SUBNET_SIZING = "https://docs.aws.amazon.com/vpc/latest/userguide/subnet-sizing.html"
+CREATE_SUBNET = "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSubnet.html"
+
+NOT_FOUND = frozenset({"InvalidSubnetID.NotFound"})
+
+SCHEMA = ResourceSchema(
+    type_name=TYPE,
+    cloud="aws",
+    terraform_type="aws_subnet",
+    description="A subnet of a VPC.",
+    properties={
+        "vpc_id": PropertySchema("string", required=True, force_new=True,
+                                 description="the VPC, e.g. ${network.id}",
+                                 constraints=(Pattern(r"vpc-[0-9a-f]+", "a VPC id (vpc-...)",
+                                                      source=CREATE_SUBNET),)),
+        "cidr_block": PropertySchema("string", required=True, force_new=True,
+                                     description="the IPv4 range, inside the VPC's",
+                                     constraints=(Cidr(4, (16, 28), source=SUBNET_SIZING),)),
+        "availability_zone": PropertySchema("string", force_new=True,
+                                            description="e.g. eu-west-1a; AWS picks one if unset"),
+        "map_public_ip_on_launch": PropertySchema(
+            "boolean", default=False, description="instances get a public IPv4 address"),
+        "tags": PropertySchema("map", description="resource tags", constraints=limits.TAGS),
+    },
+    outputs={"arn": "string", "owner_id": "string", "available_ip_address_count": "integer"},
+    rules=(CidrWithin("cidr_block", "vpc_id", "cidr_block", source=SUBNET_SIZING),),
+)
+
+
+class Subnet:
+    """CRUD for subnets through boto3."""
+
+    schema = SCHEMA
+
+    def create(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult:
+        values = with_defaults(SCHEMA, props)
+        ec2 = session.client("ec2", config)
+        where = f"{values['vpc_id']}/{values['cidr_block']}"
+        with session.translate(TYPE, where, config):
+            params: dict[str, Any] = {"VpcId": values["vpc_id"],
+                                      "CidrBlock": values["cidr_block"]}
+            if values["availability_zone"]:
+                params["AvailabilityZone"] = values["availability_zone"]
+            if values["tags"]:
+                params["TagSpecifications"] = [{"ResourceType": "subnet",
+                                                "Tags": common.tag_list(values["tags"])}]
+            subnet_id = str(ec2.create_subnet(**params)["Subnet"]["SubnetId"])
+
+        def finish() -> ReadResult:
+            with session.translate(TYPE, subnet_id, config):
+                ec2.get_waiter("subnet_available").wait(
+                    SubnetIds=[subnet_id], WaiterConfig={"Delay": 2, "MaxAttempts": 60})
+                if values["map_public_ip_on_launch"]:
+                    ec2.modify_subnet_attribute(SubnetId=subnet_id,
+                                                MapPublicIpOnLaunch={"Value": True})
+            return common.must_exist(self.read(subnet_id, values, config), subnet_id, TYPE,
+                                     "create")
+
+        return finish_create(finish, lambda: ec2.delete_subnet(SubnetId=subnet_id),
+                             resource=subnet_id, resource_type=TYPE)
+
+    def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        ec2 = session.client("ec2", config)
+        with session.translate(TYPE, id, config):
+            try:
+                found = ec2.describe_subnets(SubnetIds=[id])["Subnets"]
+            except Exception as exc:
+                if session.error_code(exc) in NOT_FOUND:
+                    return None
+                raise
+        if not found:
+            return None
+        subnet = found[0]
+        properties: dict[str, Any] = {
+            "vpc_id": subnet["VpcId"],
+            "cidr_block": subnet["CidrBlock"],
+            "availability_zone": subnet.get("AvailabilityZone"),
+            "map_public_ip_on_launch": bool(subnet.get("MapPublicIpOnLaunch", False)),
+            "tags": common.tag_map(subnet.get("Tags")),
+            "arn": subnet.get("SubnetArn", ""),
+            "owner_id": subnet.get("OwnerId", ""),
+            "available_ip_address_count": int(subnet.get("AvailableIpAddressCount", 0)),
+        }
+        return ReadResult(id=id, properties=properties)
+
+    def update(self, id: str, old: Mapping[str, Any], new: Mapping[str, Any],
+               config: CloudConfig) -> ReadResult:
+        values, names = plan_update(SCHEMA, old, common.filled(new, old, "availability_zone"),
+                                    resource=id)
+        ec2 = session.client("ec2", config)
+        with session.translate(TYPE, id, config):
+            if "map_public_ip_on_launch" in names:
+                ec2.modify_subnet_attribute(
+                    SubnetId=id, MapPublicIpOnLaunch={"Value": bool(values["map_public_ip_on_launch"])})
+            if "tags" in names:
+                set_tags(ec2, id, old.get("tags"), values["tags"])
+        return common.must_exist(self.read(id, values, config), id, TYPE, "update")
+
+    def delete(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> None:
+        ec2 = session.client("ec2", config)
+        with session.translate(TYPE, id, config):
+            try:
+                ec2.delete_subnet(SubnetId=id)
+            except Exception as exc:
+                if session.error_code(exc) in NOT_FOUND:
+                    return
+                if session.error_code(exc) == "DependencyViolation":
+                    raise CloudError(f"AWS error DependencyViolation: {common.error_message(exc)}",
+                                     resource=id, resource_type=TYPE,
+                                     hint="network interfaces still use the subnet; delete "
+                                          "the instances or endpoints in it first") from exc
+                raise

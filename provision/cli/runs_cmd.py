@@ -1,0 +1,158 @@
+"""``provision runs list|show|verify``: the run history and its audit log."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from provision.history import History, RunView
+
+app = typer.Typer(no_args_is_help=True, help="Run history: list, show, verify the audit log.")
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+DbOpt = Annotated[Optional[Path], typer.Option(
+    "--db", help="History database (default: $PROVISION_HISTORY_DB or .provision/history.db).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+_COLOUR = {"applied": "green", "no-changes": "green", "destroyed": "green", "passed": "green",
+           "approved": "green", "unchanged": "green", "planned": "cyan", "waiting": "yellow",
+           "halted": "yellow", "running": "yellow", "skipped": "yellow", "voided": "yellow",
+           "failed": "red", "blocked": "red", "policy-violation": "red", "rolled-back": "red"}
+
+
+def _open(db: Path | None) -> History:
+    return History.open(db.absolute() if db else None)
+
+
+def _c(word: str) -> str:
+    colour = _COLOUR.get(word, "white")
+    return f"[{colour}]{word}[/{colour}]"
+
+
+@app.command("list")
+def list_runs(env: Annotated[str, typer.Option("--env", "-e", help="Only this environment.")] = "",
+              limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many runs.")] = 50,
+              json_out: JsonOpt = False, db: DbOpt = None) -> None:
+    """The latest runs, newest first."""
+    hist = _open(db)
+    try:
+        runs = hist.runs(env=env or None, limit=limit)
+    finally:
+        hist.close()
+    if json_out:
+        print(json.dumps({"runs": runs}, indent=2, default=str))
+        return
+    if not runs:
+        err.print("no runs recorded yet")
+        return
+    header = ("run", "operation", "spec", "env", "who", "started", "duration", "outcome", "exit")
+    rows = [(r["id"], r["operation"], r["spec"], r["env"], r["who"],
+             r["started_at"][:19].replace("T", " "),
+             f"{r['duration_s']:.1f}s" if r["duration_s"] is not None else "",
+             r["outcome"], "" if r["exit_code"] is None else str(r["exit_code"])) for r in runs]
+    if not out.is_terminal:          # plain columns for pipes and logs: nothing truncated
+        widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+        for row in [header, *rows]:
+            print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip())
+        return
+    table = Table(box=None, pad_edge=False)
+    for col in header:
+        table.add_column(col, no_wrap=True)
+    for row in rows:
+        table.add_row(*row[:7], _c(row[7]), row[8])
+    out.print(table)
+
+
+@app.command("show")
+def show(run_id: Annotated[str, typer.Argument(help="Run id (or a unique prefix of it).")],
+         json_out: JsonOpt = False,
+         html: Annotated[Optional[Path], typer.Option("--html", help="Write a self-contained HTML report to FILE.")] = None,
+         db: DbOpt = None) -> None:
+    """One run: its steps with outcomes and timings, policy results, approvals."""
+    hist = _open(db)
+    try:
+        view = hist.show(run_id)
+    finally:
+        hist.close()
+    if html is not None:
+        from provision.history.html import render_html
+
+        html.write_text(render_html(view), encoding="utf-8")
+        err.print(f"report written to {html}", markup=False)
+        return
+    if json_out:
+        print(json.dumps(view.to_dict(), indent=2, default=str))
+        return
+    _print_view(view)
+
+
+def _print_view(view: RunView) -> None:
+    r = view.run
+    out.print(f"run {r['id']}: {r['operation']} {r['spec']} env {r['env'] or '-'} "
+              f"by {r['who'] or '?'}", markup=False)
+    out.print(f"  started {r['started_at']}  finished {r['finished_at'] or '-'}  "
+              f"duration {r['duration_s'] if r['duration_s'] is not None else '-'}s", markup=False)
+    out.print(f"  outcome {_c(r['outcome'])}  exit {r['exit_code']}")
+    for key in ("spec_digest", "plan_digest"):
+        if r[key]:
+            out.print(f"  {key.replace('_', ' ')} {r[key]}", markup=False)
+    if r["detail"].get("error"):
+        out.print(f"  error: {r['detail']['error']}", markup=False)
+    if view.steps:
+        out.print("\nsteps:")
+        for s in view.steps:
+            took = f" ({s['duration_s']:.1f}s)" if s["duration_s"] is not None else ""
+            env = f"{s['env']}: " if s["env"] else ""
+            out.print(f"  {env}{s['kind']} {s['name']}: {_c(s['status'])}{took}"
+                      + _step_note(s["detail"]))
+    failing = [p for p in view.policy if p["status"] != "pass"]
+    if view.policy:
+        out.print(f"\npolicy: {len(view.policy)} results, {len(failing)} not passing")
+        for p in failing:
+            out.print(f"  {p['env']} {p['stage'] or '(plan)'} {p['phase']}: {p['status']} "
+                      f"{p['rule_id']} {p['resource']} ({p['location']}): {p['message']}",
+                      markup=False)
+    for a in view.approvals:
+        out.print(f"\napproved {a.env} by {a.who} at {a.at}: {a.plan_digest}"
+                  + (f" — {a.comment}" if a.comment else ""), markup=False)
+
+
+def _step_note(detail: dict[str, Any]) -> str:
+    from rich.markup import escape
+
+    notes = []
+    if detail.get("changes"):
+        notes.append(", ".join(f"{n} {k}" for k, n in detail["changes"].items() if n))
+    for key in ("plan_digest", "reason", "error"):
+        if detail.get(key):
+            notes.append(str(detail[key]))
+    return ("  " + escape("; ".join(n for n in notes if n))) if notes else ""
+
+
+@app.command("verify")
+def verify(json_out: JsonOpt = False, db: DbOpt = None) -> None:
+    """Check the audit log's hash chain; exit 1 naming the first row that does not hold."""
+    hist = _open(db)
+    try:
+        report = hist.verify()
+        path = hist.path
+    finally:
+        hist.close()
+    if json_out:
+        print(json.dumps({"ok": report.ok, "rows": report.rows, "head": report.head,
+                          "first_bad_row": report.problem.seq if report.problem else None,
+                          "problem": str(report.problem) if report.problem else None}))
+    elif report.ok:
+        err.print(f"audit log intact: {report.rows} rows, head {report.head} ({path})",
+                  markup=False)
+    else:
+        err.print(f"error: {path}: {report.problem}", markup=False)
+        err.print(f"  the first {report.rows} rows hold; restore the database from a backup "
+                  "and investigate who changed it", markup=False)
+    raise typer.Exit(0 if report.ok else 1)

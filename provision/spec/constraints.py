@@ -1,0 +1,87 @@
+"""Checking a spec's values against the clouds' documented constraints, located.
+
+The schema of each resource type carries the constraints (``PropertySchema.constraints``,
+``ResourceSchema.rules``; the kinds live in :mod:`provision.constraints`). Here they are
+applied to what the spec says: every literal value of every resource, every
+environment override, and the values a resolved spec gets from its variables. A
+violation becomes a :class:`Diagnostic` at the file and line where the value was
+written, with the documentation that states the limit in its hint, so it is a
+``validate``/``plan`` error and never reaches a cloud API.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from provision.constraints import Violation, check_resource
+from provision.errors import Diagnostic
+from provision.provider import AdapterRegistry, ResourceSchema
+from provision.spec.build import locate
+from provision.spec.model import Reference, Resource, SourceLocation, Spec
+from provision.spec.resolve import merge
+
+
+def check_constraints(spec: Spec, registry: AdapterRegistry, *,
+                      overrides: bool = True) -> list[Diagnostic]:
+    """Every constraint violation in ``spec``, in resource order.
+
+    On a raw spec (``overrides=True``) each environment's overrides are checked too,
+    located at the environment; on a resolved spec (overrides already merged,
+    variables substituted) pass ``overrides=False``. Resources of unknown types are
+    skipped (validation reports those). Values that are references or templates are
+    unknown until apply and never violate anything.
+    """
+    found: list[Diagnostic] = []
+    for rid, res in spec.resources.items():
+        if res.type not in registry:
+            continue
+        schema = registry.schema(res.type)
+        if not _constrained(schema):
+            continue
+        for violation in _violations(schema, res.properties, spec):
+            found.append(_diagnostic(res, schema, violation, locate(res, violation.path)))
+        for env in spec.environments.values() if overrides else ():
+            override = env.overrides.get(rid)
+            if not override:
+                continue
+            merged = merge(res.properties, override)
+            for violation in _violations(schema, merged, spec):
+                if violation.path.split(".", 1)[0] in override:
+                    found.append(_diagnostic(res, schema, violation, env.location,
+                                             f"environment '{env.name}' overrides: "))
+    return found
+
+
+def _constrained(schema: ResourceSchema) -> bool:
+    return bool(schema.rules) or any(p.constraints for p in schema.properties.values())
+
+
+def _violations(schema: ResourceSchema, props: Mapping[str, Any], spec: Spec) -> list[Violation]:
+    def related(name: str) -> Mapping[str, Any] | None:
+        value = props.get(name)
+        if isinstance(value, Reference) and value.kind == "resource":
+            target = spec.resources.get(value.target)
+            return target.properties if target is not None else None
+        return None
+
+    constraints = {name: p.constraints for name, p in schema.properties.items()}
+    return check_resource(constraints, schema.rules, props, related)
+
+
+def _diagnostic(res: Resource, schema: ResourceSchema, violation: Violation,
+                loc: SourceLocation | None, prefix: str = "") -> Diagnostic:
+    name = violation.path.split(".", 1)[0]
+    prop = schema.properties.get(name)
+    message = violation.message
+    if prop is not None and prop.secret:
+        # A secret's value never appears in a message; its length or shape may.
+        value = res.properties.get(name)
+        if isinstance(value, str) and value:
+            message = message.replace(value, "***").replace(repr(value)[:37], "'***")
+    hint = f"documented at {violation.source}" if violation.source else ""
+    text = f"{prefix}property '{violation.path}' {message}" if violation.path else \
+        f"{prefix}{message}"
+    if loc is None:
+        return Diagnostic(text, resource=res.id, hint=hint)
+    return Diagnostic(text, file=loc.file, line=loc.line, column=loc.column,
+                      resource=res.id, hint=hint)

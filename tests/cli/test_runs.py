@@ -1,0 +1,60 @@
+"""``provision runs list|show|verify`` on a history recorded through the API."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from cli_helpers import Run
+from provision.history import History
+from provision.vocabulary import Operation, Outcome, StageStatus
+
+
+def _history(home: Path) -> tuple[str, str]:
+    hist = History.open(home / "history.db", home=home)
+    a = hist.start(Operation.APPLY, spec="demo", env="dev", who="github:octo")
+    a.stage("aws", StageStatus.APPLIED)
+    a.finish(Outcome.APPLIED, exit_code=0)
+    b = hist.start(Operation.APPLY, spec="demo", env="prod", who="github:octo")
+    b.stage("aws", StageStatus.FAILED, error="boom")
+    b.finish(Outcome.FAILED, exit_code=1, error="stage 'aws' failed: boom")
+    hist.close()
+    return a.id, b.id
+
+
+def test_list_show_verify(run_cli: Run, provision_home: Path, tmp_path: Path) -> None:
+    dev, prod = _history(provision_home)
+    listed = run_cli("runs", "list", "--json")
+    assert listed.code == 0, listed.stderr
+    assert [r["id"] for r in json.loads(listed.stdout)["runs"]] == [prod, dev]
+    only = json.loads(run_cli("runs", "list", "--env", "dev", "--json").stdout)["runs"]
+    assert [r["id"] for r in only] == [dev]
+    human = run_cli("runs", "list")
+    assert dev in human.stdout and "failed" in human.stdout
+
+    shown = run_cli("runs", "show", prod)
+    assert shown.code == 0 and "stage aws: failed" in shown.stdout and "boom" in shown.stdout
+    doc = json.loads(run_cli("runs", "show", prod, "--json").stdout)
+    assert doc["outcome"] == "failed" and doc["steps"][0]["detail"]["error"] == "boom"
+    page = tmp_path / "report.html"
+    assert run_cli("runs", "show", prod, "--html", str(page)).code == 0
+    assert page.read_text().startswith("<!DOCTYPE html>")
+
+    missing = run_cli("runs", "show", "nope")
+    assert missing.code == 1 and "no run 'nope'" in missing.stderr and "Traceback" not in missing.stderr
+
+    ok = run_cli("runs", "verify")
+    assert ok.code == 0 and "audit log intact: 4 rows" in ok.stderr
+    conn = sqlite3.connect(provision_home / "history.db", isolation_level=None)
+    conn.execute("UPDATE audit SET who='someone-else' WHERE seq=2")
+    conn.close()
+    bad = run_cli("runs", "verify")
+    assert bad.code == 1 and "audit row 2" in bad.stderr, bad.stderr
+    assert json.loads(run_cli("runs", "verify", "--json").stdout)["first_bad_row"] == 2
+
+
+def test_db_option_and_empty_history(run_cli: Run, tmp_path: Path) -> None:
+    db = tmp_path / "custom.db"
+    empty = run_cli("runs", "list", "--db", str(db))
+    assert empty.code == 0 and "no runs recorded yet" in empty.stderr and db.exists()
