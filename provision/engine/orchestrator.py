@@ -202,7 +202,9 @@ class Orchestrator:
                 continue
             self.hooks.stage_start(stage.name, "plan")
             plan.stages.append(self.plan_stage(stage, planned))
-            snap = self._snapshot(stage.name)
+            # A new stack was read (absent) before its preview created it: read it again,
+            # so the digest is the one a saved plan's freshness check will see.
+            snap = self._snapshot(stage.name) or self._snapshot(stage.name, fresh=True)
             plan.state_digests[stage.name] = snap.digest if snap else ""
         return plan
 
