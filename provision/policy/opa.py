@@ -32,6 +32,7 @@ OPA_VERSION = "1.22.3"
 ENGINE_ENV = "PROVISION_REGO_ENGINE"      # opa | regopy (default: opa when found)
 BIN_ENV = "PROVISION_OPA_BIN"
 TIMEOUT = 300
+_V1_IMPORT = re.compile(r"^\s*import\s+rego\.v1\b", re.MULTILINE)
 _LOADING = re.compile(r"^(?P<file>[^\n:]+\.rego):(?P<row>\d+): (?P<code>[\w_]+): (?P<message>[^\n]+)",
                       re.MULTILINE)
 
@@ -117,7 +118,11 @@ class OpaBundle:
         self._tmp.cleanup()
 
     def _v0_modules(self) -> list[str]:
-        """Modules that do not parse as Rego v1 but do as v0."""
+        """Modules that do not parse as Rego v1 but do as v0 (asked only when some module
+        does not import rego.v1, which makes it valid in both)."""
+        if all(_V1_IMPORT.search(path.read_text(encoding="utf-8"))
+               for path in self.root.glob("*.rego")):
+            return []
         errors = self._errors(["check", "--format", "json", str(self.root)])
         failing = sorted({Path(e.get("location", {}).get("file", "")).name for e in errors
                           if e.get("code") == "rego_parse_error"} & set(self._names))
