@@ -11,6 +11,7 @@ string literal.
     Phase       when a policy gate runs  pre (planned changes), post (live state)
     Action      what a planned change does to a resource (create, update, ...)
     StepOp      what the engine did to a resource in one step (Pulumi's op types)
+    DriftKind   how a resource drifted: changed, deleted
 """
 
 from __future__ import annotations
@@ -147,3 +148,10 @@ class GateStatus(str, Enum):
     WAITING = "waiting"      # an approval is needed; the rollout halted
     APPROVED = "approved"
     VOIDED = "voided"        # the approved plan no longer matches spec or state
+
+
+class DriftKind(str, Enum):
+    """How a resource drifted from what the last apply recorded (``provision drift``)."""
+
+    CHANGED = "changed"     # a property the spec sets has another value in the cloud
+    DELETED = "deleted"     # the resource no longer exists in the cloud

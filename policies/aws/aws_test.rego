@@ -5,9 +5,11 @@ package provision.aws.aws_test
 
 import rego.v1
 
+import data.provision.aws.dynamodb_encryption
 import data.provision.aws.iam_wildcard
 import data.provision.aws.s3_encryption
 import data.provision.aws.s3_public_access
+import data.provision.aws.sg_open_world
 
 
 
@@ -43,13 +45,41 @@ test_public_access_missing_fails if {
 }
 
 test_iam_exact_actions_pass if {
-	not iam_wildcard.violation({"policy": "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"s3:GetObject\"], \"Resource\": \"*\"}]}"}, {})
+	not iam_wildcard.violation({"inline_policies": {"read": "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"s3:GetObject\"], \"Resource\": \"*\"}]}"}}, {})
 }
 
 test_iam_wildcard_fails if {
-	iam_wildcard.violation({"policy": {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}}, {}) == "policy allows wildcard action(s): s3:*"
+	iam_wildcard.violation({"inline_policies": {"admin": {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}}}, {}) == "policy 'admin' allows wildcard action(s): s3:*"
 }
 
 test_iam_deny_wildcard_pass if {
-	not iam_wildcard.violation({"policy": {"Statement": {"Effect": "Deny", "Action": "*", "Resource": "*"}}}, {})
+	not iam_wildcard.violation({"inline_policies": {"guard": {"Statement": {"Effect": "Deny", "Action": "*", "Resource": "*"}}}}, {})
+}
+
+test_iam_no_inline_policies_pass if {
+	not iam_wildcard.violation({"name": "r"}, {})
+}
+
+test_sg_https_from_anywhere_pass if {
+	not sg_open_world.violation({"ingress": [{"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["0.0.0.0/0"]}]}, {"public_ports": [80, 443]})
+}
+
+test_sg_ssh_from_a_network_pass if {
+	not sg_open_world.violation({"ingress": [{"protocol": "tcp", "from_port": 22, "to_port": 22, "cidr_blocks": ["10.0.0.0/8"]}]}, {"public_ports": [80, 443]})
+}
+
+test_sg_ssh_from_anywhere_fails if {
+	sg_open_world.violation({"ingress": [{"protocol": "tcp", "from_port": 22, "to_port": 22, "cidr_blocks": ["10.0.0.0/8", "0.0.0.0/0"]}]}, {"public_ports": [80, 443]}) == "ingress open to the world: tcp port 22"
+}
+
+test_sg_everything_from_ipv6_anywhere_fails if {
+	sg_open_world.violation({"ingress": [{"protocol": "all", "ipv6_cidr_blocks": ["::/0"]}]}, {"public_ports": [80, 443]}) == "ingress open to the world: all protocols "
+}
+
+test_dynamodb_kms_pass if {
+	not dynamodb_encryption.violation({"server_side_encryption": {"enabled": true}}, {})
+}
+
+test_dynamodb_default_key_fails if {
+	contains(dynamodb_encryption.violation({"name": "orders"}, {}), "not enabled")
 }

@@ -1,4 +1,4 @@
-# PRV-AWS-003: IAM role policies grant no wildcard actions.
+# PRV-AWS-003: IAM role inline policies grant no wildcard actions.
 package provision.aws.iam_wildcard
 
 import rego.v1
@@ -9,7 +9,7 @@ metadata := {
 	"severity": "high",
 	"phase": "both",
 	"resource_types": ["aws:iam:Role"],
-	"reads": ["policy"],
+	"reads": ["inline_policies"],
 	"remediation": "list the exact actions the role needs instead of '*' or 'service:*'",
 }
 
@@ -19,9 +19,16 @@ deny contains v if {
 	v := {"resource": r.id, "message": msg}
 }
 
-violation(props, _) := concat("", ["policy allows wildcard action(s): ", concat(", ", sort(bad))]) if {
-	bad := wildcards(document(props.policy))
-	count(bad) > 0
+# inline_policies maps a policy name to its document; a finding names the policy.
+violation(props, _) := concat("; ", sort(found)) if {
+	found := [msg |
+		policies := object.get(props, "inline_policies", {})
+		doc := policies[name]
+		bad := wildcards(document(doc))
+		count(bad) > 0
+		msg := concat("", ["policy '", name, "' allows wildcard action(s): ", concat(", ", sort(bad))])
+	]
+	count(found) > 0
 }
 
 # The policy document may be written as a JSON string or as a map.

@@ -85,9 +85,26 @@ def error_message(exc: BaseException) -> str:
     return str(exc)
 
 
+def plain(value: Any) -> Any:
+    """``value`` with whole-number floats as ints, recursively: the engine hands every
+    number over as a float (``5.0``), which AWS refuses where it wants an integer."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def text(value: Any) -> str:
+    """A scalar as AWS wants it in a tag value or attribute: ``5.0`` -> ``"5"``."""
+    return str(plain(value))
+
+
 def tag_list(tags: Mapping[str, Any] | None) -> list[dict[str, str]]:
     """``{"team": "core"}`` -> ``[{"Key": "team", "Value": "core"}]`` (sorted)."""
-    return [{"Key": str(k), "Value": str(v)} for k, v in sorted((tags or {}).items())]
+    return [{"Key": str(k), "Value": text(v)} for k, v in sorted((tags or {}).items())]
 
 
 def tag_map(tags: list[Mapping[str, Any]] | None) -> dict[str, str]:
@@ -97,8 +114,8 @@ def tag_map(tags: list[Mapping[str, Any]] | None) -> dict[str, str]:
 def tag_changes(old: Mapping[str, Any] | None,
                 new: Mapping[str, Any] | None) -> tuple[dict[str, str], list[str]]:
     """The tags to set (new or changed) and the keys to remove."""
-    before = {str(k): str(v) for k, v in (old or {}).items()}
-    after = {str(k): str(v) for k, v in (new or {}).items()}
+    before = {str(k): text(v) for k, v in (old or {}).items()}
+    after = {str(k): text(v) for k, v in (new or {}).items()}
     return ({k: v for k, v in after.items() if before.get(k) != v},
             sorted(set(before) - set(after)))
 
@@ -106,7 +123,7 @@ def tag_changes(old: Mapping[str, Any] | None,
 def policy_document(value: Any, what: str, resource: str, resource_type: str) -> dict[str, Any]:
     """A policy document given as a map or as JSON text, as a map."""
     if isinstance(value, dict):
-        return value
+        return dict(plain(value))
     if isinstance(value, str):
         try:
             parsed = json.loads(value)

@@ -8,6 +8,12 @@ first. ``public_access_block`` uses Terraform's snake_case keys
 ``restrict_public_buckets``); ``server_side_encryption`` is the default SSE
 algorithm (``AES256``, ``aws:kms``, ``aws:kms:dsse``); None leaves the bucket's
 default encryption as the cloud sets it.
+
+``public_access_block`` is compared key by key: the keys the spec gives are
+managed, the others are left as they are (a new block starts them false), so a
+partial map never shows a permanent diff; ``{}`` removes the block.
+``lifecycle_rules`` are in Terraform's inline ``lifecycle_rule`` shape
+(:mod:`providers.aws.s3_lifecycle`), compared in any order.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from provision.errors import CloudError, ProviderError
 from provision.constraints import Fields, Length, OneOf, Pattern
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
-from providers.aws import limits, session
+from providers.aws import common, limits, s3_lifecycle, session
 from providers.base import plan_update, with_defaults
 
 TYPE = "aws:s3:Bucket"
@@ -68,12 +74,17 @@ SCHEMA = ResourceSchema(
             "boolean", default=False, description="delete all objects when the bucket is deleted"),
         "public_access_block": PropertySchema(
             "map", description="block_public_acls, ignore_public_acls, block_public_policy, "
-                               "restrict_public_buckets (booleans; read reports all four, "
-                               "an omitted key is false)",
+                               "restrict_public_buckets (booleans; compared key by key, an "
+                               "omitted key is left as it is, false on a new block)",
             constraints=(Fields({key: () for key in PAB_KEYS}, source=PAB_API),)),
         "server_side_encryption": PropertySchema(
             "string", description="default encryption: AES256, aws:kms or aws:kms:dsse",
             constraints=(OneOf(("AES256", "aws:kms", "aws:kms:dsse"), source=SSE_API),)),
+        "lifecycle_rules": PropertySchema(
+            "list", description="[{id, enabled, prefix, expiration: {days}, transitions: "
+                                "[{days, storage_class}], noncurrent_version_expiration: {days}, "
+                                "abort_incomplete_multipart_upload_days}]",
+            constraints=s3_lifecycle.CONSTRAINTS),
     },
     outputs={"arn": "string", "region": "string", "bucket_domain_name": "string"},
 )
@@ -102,7 +113,7 @@ class S3Bucket:
             s3.create_bucket(**params)
             try:
                 for prop in ("tags", "versioning", "public_access_block",
-                             "server_side_encryption"):
+                             "server_side_encryption", "lifecycle_rules"):
                     if values.get(prop):
                         _apply(s3, name, prop, values[prop])
             except Exception:
@@ -132,6 +143,11 @@ class S3Bucket:
                 "region": location,
                 "bucket_domain_name": f"{id}.s3.amazonaws.com",
             }
+            properties["lifecycle_rules"] = common.as_recorded(
+                s3_lifecycle.get(s3, id, session.error_code), props.get("lifecycle_rules"),
+                s3_lifecycle.normal)
+        properties["public_access_block"] = _as_specified(
+            properties["public_access_block"], props.get("public_access_block"))
         return ReadResult(id=id, properties=properties)
 
     def update(self, id: str, old: Mapping[str, Any], new: Mapping[str, Any],
@@ -212,17 +228,21 @@ def _apply(s3: Any, name: str, prop: str, value: Any) -> None:
     """Make the live bucket's ``prop`` equal ``value``."""
     if prop == "tags":
         if value:
-            tag_set = [{"Key": str(k), "Value": str(v)} for k, v in sorted(value.items())]
+            tag_set = common.tag_list(value)
             s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_set})
         else:
             s3.delete_bucket_tagging(Bucket=name)
     elif prop == "versioning":
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={
             "Status": "Enabled" if value else "Suspended"})
+    elif prop == "lifecycle_rules":
+        s3_lifecycle.put(s3, name, value)
     elif prop == "public_access_block":
         if value:
+            # Keys the spec leaves out keep their live value (false on a new block).
+            live = _get_public_access_block(s3, name)
             s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
-                api: bool(value.get(key, False)) for key, api in PAB_KEYS.items()})
+                api: bool(value.get(key, live.get(key, False))) for key, api in PAB_KEYS.items()})
         else:
             s3.delete_public_access_block(Bucket=name)
     elif prop == "server_side_encryption":
@@ -251,6 +271,13 @@ def _get_public_access_block(s3: Any, name: str) -> dict[str, bool]:
             return {}
         raise
     return {key: bool(conf.get(api, False)) for key, api in PAB_KEYS.items()}
+
+
+def _as_specified(live: dict[str, bool], recorded: Any) -> dict[str, bool]:
+    """The live block, restricted to the keys the spec manages when it gives some."""
+    if isinstance(recorded, dict) and recorded:
+        return {key: live.get(key, False) for key in recorded if key in PAB_KEYS}
+    return live
 
 
 def _get_encryption(s3: Any, name: str) -> str | None:

@@ -118,7 +118,7 @@ def _encode(prop: str, value: Any) -> str:
         return "true" if value else "false"
     if kind == "json":
         return json.dumps(common.policy_document(value, prop, "", TYPE))
-    return str(value)
+    return common.text(value)  # the engine hands numbers over as floats (60.0)
 
 
 def _decode(prop: str, raw: str, recorded: Any) -> Any:
@@ -153,7 +153,7 @@ class SqsQueue:
                 attributes["FifoQueue"] = "true"
             params: dict[str, Any] = {"QueueName": name, "Attributes": attributes}
             if values["tags"]:
-                params["tags"] = {str(k): str(v) for k, v in values["tags"].items()}
+                params["tags"] = {str(k): common.text(v) for k, v in values["tags"].items()}
             url = str(sqs.create_queue(**params)["QueueUrl"])
 
         def finish() -> ReadResult:

@@ -85,3 +85,4 @@ def test_a_cloud_constraint_is_reported_before_any_cloud_call(run_cli: Run,
         assert "bucketnamingrules" in result.stderr
         assert "sandbox" not in result.stderr
         _no_traceback(result.stderr)
+

@@ -23,8 +23,14 @@ ACCOUNT_OK = {"name": "stapp01", "location": "westeurope", "tags": TAGS,
               "allow_blob_public_access": False, "min_tls_version": "TLS1_2"}
 GCS_OK = {"name": "app-artifacts", "location": "EU", "labels": TAGS,
           "uniform_bucket_level_access": True}
-ROLE_OK = {"name": "deployer", "policy": '{"Version": "2012-10-17", "Statement": '
-           '[{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "*"}]}'}
+ROLE_OK = {"name": "deployer", "inline_policies": {"objects": '{"Version": "2012-10-17", '
+           '"Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], '
+           '"Resource": "*"}]}'}}
+HTTPS = {"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["0.0.0.0/0"]}
+SG_OK = {"name": "web", "ingress": [HTTPS, {"protocol": "tcp", "from_port": 22, "to_port": 22,
+                                            "cidr_blocks": ["10.0.0.0/8"]}]}
+TABLE_OK = {"name": "orders", "hash_key": "pk", "attributes": [{"name": "pk", "type": "S"}],
+            "server_side_encryption": {"enabled": True}}
 
 # rule id -> (type, compliant properties, violating properties, text in the message)
 EXAMPLES: dict[str, tuple[str, dict[str, Any], dict[str, Any], str]] = {
@@ -34,9 +40,15 @@ EXAMPLES: dict[str, tuple[str, dict[str, Any], dict[str, Any], str]] = {
                     {**S3_OK, "public_access_block": {**BLOCKED, "block_public_policy": False}},
                     "block_public_policy"),
     "PRV-AWS-003": ("aws:iam:Role", ROLE_OK,
-                    {"name": "admin", "policy": {"Statement": [
-                        {"Effect": "Allow", "Action": ["ec2:*", "s3:GetObject"], "Resource": "*"}]}},
-                    "ec2:*"),
+                    {"name": "admin", "inline_policies": {"ops": {"Statement": [
+                        {"Effect": "Allow", "Action": ["ec2:*", "s3:GetObject"], "Resource": "*"}]}}},
+                    "policy 'ops' allows wildcard action(s): ec2:*"),
+    "PRV-AWS-004": ("aws:ec2:SecurityGroup", SG_OK,
+                    {**SG_OK, "ingress": [HTTPS, {"protocol": "tcp", "from_port": 3389,
+                                                  "to_port": 3389, "cidr_blocks": ["0.0.0.0/0"]}]},
+                    "tcp port 3389"),
+    "PRV-AWS-005": ("aws:dynamodb:Table", TABLE_OK, {**TABLE_OK, "server_side_encryption": None},
+                    "server_side_encryption is not enabled"),
     "PRV-AZ-001": ("azure:storage:Account", ACCOUNT_OK,
                    {**ACCOUNT_OK, "allow_blob_public_access": True}, "allow_blob_public_access"),
     "PRV-AZ-002": ("azure:storage:BlobContainer", {"name": "reports", "public_access": "none"},
@@ -106,8 +118,9 @@ def test_pack_tests_all_pass_rego_and_python(rego_engine: str) -> None:
 def test_iam_policy_written_as_json_string_is_checked(baseline: Callable[..., PolicyEngine]) -> None:
     policy = '{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
     [result] = _results(baseline("prod"), "PRV-AWS-003", "aws:iam:Role",
-                        {"name": "admin", "policy": policy}, "post")
-    assert (result.status, result.message) == (Status.FAIL, "policy allows wildcard action(s): *")
+                        {"name": "admin", "inline_policies": {"all": policy}}, "post")
+    assert (result.status, result.message) == (Status.FAIL,
+                                               "policy 'all' allows wildcard action(s): *")
 
 
 def test_python_rule_tests_also_run_under_pytest() -> None:

@@ -174,3 +174,15 @@ def test_secret_values_never_appear_in_a_violation() -> None:
     assert len(found) == 1
     assert "Hunter2" not in found[0].render()
     assert found[0].message == "property 'password' '***' is not valid: lowercase letters"
+
+
+def test_the_aws_example_stack_is_valid_in_every_environment() -> None:
+    from pathlib import Path
+
+    from provision.spec import check
+
+    example = Path(__file__).resolve().parents[2] / "stacks" / "examples" / "aws-app.yaml"
+    spec = check(example, providers.registry())
+    assert {r.type for r in spec.resources.values()} == {
+        "aws:ec2:Vpc", "aws:ec2:Subnet", "aws:ec2:SecurityGroup", "aws:dynamodb:Table",
+        "aws:s3:Bucket", "aws:sqs:Queue", "aws:iam:Role"}

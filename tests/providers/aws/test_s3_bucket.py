@@ -94,7 +94,8 @@ def test_crud_round_trip(aws_config: CloudConfig, s3: Any, unique: str) -> None:
     assert created.id == name
     assert set(created.properties) == SCHEMA.readable() - {"id"}  # every input and output
     assert json.loads(json.dumps(created.properties)) == created.properties  # state-safe
-    assert {type(v) for v in created.properties.values()} <= {str, int, bool, dict, type(None)}
+    assert {type(v) for v in created.properties.values()} <= {str, int, bool, dict, list,
+                                                              type(None)}
     assert created.properties["arn"] == f"arn:aws:s3:::{name}"
     assert created.properties["bucket_domain_name"] == f"{name}.s3.amazonaws.com"
     assert created.properties["region"] == aws_config.settings["region"]
@@ -178,3 +179,73 @@ def test_cloud_errors_are_clear(aws_config: CloudConfig, s3: Any, unique: str) -
     with pytest.raises(CloudError, match="AWS error BucketAlreadyOwnedByYou"):
         S3Bucket().create({"bucket": name}, aws_config)
     s3.delete_bucket(Bucket=name)
+
+
+RULES = [
+    {"id": "logs", "prefix": "logs/", "expiration": {"days": 90},
+     "transitions": [{"days": 30, "storage_class": "STANDARD_IA"}]},
+    {"id": "uploads", "enabled": False, "abort_incomplete_multipart_upload_days": 7},
+]
+
+
+def test_lifecycle_rule_constraints() -> None:
+    from provision.constraints import check_property
+
+    found = check_property(SCHEMA.properties["lifecycle_rules"].constraints, [
+        {"id": "x" * 256, "expiration": {"days": 0},
+         "transitions": [{"days": 30, "storage_class": "COLD"}]},
+        {"prefix": "a/"}])
+    assert sorted(f"{v.path}: {v.message}" for v in found) == [
+        "0.expiration.days: 0 is out of range (at least 1)",
+        "0.id: has 256 characters; allowed: 1 to 255",
+        "0.transitions.0.storage_class: 'COLD' is not one of STANDARD_IA, ONEZONE_IA, "
+        "INTELLIGENT_TIERING, GLACIER, GLACIER_IR, DEEP_ARCHIVE",
+        "1: missing key 'id'",
+    ]
+
+
+@pytest.mark.sandbox
+def test_lifecycle_rules_and_a_partial_public_access_block(aws_config: CloudConfig, s3: Any,
+                                                           unique: str) -> None:
+    name = f"prov-lc-{unique}"
+    adapter = S3Bucket()
+    props = {"bucket": name, "lifecycle_rules": RULES,
+             "public_access_block": {"block_public_acls": True}}
+    created = adapter.create(props, aws_config)
+    live = s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
+    assert {r["ID"]: r["Status"] for r in live} == {"logs": "Enabled", "uploads": "Disabled"}
+    logs = next(r for r in live if r["ID"] == "logs")
+    assert logs["Expiration"]["Days"] == 90 and logs["Filter"]["Prefix"] == "logs/"
+    assert logs["Transitions"] == [{"Days": 30, "StorageClass": "STANDARD_IA"}]
+    pab = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
+    assert pab == {"BlockPublicAcls": True, "IgnorePublicAcls": False,
+                   "BlockPublicPolicy": False, "RestrictPublicBuckets": False}
+    # Read back in the spec's own form: no permanent diff for the partial map or the rules.
+    assert created.properties["lifecycle_rules"] == RULES
+    assert created.properties["public_access_block"] == {"block_public_acls": True}
+    again = adapter.read(name, created.properties, aws_config)
+    assert again is not None and again.properties == created.properties
+
+    # An out-of-band change to a key the spec manages shows; one to another key does not.
+    s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
+        **pab, "BlockPublicAcls": False, "RestrictPublicBuckets": True})
+    drifted = adapter.read(name, created.properties, aws_config)
+    assert drifted is not None
+    assert drifted.properties["public_access_block"] == {"block_public_acls": False}
+
+    new = {**props, "lifecycle_rules": [RULES[1]],
+           "public_access_block": {"block_public_acls": True, "block_public_policy": True}}
+    updated = adapter.update(name, drifted.properties, new, aws_config)
+    assert [r["ID"] for r in s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]] == \
+        ["uploads"]
+    pab = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
+    assert pab == {"BlockPublicAcls": True, "IgnorePublicAcls": False,
+                   "BlockPublicPolicy": True, "RestrictPublicBuckets": True}  # left as it was
+    assert updated.properties["public_access_block"] == {"block_public_acls": True,
+                                                         "block_public_policy": True}
+
+    cleared = adapter.update(name, updated.properties, {**new, "lifecycle_rules": []}, aws_config)
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchLifecycleConfiguration"):
+        s3.get_bucket_lifecycle_configuration(Bucket=name)
+    assert cleared.properties["lifecycle_rules"] == []
+    adapter.delete(name, cleared.properties, aws_config)
