@@ -8,8 +8,8 @@ Scenarios (30 rules each; packs are written to a temp directory):
 * ``python``   -- 30 Python rules;
 * ``rego``     -- 30 native Rego rules, evaluated by each of ``--engines``: OPA (a child
   process per check, see provision.policy.opa) and regopy (rego-cpp, in-process);
-* ``baseline`` -- the repo's baseline packs (policies/: 8 Rego + 3 Python rules)
-  plus 19 generated Python rules.
+* ``baseline`` -- the repo's baseline packs (policies/) plus generated Python
+  rules up to 30.
 
 Each scenario times ``check_pre`` (one stage holding every resource as a
 create) and ``check_post`` (the same resources as live state). The input is
@@ -146,7 +146,8 @@ def scenario_dir(name: str, root: Path) -> Path:
             for f in src.iterdir():
                 if f.is_file():
                     dst.joinpath(f.name).write_bytes(f.read_bytes())
-        python_pack(d, RULES - 11, first=100)
+        baseline = len(PolicyEngine.load(d, env="prod", waivers=[]).rules)
+        python_pack(d, RULES - baseline, first=100)
     return d
 
 
