@@ -192,7 +192,7 @@ def main() -> int:
                                        registry=registry, waivers=[])
             assert len(engine.rules) == RULES, (name, len(engine.rules))
             for phase, run in (("pre", lambda: engine.check_pre(stage, plan)),
-                               ("post", lambda: engine.check_post("all", live, plan=plan))):
+                               ("post", lambda: engine.check_post("all", live))):
                 times, cpus, report = [], [], None
                 for _ in range(args.runs):
                     seconds, cpu, report = timed(run)

@@ -3,7 +3,7 @@
 ``fake_registry()`` serves these types, all backed by :class:`FakeAdapter`:
 
 ``test:fake:Thing``   ``name`` (required, force_new), ``size`` (integer, default 1),
-                      ``tags`` (map), ``secret_value`` (secret); outputs
+                      ``tags`` (map), ``members`` (list), ``secret_value`` (secret); outputs
                       ``arn`` = ``"arn:fake:thing/<name>"`` and ``created_serial``
                       (a counter value fixed at create)
 ``test:fake:Other``   the same, with ``arn`` = ``"arn:fake:other/<name>"``
@@ -62,6 +62,7 @@ def fake_schema(type_name: str) -> ResourceSchema:
             "name": PropertySchema("string", required=True, force_new=True),
             "size": PropertySchema("integer", default=1),
             "tags": PropertySchema("map"),
+            "members": PropertySchema("list"),
             "secret_value": PropertySchema("string", secret=True),
         },
         outputs={"arn": "string", "created_serial": "integer"},

@@ -281,6 +281,19 @@ class Fields:
         return found
 
 
+@dataclass(frozen=True)
+class AnyKey:
+    """A map has at least one of ``keys`` set (a rule needs some source)."""
+
+    keys: tuple[str, ...]
+    source: str = ""
+
+    def check(self, value: Any) -> list[Violation]:
+        if isinstance(value, dict) and not any(_is_set(value.get(k)) for k in self.keys):
+            return [Violation(f"needs one of {', '.join(self.keys)}", source=self.source)]
+        return []
+
+
 # -- rules across properties -------------------------------------------------------
 
 def _is_set(value: Any) -> bool:
@@ -300,6 +313,26 @@ class Exclusive:
             return [Violation(f"{' and '.join(repr(n) for n in present)} are mutually "
                               "exclusive: set only one", present[-1], self.source)]
         return []
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """At least one of ``names`` must be set (``name`` or ``name_prefix``).
+
+    Whether a property is set is known only once an environment's overrides are
+    merged, so validation checks this rule on resolved specs only
+    (``after_overrides``).
+    """
+
+    names: tuple[str, ...]
+    source: str = ""
+    after_overrides: bool = True
+
+    def check(self, props: Mapping[str, Any], related: Related) -> list[Violation]:
+        if any(props.get(n) is not None for n in self.names):
+            return []  # a reference or template counts as set
+        shown = " or ".join(repr(n) for n in self.names)
+        return [Violation(f"set {shown}", "", self.source)]
 
 
 @dataclass(frozen=True)

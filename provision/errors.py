@@ -14,13 +14,15 @@ situation and carry the context that failed (file, line, resource, stage).
     │   └── StalePlanError              a saved plan no longer matches spec or state
     ├── EngineError                     the Pulumi engine failed or is missing
     │   ├── ToolchainError              the Pulumi CLI is not installed / wrong version
-    │   └── StageFailedError            one stage's update failed (others stay recorded)
+    │   ├── StageFailedError            one stage's update failed (others stay recorded)
+    │   └── StackLockedError            another run holds the stack's update lock
     ├── ProviderError                   a cloud adapter failed
     │   ├── CredentialsError            a cloud credential is missing or rejected
     │   └── CloudError                  the cloud API answered with an error
     ├── SandboxError                    the local emulators cannot be started/used
     │   └── SandboxNotRunningError      an environment needs the sandbox, which is down
     ├── PolicyError                     a policy pack or rule is broken (not a violation)
+    ├── PolicyViolation                 a mandatory rule failed at a gate; the stage stopped (exit 3)
     └── HistoryError                    the run history cannot be opened or written
         └── RunNotFoundError            no run has this id (or the prefix is ambiguous)
 """
@@ -28,6 +30,9 @@ situation and carry the context that failed (file, line, resource, stage).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from provision.vocabulary import Phase
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,16 @@ class StageFailedError(EngineError):
         super().__init__(f"stage '{stage}' failed: {message}", hint=hint)
 
 
+class StackLockedError(EngineError):
+    """Another run holds the update lock of ``stack``; ``holder`` says who, where, since when."""
+
+    def __init__(self, stack: str, holder: str) -> None:
+        self.stack = stack
+        self.holder = holder
+        super().__init__(f"stack '{stack}' is locked by {holder}",
+                         hint="wait for that run to finish; if it died, repair the environment")
+
+
 class ProviderError(ProvisionError):
     def __init__(self, message: str, *, resource: str = "", resource_type: str = "",
                  hint: str = "") -> None:
@@ -168,6 +183,19 @@ class SandboxNotRunningError(SandboxError):
 
 class PolicyError(ProvisionError):
     pass
+
+
+class PolicyViolation(ProvisionError):
+    """A mandatory policy failed at the ``phase`` gate of ``stage``; the stage stopped.
+
+    ``verdict`` is the gate's report (a :class:`provision.policy.PolicyReport` in
+    the product): its ``blocking_results()`` name each rule, resource and location.
+    """
+
+    def __init__(self, stage: str, phase: Phase, verdict: Any) -> None:
+        self.stage, self.phase, self.verdict = stage, phase, verdict
+        super().__init__(f"mandatory policy violation at the {phase.value} gate of stage '{stage}'",
+                         hint="fix the resource or the rule, or record a waiver")
 
 
 class HistoryError(ProvisionError):

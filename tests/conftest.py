@@ -42,3 +42,18 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxStatus]
         yield box.up()
     finally:
         box.down()
+
+
+@pytest.fixture(scope="session")
+def fault_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A second sandbox whose services take fault plans (``up(faults=...)``), with no
+    faults until a test sets a plan; tests set the plan they need and clear it after."""
+    _ensure_azurite()
+    from provision.sandbox.faults import FaultPlan
+
+    box = Sandbox(tmp_path_factory.mktemp("fault-sandbox"))
+    try:
+        box.up(faults=FaultPlan())
+        yield box
+    finally:
+        box.down()

@@ -9,7 +9,7 @@ import hashlib
 import json
 from typing import Any, Callable, Mapping
 
-from provision.constraints import Exclusive, Length
+from provision.constraints import AnyOf, Exclusive, Length
 from provision.errors import CloudError, ProviderError
 from provision.provider import PropertySchema, ReadResult
 
@@ -38,7 +38,7 @@ def name_properties(what: str, limit: int, name_constraints: tuple[Any, ...],
     }
 
 
-NAME_RULES = (Exclusive(("name", "name_prefix")),)
+NAME_RULES = (Exclusive(("name", "name_prefix")), AnyOf(("name", "name_prefix")))
 
 
 def physical_name(values: Mapping[str, Any], resource_type: str, *, keep: str = "") -> str:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from provision.constraints import Cidr, Each, Fields, Length, Pattern, Range
+from provision.constraints import AnyKey, Cidr, Each, Fields, Length, Pattern, Range
 from provision.errors import CloudError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
@@ -59,6 +59,9 @@ RULE = Fields({
                     Pattern(_TEXT, "letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*",
                             source=IP_PERMISSION)),
 }, required=("protocol",), source=IP_PERMISSION)
+# A rule grants nothing without a source (IpPermission: IpRanges, Ipv6Ranges or
+# UserIdGroupPairs).
+RULE_SOURCE = AnyKey(("cidr_blocks", "ipv6_cidr_blocks", "security_groups"), source=IP_PERMISSION)
 
 SCHEMA = ResourceSchema(
     type_name=TYPE,
@@ -75,9 +78,9 @@ SCHEMA = ResourceSchema(
         "vpc_id": PropertySchema("string", force_new=True,
                                  description="the VPC; the default VPC if unset"),
         "ingress": PropertySchema("list", description="inbound rules (a set)",
-                                  constraints=(Each((RULE,)),)),
+                                  constraints=(Each((RULE, RULE_SOURCE)),)),
         "egress": PropertySchema("list", description="outbound rules (a set)",
-                                 constraints=(Each((RULE,)),)),
+                                 constraints=(Each((RULE, RULE_SOURCE)),)),
         "tags": PropertySchema("map", description="resource tags", constraints=limits.TAGS),
     },
     outputs={"arn": "string", "owner_id": "string"},

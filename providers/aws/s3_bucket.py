@@ -18,6 +18,7 @@ partial map never shows a permanent diff; ``{}`` removes the block.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Mapping
 
 from provision.errors import CloudError, ProviderError
@@ -25,7 +26,7 @@ from provision.constraints import Fields, Length, OneOf, Pattern
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
 from providers.aws import common, limits, s3_lifecycle, session
-from providers.base import plan_update, with_defaults
+from providers.base import finish_create, plan_update, with_defaults
 
 TYPE = "aws:s3:Bucket"
 
@@ -110,42 +111,52 @@ class S3Bucket:
             where = s3.meta.region_name
             if where and where != "us-east-1":
                 params["CreateBucketConfiguration"] = {"LocationConstraint": where}
-            s3.create_bucket(**params)
-            try:
+            _create_bucket(s3, params)
+
+        def finish() -> ReadResult:
+            with session.translate(TYPE, name, config):
                 for prop in ("tags", "versioning", "public_access_block",
                              "server_side_encryption", "lifecycle_rules"):
                     if values.get(prop):
                         _apply(s3, name, prop, values[prop])
-            except Exception:
-                _rollback(s3, name)
-                raise
-        result = self.read(name, values, config)
-        if result is None:
-            raise CloudError("bucket vanished right after it was created",
+            result = self.read(name, values, config)
+            if result is None:
+                raise CloudError("bucket vanished right after it was created",
+                                 resource=name, resource_type=TYPE)
+            return result
+
+        return finish_create(finish, lambda: s3.delete_bucket(Bucket=name),
                              resource=name, resource_type=TYPE)
-        return result
 
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        """Six calls: HEAD (existence and region), then the five settings S3 keeps in
+        separate sub-resources, fetched side by side (S3 has no call returning them
+        together; HeadBucket's ``x-amz-bucket-region`` makes GetBucketLocation
+        unneeded, see the S3 API reference for HeadBucket)."""
         s3 = session.client("s3", config)
         with session.translate(TYPE, id, config):
-            if not _exists(s3, id):
+            head = _head(s3, id)
+            if head is None:
                 return None
-            location = s3.get_bucket_location(Bucket=id).get("LocationConstraint") or "us-east-1"
-            status = s3.get_bucket_versioning(Bucket=id).get("Status")
-            properties: dict[str, Any] = {
-                "bucket": id,
-                "tags": _get_tags(s3, id),
-                "versioning": status == "Enabled",
-                "force_destroy": bool(props.get("force_destroy", False)),
-                "public_access_block": _get_public_access_block(s3, id),
-                "server_side_encryption": _get_encryption(s3, id),
-                "arn": f"arn:aws:s3:::{id}",
-                "region": location,
-                "bucket_domain_name": f"{id}.s3.amazonaws.com",
-            }
-            properties["lifecycle_rules"] = common.as_recorded(
-                s3_lifecycle.get(s3, id, session.error_code), props.get("lifecycle_rules"),
-                s3_lifecycle.normal)
+            with ThreadPoolExecutor(max_workers=5) as pool:
+                status = pool.submit(s3.get_bucket_versioning, Bucket=id)
+                tags = pool.submit(_get_tags, s3, id)
+                pab = pool.submit(_get_public_access_block, s3, id)
+                sse = pool.submit(_get_encryption, s3, id)
+                lifecycle = pool.submit(s3_lifecycle.get, s3, id, session.error_code)
+                properties: dict[str, Any] = {
+                    "bucket": id,
+                    "tags": tags.result(),
+                    "versioning": status.result().get("Status") == "Enabled",
+                    "force_destroy": bool(props.get("force_destroy", False)),
+                    "public_access_block": pab.result(),
+                    "server_side_encryption": sse.result(),
+                    "arn": f"arn:aws:s3:::{id}",
+                    "region": _region(head, s3, id),
+                    "bucket_domain_name": f"{id}.s3.amazonaws.com",
+                }
+                properties["lifecycle_rules"] = common.as_recorded(
+                    lifecycle.result(), props.get("lifecycle_rules"), s3_lifecycle.normal)
         properties["public_access_block"] = _as_specified(
             properties["public_access_block"], props.get("public_access_block"))
         return ReadResult(id=id, properties=properties)
@@ -185,22 +196,36 @@ class S3Bucket:
                 raise
 
 
-def _exists(s3: Any, name: str, *, foreign_is_missing: bool = False) -> bool:
-    """Whether the bucket exists and we can see it (HEAD).
+def _head(s3: Any, name: str, *, foreign_is_missing: bool = False) -> dict[str, Any] | None:
+    """HeadBucket's response if the bucket exists and we can see it, else None.
 
     A 403 means another account owns the name: with ``foreign_is_missing`` it
     counts as not ours (creating it then fails with AWS's BucketAlreadyExists);
     otherwise, like any other error, it propagates.
     """
     try:
-        s3.head_bucket(Bucket=name)
+        return dict(s3.head_bucket(Bucket=name))
     except Exception as exc:
         if session.is_not_found(exc):
-            return False
+            return None
         if foreign_is_missing and session.error_code(exc) in ("403", "Forbidden"):
-            return False
+            return None
         raise
-    return True
+
+
+def _exists(s3: Any, name: str, *, foreign_is_missing: bool = False) -> bool:
+    """Whether the bucket exists and we can see it (see :func:`_head`)."""
+    return _head(s3, name, foreign_is_missing=foreign_is_missing) is not None
+
+
+def _region(head: Mapping[str, Any], s3: Any, name: str) -> str:
+    """The bucket's region from HeadBucket (``BucketRegion``, or the raw header);
+    GetBucketLocation only where an endpoint leaves both out."""
+    region = head.get("BucketRegion") or head.get("ResponseMetadata", {}).get(
+        "HTTPHeaders", {}).get("x-amz-bucket-region")
+    if region:
+        return str(region)
+    return str(s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1")
 
 
 def _check_public_access_block(value: Any, name: str) -> None:
@@ -211,17 +236,20 @@ def _check_public_access_block(value: Any, name: str) -> None:
                             hint=f"use: {', '.join(PAB_KEYS)}")
 
 
-def _rollback(s3: Any, name: str) -> None:
-    """Delete a bucket whose configuration failed right after creating it.
+def _create_bucket(s3: Any, params: Mapping[str, Any]) -> None:
+    """CreateBucket for a name HEAD has just reported free.
 
-    Create is all or nothing: a half-configured bucket left behind would block
-    the next attempt. The bucket is new and empty; if even this delete fails
-    the original error is still the one reported.
+    botocore retries a CreateBucket whose answer was lost (a 5xx or a reset after
+    S3 accepted it); the retry then meets the bucket the first attempt made:
+    BucketAlreadyOwnedByYou outside us-east-1 (us-east-1 answers 200). Since the
+    name was free a moment ago, that bucket is this create's own: not an error,
+    and never a second bucket (bucket names are unique).
     """
     try:
-        s3.delete_bucket(Bucket=name)
-    except Exception:  # best effort: the caller re-raises the real failure
-        return
+        s3.create_bucket(**params)
+    except Exception as exc:
+        if session.error_code(exc) != "BucketAlreadyOwnedByYou":
+            raise
 
 
 def _apply(s3: Any, name: str, prop: str, value: Any) -> None:

@@ -18,6 +18,8 @@ from provision.errors import CloudError, CredentialsError, ProviderError
 from provision.provider import CloudConfig
 
 from providers.base import one_line, redact, translate_errors
+from providers.clients import CLIENTS, credential_fingerprint
+from providers.retries import retry_settings
 
 # Any non-empty keys satisfy moto; these are not secrets.
 SANDBOX_ACCESS_KEY = "testing"
@@ -42,29 +44,53 @@ def region(config: CloudConfig) -> str | None:
     return str(value) if value else None
 
 
+# Environment variables boto3's default credential chain reads: a change to any
+# of them gives a new client (see providers/clients.py).
+CREDENTIAL_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                  "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SHARED_CREDENTIALS_FILE",
+                  "AWS_CONFIG_FILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
+
+
 def client(service: str, config: CloudConfig) -> Any:
-    """A boto3 client for ``service`` configured from ``config``."""
+    """A boto3 client for ``service`` configured from ``config``.
+
+    One client per (service, region, endpoint, sandbox, retry settings,
+    credential environment) is built per process and then shared by every
+    adapter and thread (botocore clients are thread-safe). Transient faults are
+    retried by botocore's ``standard`` (or ``adaptive``) retry mode with
+    ``max_attempts`` attempts in total (:mod:`providers.retries`).
+    """
+    endpoint = str(config.get("endpoint_url") or "") or None
+    where = region(config) or ("us-east-1" if config.sandbox else None)
+    retry = retry_settings(config)
+    key = ("aws", service, where, endpoint, config.sandbox, retry.max_attempts, retry.mode,
+           credential_fingerprint(*CREDENTIAL_ENV))
+    return CLIENTS.get(key, lambda: _build(service, config, endpoint, where))
+
+
+def _build(service: str, config: CloudConfig, endpoint: str | None, where: str | None) -> Any:
     import boto3
     from botocore.config import Config
 
-    endpoint = config.get("endpoint_url") or None
+    retry = retry_settings(config)
     options: dict[str, Any] = {
-        "retries": {"max_attempts": 3, "mode": "standard"},
+        "retries": {"total_max_attempts": retry.max_attempts, "mode": retry.mode},
         "connect_timeout": 10,
         "read_timeout": 60,
+        # Pulumi runs up to --parallel operations at once through one client.
+        "max_pool_connections": 50,
     }
     if endpoint:
         # Emulators serve every bucket under one host: path-style addressing.
         options["s3"] = {"addressing_style": "path"}
     kwargs: dict[str, Any] = {"config": Config(**options)}
     if endpoint:
-        kwargs["endpoint_url"] = str(endpoint)
+        kwargs["endpoint_url"] = endpoint
     if config.sandbox:
         kwargs["aws_access_key_id"] = SANDBOX_ACCESS_KEY
         kwargs["aws_secret_access_key"] = SANDBOX_SECRET_KEY
-    session = boto3.session.Session(region_name=region(config) or ("us-east-1" if config.sandbox
-                                                                   else None))
     with translate(service, config=config):
+        session = boto3.session.Session(region_name=where)
         return session.client(service, **kwargs)
 
 

@@ -13,7 +13,7 @@ from provision.errors import CloudError, ProviderError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
 from providers.azure import session
-from providers.base import plan_update, with_defaults
+from providers.base import finish_create, plan_update, with_defaults
 
 TYPE = "azure:storage:BlobContainer"
 
@@ -62,15 +62,31 @@ class BlobContainer:
         values = with_defaults(SCHEMA, props)
         account, name = str(values["account_name"]), str(values["name"])
         access = _access(values["public_access"])
-        with session.translate(TYPE, f"{account}/{name}", config):
+        where = f"{account}/{name}"
+        with session.translate(TYPE, where, config):
             container = session.blob_service(account, config).get_container_client(name)
-            container.create_container(metadata=_metadata(values["metadata"]),
-                                       public_access=access)
-        result = self.read(f"{account}/{name}", values, config)
-        if result is None:
-            raise CloudError("container vanished right after it was created",
-                             resource=f"{account}/{name}", resource_type=TYPE)
-        return result
+            # Read before create: a create whose answer was lost is retried by the SDK
+            # and then meets its own container (409), which must not fail the create.
+            if container.exists():
+                raise CloudError("Azure error ContainerAlreadyExists: the container already "
+                                 "exists", resource=where, resource_type=TYPE,
+                                 hint="choose another name, or delete the existing container")
+            try:
+                container.create_container(metadata=_metadata(values["metadata"]),
+                                           public_access=access)
+            except Exception as exc:
+                if session.error_code(exc) != "ContainerAlreadyExists":
+                    raise
+
+        def finish() -> ReadResult:
+            result = self.read(where, values, config)
+            if result is None:
+                raise CloudError("container vanished right after it was created",
+                                 resource=where, resource_type=TYPE)
+            return result
+
+        return finish_create(finish, container.delete_container, resource=where,
+                             resource_type=TYPE)
 
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         account, name = _where(id, props)

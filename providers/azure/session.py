@@ -27,6 +27,8 @@ from provision.errors import CloudError, CredentialsError, ProviderError
 from provision.provider import CloudConfig
 
 from providers.base import one_line, redact, translate_errors
+from providers.clients import CLIENTS, credential_fingerprint
+from providers.retries import jittered, retry_settings
 
 CREDENTIALS_HINT = ("run `az login`, or set AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET "
                     "(or use a managed/workload identity)")
@@ -93,32 +95,77 @@ def subscription_id(config: CloudConfig) -> str:
     return str(value)
 
 
+# Environment variables DefaultAzureCredential reads: a change to any of them
+# gives new clients (see providers/clients.py).
+CREDENTIAL_ENV = ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET",
+                  "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_USERNAME", "AZURE_FEDERATED_TOKEN_FILE",
+                  "AZURE_AUTHORITY_HOST", "IDENTITY_ENDPOINT", "MSI_ENDPOINT")
+
+
+def retry_policy(config: CloudConfig) -> Any:
+    """An azure-core ``RetryPolicy`` for ``config`` with jittered exponential backoff.
+
+    azure-core retries 408, 429, 500, 502, 503 and 504 answers (honouring
+    ``Retry-After``) and connection errors; its own backoff has no jitter, so
+    every delay is spread over [d/2, d] (:func:`providers.retries.jittered`).
+    ``max_attempts - 1`` retries in total.
+    """
+    from azure.core.pipeline.policies import RetryPolicy
+
+    retry = retry_settings(config)
+
+    class JitteredRetryPolicy(RetryPolicy):  # type: ignore[type-arg]
+        def get_backoff_time(self, settings: dict[str, Any]) -> float:
+            return jittered(float(super().get_backoff_time(settings)))
+
+    retries = retry.max_attempts - 1
+    return JitteredRetryPolicy(retry_total=retries, retry_connect=retries, retry_read=retries,
+                               retry_status=retries, retry_backoff_factor=retry.initial,
+                               retry_backoff_max=retry.maximum)
+
+
+def _client_key(kind: str, config: CloudConfig, *parts: Any) -> tuple[Any, ...]:
+    retry = retry_settings(config)
+    return ("azure", kind, *parts, config.sandbox, retry.max_attempts,
+            credential_fingerprint(*CREDENTIAL_ENV))
+
+
 def _arm_kwargs(config: CloudConfig) -> tuple[Any, dict[str, Any]]:
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"retry_policy": retry_policy(config)}
     endpoint = config.get("arm_endpoint")
     if endpoint:
         kwargs["base_url"] = str(endpoint).rstrip("/")
     if config.sandbox:
         kwargs["authentication_policy"] = _sandbox_auth_policy()
-        kwargs["retry_total"] = 2
         return _SandboxCredential(), kwargs
     return default_credential(), kwargs
 
 
 def resource_client(config: CloudConfig) -> Any:
-    """An ``azure.mgmt.resource.ResourceManagementClient``."""
-    from azure.mgmt.resource.resources import ResourceManagementClient
+    """An ``azure.mgmt.resource.ResourceManagementClient``, one per process and settings
+    (azure-core clients are thread-safe; see :mod:`providers.clients`)."""
+    sub = subscription_id(config)
 
-    credential, kwargs = _arm_kwargs(config)
-    return ResourceManagementClient(credential, subscription_id(config), **kwargs)
+    def build() -> Any:
+        from azure.mgmt.resource.resources import ResourceManagementClient
+
+        credential, kwargs = _arm_kwargs(config)
+        return ResourceManagementClient(credential, sub, **kwargs)
+
+    return CLIENTS.get(_client_key("resource", config, sub, config.get("arm_endpoint")), build)
 
 
 def storage_client(config: CloudConfig) -> Any:
-    """An ``azure.mgmt.storage.StorageManagementClient``."""
-    from azure.mgmt.storage import StorageManagementClient
+    """An ``azure.mgmt.storage.StorageManagementClient``, one per process and settings."""
+    sub = subscription_id(config)
 
-    credential, kwargs = _arm_kwargs(config)
-    return StorageManagementClient(credential, subscription_id(config), **kwargs)
+    def build() -> Any:
+        from azure.mgmt.storage import StorageManagementClient
+
+        credential, kwargs = _arm_kwargs(config)
+        return StorageManagementClient(credential, sub, **kwargs)
+
+    return CLIENTS.get(_client_key("storage", config, sub, config.get("arm_endpoint")), build)
 
 
 def blob_account_url(account: str, config: CloudConfig) -> str:
@@ -139,14 +186,26 @@ def blob_account_url(account: str, config: CloudConfig) -> str:
 
 
 def blob_service(account: str, config: CloudConfig) -> Any:
-    """An ``azure.storage.blob.BlobServiceClient`` for one storage account."""
-    from azure.storage.blob import BlobServiceClient
-
+    """An ``azure.storage.blob.BlobServiceClient`` for one storage account, one per
+    process and account URL. Retries use the storage SDK's own policies with
+    ``max_attempts - 1`` retries: ``ExponentialRetry`` (15 s + 3^n s, jittered by
+    +-3 s: the SDK's defaults) against Azure, ``LinearRetry`` (0.2 +- 0.1 s) in
+    the sandbox, whose faults are local."""
     url = blob_account_url(account, config)
-    if config.sandbox:
-        credential: Any = {"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY}
-        return BlobServiceClient(url, credential=credential, retry_total=2)
-    return BlobServiceClient(url, credential=default_credential())
+
+    def build() -> Any:
+        from azure.storage.blob import BlobServiceClient, ExponentialRetry, LinearRetry
+
+        retries = retry_settings(config).max_attempts - 1
+        if config.sandbox:
+            policy: Any = LinearRetry(backoff=0.2, random_jitter_range=0.1,  # type: ignore[arg-type]
+                                      retry_total=retries)
+            credential: Any = {"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY}
+            return BlobServiceClient(url, credential=credential, retry_policy=policy)
+        policy = ExponentialRetry(retry_total=retries)
+        return BlobServiceClient(url, credential=default_credential(), retry_policy=policy)
+
+    return CLIENTS.get(_client_key("blob", config, url), build)
 
 
 def error_code(exc: BaseException) -> str:

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from provision.errors import CloudError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
-from providers.base import plan_update, with_defaults
+from providers.base import finish_create, plan_update, with_defaults
 from providers.gcp import session
 
 TYPE = "gcp:resourcemanager:Project"
@@ -50,20 +50,37 @@ class Project:
             body["display_name"] = values["display_name"]
         if values["parent"]:
             body["parent"] = values["parent"]
+        retry = session.api_retry(config)
+        if _get(project_id, config) is not None:
+            raise CloudError("GCP error 409 ALREADY_EXISTS: the project already exists",
+                             resource=project_id, resource_type=TYPE,
+                             hint="choose another project id, or delete the existing project")
         with session.translate(TYPE, project_id, config):
             client = session.projects_client(config)
-            client.create_project(project=resourcemanager_v3.Project(**body)).result()
-        result = self.read(project_id, values, config)
-        if result is None:
-            raise CloudError("project vanished right after it was created",
+            try:
+                client.create_project(project=resourcemanager_v3.Project(**body),
+                                      retry=retry).result(retry=retry)
+            except Exception as exc:
+                # Free a moment ago: a retried create met the project its first try made.
+                if session.status_code(exc) != 409:
+                    raise
+
+        def finish() -> ReadResult:
+            result = self.read(project_id, values, config)
+            if result is None:
+                raise CloudError("project vanished right after it was created",
+                                 resource=project_id, resource_type=TYPE)
+            return result
+
+        return finish_create(finish, lambda: self.delete(project_id, values, config),
                              resource=project_id, resource_type=TYPE)
-        return result
 
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         with session.translate(TYPE, id, config):
             client = session.projects_client(config)
             try:
-                project = client.get_project(name=f"projects/{id}")
+                project = client.get_project(name=f"projects/{id}",
+                                             retry=session.api_retry(config))
             except Exception as exc:
                 if session.is_not_found(exc):
                     return None
@@ -90,6 +107,7 @@ class Project:
         fields = [n for n in names if n in ("display_name", "labels")]
         # Writes address the project by its canonical name, projects/NUMBER.
         name = self._canonical_name(id, config)
+        retry = session.api_retry(config)
         with session.translate(TYPE, id, config):
             client = session.projects_client(config)
             if fields:
@@ -97,9 +115,11 @@ class Project:
                     name=name, display_name=values["display_name"] or "",
                     labels=_labels(values["labels"]))
                 client.update_project(project=project,
-                                      update_mask=field_mask_pb2.FieldMask(paths=fields)).result()
+                                      update_mask=field_mask_pb2.FieldMask(paths=fields),
+                                      retry=retry).result(retry=retry)
             if "parent" in names and values["parent"]:
-                client.move_project(name=name, destination_parent=values["parent"]).result()
+                client.move_project(name=name, destination_parent=values["parent"],
+                                    retry=retry).result(retry=retry)
         result = self.read(id, values, config)
         if result is None:
             raise _gone(id)
@@ -112,7 +132,9 @@ class Project:
         with session.translate(TYPE, id, config):
             client = session.projects_client(config)
             try:
-                client.delete_project(name=current.properties["name"]).result()
+                retry = session.api_retry(config)
+                client.delete_project(name=current.properties["name"],
+                                      retry=retry).result(retry=retry)
             except Exception as exc:
                 if session.is_not_found(exc):
                     return
@@ -123,6 +145,18 @@ class Project:
         if current is None:
             raise _gone(id)
         return str(current.properties["name"])
+
+
+def _get(id: str, config: CloudConfig) -> Any:
+    """The project in any state (one GET), or None if there is none."""
+    with session.translate(TYPE, id, config):
+        client = session.projects_client(config)
+        try:
+            return client.get_project(name=f"projects/{id}", retry=session.api_retry(config))
+        except Exception as exc:
+            if session.is_not_found(exc):
+                return None
+            raise
 
 
 def _gone(id: str) -> CloudError:

@@ -20,6 +20,8 @@ from provision.errors import CloudError, CredentialsError, ProviderError
 from provision.provider import CloudConfig
 
 from providers.base import one_line, redact, translate_errors
+from providers.clients import CLIENTS, credential_fingerprint
+from providers.retries import retry_settings
 
 CREDENTIALS_HINT = ("run `gcloud auth application-default login`, or set "
                     "GOOGLE_APPLICATION_CREDENTIALS to a service account key file")
@@ -30,39 +32,94 @@ def project(config: CloudConfig) -> str | None:
     return str(value) if value else None
 
 
+# Environment variables Application Default Credentials read: a change to any of
+# them gives new clients (see providers/clients.py).
+CREDENTIAL_ENV = ("GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_OAUTH_ACCESS_TOKEN",
+                  "CLOUDSDK_CONFIG", "GOOGLE_CLOUD_PROJECT")
+
+
+def _client_key(kind: str, config: CloudConfig, endpoint: Any) -> tuple[Any, ...]:
+    return ("gcp", kind, project(config), str(endpoint or ""), config.sandbox,
+            credential_fingerprint(*CREDENTIAL_ENV))
+
+
 def storage_client(config: CloudConfig) -> Any:
-    """A ``google.cloud.storage.Client``."""
-    from google.cloud import storage  # type: ignore[attr-defined]
-
-    kwargs: dict[str, Any] = {"project": project(config)}
+    """A ``google.cloud.storage.Client``, one per process and settings (it shares one
+    HTTP session between threads; see :mod:`providers.clients`). Pass
+    :func:`storage_retry` to its calls."""
     endpoint = config.get("storage_endpoint")
-    if endpoint:
-        kwargs["client_options"] = {"api_endpoint": str(endpoint)}
-    if config.sandbox:
-        from google.auth.credentials import AnonymousCredentials
 
-        kwargs["credentials"] = AnonymousCredentials()  # type: ignore[no-untyped-call]
-        kwargs["project"] = kwargs["project"] or "sandbox"
-    with translate("gcp:storage", config=config):
-        return storage.Client(**kwargs)
+    def build() -> Any:
+        from google.cloud import storage  # type: ignore[attr-defined]
+
+        kwargs: dict[str, Any] = {"project": project(config)}
+        if endpoint:
+            kwargs["client_options"] = {"api_endpoint": str(endpoint)}
+        if config.sandbox:
+            from google.auth.credentials import AnonymousCredentials
+
+            kwargs["credentials"] = AnonymousCredentials()  # type: ignore[no-untyped-call]
+            kwargs["project"] = kwargs["project"] or "sandbox"
+        with translate("gcp:storage", config=config):
+            return storage.Client(**kwargs)
+
+    return CLIENTS.get(_client_key("storage", config, endpoint), build)
 
 
 def projects_client(config: CloudConfig) -> Any:
-    """A ``google.cloud.resourcemanager_v3.ProjectsClient``."""
-    from google.cloud import resourcemanager_v3
-
-    kwargs: dict[str, Any] = {}
+    """A ``google.cloud.resourcemanager_v3.ProjectsClient``, one per process and settings.
+    Pass :func:`api_retry` to its calls and to ``.result(retry=...)`` of operations."""
     endpoint = config.get("crm_endpoint")
-    if endpoint:
-        kwargs["client_options"] = {"api_endpoint": str(endpoint)}
-    if config.sandbox:
-        from google.auth.credentials import AnonymousCredentials
 
-        kwargs["credentials"] = AnonymousCredentials()  # type: ignore[no-untyped-call]
-        # The emulator speaks the REST (JSON/HTTP) API, not gRPC.
-        kwargs["transport"] = "rest"
-    with translate("gcp:resourcemanager", config=config):
-        return resourcemanager_v3.ProjectsClient(**kwargs)
+    def build() -> Any:
+        from google.cloud import resourcemanager_v3
+
+        kwargs: dict[str, Any] = {}
+        if endpoint:
+            kwargs["client_options"] = {"api_endpoint": str(endpoint)}
+        if config.sandbox:
+            from google.auth.credentials import AnonymousCredentials
+
+            kwargs["credentials"] = AnonymousCredentials()  # type: ignore[no-untyped-call]
+            # The emulator speaks the REST (JSON/HTTP) API, not gRPC.
+            kwargs["transport"] = "rest"
+        with translate("gcp:resourcemanager", config=config):
+            return resourcemanager_v3.ProjectsClient(**kwargs)
+
+    return CLIENTS.get(_client_key("projects", config, endpoint), build)
+
+
+def _backoff(retry: Any, config: CloudConfig) -> Any:
+    settings = retry_settings(config)
+    return retry.with_delay(initial=settings.initial, maximum=settings.maximum,
+                            multiplier=2.0).with_timeout(settings.timeout)
+
+
+def storage_retry(config: CloudConfig) -> Any:
+    """google-cloud-storage's own retry (429, 5xx, connection resets and timeouts),
+    jittered exponential backoff bounded by the settings' ``timeout``. Safe on every
+    call provision makes: each names its bucket, so a retry cannot make a second one."""
+    from google.cloud.storage.retry import DEFAULT_RETRY
+
+    return _backoff(DEFAULT_RETRY, config)
+
+
+def api_retry(config: CloudConfig) -> Any:
+    """A ``google.api_core.retry.Retry`` for the other Google APIs: throttling (429),
+    500/502/503/504 and connection errors, jittered exponential backoff."""
+    from google.api_core import exceptions as gx
+    from google.api_core import retry as gr
+
+    transient = gr.if_exception_type(
+        gx.TooManyRequests, gx.InternalServerError, gx.BadGateway, gx.ServiceUnavailable,
+        gx.GatewayTimeout, ConnectionError, _requests_connection_error())
+    return _backoff(gr.Retry(predicate=transient), config)
+
+
+def _requests_connection_error() -> type[Exception]:
+    import requests
+
+    return requests.ConnectionError
 
 
 def status_code(exc: BaseException) -> int:

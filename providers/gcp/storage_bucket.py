@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from provision.errors import CloudError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
-from providers.base import plan_update, with_defaults
+from providers.base import finish_create, plan_update, with_defaults
 from providers.gcp import session
 
 TYPE = "gcp:storage:Bucket"
@@ -48,40 +48,53 @@ class StorageBucket:
     def create(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult:
         values = with_defaults(SCHEMA, props, {"location": config.get("region")})
         name = str(values["name"])
+        retry = session.storage_retry(config)
         with session.translate(TYPE, name, config):
             client = session.storage_client(config)
+            # Read before create: a create whose answer is lost is retried by the SDK
+            # and then meets its own bucket (409), which must not fail the create.
+            if _get(client, name, retry) is not None:
+                raise CloudError("GCP error 409 conflict: the bucket already exists",
+                                 resource=name, resource_type=TYPE,
+                                 hint="choose another name, or delete the existing bucket first")
             bucket = client.bucket(name)
             bucket.labels = _labels(values["labels"])
             bucket.versioning_enabled = bool(values["versioning"])
             bucket.iam_configuration.uniform_bucket_level_access_enabled = bool(
                 values["uniform_bucket_level_access"])
-            bucket = client.create_bucket(bucket, location=str(values["location"]),
-                                          project=client.project)
             try:
-                _converge(bucket, values, config)
-            except Exception:
-                _rollback(bucket)
-                raise
-        return _result(bucket, values, client.project)
+                bucket = client.create_bucket(bucket, location=str(values["location"]),
+                                              project=client.project, retry=retry)
+            except Exception as exc:
+                if session.status_code(exc) != 409:
+                    raise
+                # The name was free a moment ago: this is the bucket our first try made.
+                bucket = client.get_bucket(name, retry=retry)
+
+        def finish() -> ReadResult:
+            with session.translate(TYPE, name, config):
+                _converge(bucket, values, config, retry)
+            return _result(bucket, values, client.project)
+
+        return finish_create(finish, lambda: bucket.delete(retry=retry),
+                             resource=name, resource_type=TYPE)
 
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         with session.translate(TYPE, id, config):
             client = session.storage_client(config)
-            try:
-                bucket = client.get_bucket(id)
-            except Exception as exc:
-                if session.is_not_found(exc):
-                    return None
-                raise
+            bucket = _get(client, id, session.storage_retry(config))
+        if bucket is None:
+            return None
         return _result(bucket, props, client.project)
 
     def update(self, id: str, old: Mapping[str, Any], new: Mapping[str, Any],
                config: CloudConfig) -> ReadResult:
         defaults = {"location": config.get("region")}
         values, names = plan_update(SCHEMA, old, new, defaults, resource=id)
+        retry = session.storage_retry(config)
         with session.translate(TYPE, id, config):
             client = session.storage_client(config)
-            bucket = client.get_bucket(id)
+            bucket = client.get_bucket(id, retry=retry)
             if "labels" in names:
                 bucket.labels = _labels(values["labels"])
             if "versioning" in names:
@@ -90,19 +103,20 @@ class StorageBucket:
                 bucket.iam_configuration.uniform_bucket_level_access_enabled = bool(
                     values["uniform_bucket_level_access"])
             if set(names) - {"force_destroy"}:
-                bucket.patch()
-                bucket.reload()
+                # A PATCH sets fields to given values: safe to retry.
+                bucket.patch(retry=retry)
         return _result(bucket, values, client.project)
 
     def delete(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> None:
+        retry = session.storage_retry(config)
         with session.translate(TYPE, id, config):
             client = session.storage_client(config)
             try:
-                bucket = client.get_bucket(id)
+                bucket = client.get_bucket(id, retry=retry)
                 if props.get("force_destroy"):
-                    for blob in client.list_blobs(bucket, versions=True):
-                        blob.delete()
-                bucket.delete()
+                    for blob in client.list_blobs(bucket, versions=True, retry=retry):
+                        blob.delete(retry=retry)
+                bucket.delete(retry=retry)
             except Exception as exc:
                 if session.is_not_found(exc):
                     return
@@ -115,19 +129,17 @@ class StorageBucket:
                 raise
 
 
-def _rollback(bucket: Any) -> None:
-    """Delete a just-created (empty) bucket whose settings could not be applied.
-
-    Create is all or nothing, so a retry is not blocked by a half-made bucket;
-    if this delete fails too, the original error is still the one reported.
-    """
+def _get(client: Any, name: str, retry: Any) -> Any:
+    """The bucket (one GET), or None if it does not exist."""
     try:
-        bucket.delete()
-    except Exception:  # best effort: the caller re-raises the real failure
-        return
+        return client.get_bucket(name, retry=retry)
+    except Exception as exc:
+        if session.is_not_found(exc):
+            return None
+        raise
 
 
-def _converge(bucket: Any, values: Mapping[str, Any], config: CloudConfig) -> None:
+def _converge(bucket: Any, values: Mapping[str, Any], config: CloudConfig, retry: Any) -> None:
     """Patch settings the create call did not apply (some emulators ignore them).
 
     Against real Cloud Storage the created bucket already matches and nothing is
@@ -151,7 +163,7 @@ def _converge(bucket: Any, values: Mapping[str, Any], config: CloudConfig) -> No
         bucket._patch_property("location", wanted.upper())
         dirty = True
     if dirty:
-        bucket.patch()
+        bucket.patch(retry=retry)
 
 
 def _labels(value: Any) -> dict[str, str]:

@@ -13,8 +13,8 @@ from provision.cli import session
 from provision.cli.recording import recorded
 from provision.history import RunRecorder
 from provision.cli.progress import Progress, status_summary
-from provision.engine.orchestrator import ApplyReport, PolicyViolation, ensure_plan_matches, spec_digest
-from provision.errors import PlanError, ProvisionError
+from provision.engine.orchestrator import ApplyReport, ensure_plan_matches, spec_digest
+from provision.errors import PlanError, PolicyViolation, ProvisionError
 from provision.plan.digest import plan_digest
 from provision.plan.model import Plan
 from provision.vocabulary import Operation, Outcome
@@ -159,7 +159,7 @@ def _apply(loaded: session.Loaded, spec: str, saved: Plan | None, record: RunRec
     record.update(plan_digest=plan_digest(the_plan, loaded.registry), detail={"changes": the_plan.summary()})
     if not the_plan.has_changes() and saved is None:
         record.finish(Outcome.NO_CHANGES, exit_code=EXIT_OK)
-        progress.emit("summary", status="no-changes", changes=the_plan.summary())
+        progress.emit("summary", status=Outcome.NO_CHANGES.value, changes=the_plan.summary())
         progress.say("no changes; nothing to apply")
         return EXIT_OK
     if not yes:
@@ -174,7 +174,7 @@ def _apply(loaded: session.Loaded, spec: str, saved: Plan | None, record: RunRec
 
 
 def _finish(report: ApplyReport, progress: Progress, the_plan: Plan) -> int:
-    statuses = {o.stage: o.status for o in report.outcomes}
+    statuses = {o.stage: o.status.value for o in report.outcomes}
     record = progress.record
     for outcome in report.outcomes:
         if isinstance(outcome.error, PolicyViolation):
@@ -182,19 +182,19 @@ def _finish(report: ApplyReport, progress: Progress, the_plan: Plan) -> int:
             if record is not None:
                 record.finish(Outcome.POLICY_VIOLATION, exit_code=EXIT_POLICY,
                               error=outcome.error.message)
-            progress.emit("summary", status="policy-violation", stages=statuses)
+            progress.emit("summary", status=Outcome.POLICY_VIOLATION.value, stages=statuses)
             return EXIT_POLICY
     failed = report.failed
     if failed is not None:
         if record is not None:
             record.finish(Outcome.FAILED, exit_code=EXIT_ERROR, error=failed.message)
         progress.emit("error", message=failed.message, hint=failed.hint)
-        progress.emit("summary", status="failed", stages=statuses)
+        progress.emit("summary", status=Outcome.FAILED.value, stages=statuses)
         raise failed
     if record is not None:
         record.finish(Outcome.APPLIED, exit_code=EXIT_OK)
-    progress.emit("summary", status="applied", stages=statuses, changes=the_plan.summary(),
-                  run_id=record.id if record else None)
+    progress.emit("summary", status=Outcome.APPLIED.value, stages=statuses,
+                  changes=the_plan.summary(), run_id=record.id if record else None)
     progress.say("[green]apply complete[/green]"
                  + (f" (run {record.id}: provision runs show {record.id})" if record else ""))
     return EXIT_OK
@@ -203,7 +203,7 @@ def _finish(report: ApplyReport, progress: Progress, the_plan: Plan) -> int:
 def _show_violation(violation: PolicyViolation, progress: Progress) -> None:
     verdict: Any = violation.verdict
     results = list(verdict.blocking_results())
-    progress.emit("policy_violation", stage=violation.stage, phase=violation.phase,
+    progress.emit("policy_violation", stage=violation.stage, phase=violation.phase.value,
                   results=[r.to_dict() for r in results])
     err.print(f"error: {violation.message}", markup=False)
     for r in results:
@@ -247,13 +247,13 @@ def _destroy(loaded: session.Loaded, env: str, record: RunRecorder, *, yes: bool
     orch = session.orchestrator(loaded, hooks=progress.hooks())
     report = orch.destroy()
     failed = report.failed
-    statuses = {o.stage: o.status for o in report.outcomes}
+    statuses = {o.stage: o.status.value for o in report.outcomes}
     if failed is not None:
-        progress.emit("summary", status="failed", stages=statuses)
+        progress.emit("summary", status=Outcome.FAILED.value, stages=statuses)
         record.finish(Outcome.FAILED, exit_code=EXIT_ERROR, error=failed.message)
         raise failed
     record.finish(Outcome.DESTROYED, exit_code=EXIT_OK)
-    progress.emit("summary", status="destroyed", stages=statuses)
+    progress.emit("summary", status=Outcome.DESTROYED.value, stages=statuses)
     progress.say("[green]destroy complete[/green]")
     return EXIT_OK
 

@@ -3,32 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from provision.cli import session
 from provision.cli.session import Loaded, sandbox_settings
 from provision.engine.clouds import cloud_configs
-from provision.engine.live import Live, read_live
-from provision.plan.model import Plan, StagePlan
-from provision.spec.model import Spec
+from provision.engine.live import read_live
+from provision.engine.orchestrator import LiveReader, stack_name
+from provision.graph.stages import build_stages
+from provision.plan.model import Live, Plan, StagePlan
 from provision.policy import PolicyEngine, PolicyReport
-
-LiveReader = Callable[[str, list[str], Mapping[str, Any]], Live]
+from provision.spec.model import Spec
 
 
 class PolicyGate:
-    """The engine's view of the policy engine (see provision.engine.orchestrator.Gate)."""
+    """The engine's view of the policy engine (see provision.engine.orchestrator.Gate).
+    Stateless: every result is located by the change or live record it judges."""
 
     def __init__(self, engine: PolicyEngine) -> None:
         self.engine = engine
-        self.plan: Plan | None = None
 
     def check_pre(self, stage_plan: StagePlan, plan: Plan) -> PolicyReport:
-        self.plan = plan
         return self.engine.check_pre(stage_plan, plan)
 
-    def check_post(self, stage: str, live: dict[str, tuple[str, dict[str, Any]]]) -> PolicyReport:
-        return self.engine.check_post(stage, live, plan=self.plan)
+    def check_post(self, stage: str, live: Live) -> PolicyReport:
+        return self.engine.check_post(stage, live)
 
 
 def build_gate(loaded: Loaded, directory: Path) -> tuple[PolicyGate, LiveReader]:
@@ -42,16 +41,19 @@ def build_gate(loaded: Loaded, directory: Path) -> tuple[PolicyGate, LiveReader]
 
 
 def live_state(spec: Spec, env: str) -> Live:
-    """The live state of every resource of ``spec`` in ``env`` that the state records:
-    ids from each stage's stack, properties read from the cloud through the adapters
-    (``provision policy check --phase post``)."""
-    loaded = session.load(spec.path, env)
-    orch = session.orchestrator(loaded)
-    configs = orch.runner.options.cloud_configs
+    """The live state of every resource of the resolved ``spec`` in ``env`` that the state
+    records: ids from each stage's stack, properties read from the cloud through the
+    adapters, each located in the spec (``provision policy check --phase post``).
+    Reads the spec it is given; nothing is loaded again."""
+    import providers
+
+    environment = spec.environments[env]
+    registry = providers.registry()
+    configs = cloud_configs(environment, sandbox_settings(environment))
+    engine = session.engine(spec, environment)
     live: Live = {}
-    for stage in loaded.stages.stages:
-        snap = orch.runner.snapshot(orch.stack_name(stage.name))
+    for stage in build_stages(spec).stages:
+        snap = engine.snapshot(stack_name(spec.name, env, stage.name))
         if snap is not None:
-            live.update(read_live(loaded.spec, loaded.registry, configs, stage.resources,
-                                  snap.outputs))
+            live.update(read_live(spec, registry, configs, stage.resources, snap.outputs))
     return live

@@ -28,7 +28,7 @@ from provision.errors import ProvisionError, SpecError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from provision.engine.live import Live
+    from provision.plan.model import Live
     from provision.spec.model import Spec
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -123,11 +123,18 @@ def graph(spec: Annotated[str, typer.Argument(help="Spec file.")],
 
 
 @sandbox_app.command("up")
-def sandbox_up(json_out: JsonOpt = False) -> None:
+def sandbox_up(json_out: JsonOpt = False,
+               faults: Annotated[Optional[Path], typer.Option(
+                   "--faults", help="Fault plan (YAML/JSON) the emulators apply: throttling, "
+                                    "5xx, delays, lost answers (see docs/sandbox.md). On a "
+                                    "running fault-taking sandbox it replaces the plan.")] = None
+               ) -> None:
     """Start the emulators (127.0.0.1 only)."""
     from provision.cli.session import sandbox
+    from provision.sandbox.faults import load_plan
 
-    _print_sandbox(sandbox().up(), json_out)
+    plan = load_plan(faults) if faults is not None else None
+    _print_sandbox(sandbox().up(faults=plan), json_out)
 
 
 @sandbox_app.command("down")
@@ -170,8 +177,8 @@ def _live_state(spec: "Spec", env: str) -> "Live":
 def _mount_policy() -> None:
     from provision.cli import policy_cmd
 
-    policy_cmd.configure(live_reader=_live_state)
-    app.add_typer(policy_cmd.app, name="policy", help="Policy-as-code: check specs, test packs.")
+    app.add_typer(policy_cmd.build_app(live_reader=_live_state), name="policy",
+                  help="Policy-as-code: check specs, test packs.")
 
 
 _mount_policy()

@@ -9,10 +9,12 @@ Exit codes: 0 clean (advisory warnings allowed), 3 mandatory violation, 1 error
 evaluated: the report is still written. ``test`` exits 1 when a test fails.
 
 ``check --phase pre`` needs a plan of the spec: a saved one (``--plan FILE``),
-or the engine's planner wired in with :func:`configure` (``plan_factory``), or
-else one built from the resolved spec directly: every resource a ``create`` of
-its properties, resource references unknown. ``--phase post`` needs the live state: :func:`configure`
-(``live_reader``) injects the reader; without one it is an error.
+or the engine's planner given to :func:`build_app` (``plan_factory``), or else
+one built from the resolved spec directly: every resource a ``create`` of its
+properties, resource references unknown. ``--phase post`` needs the live state:
+the reader given to :func:`build_app` (``live_reader``); without one it is an
+error. The composition root (``provision.cli.main``) builds the app with the
+engine's reader; nothing is wired through module state.
 """
 
 from __future__ import annotations
@@ -24,38 +26,24 @@ from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional
 import typer
 
 from provision.errors import PolicyError, ProvisionError, SpecError
+from provision.vocabulary import Phase
 
 if TYPE_CHECKING:   # imported where used: `provision --help` loads this module (see main.py)
     from rich.console import Console
 
-    from provision.plan.model import Plan
+    from provision.plan.model import Live, Plan
     from provision.spec.model import Spec
 
 EXIT_OK, EXIT_ERROR, EXIT_VIOLATION = 0, 1, 3
 
-Live = dict[str, tuple[str, dict[str, Any]]]
 PlanFactory = Callable[["Spec", str], "Plan"]     # (resolved spec, env) -> plan
-LiveReader = Callable[["Spec", str], Live]        # (resolved spec, env) -> live state
-
-_injected: dict[str, Any] = {"plan_factory": None, "live_reader": None}
-
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="Policy packs: check a spec against them, run their tests.")
+LiveReader = Callable[["Spec", str], "Live"]      # (resolved spec, env) -> live state
 
 
 def _err() -> "Console":
     from rich.console import Console
 
     return Console(stderr=True, highlight=False)
-
-
-def configure(*, plan_factory: PlanFactory | None = None,
-              live_reader: LiveReader | None = None) -> None:
-    """Inject the engine's planner and live-state reader (the composition root calls this)."""
-    if plan_factory is not None:
-        _injected["plan_factory"] = plan_factory
-    if live_reader is not None:
-        _injected["live_reader"] = live_reader
 
 
 def plan_from_spec(spec: Spec, env: str) -> Plan:
@@ -87,12 +75,13 @@ def _registry() -> Any:
 
 
 def _check(spec_file: str, env: str, phase: str, fmt: str, output: Path | None,
-           policies: Path, plan_file: Path | None = None) -> int:
+           policies: Path, plan_file: Path | None = None, *,
+           plan_factory: PlanFactory | None = None, live_reader: LiveReader | None = None) -> int:
     from provision.policy import PolicyEngine
-    from provision.policy.model import Phase, PolicyReport, Status
+    from provision.policy.model import PolicyReport, Status
     from provision.report import FORMATS, render
 
-    if phase not in ("pre", "post"):
+    if phase not in {p.value for p in Phase}:
         raise PolicyError(f"unknown phase '{phase}'", hint="use --phase pre or --phase post")
     if fmt not in FORMATS:
         raise PolicyError(f"unknown format '{fmt}'", hint=f"use one of: {', '.join(FORMATS)}")
@@ -105,12 +94,12 @@ def _check(spec_file: str, env: str, phase: str, fmt: str, output: Path | None,
         if plan.env != env:
             raise PolicyError(f"{plan_file} is a plan for environment '{plan.env}', not '{env}'")
     else:
-        factory: PlanFactory = _injected["plan_factory"] or plan_from_spec
+        factory: PlanFactory = plan_factory or plan_from_spec
         plan = factory(spec, env)
-    if phase == "pre":
+    if Phase(phase) is Phase.PRE:
         report = engine.check_plan(plan)
     else:
-        reader: LiveReader | None = _injected["live_reader"]
+        reader = live_reader
         if reader is None:
             raise PolicyError("--phase post needs the live state, and no live-state reader is "
                               "configured", hint="run the pre phase, or use a provision build "
@@ -119,8 +108,7 @@ def _check(spec_file: str, env: str, phase: str, fmt: str, output: Path | None,
         report = PolicyReport(Phase.POST, env, "", rules=dict(engine.rules))
         for sp in plan.stages:
             ids = {c.id for c in sp.changes}
-            report.extend(engine.check_post(sp.name, {k: v for k, v in live.items() if k in ids},
-                                            plan=plan))
+            report.extend(engine.check_post(sp.name, {k: v for k, v in live.items() if k in ids}))
     text = render(report, fmt)
     if output is not None:
         try:
@@ -140,23 +128,6 @@ def _check(spec_file: str, env: str, phase: str, fmt: str, output: Path | None,
     return EXIT_VIOLATION if report.blocking else EXIT_OK
 
 
-@app.command()
-def check(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")],
-          env: Annotated[str, typer.Option("--env", "-e", help="Environment of the spec.")],
-          phase: Annotated[str, typer.Option("--phase", help="pre (planned) | post (live)")] = "pre",
-          fmt: Annotated[str, typer.Option("--format", help="table | json | sarif | junit")] = "table",
-          output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
-          policies: Annotated[Path, typer.Option("--policies", help="Policy packs directory.")] = Path("policies"),
-          plan: Annotated[Optional[Path], typer.Option("--plan", help="Check this saved plan (plan --out) instead of planning the spec.")] = None) -> None:
-    """Check a spec against the policy packs without applying anything."""
-    try:
-        code = _check(spec, env, phase, fmt, output, policies, plan)
-    except ProvisionError as exc:
-        _error(exc)
-        code = EXIT_ERROR
-    raise typer.Exit(code)
-
-
 def _error(exc: ProvisionError) -> None:
     err = _err()
     if not isinstance(exc, SpecError):      # a SpecError's lines say "error:" themselves
@@ -164,7 +135,6 @@ def _error(exc: ProvisionError) -> None:
     err.print(exc.render(), markup=False, soft_wrap=True)
 
 
-@app.command()
 def test(directory: Annotated[Path, typer.Argument(help="Policies directory or one pack.")] = Path("policies")) -> None:
     """Run the packs' Rego (*_test.rego) and Python (*_test.py) rule tests."""
     from rich.console import Console
@@ -192,3 +162,34 @@ def test(directory: Annotated[Path, typer.Argument(help="Policies directory or o
     if not run.outcomes:
         _err().print(f"no policy tests found in {directory}")
     raise typer.Exit(EXIT_OK if run.ok else EXIT_ERROR)
+
+
+def build_app(*, plan_factory: PlanFactory | None = None,
+              live_reader: LiveReader | None = None) -> typer.Typer:
+    """The ``policy`` commands, checking with ``plan_factory`` / ``live_reader`` when given."""
+    app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                      help="Policy packs: check a spec against them, run their tests.")
+
+    @app.command()
+    def check(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")],
+              env: Annotated[str, typer.Option("--env", "-e", help="Environment of the spec.")],
+              phase: Annotated[str, typer.Option("--phase", help="pre (planned) | post (live)")] = Phase.PRE.value,
+              fmt: Annotated[str, typer.Option("--format", help="table | json | sarif | junit")] = "table",
+              output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
+              policies: Annotated[Path, typer.Option("--policies", help="Policy packs directory.")] = Path("policies"),
+              plan: Annotated[Optional[Path], typer.Option("--plan", help="Check this saved plan (plan --out) instead of planning the spec.")] = None) -> None:
+        """Check a spec against the policy packs without applying anything."""
+        try:
+            code = _check(spec, env, phase, fmt, output, policies, plan,
+                          plan_factory=plan_factory, live_reader=live_reader)
+        except ProvisionError as exc:
+            _error(exc)
+            code = EXIT_ERROR
+        raise typer.Exit(code)
+
+    app.command()(test)
+    return app
+
+
+# The commands without the engine (no live-state reader): for embedding and tests.
+app = build_app()

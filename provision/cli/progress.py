@@ -18,12 +18,16 @@ from rich.markup import escape
 
 from provision.engine.orchestrator import GateVerdict, Hooks
 from provision.history import RunRecorder
-from provision.engine.runner import RunResult, Step
-from provision.vocabulary import StageStatus
+from provision.engine.protocol import RunResult, Step
+from provision.vocabulary import Operation, Phase, StageStatus, StepOp
 
 _COLOUR = {"fail": "red", "error": "red", "warn": "yellow", "deferred": "cyan"}
-_SYMBOL = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "same": " ",
-           "create-replacement": "+>", "delete-replaced": "<-"}
+_STATUS_COLOUR = {StageStatus.APPLIED: "green", StageStatus.DESTROYED: "green",
+                  StageStatus.BLOCKED: "red", StageStatus.FAILED: "red",
+                  StageStatus.ROLLED_BACK: "red", StageStatus.INTERRUPTED: "red"}
+_SYMBOL = {StepOp.CREATE: "+", StepOp.UPDATE: "~", StepOp.REPLACE: "-/+", StepOp.DELETE: "-",
+           StepOp.SAME: " ", StepOp.CREATE_REPLACEMENT: "+>", StepOp.DELETE_REPLACED: "<-",
+           StepOp.IMPORT: "<="}
 
 
 def status_counts(report: Any) -> dict[str, int]:
@@ -57,42 +61,50 @@ class Progress:
                 self.console.print(text)
 
     def hooks(self) -> Hooks:
-        def stage_start(stage: str, op: str) -> None:
-            self.emit("stage_start", stage=stage, operation=op)
-            if self.record is not None and op != "plan":
+        def stage_start(stage: str, op: Operation) -> None:
+            self.emit("stage_start", stage=stage, operation=op.value)
+            if self.record is not None and op is not Operation.PLAN:
                 self.record.stage_started(stage)
-            if op != "plan":
-                self.say(f"[bold]{op}[/bold] stage [cyan]{stage}[/cyan]")
+            if op is not Operation.PLAN:
+                self.say(f"[bold]{op.value}[/bold] stage [cyan]{stage}[/cyan]")
 
         def step(stage: str, s: Step) -> None:
-            if s.op == "same":
+            if not s.op.changes:
                 return
-            self.emit("step", stage=stage, resource=s.resource, op=s.op)
-            self.say(f"  {_SYMBOL.get(s.op, '?')} {s.resource} ({s.op})")
+            self.emit("step", stage=stage, resource=s.resource, op=s.op.value)
+            self.say(f"  {_SYMBOL.get(s.op, '?')} {s.resource} ({s.op.value})")
 
-        def stage_done(stage: str, status: str, result: RunResult | None) -> None:
+        def stage_done(stage: str, status: StageStatus, result: RunResult | None) -> None:
             changes = result.summary if result else {}
-            self.emit("stage_done", stage=stage, status=status, changes=changes)
+            self.emit("stage_done", stage=stage, status=status.value, changes=changes)
             if self.record is not None:
-                self.record.stage(stage, StageStatus(status), changes=changes)
-            colour = {"applied": "green", "destroyed": "green", "blocked": "red",
-                      "failed": "red"}.get(status, "yellow")
-            self.say(f"  stage [cyan]{stage}[/cyan]: [{colour}]{status}[/{colour}]")
+                self.record.stage(stage, status, changes=changes)
+            colour = _STATUS_COLOUR.get(status, "yellow")
+            self.say(f"  stage [cyan]{stage}[/cyan]: [{colour}]{status.value}[/{colour}]")
 
-        def policy(stage: str, phase: str, verdict: GateVerdict) -> None:
+        def stage_skipped(stage: str, reason: str) -> None:
+            self.emit("stage_done", stage=stage, status=StageStatus.SKIPPED.value, changes={},
+                      reason=reason)
+            if self.record is not None:
+                self.record.stage(stage, StageStatus.SKIPPED)
+            self.say(f"  stage [cyan]{stage}[/cyan]: [yellow]{StageStatus.SKIPPED.value}[/yellow]"
+                     f" ({escape(reason)})")
+
+        def policy(stage: str, phase: Phase, verdict: GateVerdict) -> None:
             results = list(getattr(verdict, "results", []))
             counts = status_counts(verdict)
-            self.emit("policy", stage=stage, phase=phase, blocking=verdict.blocking,
+            self.emit("policy", stage=stage, phase=phase.value, blocking=verdict.blocking,
                       counts=counts, results=[r.to_dict() for r in results
                                               if r.status.value not in ("pass",)])
             if self.record is not None:
                 self.record.policy(stage, phase, [r.to_dict() for r in results])
             if results:
-                self.say(f"  policy {phase}: {status_summary(verdict)}")
+                self.say(f"  policy {phase.value}: {status_summary(verdict)}")
             for r in results:
                 if r.status.value in ("fail", "warn", "error", "deferred"):
                     where = f"{r.file}:{r.line}" if r.line else r.file
                     self.say(f"    [{_COLOUR.get(r.status.value, 'white')}]{r.status.value}"
                              f"[/] {r.rule_id} {r.resource_id} ({where}): {escape(r.message)}")
 
-        return Hooks(stage_start=stage_start, step=step, stage_done=stage_done, policy=policy)
+        return Hooks(stage_start=stage_start, step=step, stage_done=stage_done, policy=policy,
+                     stage_skipped=stage_skipped)

@@ -15,7 +15,8 @@ from typing import Any
 import providers
 from provision import spec as specs
 from provision.engine.clouds import backend_url, cloud_configs, home_dir, passphrase
-from provision.engine.orchestrator import Hooks, Orchestrator
+from provision.engine.orchestrator import Gate, Hooks, LiveReader, Orchestrator
+from provision.engine.protocol import Engine
 from provision.engine.runner import EngineOptions, StackRunner
 from provision.engine.toolchain import find_toolchain
 from provision.errors import EnvironmentNotFoundError, SandboxNotRunningError, SpecError
@@ -70,20 +71,27 @@ def sandbox_settings(env: Environment) -> dict[str, dict[str, Any]] | None:
     return status.cloud_settings()
 
 
-def orchestrator(loaded: Loaded, *, hooks: Hooks | None = None, parallel: int = 4,
-                 gate: Any = None, live_reader: Any = None,
-                 rollback_on_violation: bool = False) -> Orchestrator:
-    configs = cloud_configs(loaded.env, sandbox_settings(loaded.env))
+def engine(spec: Spec, env: Environment, *, parallel: int = 4) -> Engine:
+    """The engine for ``spec``'s stacks in ``env``: the real Pulumi engine
+    (:class:`StackRunner`) with the environment's cloud settings (the sandbox's
+    endpoints when it targets the sandbox). The only place that picks the engine."""
+    configs = cloud_configs(env, sandbox_settings(env))
     options = EngineOptions(
         toolchain=find_toolchain(),
-        backend_url=backend_url(loaded.spec),
-        passphrase=passphrase(loaded.env),
+        backend_url=backend_url(spec),
+        passphrase=passphrase(env),
         cloud_configs=configs,
         work_dir=home_dir() / "work",
         parallel=max(parallel, 1) * 4,
     )
-    runner = StackRunner(project=loaded.spec.name, options=options)
-    return Orchestrator(loaded.spec, loaded.env, loaded.stages, loaded.registry, runner,
+    return StackRunner(project=spec.name, options=options)
+
+
+def orchestrator(loaded: Loaded, *, hooks: Hooks | None = None, parallel: int = 4,
+                 gate: Gate | None = None, live_reader: LiveReader | None = None,
+                 rollback_on_violation: bool = False) -> Orchestrator:
+    return Orchestrator(loaded.spec, loaded.env, loaded.stages, loaded.registry,
+                        engine(loaded.spec, loaded.env, parallel=parallel),
                         hooks=hooks, gate=gate, live_reader=live_reader, parallel=parallel,
                         rollback_on_violation=rollback_on_violation,
                         selection=loaded.selection)

@@ -1,1 +1,15 @@
-"""engine."""
+"""The engine: stages become stacks, changed through one seam.
+
+    protocol.py      the Engine protocol and its typed requests and results
+    orchestrator.py  plan / apply / destroy of a resolved spec, stage by stage
+    schedule.py      the DAG scheduler behind them (no level barriers, failure isolation)
+    declare.py       a stage's desired state as data (StackProgram)
+    changes.py       engine steps -> the plan's typed changes
+    freshness.py     does a stage planned again still do what a saved plan showed?
+    live.py          live state read back through the adapters (for the post-stage gate)
+    runner.py        StackRunner: the Engine on the real Pulumi engine (the one module
+                     that drives Pulumi), with program.py (StackProgram -> inline program)
+                     and dynamic.py (the dynamic provider that runs the adapters)
+    testing.py       FakeEngine: the Engine in memory, for tests
+    clouds.py, toolchain.py  cloud settings per environment; the Pulumi CLI
+"""

@@ -4,40 +4,29 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from provision.engine.dynamic import iter_unknown_paths
-from provision.engine.runner import Step
-from provision.plan.model import UNKNOWN, Action, Change, PropertyDiff
+from provision.engine.protocol import Step
+from provision.plan.model import UNKNOWN, Action, Change, PropertyDiff, split_path, unknown_paths
 from provision.provider import AdapterRegistry
 from provision.spec.model import Spec
+from provision.vocabulary import StepOp
 
-_UNKNOWN_WIRE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-
-_OPS = {
-    "same": Action.NOOP,
-    "create": Action.CREATE,
-    "update": Action.UPDATE,
-    "replace": Action.REPLACE,
-    "create-replacement": Action.REPLACE,
-    "delete-replaced": Action.REPLACE,
-    "delete": Action.DELETE,
+# The engine's step ops that plan a change, and the action each one plans.
+_OPS: dict[StepOp, Action] = {
+    StepOp.SAME: Action.NOOP,
+    StepOp.CREATE: Action.CREATE,
+    StepOp.UPDATE: Action.UPDATE,
+    StepOp.REPLACE: Action.REPLACE,
+    StepOp.CREATE_REPLACEMENT: Action.REPLACE,
+    StepOp.DELETE_REPLACED: Action.REPLACE,
+    StepOp.DELETE: Action.DELETE,
 }
-
-
-def _unwire(value: Any) -> Any:
-    if value == _UNKNOWN_WIRE:
-        return UNKNOWN
-    if isinstance(value, dict):
-        return {k: _unwire(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_unwire(v) for v in value]
-    return value
 
 
 def _inputs(spec: Spec, rid: str, props: dict[str, Any] | None,
             declared: set[str]) -> dict[str, Any] | None:
     if props is None:
         return None
-    return {k: _unwire(v) for k, v in props.items() if k in declared and v is not None}
+    return {k: v for k, v in props.items() if k in declared and v is not None}
 
 
 def stage_changes(spec: Spec, stage: str, resource_ids: Iterable[str], steps: list[Step],
@@ -51,7 +40,7 @@ def stage_changes(spec: Spec, stage: str, resource_ids: Iterable[str], steps: li
             continue
         seen = by_resource.get(step.resource)
         # A replacement shows as several steps; keep the one that names the replacement.
-        if seen is None or _OPS[seen.op] in (Action.NOOP,) or step.op == "replace":
+        if seen is None or _OPS[seen.op] is Action.NOOP or step.op is StepOp.REPLACE:
             by_resource[step.resource] = step
 
     changes: list[Change] = []
@@ -71,12 +60,12 @@ def stage_changes(spec: Spec, stage: str, resource_ids: Iterable[str], steps: li
                  if cur and action is not Action.DELETE else None)
         if action is Action.CREATE:
             before = None
-        unknown = sorted(p for p in iter_unknown_paths(cur.new_inputs or {}) if p) if cur else []
+        unknown = sorted(p for p in unknown_paths(cur.new_inputs or {}) if p) if cur else []
         diffs = _diffs(action, before, after, set(cur.replace_keys) if cur else set(), secret)
         loc = resource.location if resource else None
         changes.append(Change(
             id=rid, type=type_name, action=action, stage=stage, before=before, after=after,
-            diffs=diffs, unknown=[u for u in unknown if u.split(".")[0] in declared],
+            diffs=diffs, unknown=[u for u in unknown if split_path(u)[0] in declared],
             file=loc.file if loc else "", line=loc.line if loc else 0,
         ))
     return changes

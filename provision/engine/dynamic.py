@@ -21,13 +21,14 @@ import pickle
 import threading
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Mapping
 
 import pulumi
 import pulumi.dynamic as dyn
 import pulumi.dynamic.dynamic as _dynamic_impl
 
 from provision.errors import ProvisionError
+from provision.plan.model import UNKNOWN, has_unknown
 from provision.provider import Adapter, CloudConfig, ReadResult, load_adapter
 
 CONFIG_ENV = "PROVISION_CLOUD_CONFIG"
@@ -83,13 +84,7 @@ def read_errors(run_dir: Path) -> list[dict[str, Any]]:
 
 
 def _is_unknown(value: Any) -> bool:
-    if value == _UNKNOWN_SENTINEL:
-        return True
-    if isinstance(value, dict):
-        return any(_is_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_is_unknown(v) for v in value)
-    return False
+    return has_unknown(unwire(value))
 
 
 def _strip(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -213,13 +208,13 @@ def install_serializer_guard() -> None:
     _dynamic_impl.serialize_provider = _guarded_serialize_provider
 
 
-def iter_unknown_paths(value: Any, prefix: str = "") -> Iterator[str]:
-    """Dotted paths of values Pulumi reports as unknown."""
+def unwire(value: Any) -> Any:
+    """``value`` with Pulumi's wire marker for unknowns replaced by
+    :data:`provision.plan.model.UNKNOWN` (the one marker above the engine)."""
     if value == _UNKNOWN_SENTINEL:
-        yield prefix
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield from iter_unknown_paths(v, f"{prefix}.{k}" if prefix else str(k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from iter_unknown_paths(v, f"{prefix}[{i}]")
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {k: unwire(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwire(v) for v in value]
+    return value

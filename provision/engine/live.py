@@ -10,15 +10,20 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from provision.errors import ProviderError
+from provision.plan.model import Live, LiveResource
 from provision.provider import AdapterRegistry, CloudConfig
 from provision.spec.model import Spec
 
-Live = dict[str, tuple[str, dict[str, Any]]]
+__all__ = ["Live", "LiveResource", "read_live"]
 
 
 def read_live(spec: Spec, registry: AdapterRegistry, configs: Mapping[str, CloudConfig],
               resource_ids: list[str], outputs: Mapping[str, Any]) -> Live:
-    """``{resource_id: (type, live properties)}`` for the resources that exist."""
+    """``{resource_id: LiveResource}`` for the resources of ``resource_ids`` that exist,
+    each located at its declaration in ``spec``. ``outputs``: the stage's stack
+    outputs (each resource's exported ``id`` and attributes).
+
+    Raises :class:`ProviderError` naming the resource when a read fails."""
     live: Live = {}
     for rid in resource_ids:
         resource = spec.resources[rid]
@@ -35,5 +40,7 @@ def read_live(spec: Spec, registry: AdapterRegistry, configs: Mapping[str, Cloud
             raise ProviderError(f"reading live state failed: {exc}", resource=rid,
                                 resource_type=resource.type) from None
         if result is not None:
-            live[rid] = (resource.type, dict(result.properties))
+            loc = resource.location
+            live[rid] = LiveResource(resource.type, dict(result.properties),
+                                     loc.file if loc else "", loc.line if loc else 0)
     return live

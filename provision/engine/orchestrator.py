@@ -1,29 +1,50 @@
 """Plan, apply and destroy a resolved spec, stage by stage.
 
-A stage is one Pulumi stack named ``<spec>.<env>.<stage>``. Stages run in
-dependency order, independent ones in parallel (bounded); each downstream stage
-receives its upstream stages' outputs. Before a stage changes anything its
-planned changes go through the policy gate; after it, its live state (read back
-from the cloud through the adapters) goes through the gate again.
+A stage is one stack named ``<spec>.<env>.<stage>``, changed through the
+:class:`~provision.engine.protocol.Engine` seam (the real Pulumi engine in the
+product, :class:`~provision.engine.testing.FakeEngine` in tests). Stages are
+scheduled by the stage DAG (``provision.engine.schedule``): each starts as soon
+as every stage it depends on has finished, bounded by ``parallel``; a stage that
+fails or is blocked skips only its dependents, each with the reason. Each
+downstream stage receives its upstream stages' outputs. Before a stage changes
+anything its planned changes go through the policy gate; after it, its live
+state (read back from the cloud through the adapters) goes through the gate again.
 """
 
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol
 
 from provision.engine.changes import stage_changes
-from provision.engine.program import META_OUTPUT, restore_program, stage_program
-from provision.engine.runner import RunResult, StackRunner, StackSnapshot, Step
-from provision.errors import PlanError, ProvisionError, StageFailedError, StalePlanError
+from provision.engine.declare import restore_declaration, stage_declaration
+from provision.engine.freshness import same_as_shown
+from provision.engine.protocol import (META_OUTPUT, DestroyRequest, Engine, PreviewRequest,
+                                       RunResult, StackSnapshot, Step, UpRequest)
+from provision.engine.schedule import schedule
+from provision.errors import (PlanError, PolicyViolation, ProvisionError, StageFailedError,
+                              StalePlanError)
 from provision.graph.stages import Stage, StageGraph
-from provision.plan.model import UNKNOWN, Action, Change, Plan, StagePlan
+from provision.plan.model import Action, Change, Live, Plan, StagePlan, has_unknown
+from provision.plan.render_json import SENSITIVE_JSON
 from provision.provider import AdapterRegistry
 from provision.spec.model import Environment, Spec
 from provision.spec.refs import iter_references
+from provision.vocabulary import Operation, Phase, StageStatus
+
+# A plan's recorded inputs: resource id -> the inputs apply declares for it.
+Recorded = Mapping[str, Mapping[str, Any]]
+# (stage, its resource ids, its stack outputs) -> the live records of those resources.
+LiveReader = Callable[[str, list[str], Mapping[str, Any]], Live]
+
+
+def stack_name(spec: str, env: str, stage: str) -> str:
+    """The stack of one stage: ``<spec>.<env>.<stage>``."""
+    return f"{spec}.{env}.{stage}"
 
 
 class GateVerdict(Protocol):
@@ -36,25 +57,33 @@ class Gate(Protocol):
 
     def check_pre(self, stage_plan: StagePlan, plan: Plan) -> GateVerdict: ...
 
-    def check_post(self, stage: str, live: dict[str, tuple[str, dict[str, Any]]]) -> GateVerdict: ...
+    def check_post(self, stage: str, live: Live) -> GateVerdict: ...
 
 
 @dataclass
 class Hooks:
-    """Progress callbacks for the UI layer; all optional."""
+    """Progress callbacks for the UI layer; all optional. They are called from the
+    worker thread that runs the stage, so implementations must be thread-safe."""
 
-    stage_start: Callable[[str, str], None] = lambda stage, op: None
+    stage_start: Callable[[str, Operation], None] = lambda stage, op: None
     step: Callable[[str, Step], None] = lambda stage, step: None
-    stage_done: Callable[[str, str, RunResult | None], None] = lambda stage, status, res: None
-    policy: Callable[[str, str, GateVerdict], None] = lambda stage, phase, verdict: None
+    stage_done: Callable[[str, StageStatus, RunResult | None], None] = \
+        lambda stage, status, res: None
+    policy: Callable[[str, Phase, GateVerdict], None] = lambda stage, phase, verdict: None
+    # A stage not run because a stage it depends on did not succeed (called once per
+    # skipped stage, from the scheduling thread), with the reason.
+    stage_skipped: Callable[[str, str], None] = lambda stage, reason: None
 
 
 @dataclass
 class StageOutcome:
     stage: str
-    status: str   # applied | unchanged | blocked | failed | rolled-back | skipped | destroyed
+    status: StageStatus
     result: RunResult | None = None
     error: ProvisionError | None = None
+    reason: str = ""          # why a stage was skipped
+    cause: str = ""           # the stage whose outcome skipped this one ("" if none)
+    seconds: float = 0.0      # wall time of the stage (0 when it did not run)
 
 
 @dataclass
@@ -63,30 +92,20 @@ class ApplyReport:
 
     @property
     def blocked(self) -> bool:
-        return any(o.status == "blocked" for o in self.outcomes)
+        return any(o.status is StageStatus.BLOCKED for o in self.outcomes)
 
     @property
     def failed(self) -> ProvisionError | None:
         return next((o.error for o in self.outcomes
-                     if o.status in ("failed", "rolled-back") and o.error), None)
+                     if o.status in (StageStatus.FAILED, StageStatus.ROLLED_BACK) and o.error),
+                    None)
+
+    def outcome(self, stage: str) -> StageOutcome:
+        return next(o for o in self.outcomes if o.stage == stage)
 
 
-class PolicyViolation(ProvisionError):
-    """A mandatory policy failed; the run stopped (exit code 3)."""
-
-    def __init__(self, stage: str, phase: str, verdict: GateVerdict) -> None:
-        self.stage, self.phase, self.verdict = stage, phase, verdict
-        super().__init__(f"mandatory policy violation {phase} stage '{stage}'")
-
-
-def _has_unknown(value: Any) -> bool:
-    if value is UNKNOWN:
-        return True
-    if isinstance(value, dict):
-        return any(_has_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_unknown(v) for v in value)
-    return False
+_WHY = {StageStatus.FAILED: StageStatus.FAILED.value, StageStatus.BLOCKED: "was blocked by a policy",
+        StageStatus.ROLLED_BACK: "was rolled back", StageStatus.INTERRUPTED: "was interrupted"}
 
 
 def spec_digest(paths: list[str]) -> str:
@@ -96,41 +115,80 @@ def spec_digest(paths: list[str]) -> str:
     return h.hexdigest()
 
 
+class _Snapshots:
+    """Stack snapshots by stage, read through the engine once and shared by worker
+    threads (every access under one lock; engine reads happen outside it)."""
+
+    def __init__(self, read: Callable[[str], StackSnapshot | None]) -> None:
+        self._read = read
+        self._data: dict[str, StackSnapshot | None] = {}
+        self._lock = threading.Lock()
+
+    def get(self, stage: str, *, fresh: bool = False) -> StackSnapshot | None:
+        if not fresh:
+            with self._lock:
+                if stage in self._data:
+                    return self._data[stage]
+        snap = self._read(stage)
+        with self._lock:
+            self._data[stage] = snap
+        return snap
+
+    def put(self, stage: str, snap: StackSnapshot | None) -> None:
+        with self._lock:
+            self._data[stage] = snap
+
+
 class Orchestrator:
     def __init__(self, spec: Spec, env: Environment, stages: StageGraph,
-                 registry: AdapterRegistry, runner: StackRunner, *,
+                 registry: AdapterRegistry, engine: Engine, *,
                  hooks: Hooks | None = None, gate: Gate | None = None,
-                 live_reader: Callable[[str, list[str], Mapping[str, Any]],
-                                       dict[str, tuple[str, dict[str, Any]]]] | None = None,
+                 live_reader: LiveReader | None = None,
                  parallel: int = 4, rollback_on_violation: bool = False,
                  selection: set[str] | None = None) -> None:
         self.spec, self.env, self.stages = spec, env, stages
-        self.registry, self.runner = registry, runner
+        self.registry, self.engine = registry, engine
         self.hooks = hooks or Hooks()
         self.gate = gate
         self.live_reader = live_reader
         self.parallel = max(1, parallel)
         self.rollback_on_violation = rollback_on_violation
         # --target/--exclude: only these resources may change (None: all). Every
-        # resource stays declared in its stage's program; Pulumi's targeting does the rest.
+        # resource stays declared in its stage's program; the engine's targeting does the rest.
         self.selection = selection
-        self._snapshots: dict[str, StackSnapshot | None] = {}
+        self._snapshots = _Snapshots(lambda stage: self.engine.snapshot(self.stack_name(stage)))
 
     # -- names and values ------------------------------------------------------------
     def stack_name(self, stage: str) -> str:
-        return f"{self.spec.name}.{self.env.name}.{stage}"
+        return stack_name(self.spec.name, self.env.name, stage)
 
     def _snapshot(self, stage: str, *, fresh: bool = False) -> StackSnapshot | None:
-        if fresh or stage not in self._snapshots:
-            self._snapshots[stage] = self.runner.snapshot(self.stack_name(stage))
-        return self._snapshots[stage]
+        return self._snapshots.get(stage, fresh=fresh)
 
     def _stack_outputs(self, stage: str) -> dict[str, Any] | None:
         snap = self._snapshot(stage)
         return snap.outputs if snap else None
 
-    def _upstream(self, stage: Stage, planned: Mapping[str, Change]
-                  ) -> dict[str, dict[str, Any] | None]:
+    def _inputs(self, stage: Stage, recorded: Recorded | None) -> dict[str, Mapping[str, Any]]:
+        """What each resource of ``stage`` declares: its recorded inputs when the plan has
+        them, else its properties in the spec."""
+        return {rid: (recorded[rid] if recorded is not None and rid in recorded
+                      else self.spec.resources[rid].properties) for rid in stage.resources}
+
+    def _recorded(self, saved: StagePlan) -> Recorded:
+        """The inputs ``saved`` recorded, secrets (masked in saved plans) taken from the
+        spec, whose digest matches the plan's."""
+        recorded: dict[str, Mapping[str, Any]] = {}
+        for change in saved.changes:
+            if change.inputs is None or change.id not in self.spec.resources:
+                continue
+            spec_props = self.spec.resources[change.id].properties
+            recorded[change.id] = {k: spec_props.get(k) if v == SENSITIVE_JSON else v
+                                   for k, v in change.inputs.items()}
+        return recorded
+
+    def _upstream(self, stage: Stage, planned: Mapping[str, Change],
+                  recorded: Recorded | None = None) -> dict[str, dict[str, Any] | None]:
         """Values of the upstream resources this stage references.
 
         ``planned`` holds this plan's changes of upstream stages not applied yet: a
@@ -139,8 +197,8 @@ class Orchestrator:
         """
         values: dict[str, dict[str, Any] | None] = {}
         inside = set(stage.resources)
-        for rid in stage.resources:
-            for ref in iter_references(self.spec.resources[rid].properties):
+        for props in self._inputs(stage, recorded).values():
+            for ref in iter_references(props):
                 if ref.kind != "resource":
                     continue
                 if ref.target in inside or ref.target in values:
@@ -148,7 +206,7 @@ class Orchestrator:
                 change = planned.get(ref.target)
                 if change is not None and change.action in (Action.CREATE, Action.REPLACE):
                     values[ref.target] = {k: v for k, v in (change.after or {}).items()
-                                          if not _has_unknown(v)}
+                                          if not has_unknown(v)}
                     continue
                 outputs = self._stack_outputs(self.stages.stage_of(ref.target).name)
                 found = outputs.get(ref.target) if outputs else None
@@ -156,7 +214,7 @@ class Orchestrator:
                 if current is not None and change is not None and change.action is Action.UPDATE:
                     # An update's new inputs are what downstream will see.
                     for key, value in (change.after or {}).items():
-                        if _has_unknown(value):
+                        if has_unknown(value):
                             current.pop(key, None)
                         else:
                             current[key] = value
@@ -178,58 +236,100 @@ class Orchestrator:
         return chosen is None or bool(chosen)
 
     # -- plan ------------------------------------------------------------------------
-    def plan_stage(self, stage: Stage, planned: dict[str, Change]) -> StagePlan:
-        program = stage_program(self.spec, stage.resources, self.registry,
-                                self._upstream(stage, planned))
+    def plan_stage(self, stage: Stage, planned: Mapping[str, Change],
+                   recorded: Recorded | None = None) -> StagePlan:
+        """Preview one stage; ``planned`` holds this plan's changes of its upstream stages,
+        ``recorded`` the inputs a plan recorded (else the spec's properties are declared).
+        Each change records the inputs its resource was declared with."""
+        inputs = self._inputs(stage, recorded)
+        program = stage_declaration(self.spec, stage.resources, self.registry,
+                                    self._upstream(stage, planned, recorded), inputs)
         chosen = self._chosen(stage)
-        # The state first: it also tells the runner whether the stack exists (no extra CLI call).
+        # The state first: it also tells the engine whether the stack exists (no extra CLI call).
         prior_types = self._prior_types(stage.name)
-        steps = self.runner.preview(self.stack_name(stage.name), program, targets=chosen)
+        steps = self.engine.preview(PreviewRequest(
+            self.stack_name(stage.name), program,
+            targets=tuple(chosen) if chosen is not None else None)).steps
         changes = stage_changes(self.spec, stage.name, chosen or stage.resources, steps,
                                 self.registry, prior_types)
-        if chosen is not None:
-            changes = [c for c in changes if c.id in self.selection]  # type: ignore[operator]
+        if self.selection is not None:
+            changes = [c for c in changes if c.id in self.selection]
         for change in changes:
-            planned[change.id] = change
+            if change.action is not Action.DELETE and change.id in inputs:
+                change.inputs = dict(inputs[change.id])
         return StagePlan(name=stage.name, stack=self.stack_name(stage.name),
                          depends_on=list(stage.depends_on), changes=changes)
 
     def plan(self) -> Plan:
+        """Preview every selected stage; independent stages are planned in parallel, each
+        stage after the stages it depends on (their planned values flow downstream).
+
+        Raises the first :class:`ProvisionError` of a stage (stages not started yet are
+        not planned)."""
         planned: dict[str, Change] = {}
-        plan = Plan(spec=self.spec.name, env=self.env.name, spec_file=self.spec.path)
-        for stage in self.stages.stages:
-            if not self._active(stage):
-                continue
-            self.hooks.stage_start(stage.name, "plan")
-            plan.stages.append(self.plan_stage(stage, planned))
+        lock = threading.Lock()
+
+        def run(name: str) -> tuple[StagePlan, str]:
+            self.hooks.stage_start(name, Operation.PLAN)
+            with lock:
+                upstream = dict(planned)
+            stage_plan = self.plan_stage(self.stages.stage(name), upstream)
+            with lock:
+                planned.update((c.id, c) for c in stage_plan.changes)
             # A new stack was read (absent) before its preview created it: read it again,
             # so the digest is the one a saved plan's freshness check will see.
-            snap = self._snapshot(stage.name) or self._snapshot(stage.name, fresh=True)
-            plan.state_digests[stage.name] = snap.digest if snap else ""
+            snap = self._snapshot(name) or self._snapshot(name, fresh=True)
+            return stage_plan, snap.digest if snap else ""
+
+        order = [s.name for s in self.stages.stages if self._active(s)]
+        results = schedule(order, {n: self.stages.stage(n).depends_on for n in order}, run,
+                           succeeded=lambda r: True, skip=lambda n, c, r: r,
+                           parallel=self.parallel)
+        plan = Plan(spec=self.spec.name, env=self.env.name, spec_file=self.spec.path)
+        for name in order:
+            stage_plan, digest = results[name]
+            plan.stages.append(stage_plan)
+            plan.state_digests[name] = digest
         return plan
 
     # -- apply -----------------------------------------------------------------------
     def apply(self, plan: Plan, *, check_fresh: bool = False) -> ApplyReport:
-        """Apply ``plan`` level by level. With ``check_fresh`` (a saved plan), refuse if
-        a stage's state or planned changes moved since the plan was made."""
-        report = ApplyReport()
+        """Apply ``plan``: each stage as soon as the stages it depends on succeeded
+        (at most ``parallel`` at once); a stage that does not succeed skips only its
+        dependents. With ``check_fresh`` (a saved plan), a stage whose state or
+        planned changes moved since the plan was made fails with
+        :class:`StalePlanError`. Outcomes are listed in the plan's stage order."""
         by_name = {s.name: s for s in plan.stages}
-        stop = False
-        for level in self.stages.levels:
-            level = [n for n in level if n in by_name]
-            if not level:
-                continue
-            if stop:
-                report.outcomes += [StageOutcome(n, "skipped") for n in level]
-                continue
-            stages = [self.stages.stage(n) for n in level]
-            with ThreadPoolExecutor(max_workers=min(self.parallel, len(stages))) as pool:
-                outcomes = list(pool.map(
-                    lambda st: self._apply_stage(st, by_name[st.name], plan, check_fresh),
-                    stages))
-            report.outcomes += outcomes
-            stop = any(o.status in ("blocked", "failed", "rolled-back") for o in outcomes)
-        return report
+        order = [s.name for s in self.stages.stages if s.name in by_name]
+        results = schedule(
+            order, {n: self.stages.stage(n).depends_on for n in order},
+            lambda name: self._timed(name, lambda: self._apply_stage(
+                self.stages.stage(name), by_name[name], plan, check_fresh)),
+            succeeded=lambda o: o.status.ok, skip=self._skipped, parallel=self.parallel)
+        return ApplyReport([results[n] for n in order])
+
+    def _skipped(self, stage: str, cause: str, caused_by: StageOutcome) -> StageOutcome:
+        """The outcome of ``stage``, not applied because ``cause`` (a stage it depends on,
+        directly or through others) did not succeed."""
+        why = _WHY.get(caused_by.status, caused_by.status.value)
+        how = "" if cause in self.stages.stage(stage).depends_on else " (through other stages)"
+        return self._skip(stage, cause, f"it depends{how} on stage '{cause}', which {why}")
+
+    def _skip(self, stage: str, cause: str, reason: str) -> StageOutcome:
+        self.hooks.stage_skipped(stage, reason)
+        return StageOutcome(stage, StageStatus.SKIPPED, reason=reason, cause=cause)
+
+    @staticmethod
+    def _timed(name: str, run: Callable[[], StageOutcome]) -> StageOutcome:
+        started = time.monotonic()
+        outcome = run()
+        outcome.seconds = time.monotonic() - started
+        return outcome
+
+    def _done(self, name: str, status: StageStatus, result: RunResult | None = None,
+              error: ProvisionError | None = None) -> StageOutcome:
+        self.hooks.stage_done(name, status, result)
+        return StageOutcome(name, status, result, error)
 
     def _apply_stage(self, stage: Stage, saved: StagePlan, plan: Plan,
                      check_fresh: bool) -> StageOutcome:
@@ -244,68 +344,73 @@ class Orchestrator:
             if not saved.has_changes() and not needs_replan:
                 # Nothing to do (the plan refreshed it moments ago); downstream stages
                 # read its outputs from state.
-                self.hooks.stage_done(name, "unchanged", None)
-                return StageOutcome(name, "unchanged")
-            # Upstream stages are applied by now: their real outputs are used.
-            current = self.plan_stage(stage, {}) if needs_replan else saved
-            self.hooks.stage_start(name, "apply")
+                return self._done(name, StageStatus.UNCHANGED)
+            # The plan's recorded inputs are what gets declared; upstream stages are
+            # applied by now, so their real outputs resolve the references.
+            recorded = self._recorded(saved)
+            current = self.plan_stage(stage, {}, recorded) if needs_replan else saved
+            self.hooks.stage_start(name, Operation.APPLY)
             if self.gate is not None:
                 verdict = self.gate.check_pre(current, plan)
-                self.hooks.policy(name, "pre", verdict)
+                self.hooks.policy(name, Phase.PRE, verdict)
                 if verdict.blocking:
-                    self.hooks.stage_done(name, "blocked", None)
-                    return StageOutcome(name, "blocked", error=PolicyViolation(name, "before", verdict))
-            program = stage_program(self.spec, stage.resources, self.registry,
-                                    self._upstream(stage, {}))
-            before = (self._snapshot(name, fresh=True) if self.rollback_on_violation
-                      else None)
-            result = self.runner.up(self.stack_name(name), program,
-                                    on_step=self._step_hook(name), targets=self._chosen(stage))
-            self._snapshots[name] = StackSnapshot(outputs=result.outputs, digest="")
+                    return self._done(name, StageStatus.BLOCKED,
+                                      error=PolicyViolation(name, Phase.PRE, verdict))
+            program = stage_declaration(self.spec, stage.resources, self.registry,
+                                        self._upstream(stage, {}, recorded),
+                                        self._inputs(stage, recorded))
+            before = self._snapshot(name, fresh=True) if self.rollback_on_violation else None
+            chosen = self._chosen(stage)
+            result = self.engine.up(UpRequest(
+                self.stack_name(name), program,
+                targets=tuple(chosen) if chosen is not None else None,
+                on_step=self._step_hook(name)))
+            self._snapshots.put(name, StackSnapshot(outputs=result.outputs, digest=""))
             if self.gate is not None and self.live_reader is not None:
                 live = self.live_reader(name, stage.resources, result.outputs)
                 verdict = self.gate.check_post(name, live)
-                self.hooks.policy(name, "post", verdict)
+                self.hooks.policy(name, Phase.POST, verdict)
                 if verdict.blocking:
-                    status = "failed"
+                    status = StageStatus.FAILED
                     if self.rollback_on_violation:
                         self._rollback(name, before)
-                        status = "rolled-back"
-                    self.hooks.stage_done(name, status, result)
-                    return StageOutcome(name, status, result, PolicyViolation(name, "after", verdict))
-            self.hooks.stage_done(name, "applied", result)
-            return StageOutcome(name, "applied", result)
-        except StageFailedError as exc:    # the runner names the stack; users know the stage
-            self.hooks.stage_done(name, "failed", None)
+                        status = StageStatus.ROLLED_BACK
+                    return self._done(name, status, result,
+                                      PolicyViolation(name, Phase.POST, verdict))
+            return self._done(name, StageStatus.APPLIED, result)
+        except StageFailedError as exc:    # the engine names the stack; users know the stage
             resource = self.spec.resources.get(exc.resource)
             where = f"{resource.location}: " if resource and resource.location else ""
-            return StageOutcome(name, "failed", error=StageFailedError(
+            return self._done(name, StageStatus.FAILED, error=StageFailedError(
                 name, where + exc.reason, hint=exc.hint, resource=exc.resource))
         except ProvisionError as exc:
-            self.hooks.stage_done(name, "failed", None)
-            return StageOutcome(name, "failed", error=exc)
+            return self._done(name, StageStatus.FAILED, error=exc)
 
     def _rollback(self, stage: str, before: StackSnapshot | None) -> None:
         """Return a stage to its state before this apply, through the engine."""
-        self.hooks.stage_start(stage, "rollback")
+        self.hooks.stage_start(stage, Operation.ROLLBACK)
         inputs = before.inputs if before else {}
         types = dict((before.outputs.get(META_OUTPUT) or {}).get("types", {})) if before else {}
-        program = restore_program(inputs, types, self.registry)
-        result = self.runner.up(self.stack_name(stage), program, on_step=self._step_hook(stage))
-        self._snapshots[stage] = StackSnapshot(outputs=result.outputs, digest="")
+        program = restore_declaration(inputs, types, self.registry)
+        result = self.engine.up(UpRequest(self.stack_name(stage), program,
+                                          on_step=self._step_hook(stage)))
+        self._snapshots.put(stage, StackSnapshot(outputs=result.outputs, digest=""))
 
     def _check_fresh(self, stage: Stage, saved: StagePlan, plan: Plan) -> None:
+        """Refuse a saved plan whose stage state moved, or whose stage would now change
+        other resources, differently, or to other property values than it shows."""
         snap = self._snapshot(stage.name, fresh=True)
         digest = snap.digest if snap else ""
         if digest != plan.state_digests.get(stage.name, digest):
             raise StalePlanError(
                 f"the state of stage '{stage.name}' changed since the plan was made",
                 hint="make a new plan")
-        fresh = self.plan_stage(stage, {})
-        want = {(c.id, c.action) for c in saved.changes}
-        got = {(c.id, c.action) for c in fresh.changes}
-        if want != got:
-            moved = sorted({rid for rid, _ in want ^ got})
+        fresh = {c.id: c for c in self.plan_stage(stage, {}, self._recorded(saved)).changes}
+        want = {c.id: c for c in saved.changes}
+        moved = sorted(rid for rid in set(want) | set(fresh)
+                       if rid not in want or rid not in fresh
+                       or not same_as_shown(want[rid], fresh[rid]))
+        if moved:
             raise StalePlanError(
                 f"stage '{stage.name}' would now change differently than the saved plan "
                 f"({', '.join(moved)})", hint="make a new plan")
@@ -315,23 +420,36 @@ class Orchestrator:
 
     # -- destroy ---------------------------------------------------------------------
     def destroy(self) -> ApplyReport:
-        report = ApplyReport()
-        for stage in self.stages.reversed():
-            stack = self.stack_name(stage.name)
-            if not self._active(stage) or self._snapshot(stage.name, fresh=True) is None:
-                report.outcomes.append(StageOutcome(stage.name, "skipped"))
-                continue
-            self.hooks.stage_start(stage.name, "destroy")
-            try:
-                result = self.runner.destroy(stack, on_step=self._step_hook(stage.name),
-                                             targets=self._chosen(stage))
-            except ProvisionError as exc:
-                self.hooks.stage_done(stage.name, "failed", None)
-                report.outcomes.append(StageOutcome(stage.name, "failed", error=exc))
-                break
-            self.hooks.stage_done(stage.name, "destroyed", result)
-            report.outcomes.append(StageOutcome(stage.name, "destroyed", result))
-        return report
+        """Destroy every selected stage, each after every stage that depends on it; a
+        stage that fails keeps the stages it depends on (they are skipped)."""
+        order = [s.name for s in reversed(self.stages.stages)]
+        dependents: dict[str, list[str]] = {n: [] for n in order}
+        for stage in self.stages.stages:
+            for dep in stage.depends_on:
+                dependents.setdefault(dep, []).append(stage.name)
+        results = schedule(
+            order, dependents, lambda name: self._timed(name, lambda: self._destroy_stage(name)),
+            succeeded=lambda o: o.status.ok or o.status is StageStatus.SKIPPED and not o.cause,
+            skip=lambda name, cause, _: self._skip(
+                name, cause, f"stage '{cause}' depends on it and was not destroyed"),
+            parallel=self.parallel)
+        return ApplyReport([results[n] for n in order])
+
+    def _destroy_stage(self, name: str) -> StageOutcome:
+        stage = self.stages.stage(name)
+        if not self._active(stage):
+            return StageOutcome(name, StageStatus.SKIPPED, reason="no selected resource in it")
+        if self._snapshot(name, fresh=True) is None:
+            return StageOutcome(name, StageStatus.SKIPPED, reason="nothing recorded to destroy")
+        self.hooks.stage_start(name, Operation.DESTROY)
+        chosen = self._chosen(stage)
+        try:
+            result = self.engine.destroy(DestroyRequest(
+                self.stack_name(name), targets=tuple(chosen) if chosen is not None else None,
+                on_step=self._step_hook(name)))
+        except ProvisionError as exc:
+            return self._done(name, StageStatus.FAILED, error=exc)
+        return self._done(name, StageStatus.DESTROYED, result)
 
 
 def ensure_plan_matches(plan: Plan, spec: Spec, env: Environment, digest: str) -> None:

@@ -1,8 +1,11 @@
 """The one module that runs the Pulumi engine (through the Automation API).
 
-Everything else in provision calls :class:`StackRunner`. It selects or creates a
-stack on the configured backend, runs preview/up/destroy with an inline program,
-and turns Pulumi's structured engine events into typed :class:`Step` records.
+:class:`StackRunner` is the Pulumi implementation of the
+:class:`~provision.engine.protocol.Engine` protocol; everything else in provision
+talks to that protocol. It selects or creates a stack on the configured backend,
+runs preview/up/destroy/refresh with the inline program built from a
+:class:`~provision.engine.protocol.StackProgram`, and turns Pulumi's structured
+engine events into typed :class:`Step` records.
 Failures are reported from structured records (engine diagnostic events and the
 dynamic provider's error file), never by parsing stdout/stderr text.
 """
@@ -16,6 +19,7 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -24,32 +28,20 @@ from pulumi.automation import events as ev
 from semver import VersionInfo
 
 from provision.engine.dynamic import (CONFIG_ENV, INPUT_KEYS, PROVIDER_KEY, RUN_DIR_ENV, encode_cloud_config,
-                                      install_serializer_guard, read_errors)
+                                      install_serializer_guard, read_errors, unwire)
+from provision.engine.program import pulumi_program
+from provision.engine.protocol import (DestroyRequest, ImportRequest, LockHolder, PendingKind,
+                                       PendingOperation, PreviewRequest, PreviewResult,
+                                       RefreshRequest, RunResult, StackSnapshot, Step, StepSink,
+                                       UpRequest)
 from provision.engine.toolchain import Toolchain
 from provision.errors import EngineError, StageFailedError
 from provision.provider import CloudConfig
+from provision.vocabulary import StepOp
 
 Program = Callable[[], None]
 
 _RESOURCE_TYPE = "pulumi-python:dynamic/provision:Resource"
-
-
-@dataclass(frozen=True)
-class Step:
-    """One planned or executed step on one spec resource."""
-
-    op: str                          # Pulumi's op: same, create, update, replace, delete, ...
-    resource: str                    # spec resource id (the URN's name)
-    old_inputs: dict[str, Any] | None
-    new_inputs: dict[str, Any] | None
-    replace_keys: list[str] = field(default_factory=list)
-
-
-@dataclass
-class RunResult:
-    steps: list[Step]
-    outputs: dict[str, Any]
-    summary: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -65,13 +57,13 @@ class EngineOptions:
 def _clean(props: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if props is None:
         return None
-    return {k: v for k, v in props.items() if k not in (PROVIDER_KEY, INPUT_KEYS)}
+    return {k: unwire(v) for k, v in props.items() if k not in (PROVIDER_KEY, INPUT_KEYS)}
 
 
 class _EventSink:
     """Collects steps and error diagnostics from engine events; forwards them."""
 
-    def __init__(self, forward: Callable[[Step], None] | None) -> None:
+    def __init__(self, forward: StepSink | None) -> None:
         self.steps: list[Step] = []
         self.errors: list[str] = []
         self.summary_seen = False
@@ -92,11 +84,11 @@ class _EventSink:
         if meta.op in (ev.OpType.REFRESH, ev.OpType.READ):
             return
         step = Step(
-            op=meta.op.value,
+            op=StepOp(meta.op.value),
             resource=meta.urn.rsplit("::", 1)[-1],
             old_inputs=_clean(meta.old.inputs) if meta.old else None,
             new_inputs=_clean(meta.new.inputs) if meta.new else None,
-            replace_keys=[k for k in (meta.keys or []) if k != PROVIDER_KEY],
+            replace_keys=tuple(k for k in (meta.keys or []) if k != PROVIDER_KEY),
         )
         with self._lock:
             self.steps.append(step)
@@ -117,7 +109,8 @@ class _KnownCommand(auto.PulumiCommand):
 
 
 class StackRunner:
-    """Runs Pulumi operations for the stacks of one project (one spec)."""
+    """Runs Pulumi operations for the stacks of one project (one spec): the real
+    :class:`~provision.engine.protocol.Engine`."""
 
     def __init__(self, project: str, options: EngineOptions) -> None:
         install_serializer_guard()
@@ -173,7 +166,7 @@ class StackRunner:
 
     def _run(self, stack_name: str, program: Program, what: str,
              call: Callable[[auto.Stack, _EventSink], Any],
-             on_step: Callable[[Step], None] | None, create: bool = True) -> tuple[Any, _EventSink]:
+             on_step: StepSink | None, create: bool = True) -> tuple[Any, _EventSink]:
         with tempfile.TemporaryDirectory(prefix="run-", dir=self.options.work_dir) as tmp:
             run_dir = Path(tmp)
             sink = _EventSink(on_step)
@@ -203,45 +196,73 @@ class StackRunner:
     def urn(self, stack_name: str, resource: str) -> str:
         return f"urn:pulumi:{stack_name}::{self.project}::{_RESOURCE_TYPE}::{resource}"
 
-    def _targets(self, stack_name: str, resources: list[str] | None) -> list[str] | None:
+    def _targets(self, stack_name: str, resources: tuple[str, ...] | None) -> list[str] | None:
         return None if resources is None else [self.urn(stack_name, r) for r in resources]
 
-    def preview(self, stack_name: str, program: Program, *, refresh: bool = True,
-                on_step: Callable[[Step], None] | None = None,
-                targets: list[str] | None = None) -> list[Step]:
+    def preview(self, request: PreviewRequest) -> PreviewResult:
         """Preview; with ``targets`` (resource ids) only they may change."""
-        def call(stack: auto.Stack, sink: _EventSink) -> Any:
-            return stack.preview(on_event=sink, refresh=refresh, parallel=self.options.parallel,
-                                 color="never", suppress_progress=True,
-                                 target=self._targets(stack_name, targets))
-        _, sink = self._run(stack_name, program, "preview", call, on_step)
-        return sink.steps
+        name = request.stack
 
-    def up(self, stack_name: str, program: Program, *,
-           on_step: Callable[[Step], None] | None = None,
-           targets: list[str] | None = None) -> RunResult:
+        def call(stack: auto.Stack, sink: _EventSink) -> Any:
+            return stack.preview(on_event=sink, refresh=request.refresh,
+                                 parallel=self.options.parallel, color="never",
+                                 suppress_progress=True,
+                                 target=self._targets(name, request.targets))
+        _, sink = self._run(name, pulumi_program(request.program), "preview", call,
+                            request.on_step)
+        return PreviewResult(sink.steps)
+
+    def up(self, request: UpRequest) -> RunResult:
+        name = request.stack
+
         def call(stack: auto.Stack, sink: _EventSink) -> auto.UpResult:
             return stack.up(on_event=sink, refresh=True, parallel=self.options.parallel,
                             color="never", suppress_progress=True, suppress_outputs=True,
-                            target=self._targets(stack_name, targets))
-        result, sink = self._run(stack_name, program, "update", call, on_step)
+                            target=self._targets(name, request.targets))
+        result, sink = self._run(name, pulumi_program(request.program), "update", call,
+                                 request.on_step)
         outputs = {k: v.value for k, v in result.outputs.items()}
         return RunResult(sink.steps, outputs, _ops(result.summary.resource_changes))
 
-    def destroy(self, stack_name: str, *, on_step: Callable[[Step], None] | None = None,
-                remove: bool = True, targets: list[str] | None = None) -> RunResult:
+    def import_resources(self, request: ImportRequest) -> RunResult:
+        """An update whose program marks the resources to adopt (``Declared.import_id``):
+        Pulumi reads each through its adapter instead of creating it."""
+        return self.up(UpRequest(request.stack, request.program, on_step=request.on_step))
+
+    def destroy(self, request: DestroyRequest) -> RunResult:
         """Destroy the stack's resources (only ``targets`` when given; the stack is then kept)."""
+        name = request.stack
+
         def call(stack: auto.Stack, sink: _EventSink) -> auto.DestroyResult:
             res = stack.destroy(on_event=sink, refresh=True, parallel=self.options.parallel,
                                 color="never", suppress_progress=True,
-                                target=self._targets(stack_name, targets))
-            if remove and targets is None:
-                stack.workspace.remove_stack(stack_name)
+                                target=self._targets(name, request.targets))
+            if request.remove and request.targets is None:
+                stack.workspace.remove_stack(name)
             return res
-        result, sink = self._run(stack_name, _empty_program, "destroy", call, on_step, create=False)
+        result, sink = self._run(name, _empty_program, "destroy", call, request.on_step,
+                                 create=False)
         return RunResult(sink.steps, {}, _ops(result.summary.resource_changes))
 
-    def snapshot(self, stack_name: str) -> "StackSnapshot | None":
+    def refresh(self, request: RefreshRequest) -> RunResult:
+        """Record what the cloud reports for every resource of the stack."""
+        name = request.stack
+
+        def call(stack: auto.Stack, sink: _EventSink) -> auto.RefreshResult:
+            return stack.refresh(on_event=sink, parallel=self.options.parallel, color="never",
+                                 suppress_progress=True)
+        result, sink = self._run(name, _empty_program, "refresh", call, request.on_step,
+                                 create=False)
+        snap = self.snapshot(name)
+        return RunResult(sink.steps, snap.outputs if snap else {},
+                         _ops(result.summary.resource_changes))
+
+    def cancel(self, stack: str) -> None:
+        """Not supported on the file and cloud-storage backends this project uses."""
+        raise EngineError(f"cancelling a running update of stack '{stack}' is not supported "
+                          "by this engine", hint="interrupt the running provision process instead")
+
+    def snapshot(self, stack_name: str) -> StackSnapshot | None:
         """The stack's outputs and a digest of its resources (one CLI call), or None
         when the stack does not exist yet."""
         with tempfile.TemporaryDirectory(prefix="exp-", dir=self.options.work_dir) as tmp:
@@ -266,19 +287,37 @@ class StackRunner:
         blob = json.dumps(managed, sort_keys=True, default=str).encode()
         inputs = {str(r["urn"]).rsplit("::", 1)[-1]: _clean(_reveal(r.get("inputs") or {})) or {}
                   for r in ours if not r.get("delete")}
+        pending = tuple(
+            PendingOperation(resource=str(op.get("resource", {}).get("urn", "")).rsplit("::", 1)[-1],
+                             type=str(op.get("resource", {}).get("type", "")),
+                             kind=PendingKind(op.get("type", "creating")),
+                             cloud_id=str(op.get("resource", {}).get("id", "") or ""))
+            for op in deployment.get("pending_operations") or [])
         return StackSnapshot(outputs=outputs, digest=hashlib.sha256(blob).hexdigest(),
-                             inputs=inputs)
+                             inputs=inputs, pending=pending, lock=self._lock_holder(stack_name))
+
+    def _lock_holder(self, stack_name: str) -> LockHolder | None:
+        """The holder of the stack's lock on a ``file://`` backend (None elsewhere, or free)."""
+        url = self.options.backend_url
+        if not url.startswith("file://"):
+            return None
+        folder = Path(url[len("file://"):]) / ".pulumi" / "locks" / "organization" / self.project / stack_name
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            since = None
+            try:
+                since = datetime.fromisoformat(str(record.get("timestamp", "")).replace("Z", "+00:00"))
+            except ValueError:
+                pass
+            return LockHolder(who=str(record.get("username", "")), host=str(record.get("hostname", "")),
+                              pid=int(record.get("pid", 0) or 0), since=since)
+        return None
 
     def _qualified(self, stack_name: str) -> str:
         return f"organization/{self.project}/{stack_name}"
-
-
-@dataclass(frozen=True)
-class StackSnapshot:
-    outputs: dict[str, Any]
-    digest: str
-    # Each managed resource's recorded inputs (secrets revealed; kept in memory only).
-    inputs: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
 
 _SECRET_SIG = "4dabf18193072939515e22adb298388d"

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 from typing import Any, Collection
 
-from provision.plan.model import UNKNOWN, PropertyDiff
-from provision.spec.model import Reference, Template
+from provision.plan.model import UNKNOWN, PropertyDiff, is_unknown, join_path, split_path
+
+__all__ = ["flatten", "is_unknown", "property_diffs"]
 
 _MISSING: Any = object()
-
-
-def is_unknown(value: Any) -> bool:
-    return value is UNKNOWN or isinstance(value, (Reference, Template))
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -25,7 +22,7 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     if isinstance(value, dict) and value:
         out: dict[str, Any] = {}
         for key, item in value.items():
-            out.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+            out.update(flatten(item, join_path(prefix, str(key))))
         return out
     return {prefix: value} if prefix else {}
 
@@ -41,7 +38,7 @@ def property_diffs(before: dict[str, Any] | None, after: dict[str, Any] | None, 
         o, n = old.get(path, _MISSING), new.get(path, _MISSING)
         if o == n and not is_unknown(n):
             continue
-        top = path.split(".", 1)[0]
+        top = split_path(path)[0]
         diffs.append(PropertyDiff(
             path=path,
             before=None if o is _MISSING else o,

@@ -7,11 +7,14 @@ Documented in docs/spec.md ("Plan JSON"). Shape::
      "summary": {"create": n, "update": n, "replace": n, "delete": n, "noop": n},
      "stages": [{"name", "stack", "depends_on", "changes": [
          {"id", "type", "action", "stage", "file", "line", "before", "after",
-          "unknown": ["tags.arn", ...],
+          "unknown": ["tags.arn", ...], "inputs": {...} | null,
           "diffs": [{"path", "before", "after", "replaces", "secret", "after_unknown"}]}]}]}
 
 A value known only after apply is ``{"$unknown": true}`` (and its path is in
 ``unknown``); a secret value is ``{"$sensitive": true}``: never its text.
+``inputs`` (format 1.1) is what apply declares for the resource: resolved
+values, a reference to another resource as ``{"$ref": "${a.arn}"}`` (a string
+with references in it likewise), secrets masked.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 from provision.plan.diff import is_unknown
 from provision.plan.model import Change, Plan, PropertyDiff
 from provision.provider import AdapterRegistry
+from provision.spec.model import Reference, Template
 
 UNKNOWN_JSON: dict[str, Any] = {"$unknown": True}
 SENSITIVE_JSON: dict[str, Any] = {"$sensitive": True}
@@ -35,6 +39,29 @@ def encode_value(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [encode_value(v) for v in value]
     return value
+
+
+REF_KEY = "$ref"
+
+
+def encode_inputs(value: Any) -> Any:
+    """Recorded inputs as JSON: references as ``{"$ref": "<their source text>"}``."""
+    if isinstance(value, Reference):
+        return {REF_KEY: str(value)}
+    if isinstance(value, Template):
+        return {REF_KEY: "".join(str(p) for p in value.parts)}
+    if isinstance(value, dict):
+        return {str(k): encode_inputs(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [encode_inputs(v) for v in value]
+    return value
+
+
+def _inputs(props: dict[str, Any] | None, secrets: set[str]) -> dict[str, Any] | None:
+    if props is None:
+        return None
+    return {k: dict(SENSITIVE_JSON) if k in secrets and v is not None else encode_inputs(v)
+            for k, v in props.items()}
 
 
 def _props(props: dict[str, Any] | None, secrets: set[str]) -> dict[str, Any] | None:
@@ -71,6 +98,7 @@ def change_to_json(change: Change, registry: AdapterRegistry | None = None) -> d
         "before": _props(change.before, secrets), "after": _props(change.after, secrets),
         "unknown": list(change.unknown),
         "diffs": [_diff(d) for d in change.diffs],
+        "inputs": _inputs(change.inputs, secrets),
     }
 
 

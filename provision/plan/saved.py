@@ -2,8 +2,9 @@
 
 The file is the plan's JSON form (:mod:`provision.plan.render_json`) with a
 ``kind`` marker; it carries the ``spec_digest`` and per-stage ``state_digests``
-that apply compares before changing anything. Secret values are stored masked:
-apply takes them from the spec, whose digest must still match.
+that apply compares before changing anything, and each change's recorded
+``inputs``, from which apply builds the stage's program. Secret values are
+stored masked: apply takes them from the spec, whose digest must still match.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from typing import Any
 
 from provision.errors import PlanError
 from provision.plan.model import FORMAT_VERSION, UNKNOWN, Action, Change, Plan, PropertyDiff, StagePlan
-from provision.plan.render_json import UNKNOWN_JSON, plan_to_json
+from provision.plan.render_json import REF_KEY, UNKNOWN_JSON, plan_to_json
 from provision.provider import AdapterRegistry
+from provision.spec.refs import parse_string
 
 KIND = "provision-plan"
 
@@ -51,6 +53,16 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def _decode_inputs(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {REF_KEY} and isinstance(value[REF_KEY], str):
+            return parse_string(value[REF_KEY])
+        return {k: _decode_inputs(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode_inputs(v) for v in value]
+    return value
+
+
 def _change(data: dict[str, Any]) -> Change:
     return Change(
         id=data["id"], type=data["type"], action=Action(data["action"]), stage=data["stage"],
@@ -61,6 +73,7 @@ def _change(data: dict[str, Any]) -> Change:
                for d in data.get("diffs", [])],
         unknown=list(data.get("unknown", [])), file=data.get("file", ""),
         line=int(data.get("line", 0)),
+        inputs=_decode_inputs(data.get("inputs")),
     )
 
 

@@ -17,9 +17,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from provision.plan.model import UNKNOWN, Action, Change, Plan
+from provision.plan.model import UNKNOWN, Action, Change, Plan, is_unknown, split_path
 from provision.provider import AdapterRegistry
-from provision.spec.model import Reference, Template
 
 TERRAFORM_FORMAT_VERSION = "1.2"
 # The Terraform CLI version whose JSON plan shape this export follows.
@@ -46,13 +45,9 @@ def terraform_type(type_name: str, registry: AdapterRegistry) -> str:
     return "_".join([_PROVIDERS.get(cloud, cloud), *words])
 
 
-def _is_unknown(value: Any) -> bool:
-    return value is UNKNOWN or isinstance(value, (Reference, Template))
-
-
 def _split(value: Any, secret: bool) -> tuple[Any, Any, Any]:
     """(known value, unknown marks, sensitive marks) for one value, recursively."""
-    if _is_unknown(value):
+    if is_unknown(value):
         return None, True, secret
     if secret:
         return None, False, True
@@ -89,8 +84,8 @@ def _values(props: dict[str, Any] | None, secrets: set[str],
         if s:
             sensitive[key] = True
     for path in unknown_paths:
-        _mark(unknown, path.split("."))
-        _drop(values, path.split("."))
+        _mark(unknown, split_path(path))
+        _drop(values, split_path(path))
     return values, unknown, sensitive
 
 
@@ -113,7 +108,7 @@ def _drop(tree: dict[str, Any], parts: list[str]) -> None:
 
 
 def _secrets(change: Change, registry: AdapterRegistry) -> set[str]:
-    names = {d.path.split(".")[0] for d in change.diffs if d.secret}
+    names = {split_path(d.path)[0] for d in change.diffs if d.secret}
     if change.type in registry:
         names |= {k for k, p in registry.schema(change.type).properties.items() if p.secret}
     return names

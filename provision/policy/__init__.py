@@ -12,10 +12,10 @@ The gate API (what ``apply`` calls)::
         ...stop before the stage; exit code 3; name each r in report.blocking_results():
            r.rule_id, r.resource_id, r.file, r.line, r.message
 
-    live = {resource_id: (type_name, properties)}     # what adapters' read() returned
-    report = engine.check_post(stage_name, live)      # after the stage applied
-    if report.blocking:                               # (plan=plan to locate results;
-        ...mark the stage failed; stop                #  else check_pre's locations)
+    live = {resource_id: LiveResource(type_name, properties, file, line)}
+    report = engine.check_post(stage_name, live)      # after the stage applied; each
+    if report.blocking:                               # result located by its record
+        ...mark the stage failed; stop
 
     for r in report.blocking_results(): print(r.describe())
     # PRV-AWS-002 [fail] logs (aws:s3:Bucket) at stacks/demo.yaml:41: public_access_block ...
@@ -36,16 +36,16 @@ pack, rule or waiver file is broken. Reports render through
 ``run_tests(dir)`` (``provision policy test``) runs the packs' Rego
 ``*_test.rego`` and Python ``*_test.py`` tests.
 
-The CLI sub-app is ``provision.cli.policy_cmd.app`` (mount it as ``policy``);
-``policy_cmd.configure(plan_factory=..., live_reader=...)`` gives it the
-engine's planner and live-state reader. Writing packs: ``policies/README.md``.
+The CLI sub-app is built by ``provision.cli.policy_cmd.build_app(plan_factory=...,
+live_reader=...)`` (mount it as ``policy``), given the engine's planner and
+live-state reader by the composition root. Writing packs: ``policies/README.md``.
 """
 
 from __future__ import annotations
 
 from provision.policy.engine import PolicyEngine
 from provision.policy.inputs import Subject
-from provision.policy.model import (Enforcement, Phase, PolicyReport, Result, RuleInfo,
+from provision.policy.model import (Enforcement, Phase, PolicyReport, Result, RuleInfo, RulePhase,
                                     RuleMeta, Severity, Status)
 from provision.policy.rules import Deferred, PythonRule, RuleContext, rule
 from provision.policy.testing import TestRun, run_tests
@@ -53,6 +53,6 @@ from provision.policy.waivers import Waiver
 
 __all__ = [
     "Deferred", "Enforcement", "Phase", "PolicyEngine", "PolicyReport", "PythonRule", "Result",
-    "RuleContext", "RuleInfo", "RuleMeta", "Severity", "Status", "Subject", "TestRun", "Waiver",
+    "RuleContext", "RuleInfo", "RuleMeta", "RulePhase", "Severity", "Status", "Subject", "TestRun", "Waiver",
     "rule", "run_tests",
 ]

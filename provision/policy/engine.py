@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from provision.errors import PolicyError
-from provision.plan.model import Plan, StagePlan
+from provision.plan.model import LiveResource, Plan, StagePlan
 from provision.policy.config import CONFIG_FILE, apply_config, read_config
 from provision.policy.inputs import Inputs, Subject, post_inputs, pre_inputs
 from provision.policy.model import (Enforcement, Phase, PolicyReport, Result, RuleInfo,
@@ -39,9 +39,6 @@ class PolicyEngine:
         self.waivers = list(waivers or [])
         self.registry = registry or AdapterRegistry({})
         self.today = today or dt.date.today()
-        # Where each resource is in the spec, as seen by check_pre: check_post
-        # locates its results with it when it is not given the plan.
-        self.locations: dict[str, tuple[str, int]] = {}
         self.rules: dict[str, RuleInfo] = {}
         for pack in packs:
             for meta, language, source in pack.metas():
@@ -82,27 +79,17 @@ class PolicyEngine:
     # -- the gate API -------------------------------------------------------------------
 
     def check_pre(self, stage_plan: StagePlan, plan: Plan) -> PolicyReport:
-        """Rules on a stage's planned changes (before it changes anything)."""
-        for c in stage_plan.changes:
-            if c.file:
-                self.locations[c.id] = (c.file, c.line)
+        """Rules on a stage's planned changes (before it changes anything); each result is
+        located at its change's file:line."""
         with gc_paused():
             return self.check(pre_inputs(stage_plan, plan, self.env, self.registry), Phase.PRE)
 
-    def check_post(self, stage: str, live: Mapping[str, tuple[str, Mapping[str, Any]]], *,
-                   plan: Plan | None = None) -> PolicyReport:
-        """Rules on the live ``{resource_id: (type, properties)}`` of a stage after it applied.
-
-        Results are located in the spec (file and line) from the ``plan`` when
-        given, else from the changes earlier ``check_pre`` calls saw.
-        """
-        locations = dict(self.locations)
-        for sp in plan.stages if plan else []:
-            for c in sp.changes:
-                locations[c.id] = (c.file, c.line)
+    def check_post(self, stage: str,
+                   live: Mapping[str, LiveResource | tuple[str, Mapping[str, Any]]]) -> PolicyReport:
+        """Rules on the live ``{resource_id: LiveResource}`` of a stage after it applied;
+        each result is located at its record's file:line."""
         with gc_paused():
-            return self.check(post_inputs(stage, live, self.env, self.registry, locations),
-                              Phase.POST)
+            return self.check(post_inputs(stage, live, self.env, self.registry), Phase.POST)
 
     def check_plan(self, plan: Plan) -> PolicyReport:
         """Pre-phase rules on every stage of a plan, as one report."""

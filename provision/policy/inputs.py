@@ -18,10 +18,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
-from provision.plan.diff import is_unknown
-from provision.plan.model import Action, Plan, StagePlan
+from provision.plan.model import (Action, LiveResource, Plan, StagePlan, is_unknown, join_path,
+                                  split_path)
 from provision.plan.terraform import terraform_type, to_terraform_plan
 from provision.provider import AdapterRegistry
+from provision.vocabulary import Phase
 
 _MISSING: Any = object()
 
@@ -40,7 +41,7 @@ def _clean(value: Any, path: str, unknown: list[str]) -> Any:
             if type(item) in _SCALARS:
                 out[str(key)] = item
                 continue
-            cleaned = _clean(item, f"{path}.{key}" if path else str(key), unknown)
+            cleaned = _clean(item, join_path(path, str(key)), unknown)
             if cleaned is not _MISSING:
                 out[str(key)] = cleaned
         return out
@@ -48,7 +49,7 @@ def _clean(value: Any, path: str, unknown: list[str]) -> Any:
         unknown.append(path)
         return _MISSING
     if isinstance(value, (list, tuple, set, frozenset)):
-        items = [_clean(item, f"{path}.{i}", unknown) for i, item in enumerate(value)]
+        items = [_clean(item, join_path(path, str(i)), unknown) for i, item in enumerate(value)]
         return [i for i in items if i is not _MISSING]
     if isinstance(value, (str, int, float, bool)):     # subclasses (e.g. str enums)
         return value
@@ -56,7 +57,7 @@ def _clean(value: Any, path: str, unknown: list[str]) -> Any:
 
 
 def _drop(props: dict[str, Any], path: str) -> None:
-    parts = path.split(".")
+    parts = split_path(path)
     node: Any = props
     for part in parts[:-1]:
         node = node.get(part) if isinstance(node, dict) else None
@@ -89,7 +90,7 @@ class Subject:
     def get(self, path: str, default: Any = None) -> Any:
         """The value at a dotted path (``tags.owner``), or ``default``."""
         node: Any = self.properties
-        for part in path.split("."):
+        for part in split_path(path):
             if not isinstance(node, dict) or part not in node:
                 return default
             node = node[part]
@@ -119,7 +120,7 @@ class Inputs:
     """The subjects of one check and, lazily, their Rego input documents."""
 
     subjects: list[Subject]
-    phase: str
+    phase: Phase
     stage: str
     env: str
     terraform_factory: Callable[[], dict[str, Any]] | None = None
@@ -155,7 +156,7 @@ class Inputs:
         by_type: dict[str, list[dict[str, Any]]] = {}
         for s in chosen:
             by_type.setdefault(s.type, []).append(s.to_input())
-        return {"phase": self.phase, "stage": self.stage, "env": self.env, "by_type": by_type}
+        return {"phase": self.phase.value, "stage": self.stage, "env": self.env, "by_type": by_type}
 
 
 class _Addresses:
@@ -193,7 +194,7 @@ def pre_inputs(stage_plan: StagePlan, plan: Plan, env: str,
             file=change.file, line=change.line,
             terraform_address=address(change.type, change.id)))
     single = dataclasses.replace(plan, stages=[stage_plan])
-    return Inputs(subjects, "pre", stage_plan.name, env,
+    return Inputs(subjects, Phase.PRE, stage_plan.name, env,
                   terraform_factory=lambda: to_terraform_plan(single, registry))
 
 
@@ -206,20 +207,19 @@ def _fill_defaults(props: dict[str, Any], type_name: str, registry: AdapterRegis
             props[name] = schema.default
 
 
-def post_inputs(stage: str, live: Mapping[str, tuple[str, Mapping[str, Any]]], env: str,
-                registry: AdapterRegistry,
-                locations: Mapping[str, tuple[str, int]] | None = None) -> Inputs:
-    """Subjects for the live resources of a stage: ``{id: (type, properties)}``."""
+def post_inputs(stage: str, live: Mapping[str, LiveResource | tuple[str, Mapping[str, Any]]],
+                env: str, registry: AdapterRegistry) -> Inputs:
+    """Subjects for the live resources of a stage, each located by its own record."""
     subjects: list[Subject] = []
     address = _Addresses(registry)
-    for rid, (type_name, props) in live.items():
-        file, line = locations.get(rid, ("", 0)) if locations else ("", 0)
+    for rid, record in live.items():
+        rec = LiveResource(*record)
         unknown: list[str] = []
         subjects.append(Subject(
-            id=rid, type=type_name, properties=_clean(dict(props), "", unknown), stage=stage,
-            action="read", unknown=(), file=file, line=line,
-            terraform_address=address(type_name, rid)))
-    return Inputs(subjects, "post", stage, env,
+            id=rid, type=rec.type, properties=_clean(dict(rec.properties), "", unknown),
+            stage=stage, action="read", unknown=(), file=rec.file, line=rec.line,
+            terraform_address=address(rec.type, rid)))
+    return Inputs(subjects, Phase.POST, stage, env,
                   terraform_factory=lambda: _terraform_live(subjects))
 
 

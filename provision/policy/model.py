@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any, Mapping
 
 from provision.errors import PolicyError
+from provision.vocabulary import Phase as Phase  # re-exported: reports and results carry it
 
 
 class Severity(str, Enum):
@@ -29,13 +30,15 @@ class Enforcement(str, Enum):
     DISABLED = "disabled"       # the rule is not evaluated
 
 
-class Phase(str, Enum):
-    PRE = "pre"                 # on the planned changes of a stage
-    POST = "post"               # on the live state read back after the stage
+class RulePhase(str, Enum):
+    """The gate phases a rule runs in (the phases themselves are :class:`Phase`)."""
+
+    PRE = Phase.PRE.value       # on the planned changes of a stage
+    POST = Phase.POST.value     # on the live state read back after the stage
     BOTH = "both"
 
-    def covers(self, phase: "Phase") -> bool:
-        return self is Phase.BOTH or self is phase
+    def covers(self, phase: Phase) -> bool:
+        return self is RulePhase.BOTH or self.value == phase.value
 
 
 class Status(str, Enum):
@@ -65,7 +68,7 @@ class RuleMeta:
     severity: Severity = Severity.MEDIUM
     # None: take the pack's (per-environment) default enforcement.
     enforcement: Enforcement | None = None
-    phase: Phase = Phase.BOTH
+    phase: RulePhase = RulePhase.BOTH
     resource_types: tuple[str, ...] = ()    # empty: every type
     remediation: str = ""
     # Dotted property paths the rule reads; if one is unknown at plan time the
@@ -95,7 +98,7 @@ class RuleMeta:
             severity=_enum(Severity, data.get("severity", "medium"), "severity", rid),
             enforcement=None if enforcement is None else
             _enum(Enforcement, enforcement, "enforcement", rid),
-            phase=_enum(Phase, data.get("phase", "both"), "phase", rid),
+            phase=_enum(RulePhase, data.get("phase", RulePhase.BOTH.value), "phase", rid),
             resource_types=tuple(str(t) for t in data.get("resource_types") or ()),
             remediation=str(data.get("remediation") or ""),
             reads=tuple(str(p) for p in data.get("reads") or ()),

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Union
 
 from provision.policy.inputs import Subject
-from provision.policy.model import RuleMeta
+from provision.policy.model import RuleMeta, RulePhase
 
 Outcome = Union[None, str, Iterable[str]]
 
@@ -66,7 +66,7 @@ class PythonRule:
 
 
 def rule(*, id: str, title: str, severity: str = "medium", enforcement: str | None = None,
-         phase: str = "both", resource_types: Iterable[str] = (), remediation: str = "",
+         phase: str = RulePhase.BOTH.value, resource_types: Iterable[str] = (), remediation: str = "",
          reads: Iterable[str] = (), description: str = "") -> Callable[[Check], PythonRule]:
     """Decorator: turn a check function into a :class:`PythonRule` (it registers nothing)."""
     data: dict[str, Any] = {

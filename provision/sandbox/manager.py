@@ -17,11 +17,13 @@ from pathlib import Path
 
 from provision.errors import SandboxError
 from provision.sandbox import process, state
-from provision.sandbox.services import DEFAULT_SERVICES, ServiceSpec
+from provision.sandbox.faults import FaultPlan, write_plan
+from provision.sandbox.services import DEFAULT_SERVICES, ServiceSpec, with_faults
 from provision.sandbox.state import SandboxStatus, ServiceRecord, ServiceStatus
 
 ENV_HOME = "PROVISION_SANDBOX_DIR"
 STARTUP_TIMEOUT = 60.0
+FAULTS_FILE = "faults.json"
 LOG_TAIL_LINES = 15
 
 
@@ -49,6 +51,11 @@ class Sandbox:
         self.startup_timeout = startup_timeout
 
     @property
+    def faults_file(self) -> Path:
+        """The fault plan every service of a fault-taking sandbox reads (when it changes)."""
+        return self.home / FAULTS_FILE
+
+    @property
     def state_file(self) -> Path:
         return self.home / "state.json"
 
@@ -66,15 +73,30 @@ class Sandbox:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def up(self) -> SandboxStatus:
+    def up(self, faults: FaultPlan | None = None) -> SandboxStatus:
         """Start every service that is not already running; keep the ones that are.
 
         The missing services start side by side; if one does not come up, the
         ones started by this call are stopped again and a SandboxError says why.
+        With ``faults`` the services take that fault plan (see
+        :mod:`provision.sandbox.faults`): a running fault-taking sandbox switches
+        to it at once; one started without faults must be stopped first.
         """
         with self._locked():
             records = state.load(self.state_file)
             records = {n: r for n, r in records.items() if process.runs(r.pid, r.command)}
+            if faults is not None:
+                plain = sorted(n for n, r in records.items() if "--faults" not in r.command
+                               and n in {s.name for s in self.services if s.faults})
+                if plain:
+                    raise SandboxError(
+                        f"the running sandbox was started without a fault plan "
+                        f"({', '.join(plain)})",
+                        hint="stop it with `provision sandbox down`, then `provision sandbox "
+                             "up --faults PLAN`")
+                write_plan(faults, self.faults_file)
+            faulted = faults is not None or any(
+                "--faults" in r.command for r in records.values())
             missing = [spec for spec in self.services if spec.name not in records]
             for spec in missing:
                 spec.command(0, self.home)  # a missing tool fails here, before anything starts
@@ -83,7 +105,7 @@ class Sandbox:
             taken = {r.port for r in records.values()}
             try:
                 for spec in missing:
-                    record = self._spawn(spec, taken)
+                    record = self._spawn(spec, taken, faulted)
                     started.append(record)
                     records[spec.name] = record
                     state.save(self.state_file, records)
@@ -93,7 +115,7 @@ class Sandbox:
                             and process.port_in_use(record.port):
                         # Another program took the port between picking and binding: once more.
                         process.stop(record.pid, record.command, timeout=5.0)
-                        record = started[index] = self._spawn(specs[record.name], taken)
+                        record = started[index] = self._spawn(specs[record.name], taken, faulted)
                         records[record.name] = record
                         state.save(self.state_file, records)
                         problem = self._wait(record)
@@ -107,12 +129,18 @@ class Sandbox:
                 raise
             return self._status(records)
 
-    def _spawn(self, spec: ServiceSpec, taken: set[int]) -> ServiceRecord:
+    def _spawn(self, spec: ServiceSpec, taken: set[int], faulted: bool) -> ServiceRecord:
         port = process.free_port()
         while port in taken:
             port = process.free_port()
         taken.add(port)
         command = spec.command(port, self.home)
+        if faulted and spec.faults:
+            upstream = process.free_port()
+            while upstream in taken or upstream == port:
+                upstream = process.free_port()
+            taken.add(upstream)
+            command = with_faults(spec, port, upstream, self.home, self.faults_file)
         log = self.log_file(spec.name)
         log.write_text(f"# {spec.name} started {_now()} on 127.0.0.1:{port}\n")
         env = dict(os.environ, PYTHONUNBUFFERED="1")

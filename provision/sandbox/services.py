@@ -30,6 +30,9 @@ class ServiceSpec:
     command: CommandBuilder
     # Appended to ``http://127.0.0.1:PORT`` to form the endpoint clients use.
     endpoint_path: str = ""
+    # How the service takes a fault plan: "native" (the emulator's own --faults),
+    # "proxy" (behind provision.sandbox.fault_proxy) or "" (never faulted).
+    faults: str = ""
 
     def endpoint(self, port: int) -> str:
         return f"http://{HOST}:{port}{self.endpoint_path}"
@@ -73,10 +76,28 @@ def _crm(port: int, home: Path) -> list[str]:
 
 AZURITE_ACCOUNT = "devstoreaccount1"
 
+
+def with_faults(spec: ServiceSpec, port: int, upstream_port: int, home: Path,
+                plan_file: Path) -> list[str]:
+    """The command line of ``spec`` taking the fault plan in ``plan_file``.
+
+    "native" services get ``--faults``; "proxy" services run on ``upstream_port``
+    behind :mod:`provision.sandbox.fault_proxy`, which listens on ``port``.
+    """
+    if spec.faults == "native":
+        return [*spec.command(port, home), "--faults", str(plan_file), "--service", spec.name]
+    if spec.faults == "proxy":
+        return [sys.executable, "-m", "provision.sandbox.fault_proxy", "--port", str(port),
+                "--upstream-port", str(upstream_port), "--service", spec.name,
+                "--faults", str(plan_file), "--", *spec.command(upstream_port, home)]
+    return spec.command(port, home)
+
+
 DEFAULT_SERVICES: tuple[ServiceSpec, ...] = (
-    ServiceSpec("aws", _moto),
-    ServiceSpec("azure_blob", _azurite_blob, endpoint_path=f"/{AZURITE_ACCOUNT}"),
-    ServiceSpec("gcs", _gcs),
-    ServiceSpec("azure_arm", _arm),
-    ServiceSpec("gcp_crm", _crm),
+    ServiceSpec("aws", _moto, faults="proxy"),
+    ServiceSpec("azure_blob", _azurite_blob, endpoint_path=f"/{AZURITE_ACCOUNT}",
+                faults="proxy"),
+    ServiceSpec("gcs", _gcs, faults="proxy"),
+    ServiceSpec("azure_arm", _arm, faults="native"),
+    ServiceSpec("gcp_crm", _crm, faults="native"),
 )

@@ -38,14 +38,14 @@ def check_constraints(spec: Spec, registry: AdapterRegistry, *,
         schema = registry.schema(res.type)
         if not _constrained(schema):
             continue
-        for violation in _violations(schema, res.properties, spec):
+        for violation in _violations(schema, res.properties, spec, resolved=not overrides):
             found.append(_diagnostic(res, schema, violation, locate(res, violation.path)))
         for env in spec.environments.values() if overrides else ():
             override = env.overrides.get(rid)
             if not override:
                 continue
             merged = merge(res.properties, override)
-            for violation in _violations(schema, merged, spec):
+            for violation in _violations(schema, merged, spec, resolved=False):
                 if violation.path.split(".", 1)[0] in override:
                     found.append(_diagnostic(res, schema, violation, env.location,
                                              f"environment '{env.name}' overrides: "))
@@ -56,7 +56,10 @@ def _constrained(schema: ResourceSchema) -> bool:
     return bool(schema.rules) or any(p.constraints for p in schema.properties.values())
 
 
-def _violations(schema: ResourceSchema, props: Mapping[str, Any], spec: Spec) -> list[Violation]:
+def _violations(schema: ResourceSchema, props: Mapping[str, Any], spec: Spec, *,
+                resolved: bool) -> list[Violation]:
+    """Violations in ``props``; rules that need the overrides merged
+    (``after_overrides``) only when ``resolved``."""
     def related(name: str) -> Mapping[str, Any] | None:
         value = props.get(name)
         if isinstance(value, Reference) and value.kind == "resource":
@@ -65,7 +68,8 @@ def _violations(schema: ResourceSchema, props: Mapping[str, Any], spec: Spec) ->
         return None
 
     constraints = {name: p.constraints for name, p in schema.properties.items()}
-    return check_resource(constraints, schema.rules, props, related)
+    rules = [r for r in schema.rules if resolved or not getattr(r, "after_overrides", False)]
+    return check_resource(constraints, rules, props, related)
 
 
 def _diagnostic(res: Resource, schema: ResourceSchema, violation: Violation,

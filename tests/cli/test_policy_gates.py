@@ -65,7 +65,7 @@ resources:
     result = run_cli("apply", str(spec), "--env", "local", "--yes", "--policies", str(policies),
                      env=env)
     assert result.code == 3, result.stdout + result.stderr
-    assert "mandatory policy violation before stage 'gcp'" in result.stderr
+    assert "mandatory policy violation at the pre gate of stage 'gcp'" in result.stderr
     assert "PRV-GCP-001" in result.stderr and "site" in result.stderr
     assert f"{spec}:11" in result.stderr                      # the resource's line
     s3, gcs = _clients(sandbox.cloud_settings())

@@ -1,18 +1,29 @@
-"""The orchestrator on the real Pulumi engine, over the file-backed fake cloud."""
+"""Orchestration scenarios over the fake cloud of ``providers.testing``.
+
+Every scenario runs on :class:`~provision.engine.testing.FakeEngine`; those
+marked ``real_engine`` run on the real Pulumi engine too (see conftest.py).
+"""
 
 from __future__ import annotations
 
+import json
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
-from provision.engine.orchestrator import Hooks, Orchestrator
-from provision.errors import StageFailedError
-from provision.plan.model import UNKNOWN
+from provision.engine.live import read_live
+from provision.engine.orchestrator import ApplyReport, Hooks, Orchestrator
+from provision.engine.testing import FakeEngine
+from provision.errors import PolicyViolation, StageFailedError, StalePlanError
+from provision.plan.model import UNKNOWN, Plan, StagePlan
+from provision.plan.saved import read_plan, write_plan
+from provision.provider import CloudConfig
+from provision.vocabulary import Operation, Phase, StageStatus
 from providers.testing import FakeAdapter
 
-pytestmark = pytest.mark.engine
 
 SPEC = """
 name: t
@@ -50,6 +61,7 @@ def live() -> dict[str, dict[str, Any]]:
     return {rid: props for (_, rid), props in FakeAdapter.cloud.resources().items()}
 
 
+@pytest.mark.real_engine
 def test_plan_orders_stages_by_reference_and_marks_unknowns(make_orchestrator: Make) -> None:
     plan = make_orchestrator(SPEC).plan()
     assert [s.name for s in plan.stages] == ["first", "second", "third"]
@@ -67,6 +79,7 @@ def test_known_planned_inputs_flow_downstream_at_plan_time(make_orchestrator: Ma
     assert plan.stages[1].changes[0].after["tags"] == {"ref": "alpha"}  # type: ignore[index]
 
 
+@pytest.mark.real_engine
 def test_apply_then_plan_is_clean_then_update_replace_and_destroy(make_orchestrator: Make) -> None:
     orch = make_orchestrator(SPEC)
     report = orch.apply(orch.plan())
@@ -123,6 +136,7 @@ resources:
     assert plan.stages[0].changes[1].type == "test:fake:Other"
 
 
+@pytest.mark.real_engine
 def test_cloud_error_fails_stage_cleanly_and_keeps_earlier_stages(make_orchestrator: Make,
                                                                  tmp_path: Path) -> None:
     def inject(stage: str, op: str) -> None:
@@ -143,6 +157,7 @@ def test_cloud_error_fails_stage_cleanly_and_keeps_earlier_stages(make_orchestra
     assert actions(make_orchestrator(SPEC).plan())["a"] == "noop"    # and recorded in state
 
 
+@pytest.mark.pulumi_only
 def test_secret_property_never_reaches_state_in_plaintext(make_orchestrator: Make,
                                                           tmp_path: Path) -> None:
     spec = """
@@ -158,6 +173,7 @@ resources:
     assert live()["alpha"]["secret_value"] == "hunter2-very-secret"
 
 
+@pytest.mark.real_engine
 def test_targeted_apply_and_destroy_leave_other_resources_alone(make_orchestrator: Make) -> None:
     two = """
 name: t
@@ -210,3 +226,230 @@ def test_upstream_update_flows_downstream_and_unchanged_stages_are_skipped(
     acts = actions(plan)
     assert acts["a"] == "update" and acts["b"] == "update"
     assert plan.stages[1].changes[0].after["tags"] == {"ref": "edge"}  # type: ignore[index]
+
+
+# -- scheduling by the stage DAG, failure isolation, gates ------------------------------------
+
+DAG_SPEC = """
+name: t
+environments: {dev: {}}
+resources:
+  net: {type: test:fake:Thing, stage: net, properties: {name: net}}
+  app: {type: test:fake:Thing, stage: app, properties: {name: app, tags: {net: "${net.arn}"}}}
+  web: {type: test:fake:Thing, stage: web, properties: {name: web, tags: {app: "${app.arn}"}}}
+  db: {type: test:fake:Other, stage: db, properties: {name: db}}
+  api: {type: test:fake:Other, stage: api, properties: {name: api, tags: {db: "${db.arn}"}}}
+"""
+
+
+@dataclass
+class Verdict:
+    blocking: bool
+    results: list[Any] = field(default_factory=list)
+
+
+class StubGate:
+    """A gate that blocks the named stages before or after they apply, and records
+    what it saw (from worker threads, under a lock)."""
+
+    def __init__(self, block_pre: set[str] = frozenset(), block_post: set[str] = frozenset()) -> None:
+        self.block_pre, self.block_post = block_pre, block_post
+        self.pre: dict[str, StagePlan] = {}
+        self.post: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def check_pre(self, stage_plan: StagePlan, plan: Plan) -> Verdict:
+        with self._lock:
+            self.pre[stage_plan.name] = stage_plan
+        return Verdict(stage_plan.name in self.block_pre)
+
+    def check_post(self, stage: str, live: dict[str, Any]) -> Verdict:
+        with self._lock:
+            self.post[stage] = live
+        return Verdict(stage in self.block_post)
+
+
+def statuses(report: ApplyReport) -> dict[str, StageStatus]:
+    return {o.stage: o.status for o in report.outcomes}
+
+
+@pytest.mark.real_engine
+def test_a_failed_stage_skips_only_its_dependents_and_says_why(make_orchestrator: Make) -> None:
+    FakeAdapter().create({"name": "net"}, CloudConfig("test"))    # creating `net` will conflict
+    orch = make_orchestrator(DAG_SPEC)
+    report = orch.apply(orch.plan())
+    assert statuses(report) == {"net": StageStatus.FAILED, "db": StageStatus.APPLIED,
+                                "app": StageStatus.SKIPPED, "api": StageStatus.APPLIED,
+                                "web": StageStatus.SKIPPED}
+    assert report.outcome("app").reason == "it depends on stage 'net', which failed"
+    assert report.outcome("web").reason == ("it depends (through other stages) on stage 'net', "
+                                            "which failed")
+    assert report.outcome("web").cause == "net"
+    assert "already exists" in str(report.failed)
+    assert live()["api"]["tags"] == {"db": "arn:fake:other/db"}     # the independent chain ran
+    assert "app" not in live() and "web" not in live()
+
+
+def test_a_stage_starts_when_its_dependencies_finish_not_its_whole_level(
+        make_orchestrator: Make, engine: FakeEngine) -> None:
+    # net is slow; db -> api is independent of it: api must not wait for net.
+    release_net = engine.hold("t.dev.net")
+
+    def done(stage: str, status: StageStatus, result: Any) -> None:
+        if stage == "api":
+            release_net.set()
+
+    orch = make_orchestrator(DAG_SPEC, hooks=Hooks(stage_done=done))
+    report = orch.apply(orch.plan())
+    assert set(statuses(report).values()) == {StageStatus.APPLIED}
+    ends = [stack for (_, what, op, stack) in engine.journal if what == "end" and op == "up"]
+    assert ends.index("t.dev.api") < ends.index("t.dev.net") < ends.index("t.dev.app")
+
+
+def test_eight_independent_stages_run_at_once_and_every_outcome_and_location_is_right(
+        make_orchestrator: Make, engine: FakeEngine) -> None:
+    text = "name: t\nenvironments: {dev: {}}\nresources:\n" + "".join(
+        f"  r{i}: {{type: test:fake:Thing, stage: s{i}, properties: {{name: n{i}, size: {i}}}}}\n"
+        for i in range(8))
+    together = threading.Barrier(8, timeout=5)
+
+    def start(stage: str, op: Operation) -> None:
+        if op is Operation.APPLY:
+            together.wait()                  # all eight stages are applying at the same time
+
+    gate = StubGate()
+    holder: list[Orchestrator] = []
+
+    def read(stage: str, ids: list[str], outputs: Any) -> Any:      # the product's live read
+        return read_live(holder[0].spec, holder[0].registry, {}, ids, outputs)
+
+    orch = make_orchestrator(text, hooks=Hooks(stage_start=start), parallel=8, gate=gate,
+                             live_reader=read)
+    holder.append(orch)
+    report = orch.apply(orch.plan())
+    assert not together.broken            # all eight met at the barrier
+    assert statuses(report) == {f"s{i}": StageStatus.APPLIED for i in range(8)}
+    for i in range(8):
+        change = gate.pre[f"s{i}"].changes[0]
+        assert (change.id, change.file, change.line) == (f"r{i}", orch.spec.path, 4 + i)
+        [(rid, record)] = gate.post[f"s{i}"].items()                 # only its own resource
+        assert (rid, record.properties["size"]) == (f"r{i}", i)
+        assert (record.file, record.line) == (orch.spec.path, 4 + i)
+        assert live()[f"n{i}"]["size"] == i
+
+
+def test_parallel_bounds_how_many_stages_run_at_once(make_orchestrator: Make,
+                                                     engine: FakeEngine) -> None:
+    text = "name: t\nenvironments: {dev: {}}\nresources:\n" + "".join(
+        f"  r{i}: {{type: test:fake:Thing, stage: s{i}, properties: {{name: n{i}}}}}\n"
+        for i in range(5))
+    orch = make_orchestrator(text, parallel=2)
+    report = orch.apply(orch.plan())
+    assert len(report.outcomes) == 5 and engine.max_concurrent <= 2
+
+
+def test_a_blocked_stage_applies_nothing_and_skips_its_dependents(make_orchestrator: Make) -> None:
+    gate = StubGate(block_pre={"app"})
+    orch = make_orchestrator(DAG_SPEC, gate=gate,
+                             live_reader=lambda stage, ids, outputs: {})
+    report = orch.apply(orch.plan())
+    assert statuses(report)["app"] is StageStatus.BLOCKED
+    assert report.outcome("web").reason == "it depends on stage 'app', which was blocked by a policy"
+    assert report.blocked and set(live()) == {"net", "db", "api"}
+    error = report.outcome("app").error
+    assert isinstance(error, PolicyViolation) and error.phase is Phase.PRE
+
+
+def test_a_post_stage_violation_rolls_the_stage_back(make_orchestrator: Make) -> None:
+    orch = make_orchestrator(SPEC)
+    orch.apply(orch.plan())
+    changed = make_orchestrator(SPEC.replace("size: 1", "size: 7"), gate=StubGate(block_post={"first"}),
+                                live_reader=lambda stage, ids, outputs: {},
+                                rollback_on_violation=True)
+    report = changed.apply(changed.plan())
+    assert statuses(report)["first"] is StageStatus.ROLLED_BACK
+    assert live()["alpha"]["size"] == 1
+    error = report.outcome("first").error
+    assert isinstance(error, PolicyViolation) and error.phase is Phase.POST
+    assert report.outcome("second").status is StageStatus.SKIPPED
+
+
+def test_a_saved_plan_applies_once_and_refuses_when_the_state_moved(
+        make_orchestrator: Make, tmp_path: Path) -> None:
+    plan_file = tmp_path / "plan.json"
+    write_plan(make_orchestrator(SPEC).plan(), plan_file)
+    report = make_orchestrator(SPEC).apply(read_plan(plan_file), check_fresh=True)
+    assert set(statuses(report).values()) == {StageStatus.APPLIED}
+
+    write_plan(make_orchestrator(SPEC.replace("size: 1", "size: 2")).plan(), plan_file)
+    moved = make_orchestrator(SPEC.replace("size: 1", "size: 3"))
+    moved.apply(moved.plan())                               # someone applied meanwhile
+    report = make_orchestrator(SPEC.replace("size: 1", "size: 2")).apply(
+        read_plan(plan_file), check_fresh=True)
+    assert statuses(report)["first"] is StageStatus.FAILED
+    assert isinstance(report.failed, StalePlanError)
+    assert live()["alpha"]["size"] == 3
+
+
+LIST_SPEC = """
+name: t
+environments: {dev: {}}
+resources:
+  a: {type: test:fake:Thing, stage: first, properties: {name: alpha}}
+  b:
+    type: test:fake:Other
+    stage: second
+    properties:
+      name: beta
+      members: ["${a.arn}", fixed]
+"""
+
+
+@pytest.mark.real_engine
+def test_a_list_property_known_only_after_apply_is_re_planned_before_the_gate(
+        make_orchestrator: Make) -> None:
+    gate = StubGate()
+    orch = make_orchestrator(LIST_SPEC, gate=gate, live_reader=lambda stage, ids, outputs: {})
+    plan = orch.plan()
+    planned = plan.stages[1].changes[0]
+    assert planned.unknown == ["members.0"]                 # one path syntax, list index kept
+    assert planned.after is not None and planned.after["members"] == [UNKNOWN, "fixed"]
+    report = orch.apply(plan)
+    assert set(statuses(report).values()) == {StageStatus.APPLIED}
+    judged = gate.pre["second"].changes[0]                  # what the gate saw: re-planned
+    assert judged.unknown == []
+    assert judged.after is not None and judged.after["members"] == ["arn:fake:thing/alpha", "fixed"]
+    assert live()["beta"]["members"] == ["arn:fake:thing/alpha", "fixed"]
+
+
+@pytest.mark.real_engine
+def test_apply_declares_the_plans_recorded_inputs_not_the_spec_of_the_moment(
+        make_orchestrator: Make) -> None:
+    plan = make_orchestrator(SPEC).plan()
+    a = plan.stages[0].changes[0]
+    assert a.inputs == {"name": "alpha", "size": 1, "tags": {"team": "core"}}
+    assert str(plan.stages[1].changes[0].inputs["tags"]["ref"]) == "${a.arn}"  # type: ignore[index]
+    # The spec says size 9 by now; the plan that was shown says 1: the plan is applied.
+    report = make_orchestrator(SPEC.replace("size: 1", "size: 9")).apply(plan)
+    assert set(statuses(report).values()) == {StageStatus.APPLIED}
+    assert live()["alpha"]["size"] == 1
+    assert live()["beta"]["tags"] == {"ref": "arn:fake:thing/alpha"}
+
+
+def test_a_saved_plan_is_refused_when_a_planned_value_differs_not_only_its_action(
+        make_orchestrator: Make, tmp_path: Path) -> None:
+    orch = make_orchestrator(SPEC)
+    orch.apply(orch.plan())
+    plan_file = tmp_path / "plan.json"
+    changed = SPEC.replace("size: 1", "size: 2")
+    write_plan(make_orchestrator(changed).plan(), plan_file)
+    data = json.loads(plan_file.read_text())
+    a = data["stages"][0]["changes"][0]
+    assert (a["id"], a["action"], a["after"]["size"], a["inputs"]["size"]) == ("a", "update", 2, 2)
+    a["after"]["size"] = 7                       # the plan shows 7; the same action, update
+    plan_file.write_text(json.dumps(data))
+    report = make_orchestrator(changed).apply(read_plan(plan_file), check_fresh=True)
+    assert statuses(report)["first"] is StageStatus.FAILED
+    assert isinstance(report.failed, StalePlanError)
+    assert "(a)" in report.failed.message
+    assert live()["alpha"]["size"] == 1                               # nothing applied

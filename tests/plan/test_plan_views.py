@@ -41,7 +41,7 @@ def test_secrets_never_appear(plan: Plan, registry: AdapterRegistry) -> None:
 
 def test_json_view_is_versioned_and_marks_unknowns(plan: Plan) -> None:
     data = plan_to_json(plan)
-    assert data["format_version"] == "1.0"
+    assert data["format_version"] == "1.1"
     assert data["summary"] == {"create": 1, "update": 1, "replace": 1, "delete": 1, "noop": 1}
     rg = data["stages"][1]["changes"][0]
     assert rg["after"]["tags"]["logs"] == {"$unknown": True}

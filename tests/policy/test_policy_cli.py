@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from policy_helpers import POLICIES
 from provision.cli import policy_cmd
+from provision.plan.model import LiveResource
 
 SPEC = """name: app
 environments:
@@ -34,22 +35,16 @@ resources:
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def nothing_injected(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test starts without an injected planner or reader (the real command line
-    injects the engine's reader when it mounts these commands)."""
-    monkeypatch.setitem(policy_cmd._injected, "plan_factory", None)
-    monkeypatch.setitem(policy_cmd._injected, "live_reader", None)
-
-
 def _spec(tmp_path: Path, restrict: str = "true") -> str:
     path = tmp_path / "app.yaml"
     path.write_text(SPEC % restrict)
     return str(path)
 
 
-def _check(*args: str) -> Any:
-    return runner.invoke(policy_cmd.app, ["check", *args, "--policies", str(POLICIES)])
+def _check(*args: str, app: Any = policy_cmd.app) -> Any:
+    """Run ``policy check`` of ``app`` (by default built without a planner or reader; the
+    real command line builds it with the engine's reader)."""
+    return runner.invoke(app, ["check", *args, "--policies", str(POLICIES)])
 
 
 def test_clean_spec_exits_0(tmp_path: Path) -> None:
@@ -119,17 +114,18 @@ def test_post_phase_uses_the_injected_live_reader(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[str] = []
 
-    def reader(spec: Any, env: str) -> dict[str, tuple[str, dict[str, Any]]]:
+    def reader(spec: Any, env: str) -> dict[str, LiveResource]:
         seen.append(env)
+        where = spec.resources["logs"].location
         props = {"bucket": "app-logs", "region": "ap-south-1", "server_side_encryption": "AES256",
                  "tags": {"owner": "a", "env": "prod", "cost-center": "c"},
                  "public_access_block": dict.fromkeys(
                      ["block_public_acls", "block_public_policy", "ignore_public_acls",
                       "restrict_public_buckets"], True)}
-        return {"logs": ("aws:s3:Bucket", props)}
+        return {"logs": LiveResource("aws:s3:Bucket", props, where.file, where.line)}
 
-    monkeypatch.setitem(policy_cmd._injected, "live_reader", reader)
-    result = _check(_spec(tmp_path), "--env", "prod", "--phase", "post", "--format", "json")
+    result = _check(_spec(tmp_path), "--env", "prod", "--phase", "post", "--format", "json",
+                    app=policy_cmd.build_app(live_reader=reader))
     assert seen == ["prod"]
     assert result.exit_code == 3, result.output
     [fail] = [r for r in json.loads(result.stdout)["results"] if r["status"] == "fail"]
@@ -145,8 +141,8 @@ def test_pre_phase_uses_an_injected_plan_factory(tmp_path: Path,
         calls.append(spec.name)
         return policy_cmd.plan_from_spec(spec, env)
 
-    monkeypatch.setitem(policy_cmd._injected, "plan_factory", factory)
-    assert _check(_spec(tmp_path), "--env", "prod").exit_code == 0
+    assert _check(_spec(tmp_path), "--env", "prod",
+                  app=policy_cmd.build_app(plan_factory=factory)).exit_code == 0
     assert calls == ["app"]
 
 

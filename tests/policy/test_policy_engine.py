@@ -9,7 +9,7 @@ import pytest
 
 from policy_helpers import POLICIES, change, plan_of, write_pack
 from provision.errors import PolicyError
-from provision.plan.model import UNKNOWN
+from provision.plan.model import UNKNOWN, LiveResource
 from provision.policy import Enforcement, PolicyEngine, Status
 from provision.spec.model import Reference
 
@@ -31,23 +31,27 @@ def test_unknown_input_is_deferred_pre_and_decided_post(baseline: Callable[..., 
     pre = engine.check_pre(stage, plan)
     assert _by_rule(pre)["PRV-AWS-001"] is Status.DEFERRED
     assert not pre.blocking
-    live = {"b1": ("aws:s3:Bucket", {"bucket": "app-b1", "tags": TAGS, "region": "eu-west-1",
-                                     "public_access_block": BLOCKED,
-                                     "server_side_encryption": "ROT13"})}
-    post = engine.check_post("s1", live, plan=plan)
+    live = {"b1": LiveResource("aws:s3:Bucket", {"bucket": "app-b1", "tags": TAGS,
+                                                 "region": "eu-west-1",
+                                                 "public_access_block": BLOCKED,
+                                                 "server_side_encryption": "ROT13"},
+                               "stacks/app.yaml", 7)}
+    post = engine.check_post("s1", live)
     [result] = [r for r in post.blocking_results()]
     assert (result.rule_id, result.status, result.phase.value) == ("PRV-AWS-001", Status.FAIL, "post")
     assert (result.file, result.line) == ("stacks/app.yaml", 7)
 
 
-def test_post_results_are_located_from_the_earlier_pre_check(
+def test_post_results_are_located_by_their_live_records_alone(
         baseline: Callable[..., PolicyEngine]) -> None:
-    engine = PolicyEngine.load(POLICIES, env="prod", waivers=[])   # its own locations
-    stage, plan = plan_of(change("located", "aws:s3:Bucket", {"bucket": "located"}, line=33))
-    engine.check_pre(stage, plan)
-    report = engine.check_post("s1", {"located": ("aws:s3:Bucket", {"bucket": "located"})})
-    [first, *_] = report.blocking_results()
-    assert (first.file, first.line) == ("stacks/app.yaml", 33)
+    engine = PolicyEngine.load(POLICIES, env="prod", waivers=[])   # no pre check before
+    report = engine.check_post("s1", {
+        "located": LiveResource("aws:s3:Bucket", {"bucket": "located"}, "stacks/app.yaml", 33),
+        "elsewhere": LiveResource("aws:s3:Bucket", {"bucket": "elsewhere"}, "stacks/b.yaml", 4)})
+    where = {r.resource_id: (r.file, r.line) for r in report.blocking_results()}
+    assert where == {"located": ("stacks/app.yaml", 33), "elsewhere": ("stacks/b.yaml", 4)}
+    assert not hasattr(engine, "locations")                  # no state kept between checks
+    first = next(r for r in report.blocking_results() if r.resource_id == "located")
     assert first.describe().startswith(f"{first.rule_id} [fail] located (aws:s3:Bucket) at "
                                        "stacks/app.yaml:33: ")
 

@@ -122,3 +122,12 @@ def crm(gcp_config: CloudConfig) -> Any:
     return resourcemanager_v3.ProjectsClient(
         credentials=AnonymousCredentials(), transport="rest",
         client_options={"api_endpoint": gcp_config.settings["crm_endpoint"]})
+
+
+@pytest.fixture(autouse=True)
+def fresh_clients() -> None:
+    """Each test builds its own SDK clients: tests patch settings that a cached client
+    built by an earlier test would hide."""
+    from providers.clients import CLIENTS
+
+    CLIENTS.clear()

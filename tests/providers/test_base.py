@@ -133,3 +133,41 @@ def test_one_line_collapses_and_bounds() -> None:
     assert one_line("Parameter validation failed:\n  Invalid bucket name") == \
         "Parameter validation failed: Invalid bucket name"
     assert len(one_line("x" * 2000)) == 500
+
+
+def test_finish_create_returns_the_result_without_rolling_back() -> None:
+    from providers.base import finish_create
+
+    undone: list[str] = []
+    assert finish_create(lambda: 42, lambda: undone.append("x"), resource="r",
+                         resource_type="t") == 42
+    assert undone == []
+
+
+def test_finish_create_rolls_back_and_raises_the_original_error() -> None:
+    from providers.base import finish_create
+
+    undone: list[str] = []
+
+    def fail() -> int:
+        raise ProviderError("read failed", resource="r", resource_type="t")
+
+    with pytest.raises(ProviderError, match="read failed") as info:
+        finish_create(fail, lambda: undone.append("deleted"), resource="r", resource_type="t")
+    assert undone == ["deleted"]
+    assert info.value.hint == ""
+
+
+def test_finish_create_names_what_is_left_when_the_rollback_fails() -> None:
+    from providers.base import finish_create
+
+    def fail() -> int:
+        raise ProviderError("read failed", resource="r", resource_type="t", hint="retry")
+
+    def undo() -> None:
+        raise RuntimeError("delete refused")
+
+    with pytest.raises(ProviderError, match="read failed") as info:
+        finish_create(fail, undo, resource="bucket-1", resource_type="t")
+    assert info.value.hint.startswith("retry; bucket-1 was created but could not be deleted "
+                                      "again (delete refused)")

@@ -186,3 +186,32 @@ def test_the_aws_example_stack_is_valid_in_every_environment() -> None:
     assert {r.type for r in spec.resources.values()} == {
         "aws:ec2:Vpc", "aws:ec2:Subnet", "aws:ec2:SecurityGroup", "aws:dynamodb:Table",
         "aws:s3:Bucket", "aws:sqs:Queue", "aws:iam:Role"}
+
+
+def test_a_name_or_prefix_is_checked_once_overrides_are_merged(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from provision.spec import check
+
+    text = """name: q
+environments:
+  dev: {}
+  prod:
+    overrides:
+      jobs: {name: jobs-prod}
+resources:
+  jobs:
+    type: aws:sqs:Queue
+    properties: {visibility_timeout_seconds: 30}
+"""
+    spec = loads(text, "q.yaml")
+    validate(spec, providers.registry())       # prod's override may name it: not an error yet
+    assert check_constraints(resolve(spec, "prod"), providers.registry(), overrides=False) == []
+    [found] = check_constraints(resolve(spec, "dev"), providers.registry(), overrides=False)
+    assert (found.line, found.resource, found.message) == (
+        8, "jobs", "set 'name' or 'name_prefix'")
+    path = Path(str(tmp_path)) / "q.yaml"
+    path.write_text(text)
+    with pytest.raises(SpecError) as info:
+        check(path, providers.registry())
+    assert [d.message for d in info.value.diagnostics] == ["set 'name' or 'name_prefix'"]

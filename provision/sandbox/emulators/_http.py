@@ -9,11 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
+
+from provision.sandbox.faults import Fault, FaultInjector
 
 HOST = "127.0.0.1"
 
@@ -54,8 +58,10 @@ App = Callable[[Request], Reply]
 
 
 def make_handler(app: App, extra_headers: Callable[[], dict[str, str]] | None = None,
-                 on_error: Callable[[Exception], Reply] | None = None) -> type[BaseHTTPRequestHandler]:
-    """A request handler class that routes every method to ``app``."""
+                 on_error: Callable[[Exception], Reply] | None = None,
+                 faults: FaultInjector | None = None) -> type[BaseHTTPRequestHandler]:
+    """A request handler class that routes every method to ``app``, applying the fault
+    plan of ``faults`` (see :mod:`provision.sandbox.faults`) to each request."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -74,6 +80,12 @@ def make_handler(app: App, extra_headers: Callable[[], dict[str, str]] | None = 
                 body=body,
                 base_url=f"http://{host}",
             )
+            fault = faults.decide(self.command, self.path) if faults is not None else None
+            if fault is not None and fault.delay:
+                time.sleep(fault.delay)
+            if fault is not None and fault.status is not None and not fault.after:
+                self._send(_fault_reply(fault))
+                return
             try:
                 reply = app(request)
             except HttpError as exc:
@@ -82,6 +94,8 @@ def make_handler(app: App, extra_headers: Callable[[], dict[str, str]] | None = 
                 if on_error is None:
                     raise
                 reply = on_error(exc)
+            if fault is not None and fault.status is not None:
+                reply = _fault_reply(fault)  # the work is done; the answer is lost
             self._send(reply)
 
         def _send(self, reply: Reply) -> None:
@@ -110,6 +124,11 @@ def make_handler(app: App, extra_headers: Callable[[], dict[str, str]] | None = 
     return Handler
 
 
+def _fault_reply(fault: Fault) -> Reply:
+    return Reply(fault.status or 500, json.loads(fault.body) if fault.body else None,
+                 dict(fault.headers))
+
+
 def request_id() -> str:
     return str(uuid.uuid4())
 
@@ -122,12 +141,17 @@ def serve(description: str, app: App, argv: list[str] | None = None, *,
     """Parse ``--port`` and serve ``app`` on 127.0.0.1 until interrupted or terminated."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--port", type=int, required=True, help="TCP port on 127.0.0.1")
+    parser.add_argument("--faults", type=Path, default=None,
+                        help="fault plan (JSON) to apply, read again whenever it changes")
+    parser.add_argument("--service", default="", help="the sandbox service name, for fault rules")
     if configure is not None:
         configure(parser)
     args = parser.parse_args(argv)
     if apply is not None:
         apply(args)
-    server = ThreadingHTTPServer((HOST, args.port), make_handler(app, extra_headers, on_error))
+    faults = FaultInjector(args.faults, args.service) if args.faults is not None else None
+    server = ThreadingHTTPServer((HOST, args.port),
+                                 make_handler(app, extra_headers, on_error, faults))
     server.daemon_threads = True
     print(f"{description} listening on http://{HOST}:{args.port}", file=sys.stderr, flush=True)
     try:

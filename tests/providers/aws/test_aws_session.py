@@ -122,3 +122,27 @@ def test_a_secret_cut_by_the_length_limit_leaves_no_prefix(monkeypatch: pytest.M
     error = session.map_error(client_error("SignatureDoesNotMatch", "x" * 480 + " " + secret))
     assert error is not None
     assert secret[:10] not in error.render()
+
+
+def test_one_client_per_settings_and_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    from providers.clients import CLIENTS
+
+    CLIENTS.clear()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAONE")
+    config = CloudConfig("aws", {"endpoint_url": "http://127.0.0.1:5000", "region": "eu-west-1"},
+                         sandbox=True)
+    first = session.client("s3", config)
+    assert session.client("s3", CloudConfig("aws", dict(config.settings), sandbox=True)) is first
+    assert session.client("sts", config) is not first
+    assert session.client("s3", CloudConfig("aws", {**config.settings, "region": "us-west-2"},
+                                            sandbox=True)) is not first
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIATWO")  # another identity: another client
+    assert session.client("s3", config) is not first
+
+
+def test_clients_retry_with_botocore_standard_mode_and_bounded_attempts() -> None:
+    s3 = session.client("s3", CloudConfig("aws", {"region": "us-east-1", "max_attempts": 5,
+                                                  "retry_mode": "adaptive"}, sandbox=True))
+    assert s3.meta.config.retries == {"total_max_attempts": 5, "mode": "adaptive"}
+    default = session.client("s3", CloudConfig("aws", {"region": "us-east-1"}, sandbox=True))
+    assert default.meta.config.retries["mode"] == "standard"

@@ -42,6 +42,9 @@ def test_rule_constraints() -> None:
         "0.protocol: 'tcpp' is not valid: tcp, udp, icmp, icmpv6, all (-1) or an IP protocol "
         "number",
     ]
+    assert [f"{v.path}: {v.message}" for v in check_property(
+        ingress, [{"protocol": "tcp", "from_port": 22, "to_port": 22}])] == [
+        "0: needs one of cidr_blocks, ipv6_cidr_blocks, security_groups"]
     assert [v.message for v in check_property(SCHEMA.properties["name"].constraints,
                                                "sg-web")] == [
         "'sg-web' is not allowed: the prefix sg-"]

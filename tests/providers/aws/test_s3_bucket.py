@@ -181,6 +181,108 @@ def test_cloud_errors_are_clear(aws_config: CloudConfig, s3: Any, unique: str) -
     s3.delete_bucket(Bucket=name)
 
 
+def _count_calls(client: Any) -> list[str]:
+    calls: list[str] = []
+    client.meta.events.register("before-call.s3.*",
+                                lambda model, **kwargs: calls.append(model.name))
+    return calls
+
+
+@pytest.mark.sandbox
+def test_read_is_six_calls_without_get_bucket_location(aws_config: CloudConfig,
+                                                        unique: str) -> None:
+    from providers.aws import session
+
+    name = f"prov-calls-{unique}"
+    adapter = S3Bucket()
+    created = adapter.create({"bucket": name, "tags": {"a": "b"}}, aws_config)
+    calls = _count_calls(session.client("s3", aws_config))
+    read = adapter.read(name, created.properties, aws_config)
+    assert read is not None and read.properties == created.properties
+    assert sorted(calls) == ["GetBucketEncryption", "GetBucketLifecycleConfiguration",
+                             "GetBucketTagging", "GetBucketVersioning", "GetPublicAccessBlock",
+                             "HeadBucket"]
+    assert read.properties["region"] == aws_config.settings["region"]
+    adapter.delete(name, created.properties, aws_config)
+
+
+def test_a_retried_create_that_meets_its_own_bucket_succeeds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """HEAD said the name was free; botocore retried a CreateBucket whose answer was
+    lost, and the retry answers BucketAlreadyOwnedByYou: that bucket is this create's."""
+    import boto3
+    from botocore.stub import Stubber
+
+    client = boto3.client("s3", region_name="eu-west-1", aws_access_key_id="k",
+                          aws_secret_access_key="s")
+    stub = Stubber(client)
+    stub.add_client_error("head_bucket", service_error_code="404", http_status_code=404)
+    stub.add_client_error("create_bucket", service_error_code="BucketAlreadyOwnedByYou",
+                          http_status_code=409)
+    stub.add_response("head_bucket", {"BucketRegion": "eu-west-1"}, {"Bucket": "mine"})
+    for operation, error in (("get_bucket_versioning", None),
+                             ("get_bucket_tagging", "NoSuchTagSet"),
+                             ("get_public_access_block", "NoSuchPublicAccessBlockConfiguration"),
+                             ("get_bucket_encryption",
+                              "ServerSideEncryptionConfigurationNotFoundError"),
+                             ("get_bucket_lifecycle_configuration",
+                              "NoSuchLifecycleConfiguration")):
+        if error is None:
+            stub.add_response(operation, {})
+        else:
+            stub.add_client_error(operation, service_error_code=error, http_status_code=404)
+    monkeypatch.setattr("providers.aws.session.client", lambda service, config: client)
+    # The stubbed answers are ordered: read the settings one after another.
+    monkeypatch.setattr("providers.aws.s3_bucket.ThreadPoolExecutor", _InlineExecutor)
+    with stub:
+        result = S3Bucket().create({"bucket": "mine"}, CloudConfig("aws", sandbox=True))
+    assert result.id == "mine" and result.properties["region"] == "eu-west-1"
+    stub.assert_no_pending_responses()
+
+
+class _InlineExecutor:
+    """Runs submitted calls at once, in order (the Stubber answers in order)."""
+
+    def __init__(self, max_workers: int = 1) -> None:
+        pass
+
+    def __enter__(self) -> "_InlineExecutor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def submit(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        from concurrent.futures import Future
+
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+
+@pytest.mark.sandbox
+def test_create_is_rolled_back_when_the_read_back_fails(
+        aws_config: CloudConfig, s3: Any, unique: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """All or nothing: a failed read after the cloud accepted the create deletes the
+    bucket again, so the next apply creates it instead of meeting "already exists"."""
+    name = f"prov-readfail-{unique}"
+
+    def failing_read(self: S3Bucket, id: str, props: Any, config: CloudConfig) -> None:
+        raise CloudError("AWS error InternalError: We encountered an internal error.",
+                         resource=id, resource_type="aws:s3:Bucket")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(S3Bucket, "read", failing_read)
+        with pytest.raises(CloudError, match="InternalError"):
+            S3Bucket().create({"bucket": name}, aws_config)
+    assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    created = S3Bucket().create({"bucket": name}, aws_config)
+    S3Bucket().delete(created.id, created.properties, aws_config)
+
+
 RULES = [
     {"id": "logs", "prefix": "logs/", "expiration": {"days": 90},
      "transitions": [{"days": 30, "storage_class": "STANDARD_IA"}]},

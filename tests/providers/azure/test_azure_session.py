@@ -131,3 +131,40 @@ def test_sandbox_client_sends_placeholder_token_over_http() -> None:
     # A bearer-token policy would have refused the http URL before connecting.
     assert "non-TLS" not in info.value.message
     assert "Connection refused" in info.value.message or "connect" in info.value.message.lower()
+
+
+def _arm(subscription: str = "00000000-0000-0000-0000-000000000000") -> CloudConfig:
+    return CloudConfig("azure", {"arm_endpoint": "http://127.0.0.1:1",
+                                 "subscription_id": subscription}, sandbox=True)
+
+
+def test_one_arm_client_per_subscription_endpoint_and_credentials(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    first = session.resource_client(_arm())
+    assert session.resource_client(_arm()) is first
+    assert session.storage_client(_arm()) is not first
+    assert session.resource_client(_arm("11111111-1111-1111-1111-111111111111")) is not first
+    monkeypatch.setenv("AZURE_CLIENT_ID", "another-identity")
+    assert session.resource_client(_arm()) is not first
+
+
+def test_one_blob_client_per_account_url() -> None:
+    config = CloudConfig("azure", {"blob_endpoint": "http://127.0.0.1:1/devstoreaccount1"},
+                         sandbox=True)
+    first = session.blob_service("acct", config)
+    assert session.blob_service("acct", config) is first
+    other = CloudConfig("azure", {"blob_endpoint": "http://127.0.0.1:2/devstoreaccount1"},
+                        sandbox=True)
+    assert session.blob_service("acct", other) is not first
+
+
+def test_arm_retries_are_azure_core_retry_policy_bounded_and_jittered() -> None:
+    from azure.core.pipeline.policies import RetryPolicy
+
+    policy = session.retry_policy(CloudConfig("azure", {"max_attempts": 4}))
+    assert isinstance(policy, RetryPolicy)
+    assert policy.total_retries == 3 and policy.status_retries == 3
+    settings = {"history": [object()] * 3, "backoff": 1.0, "max_backoff": 20.0}
+    delays = {policy.get_backoff_time(settings) for _ in range(50)}
+    # azure-core's own value would be 1 * 2^2 = 4 s every time; jitter spreads it.
+    assert all(2.0 <= d <= 4.0 for d in delays) and len(delays) > 1

@@ -87,3 +87,29 @@ def test_real_cloud_without_credentials_is_a_credentials_error(
     with pytest.raises(CredentialsError) as info:
         StorageBucket().read("some-bucket", {}, config)
     assert "gcloud auth application-default login" in info.value.hint
+
+
+def test_one_client_per_project_and_endpoint() -> None:
+    config = CloudConfig("gcp", {"project": "p", "storage_endpoint": "http://127.0.0.1:1",
+                                 "crm_endpoint": "http://127.0.0.1:2"}, sandbox=True)
+    first = session.storage_client(config)
+    assert session.storage_client(CloudConfig("gcp", dict(config.settings), sandbox=True)) \
+        is first
+    assert session.storage_client(CloudConfig("gcp", {**config.settings, "project": "q"},
+                                              sandbox=True)) is not first
+    projects = session.projects_client(config)
+    assert session.projects_client(config) is projects
+
+
+def test_retries_are_google_api_core_retry_on_transient_errors_only() -> None:
+    retry = session.api_retry(CloudConfig("gcp", sandbox=True))
+    assert retry._predicate(gx.TooManyRequests("slow down"))
+    assert retry._predicate(gx.ServiceUnavailable("busy"))
+    assert retry._predicate(gx.InternalServerError("oops"))
+    assert not retry._predicate(gx.Forbidden("no"))
+    assert not retry._predicate(gx.Conflict("exists"))
+    assert not retry._predicate(gx.BadRequest("invalid"))
+    storage = session.storage_retry(CloudConfig("gcp"))
+    assert storage._predicate(gx.TooManyRequests("slow down"))
+    assert not storage._predicate(gx.Forbidden("no"))
+    assert storage.timeout == 120.0

@@ -1,0 +1,27 @@
+"""Does a stage, planned again just before apply, still do what a saved plan showed?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from provision.plan.model import UNKNOWN, Change
+from provision.plan.render_json import SENSITIVE_JSON
+
+
+def same_as_shown(saved: Change, fresh: Change) -> bool:
+    """True when ``fresh`` (planned now) does what the saved plan showed: the same action
+    and the same property values, where a value the plan showed as known only after
+    apply may be anything now and a value it masked as secret is not compared."""
+    if saved.action is not fresh.action or not set(fresh.unknown) <= set(saved.unknown):
+        return False
+    return _matches(saved.after, fresh.after)
+
+
+def _matches(shown: Any, now: Any) -> bool:
+    if shown is UNKNOWN or shown == SENSITIVE_JSON:
+        return True
+    if isinstance(shown, dict) and isinstance(now, dict):
+        return shown.keys() == now.keys() and all(_matches(v, now[k]) for k, v in shown.items())
+    if isinstance(shown, list) and isinstance(now, list):
+        return len(shown) == len(now) and all(_matches(a, b) for a, b in zip(shown, now))
+    return bool(shown == now)
