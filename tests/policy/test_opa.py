@@ -51,7 +51,7 @@ def _results(engine_name: str, monkeypatch: pytest.MonkeyPatch) -> list[tuple[An
         live[f"ok-{rule_id}"] = (type_name, good)
         live[f"bad-{rule_id}"] = (type_name, bad)
     stage, plan = plan_of(*(change(rid, t, props) for rid, (t, props) in live.items()))
-    reports = [engine.check_pre(stage, plan), engine.check_post("s1", live, plan=plan)]
+    reports = [engine.check_pre(stage, plan), engine.check_post("s1", live)]
     return sorted((r.phase.value, r.rule_id, r.resource_id, r.status.value, r.message)
                   for report in reports for r in report.results)
 
