@@ -33,6 +33,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -221,7 +222,8 @@ def bare_child(spec_path: Path, destroy: bool) -> None:
     from provision.cli.session import sandbox_settings
     from provision.engine.clouds import backend_url, cloud_configs, home_dir, passphrase
     from provision.engine.dynamic import CONFIG_ENV, RUN_DIR_ENV, encode_cloud_config
-    from provision.engine.program import stage_program
+    from provision.engine.declare import stage_declaration
+    from provision.engine.program import pulumi_program
     from provision.engine.toolchain import find_toolchain
 
     registry = providers.registry()
@@ -229,7 +231,7 @@ def bare_child(spec_path: Path, destroy: bool) -> None:
     env = resolved.environments["local"]
     toolchain = find_toolchain()
     run_dir = Path(tempfile.mkdtemp(dir=home_dir()))
-    program = stage_program(resolved, list(resolved.resources), registry, {})
+    program = pulumi_program(stage_declaration(resolved, list(resolved.resources), registry, {}))
     settings = auto.ProjectSettings(name=resolved.name, runtime="python",
                                     backend=auto.ProjectBackend(url=backend_url(resolved)))
     ws_env = {
@@ -378,6 +380,8 @@ def main() -> int:
     if args.bare_child:
         bare_child(args.bare_child, args.destroy)
         return 0
+    # A terminated run still stops its sandbox (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     results: dict[str, Any] = {"context": context()}
     print(f"engine benchmarks at {results['context']['date']}, commit "
           f"{results['context']['commit']}, {results['context']['cpus']} CPUs, {_load()}")
