@@ -34,9 +34,26 @@ ADAPTERS: dict[str, str] = {
     "azure:resources:ResourceGroup": "providers.azure.resource_group:ResourceGroup",
     "azure:storage:Account": "providers.azure.storage_account:StorageAccount",
     "azure:storage:BlobContainer": "providers.azure.blob_container:BlobContainer",
+    "azure:network:VirtualNetwork": "providers.azure.virtual_network:VirtualNetwork",
+    "azure:resources:Resource": "providers.azure.generic_resource:GenericResource",
     "gcp:storage:Bucket": "providers.gcp.storage_bucket:StorageBucket",
     "gcp:resourcemanager:Project": "providers.gcp.project:Project",
+    "gcp:pubsub:Topic": "providers.gcp.pubsub_topic:PubSubTopic",
+    "gcp:pubsub:Subscription": "providers.gcp.pubsub_subscription:PubSubSubscription",
 }
+
+
+# State stores for the environment lock and the run journal, by backend URL scheme
+# (``file`` is built into provision.engine.statestore).
+STATE_STORES: dict[str, str] = {
+    "s3": "providers.aws.state_store:S3StateStore",
+    "azblob": "providers.azure.state_store:AzureBlobStateStore",
+}
+
+
+def state_stores() -> dict[str, str]:
+    """URL scheme -> ``"module:Class"`` of each cloud state store (no SDK imported)."""
+    return dict(STATE_STORES)
 
 
 def registry() -> AdapterRegistry:
@@ -44,4 +61,4 @@ def registry() -> AdapterRegistry:
     return AdapterRegistry(ADAPTERS)
 
 
-__all__ = ["ADAPTERS", "registry"]
+__all__ = ["ADAPTERS", "STATE_STORES", "registry", "state_stores"]

@@ -161,6 +161,11 @@ class FakeAdapter:
             data["resources"][self._key(id)] = values
             return ReadResult(id=id, properties=copy.deepcopy(values))
 
+    def find(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        """The fake resource named ``props["name"]`` (its natural key), if it exists."""
+        name = str(props.get("name") or "")
+        return self.read(name, props, config) if name else None
+
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         with self.cloud.transaction() as data:
             _enter(data, "read", self.schema.type_name, id)

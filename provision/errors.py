@@ -11,11 +11,15 @@ situation and carry the context that failed (file, line, resource, stage).
     ├── GraphError                      resource or stage ordering is impossible
     │   └── CycleError                  a dependency cycle, with its path
     ├── PlanError                       a plan cannot be made or applied
-    │   └── StalePlanError              a saved plan no longer matches spec or state
+    │   ├── StalePlanError              a saved plan no longer matches spec or state
+    │   └── UnresolvedReferenceError    at apply, a reference to another stage has no value
     ├── EngineError                     the Pulumi engine failed or is missing
     │   ├── ToolchainError              the Pulumi CLI is not installed / wrong version
     │   ├── StageFailedError            one stage's update failed (others stay recorded)
-    │   └── StackLockedError            another run holds the stack's update lock
+    │   ├── EnvironmentLockedError      another live run holds the environment lock
+    │   ├── StackLockedError            another process holds a stack's update lock
+    │   ├── RecoveryError               a crashed run's state cannot be repaired safely
+    │   └── PassphraseError             the state passphrase does not open a stack
     ├── ProviderError                   a cloud adapter failed
     │   ├── CredentialsError            a cloud credential is missing or rejected
     │   └── CloudError                  the cloud API answered with an error
@@ -125,6 +129,20 @@ class StalePlanError(PlanError):
     pass
 
 
+class UnresolvedReferenceError(PlanError):
+    """At apply, ``reference`` (to a resource of an upstream stage, which has applied)
+    has no recorded value; nothing of ``resource`` is sent to the cloud."""
+
+    def __init__(self, resource: str, reference: str, *, where: str = "") -> None:
+        self.resource, self.reference = resource, reference
+        prefix = f"{where}: " if where else ""
+        super().__init__(
+            f"{prefix}resource '{resource}': {reference} has no value after its stage "
+            "applied; nothing was sent to the cloud for this resource",
+            hint="run `provision plan` to see the upstream resource's state, "
+                 "then apply again")
+
+
 class EngineError(ProvisionError):
     pass
 
@@ -141,14 +159,36 @@ class StageFailedError(EngineError):
         super().__init__(f"stage '{stage}' failed: {message}", hint=hint)
 
 
-class StackLockedError(EngineError):
-    """Another run holds the update lock of ``stack``; ``holder`` says who, where, since when."""
+class EnvironmentLockedError(EngineError):
+    """Another run that may still be alive holds the lock of this spec and environment."""
 
-    def __init__(self, stack: str, holder: str) -> None:
-        self.stack = stack
-        self.holder = holder
-        super().__init__(f"stack '{stack}' is locked by {holder}",
-                         hint="wait for that run to finish; if it died, repair the environment")
+    def __init__(self, spec: str, env: str, holder: str, *, location: str = "") -> None:
+        self.spec, self.env, self.holder, self.location = spec, env, holder, location
+        where = f" (lock {location})" if location else ""
+        super().__init__(
+            f"environment '{env}' of spec '{spec}' is locked by {holder}{where}",
+            hint=("wait for that run to finish; if it is gone for good, remove the lock with: "
+                  f"provision unlock SPEC --env {env}"))
+
+
+class StackLockedError(EngineError):
+    """Another process that may still run holds the update lock of a stack (``what`` is
+    "stack" or "stage"); ``holder`` says who, where, since when, and which lock."""
+
+    def __init__(self, stack: str, holder: str, *, what: str = "stack", hint: str = "") -> None:
+        self.stack, self.holder = stack, holder
+        super().__init__(f"{what} '{stack}' is locked by {holder}",
+                         hint=hint or "wait for that run to finish; if it died, run: provision "
+                                      "repair SPEC --env ENV (it clears locks of processes that "
+                                      "are gone)")
+
+
+class RecoveryError(EngineError):
+    pass
+
+
+class PassphraseError(EngineError):
+    pass
 
 
 class ProviderError(ProvisionError):

@@ -99,6 +99,19 @@ class Adapter(Protocol):
         ...
 
 
+@runtime_checkable
+class NaturalKeyLookup(Protocol):
+    """An adapter that can find a live resource from its planned inputs alone.
+
+    Used to reconcile a create that a crashed run left pending: the id was never
+    recorded, so the resource is looked up by its natural key (its name).
+    """
+
+    def find(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        """The live resource that ``props`` name (bucket name, project id, ...); None if absent."""
+        ...
+
+
 class AdapterRegistry:
     """Explicit map from resource type name to the adapter class that serves it.
 

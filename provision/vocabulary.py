@@ -128,6 +128,7 @@ class Outcome(str, Enum):
     HALTED = "halted"                      # a rollout stopped at an approval or a failed gate
     POLICY_VIOLATION = "policy-violation"  # a mandatory rule failed
     FAILED = "failed"                      # an error stopped the run
+    INTERRUPTED = "interrupted"            # stopped by SIGINT/SIGTERM (exit 130)
 
 
 class StepKind(str, Enum):

@@ -35,7 +35,7 @@ def _ensure_azurite() -> None:
 
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxStatus]:
-    """The running local sandbox (all five emulators on 127.0.0.1) for this session."""
+    """The running local sandbox (all six emulators on 127.0.0.1) for this session."""
     _ensure_azurite()
     box = Sandbox(tmp_path_factory.mktemp("sandbox"))
     try:

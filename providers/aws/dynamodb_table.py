@@ -152,6 +152,11 @@ class DynamoDbTable:
         return finish_create(finish, lambda: _delete(ddb, name), resource=name,
                              resource_type=TYPE)
 
+    def find(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        """The table with the physical name the planned inputs give (its natural key)."""
+        values = with_defaults(SCHEMA, props)
+        return self.read(common.physical_name(values, TYPE), values, config)
+
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         ddb = session.client("dynamodb", config)
         with session.translate(TYPE, id, config):

@@ -112,6 +112,11 @@ class IamRole:
         return finish_create(finish, lambda: _delete(iam, name), resource=name,
                              resource_type=TYPE)
 
+    def find(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        """The role with the physical name the planned inputs give (its natural key)."""
+        values = with_defaults(SCHEMA, props)
+        return self.read(common.physical_name(values, TYPE), values, config)
+
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         iam = session.client("iam", config)
         with session.translate(TYPE, id, config):

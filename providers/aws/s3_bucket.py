@@ -128,6 +128,11 @@ class S3Bucket:
         return finish_create(finish, lambda: s3.delete_bucket(Bucket=name),
                              resource=name, resource_type=TYPE)
 
+    def find(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        """The bucket named by ``props["bucket"]`` (its natural key), if it exists."""
+        name = str(props.get("bucket") or "")
+        return self.read(name, props, config) if name else None
+
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         """Six calls: HEAD (existence and region), then the five settings S3 keeps in
         separate sub-resources, fetched side by side (S3 has no call returning them

@@ -163,6 +163,20 @@ class SqsQueue:
         return finish_create(finish, lambda: sqs.delete_queue(QueueUrl=url), resource=url,
                              resource_type=TYPE)
 
+    def find(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        """The queue with the physical name the planned inputs give (its natural key)."""
+        values = with_defaults(SCHEMA, props)
+        name = queue_name(values)
+        sqs = session.client("sqs", config)
+        with session.translate(TYPE, name, config):
+            try:
+                url = str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
+            except Exception as exc:
+                if session.error_code(exc) in NOT_FOUND:
+                    return None
+                raise
+        return self.read(url, {**values, "name": name}, config)
+
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         sqs = session.client("sqs", config)
         with session.translate(TYPE, id, config):

@@ -88,6 +88,11 @@ class BlobContainer:
         return finish_create(finish, container.delete_container, resource=where,
                              resource_type=TYPE)
 
+    def find(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        """The container ``props["name"]`` of account ``props["account_name"]``, if it exists."""
+        account, name = str(props.get("account_name") or ""), str(props.get("name") or "")
+        return self.read(f"{account}/{name}", props, config) if account and name else None
+
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         account, name = _where(id, props)
         with session.translate(TYPE, f"{account}/{name}", config):

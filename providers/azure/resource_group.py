@@ -13,7 +13,7 @@ from typing import Any, Mapping
 from provision.errors import CloudError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
-from providers.azure import session
+from providers.azure import limits, session
 from providers.base import plan_update, with_defaults
 
 TYPE = "azure:resources:ResourceGroup"
@@ -25,10 +25,11 @@ SCHEMA = ResourceSchema(
     description="An Azure resource group.",
     properties={
         "name": PropertySchema("string", required=True, force_new=True,
-                               description="resource group name"),
+                               description="resource group name",
+                               constraints=limits.RESOURCE_GROUP_NAME),
         "location": PropertySchema(
             "string", force_new=True, description="Azure region; defaults to the azure location"),
-        "tags": PropertySchema("map", description="resource tags"),
+        "tags": PropertySchema("map", description="resource tags", constraints=limits.TAGS),
     },
     outputs={"resource_id": "string", "provisioning_state": "string"},
 )
@@ -57,6 +58,10 @@ class ResourceGroup:
             group = client.resource_groups.create_or_update(
                 name, {"location": values["location"], "tags": values["tags"] or {}})
         return _result(group)
+
+    def find(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        """The resource group named by ``props["name"]``, if it exists."""
+        return self.read("", props, config) if props.get("name") else None
 
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         name = _name(id, props)

@@ -168,6 +168,19 @@ def storage_client(config: CloudConfig) -> Any:
     return CLIENTS.get(_client_key("storage", config, sub, config.get("arm_endpoint")), build)
 
 
+def network_client(config: CloudConfig) -> Any:
+    """An ``azure.mgmt.network.NetworkManagementClient``, one per process and settings."""
+    sub = subscription_id(config)
+
+    def build() -> Any:
+        from azure.mgmt.network import NetworkManagementClient
+
+        credential, kwargs = _arm_kwargs(config)
+        return NetworkManagementClient(credential, sub, **kwargs)
+
+    return CLIENTS.get(_client_key("network", config, sub, config.get("arm_endpoint")), build)
+
+
 def blob_account_url(account: str, config: CloudConfig) -> str:
     """The blob service URL of ``account`` (see the module doc for ``blob_endpoint``).
 

@@ -89,6 +89,12 @@ class StorageAccount:
             account = client.storage_accounts.get_properties(group, name)
         return _result(account, group)
 
+    def find(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        """The account ``props["name"]`` in ``props["resource_group_name"]``, if it exists."""
+        if not props.get("name") or not props.get("resource_group_name"):
+            return None
+        return self.read("", props, config)
+
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         group, name = _where(id, props)
         with session.translate(TYPE, name, config):

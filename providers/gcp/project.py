@@ -75,6 +75,11 @@ class Project:
         return finish_create(finish, lambda: self.delete(project_id, values, config),
                              resource=project_id, resource_type=TYPE)
 
+    def find(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        """The project with id ``props["project_id"]`` (its natural key), if it exists."""
+        project_id = str(props.get("project_id") or "")
+        return self.read(project_id, props, config) if project_id else None
+
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         with session.translate(TYPE, id, config):
             client = session.projects_client(config)

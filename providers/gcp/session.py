@@ -6,6 +6,9 @@ Settings (``CloudConfig.settings`` for cloud ``gcp``):
 ``region``            default location for new buckets
 ``storage_endpoint``  optional; the Cloud Storage API endpoint (sandbox emulator)
 ``crm_endpoint``      optional; the Resource Manager API endpoint (sandbox emulator)
+``pubsub_endpoint``   optional; the Pub/Sub gRPC target ``host:port``. In the sandbox
+                      it is the emulator, reached over a plaintext channel as with
+                      ``PUBSUB_EMULATOR_HOST``
 
 Credentials: google-auth's Application Default Credentials for real clouds; in
 the sandbox, ``AnonymousCredentials`` against the emulator endpoints.
@@ -120,6 +123,63 @@ def _requests_connection_error() -> type[Exception]:
     import requests
 
     return requests.ConnectionError
+
+
+def _pubsub_kwargs(config: CloudConfig, transport_class: Any) -> dict[str, Any]:
+    endpoint = str(config.get("pubsub_endpoint") or "")
+    if config.sandbox and endpoint:
+        import grpc
+
+        return {"transport": transport_class(channel=grpc.insecure_channel(endpoint))}
+    return {"client_options": {"api_endpoint": endpoint}} if endpoint else {}
+
+
+def publisher_client(config: CloudConfig) -> Any:
+    """A ``google.pubsub_v1.PublisherClient`` (topics, and their IAM policies), one per
+    process and settings. Pass :func:`api_retry` to its calls."""
+    endpoint = config.get("pubsub_endpoint")
+
+    def build() -> Any:
+        from google.pubsub_v1.services.publisher import PublisherClient
+        from google.pubsub_v1.services.publisher.transports.grpc import PublisherGrpcTransport
+
+        with translate("gcp:pubsub", config=config):
+            return PublisherClient(**_pubsub_kwargs(config, PublisherGrpcTransport))
+
+    return CLIENTS.get(_client_key("publisher", config, endpoint), build)
+
+
+def subscriber_client(config: CloudConfig) -> Any:
+    """A ``google.pubsub_v1.SubscriberClient`` (subscriptions), one per process and
+    settings. Pass :func:`api_retry` to its calls."""
+    endpoint = config.get("pubsub_endpoint")
+
+    def build() -> Any:
+        from google.pubsub_v1.services.subscriber import SubscriberClient
+        from google.pubsub_v1.services.subscriber.transports.grpc import SubscriberGrpcTransport
+
+        with translate("gcp:pubsub", config=config):
+            return SubscriberClient(**_pubsub_kwargs(config, SubscriberGrpcTransport))
+
+    return CLIENTS.get(_client_key("subscriber", config, endpoint), build)
+
+
+def require_project(config: CloudConfig, resource_type: str, resource: str = "") -> str:
+    value = project(config)
+    if not value:
+        raise ProviderError("no GCP project configured", resource=resource,
+                            resource_type=resource_type,
+                            hint="set project on the resource, or in the environment's gcp "
+                                 "settings")
+    return value
+
+
+def duration(value: Any) -> str | None:
+    """A protobuf Duration (a ``timedelta`` in proto-plus) as the API's JSON text ``"600s"``."""
+    if value is None:
+        return None
+    seconds = value.total_seconds()
+    return f"{seconds:g}s" if seconds else None
 
 
 def status_code(exc: BaseException) -> int:

@@ -79,6 +79,11 @@ class StorageBucket:
         return finish_create(finish, lambda: bucket.delete(retry=retry),
                              resource=name, resource_type=TYPE)
 
+    def find(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        """The bucket named by ``props["name"]`` (its natural key), if it exists."""
+        name = str(props.get("name") or "")
+        return self.read(name, props, config) if name else None
+
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         with session.translate(TYPE, id, config):
             client = session.storage_client(config)

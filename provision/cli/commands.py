@@ -5,19 +5,19 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from rich.console import Console
 
-from provision.cli import session
+from provision.cli import guard, session
 from provision.cli.recording import recorded
 from provision.history import RunRecorder
 from provision.cli.progress import Progress, status_summary
 from provision.engine.orchestrator import ApplyReport, ensure_plan_matches, spec_digest
 from provision.errors import PlanError, PolicyViolation, ProvisionError
 from provision.plan.digest import plan_digest
-from provision.plan.model import Plan
-from provision.vocabulary import Operation, Outcome
+from provision.plan.model import Plan, StagePlan
+from provision.vocabulary import Operation, Outcome, Phase, StageStatus
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_POLICY = 0, 1, 2, 3
 
@@ -52,12 +52,14 @@ def plan(spec: str, env: str, *, fmt: str, detailed_exitcode: bool, out: Path | 
 def _plan(loaded: session.Loaded, spec: str, *, fmt: str, detailed_exitcode: bool,
           out: Path | None, parallel: int, policies: Path | None, no_policy: bool,
           record: RunRecorder) -> int:
-    orch = session.orchestrator(loaded, parallel=parallel)
-    the_plan = orch.plan()
+    with guard.engine_run(loaded, Operation.PLAN, record.id, notice=lambda text: None) as run:
+        orch = session.orchestrator(loaded, parallel=parallel, supervisor=run.supervisor)
+        session.verify_state(loaded, orch)
+        the_plan = orch.plan()
     the_plan.spec_digest = spec_digest([spec])
     report = _plan_policy(loaded, the_plan, policies, no_policy)
     if report is not None:
-        record.policy("", "pre", [r.to_dict() for r in report.results])
+        record.policy("", Phase.PRE, [r.to_dict() for r in report.results])
     if fmt == "json":
         from provision.plan.render_json import plan_to_json
 
@@ -145,32 +147,96 @@ def _apply(loaded: session.Loaded, spec: str, saved: Plan | None, record: RunRec
     progress = Progress(as_json=as_json, record=record)
     record.update(detail={"graph": stage_graph(loaded)})
     gate, reader = _policy_gate(loaded, policies, no_policy)
-    orch = session.orchestrator(loaded, hooks=progress.hooks(), parallel=parallel,
-                                gate=gate, live_reader=reader,
-                                rollback_on_violation=rollback_on_violation)
-    if saved is not None:
-        ensure_plan_matches(saved, loaded.spec, loaded.env, spec_digest([spec]))
-        the_plan = saved
-    else:
-        the_plan = orch.plan()
-        the_plan.spec_digest = spec_digest([spec])
-        if not as_json:
-            _render(the_plan, "human", loaded)
-    record.update(plan_digest=plan_digest(the_plan, loaded.registry), detail={"changes": the_plan.summary()})
-    if not the_plan.has_changes() and saved is None:
-        record.finish(Outcome.NO_CHANGES, exit_code=EXIT_OK)
-        progress.emit("summary", status=Outcome.NO_CHANGES.value, changes=the_plan.summary())
-        progress.say("no changes; nothing to apply")
-        return EXIT_OK
-    if not yes:
-        if saved is None and not (sys.stdin.isatty() and not as_json):
-            raise PlanError("apply needs --yes when it cannot ask (not a terminal, or --json)")
-        if saved is None and input("apply these changes? (yes/no) ").strip() != "yes":
-            err.print("apply cancelled")
-            record.finish(Outcome.FAILED, exit_code=EXIT_ERROR, error="cancelled")
-            return EXIT_ERROR
-    report = orch.apply(the_plan, check_fresh=saved is not None)
-    return _finish(report, progress, the_plan)
+    with guard.engine_run(loaded, Operation.APPLY, record.id, notice=_notice(progress),
+                          on_abort=_abort(record)) as run:
+        orch = session.orchestrator(loaded, hooks=run.hooks(progress.hooks()), parallel=parallel,
+                                    gate=gate, live_reader=reader,
+                                    rollback_on_violation=rollback_on_violation,
+                                    supervisor=run.supervisor, stop=run.stop)
+        try:
+            run.recover(orch)
+            if saved is not None:
+                ensure_plan_matches(saved, loaded.spec, loaded.env, spec_digest([spec]))
+                the_plan = saved
+            else:
+                the_plan = orch.plan()
+                the_plan.spec_digest = spec_digest([spec])
+                if not as_json:
+                    _render(the_plan, "human", loaded)
+        except ProvisionError:
+            if run.interrupted:
+                return _interrupted(run, record, progress)
+            raise
+        run.planned = {s.name: _counts(s) for s in the_plan.stages}
+        record.update(plan_digest=plan_digest(the_plan, loaded.registry),
+                      detail={"changes": the_plan.summary()})
+        if not the_plan.has_changes() and saved is None:
+            record.finish(Outcome.NO_CHANGES, exit_code=EXIT_OK)
+            progress.emit("summary", status=Outcome.NO_CHANGES.value, changes=the_plan.summary())
+            progress.say("no changes; nothing to apply")
+            run.finish("no-changes")
+            return EXIT_OK
+        if not yes:
+            if saved is None and not (sys.stdin.isatty() and not as_json):
+                raise PlanError("apply needs --yes when it cannot ask (not a terminal, or --json)")
+            if saved is None and input("apply these changes? (yes/no) ").strip() != "yes":
+                err.print("apply cancelled")
+                record.finish(Outcome.FAILED, exit_code=EXIT_ERROR, error="cancelled")
+                run.finish("cancelled")
+                return EXIT_ERROR
+        report = orch.apply(the_plan, check_fresh=saved is not None)
+        if run.interrupted:
+            return _interrupted(run, record, progress, report)
+        try:
+            code = _finish(report, progress, the_plan)
+        except ProvisionError:
+            run.finish(Outcome.FAILED.value)
+            raise
+        run.finish((Outcome.APPLIED if code == EXIT_OK else Outcome.POLICY_VIOLATION).value)
+        return code
+
+
+def _counts(stage: StagePlan) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for change in stage.changes:
+        counts[change.action.value] = counts.get(change.action.value, 0) + 1
+    return counts
+
+
+def _notice(progress: Progress) -> Callable[[str], None]:
+    def notice(text: str) -> None:
+        progress.emit("notice", message=text)
+        if not progress.as_json:
+            err.print(text, markup=False)
+    return notice
+
+
+def _abort(record: RunRecorder) -> Callable[[list[str]], None]:
+    def abort(stopped_at: list[str]) -> None:
+        record.finish(Outcome.INTERRUPTED, exit_code=guard.EXIT_INTERRUPTED,
+                      error="stopped at once by a second interrupt",
+                      detail={"stopped_at": stopped_at})
+    return abort
+
+
+def _interrupted(run: guard.EngineRun, record: RunRecorder, progress: Progress,
+                 report: ApplyReport | None = None) -> int:
+    """Record where an interrupted run stopped (the stage it stopped in, or else the
+    stages it did not start); exit code 130."""
+    statuses = {o.stage: o.status.value for o in report.outcomes} if report else {}
+    stopped = (run.stopped_at
+               or [s for s, st in statuses.items() if st == StageStatus.INTERRUPTED.value]
+               or [s for s, st in statuses.items() if st == StageStatus.SKIPPED.value])
+    record.finish(Outcome.INTERRUPTED, exit_code=guard.EXIT_INTERRUPTED,
+                  error=Outcome.INTERRUPTED.value + (f" in stage {', '.join(stopped)}" if stopped else ""),
+                  detail={"stopped_at": stopped})
+    run.finish(Outcome.INTERRUPTED.value)
+    progress.emit("summary", status=Outcome.INTERRUPTED.value, stages=statuses, stopped_at=stopped,
+                  run_id=record.id)
+    where = f" at stage {', '.join(stopped)}" if stopped else ""
+    err.print(f"interrupted{where} (run {record.id}); run the same command again to finish "
+              "the work", markup=False)
+    return guard.EXIT_INTERRUPTED
 
 
 def _finish(report: ApplyReport, progress: Progress, the_plan: Plan) -> int:
@@ -244,14 +310,27 @@ def _destroy(loaded: session.Loaded, env: str, record: RunRecorder, *, yes: bool
             err.print("destroy cancelled")
             record.finish(Outcome.FAILED, exit_code=EXIT_ERROR, error="cancelled")
             return EXIT_ERROR
-    orch = session.orchestrator(loaded, hooks=progress.hooks())
-    report = orch.destroy()
-    failed = report.failed
-    statuses = {o.stage: o.status.value for o in report.outcomes}
-    if failed is not None:
-        progress.emit("summary", status=Outcome.FAILED.value, stages=statuses)
-        record.finish(Outcome.FAILED, exit_code=EXIT_ERROR, error=failed.message)
-        raise failed
+    with guard.engine_run(loaded, Operation.DESTROY, record.id, notice=_notice(progress),
+                          on_abort=_abort(record)) as run:
+        orch = session.orchestrator(loaded, hooks=run.hooks(progress.hooks()),
+                                    supervisor=run.supervisor, stop=run.stop)
+        try:
+            run.recover(orch)
+        except ProvisionError:
+            if run.interrupted:
+                return _interrupted(run, record, progress)
+            raise
+        report = orch.destroy()
+        if run.interrupted:
+            return _interrupted(run, record, progress, report)
+        failed = report.failed
+        statuses = {o.stage: o.status.value for o in report.outcomes}
+        if failed is not None:
+            run.finish(Outcome.FAILED.value)
+            progress.emit("summary", status=Outcome.FAILED.value, stages=statuses)
+            record.finish(Outcome.FAILED, exit_code=EXIT_ERROR, error=failed.message)
+            raise failed
+        run.finish(Outcome.DESTROYED.value)
     record.finish(Outcome.DESTROYED, exit_code=EXIT_OK)
     progress.emit("summary", status=Outcome.DESTROYED.value, stages=statuses)
     progress.say("[green]destroy complete[/green]")

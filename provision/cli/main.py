@@ -105,6 +105,24 @@ def destroy(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt
 
 
 @app.command()
+def repair(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
+           dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report what would be repaired.")] = False) -> None:
+    """Repair what a killed run left behind: stale stack locks and pending operations."""
+    from provision.cli import recovery_cmd
+
+    raise typer.Exit(recovery_cmd.repair(spec, env, dry_run=dry_run))
+
+
+@app.command()
+def unlock(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
+           yes: Annotated[bool, typer.Option("--yes", "-y", help="Remove the lock without asking.")] = False) -> None:
+    """Remove the environment lock of a run that is gone (asks for confirmation)."""
+    from provision.cli import recovery_cmd
+
+    raise typer.Exit(recovery_cmd.unlock(spec, env, yes=yes))
+
+
+@app.command()
 def validate(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")]) -> None:
     """Check the spec and every environment: all errors at once, nothing touched."""
     from provision.cli import commands

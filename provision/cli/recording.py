@@ -32,7 +32,7 @@ def recorded(operation: Operation, *, spec: str, env: str, spec_file: str = "",
         raise
     except KeyboardInterrupt:
         if record.finished is None:
-            record.finish(Outcome.FAILED, exit_code=130, error="interrupted")
+            record.finish(Outcome.FAILED, exit_code=130, error=Outcome.INTERRUPTED.value)
         raise
     finally:
         if history is None:

@@ -8,6 +8,7 @@ stages, and builds the engine with the environment's cloud settings.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,12 @@ from typing import Any
 import providers
 from provision import spec as specs
 from provision.engine.clouds import backend_url, cloud_configs, home_dir, passphrase
+from provision.engine import passphrase as passphrases
 from provision.engine.orchestrator import Gate, Hooks, LiveReader, Orchestrator
-from provision.engine.protocol import Engine
-from provision.engine.runner import EngineOptions, StackRunner
+from provision.engine.protocol import StackSnapshot
+from provision.engine.runner import STACKS_PREFIX, EngineOptions, StackRunner
+from provision.engine.statestore import StateStore, StoreRegistry
+from provision.engine.supervise import Supervisor
 from provision.engine.toolchain import find_toolchain
 from provision.errors import EnvironmentNotFoundError, SandboxNotRunningError, SpecError
 from provision.graph.select import select, select_for_destroy
@@ -71,27 +75,54 @@ def sandbox_settings(env: Environment) -> dict[str, dict[str, Any]] | None:
     return status.cloud_settings()
 
 
-def engine(spec: Spec, env: Environment, *, parallel: int = 4) -> Engine:
+def state_store(loaded: Loaded) -> StateStore:
+    """The spec's state backend as a store for the environment lock and the journal."""
+    return _store(loaded.spec)
+
+
+def _store(spec: Spec) -> StateStore:
+    return StoreRegistry(providers.state_stores()).open(backend_url(spec))
+
+
+def state_passphrase(spec: Spec, env: Environment) -> str:
+    """The state passphrase of ``env`` (never a newly generated one while stacks exist)."""
+    return passphrase(env, lambda: bool(_store(spec).list(STACKS_PREFIX)))
+
+
+def engine(spec: Spec, env: Environment, *, parallel: int = 4,
+           supervisor: Supervisor | None = None) -> StackRunner:
     """The engine for ``spec``'s stacks in ``env``: the real Pulumi engine
     (:class:`StackRunner`) with the environment's cloud settings (the sandbox's
-    endpoints when it targets the sandbox). The only place that picks the engine."""
+    endpoints when it targets the sandbox). The only place that picks the engine.
+    With ``supervisor``, every engine process is one of the run's (see supervise.py)."""
     configs = cloud_configs(env, sandbox_settings(env))
     options = EngineOptions(
         toolchain=find_toolchain(),
         backend_url=backend_url(spec),
-        passphrase=passphrase(env),
+        passphrase=state_passphrase(spec, env),
         cloud_configs=configs,
         work_dir=home_dir() / "work",
         parallel=max(parallel, 1) * 4,
+        supervisor=supervisor,
     )
     return StackRunner(project=spec.name, options=options)
 
 
 def orchestrator(loaded: Loaded, *, hooks: Hooks | None = None, parallel: int = 4,
                  gate: Gate | None = None, live_reader: LiveReader | None = None,
-                 rollback_on_violation: bool = False) -> Orchestrator:
+                 rollback_on_violation: bool = False, supervisor: Supervisor | None = None,
+                 stop: threading.Event | None = None) -> Orchestrator:
     return Orchestrator(loaded.spec, loaded.env, loaded.stages, loaded.registry,
-                        engine(loaded.spec, loaded.env, parallel=parallel),
+                        engine(loaded.spec, loaded.env, parallel=parallel, supervisor=supervisor),
                         hooks=hooks, gate=gate, live_reader=live_reader, parallel=parallel,
                         rollback_on_violation=rollback_on_violation,
-                        selection=loaded.selection)
+                        selection=loaded.selection, stop=stop)
+
+
+def verify_state(loaded: Loaded, orch: Orchestrator) -> dict[str, StackSnapshot]:
+    """Read every existing stack of the run once and verify the passphrase against each
+    one's salt, before anything touches a cloud. Returns the snapshots by stage."""
+    snaps = orch.snapshots()
+    passphrases.verify(state_passphrase(loaded.spec, loaded.env),
+                       {orch.stack_name(n): s.salt for n, s in snaps.items() if s.salt})
+    return snaps

@@ -11,5 +11,11 @@
                      that drives Pulumi), with program.py (StackProgram -> inline program)
                      and dynamic.py (the dynamic provider that runs the adapters)
     testing.py       FakeEngine: the Engine in memory, for tests
+    lock.py, journal.py, statestore.py
+                     the environment lock and the run journal, kept on the state backend
+    recovery.py      repair what a dead run left (stack locks, pending operations)
+    supervise.py, _watchdog.py
+                     every process of a run dies with it; a clean first interrupt
+    passphrase.py    the state passphrase checked against each stack's salt
     clouds.py, toolchain.py  cloud settings per environment; the Pulumi CLI
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from provision.engine.protocol import Step
+from provision.engine.secrets import secret_properties
 from provision.plan.model import UNKNOWN, Action, Change, PropertyDiff, split_path, unknown_paths
 from provision.provider import AdapterRegistry
 from provision.spec.model import Spec
@@ -44,13 +45,16 @@ def stage_changes(spec: Spec, stage: str, resource_ids: Iterable[str], steps: li
             by_resource[step.resource] = step
 
     changes: list[Change] = []
+    derived = secret_properties(spec, registry, [r for r in resource_ids if r in spec.resources])
     ordered = list(resource_ids) + sorted(r for r in by_resource if r not in spec.resources)
     for rid in ordered:
         resource = spec.resources.get(rid)
         type_name = resource.type if resource else prior_types.get(rid, "unknown")
         schema = registry.schema(type_name) if type_name in registry else None
         declared = set(schema.properties) if schema else set()
-        secret = {k for k, p in schema.properties.items() if p.secret} if schema else set()
+        secret = set(derived.get(rid, frozenset()))
+        if schema:
+            secret |= {k for k, p in schema.properties.items() if p.secret}
         cur: Step | None = by_resource.get(rid)
         action = _OPS[cur.op] if cur else Action.NOOP
         if resource is None and action is Action.NOOP:
@@ -67,6 +71,7 @@ def stage_changes(spec: Spec, stage: str, resource_ids: Iterable[str], steps: li
             id=rid, type=type_name, action=action, stage=stage, before=before, after=after,
             diffs=diffs, unknown=[u for u in unknown if split_path(u)[0] in declared],
             file=loc.file if loc else "", line=loc.line if loc else 0,
+            secrets=sorted(secret),
         ))
     return changes
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from provision.errors import CredentialsError
 from provision.provider import CloudConfig
@@ -52,8 +52,12 @@ def backend_url(spec: Spec) -> str:
     return f"file://{state}"
 
 
-def passphrase(env: Environment) -> str:
-    """The state-encryption passphrase: from the environment, or generated for ``local``."""
+def passphrase(env: Environment, stacks_exist: Callable[[], bool] = lambda: False) -> str:
+    """The state-encryption passphrase: from the environment, or generated for ``local``.
+
+    The generated one is never generated again while any stack exists on the backend
+    (``stacks_exist``): that would make the existing state unreadable. Raises
+    CredentialsError then, and when a non-sandbox environment has no passphrase."""
     for var in ("PROVISION_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE"):
         if value := os.environ.get(var):
             return value
@@ -64,6 +68,12 @@ def passphrase(env: Environment) -> str:
         )
     path = home_dir() / "passphrase"
     if not path.exists():
+        if stacks_exist():
+            raise CredentialsError(
+                f"the state passphrase file {path} is missing, but the state backend holds "
+                "stacks encrypted with it",
+                hint="restore that file, or set PROVISION_PASSPHRASE to the passphrase the "
+                     "stacks were created with; a new passphrase could not open them")
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:

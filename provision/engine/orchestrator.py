@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from provision.engine.freshness import same_as_shown
 from provision.engine.protocol import (META_OUTPUT, DestroyRequest, Engine, PreviewRequest,
                                        RunResult, StackSnapshot, Step, UpRequest)
 from provision.engine.schedule import schedule
+from provision.engine.secrets import secret_properties
 from provision.errors import (PlanError, PolicyViolation, ProvisionError, StageFailedError,
                               StalePlanError)
 from provision.graph.stages import Stage, StageGraph
@@ -138,6 +140,10 @@ class _Snapshots:
         with self._lock:
             self._data[stage] = snap
 
+    def forget(self, stage: str) -> None:
+        with self._lock:
+            self._data.pop(stage, None)
+
 
 class Orchestrator:
     def __init__(self, spec: Spec, env: Environment, stages: StageGraph,
@@ -145,7 +151,8 @@ class Orchestrator:
                  hooks: Hooks | None = None, gate: Gate | None = None,
                  live_reader: LiveReader | None = None,
                  parallel: int = 4, rollback_on_violation: bool = False,
-                 selection: set[str] | None = None) -> None:
+                 selection: set[str] | None = None,
+                 stop: threading.Event | None = None) -> None:
         self.spec, self.env, self.stages = spec, env, stages
         self.registry, self.engine = registry, engine
         self.hooks = hooks or Hooks()
@@ -156,6 +163,8 @@ class Orchestrator:
         # --target/--exclude: only these resources may change (None: all). Every
         # resource stays declared in its stage's program; the engine's targeting does the rest.
         self.selection = selection
+        # Set on an interrupt: no new stage starts; a stage stopped meanwhile is INTERRUPTED.
+        self.stop = stop or threading.Event()
         self._snapshots = _Snapshots(lambda stage: self.engine.snapshot(self.stack_name(stage)))
 
     # -- names and values ------------------------------------------------------------
@@ -205,21 +214,39 @@ class Orchestrator:
                     continue
                 change = planned.get(ref.target)
                 if change is not None and change.action in (Action.CREATE, Action.REPLACE):
+                    # Secret inputs stay unknown downstream until applied: the engine
+                    # masks them in a plan, and a plan never carries them in clear.
                     values[ref.target] = {k: v for k, v in (change.after or {}).items()
-                                          if not has_unknown(v)}
+                                          if not has_unknown(v) and k not in change.secrets}
                     continue
-                outputs = self._stack_outputs(self.stages.stage_of(ref.target).name)
-                found = outputs.get(ref.target) if outputs else None
-                current = dict(found) if isinstance(found, dict) else None
+                current = self._recorded_values(ref.target)
                 if current is not None and change is not None and change.action is Action.UPDATE:
                     # An update's new inputs are what downstream will see.
                     for key, value in (change.after or {}).items():
-                        if has_unknown(value):
+                        if has_unknown(value) or key in change.secrets:
                             current.pop(key, None)
                         else:
                             current[key] = value
                 values[ref.target] = current
         return values
+
+    def _recorded_values(self, resource: str) -> dict[str, Any] | None:
+        """What the state says of ``resource`` (an upstream stage's): its stage's exported
+        attributes, else the resource's own recorded outputs (an interrupted update
+        can leave a stage's exports empty while its resources are recorded)."""
+        snap = self._snapshot(self.stages.stage_of(resource).name)
+        if snap is None:
+            return None
+        found = snap.outputs.get(resource)
+        if isinstance(found, dict):
+            return dict(found)
+        recorded = snap.recorded.get(resource)
+        return dict(recorded) if recorded is not None else None
+
+    def _exports_stale(self, stage: str) -> bool:
+        """True when the stage's stack records resources its exported outputs miss."""
+        snap = self._snapshot(stage)
+        return snap is not None and not snap.exports_cover()
 
     def _prior_types(self, stage: str) -> dict[str, str]:
         outputs = self._stack_outputs(stage) or {}
@@ -234,6 +261,18 @@ class Orchestrator:
     def _active(self, stage: Stage) -> bool:
         chosen = self._chosen(stage)
         return chosen is None or bool(chosen)
+
+    def snapshots(self) -> dict[str, StackSnapshot]:
+        """Every existing stack of the selected stages, read once and cached (no cloud call):
+        used to verify the passphrase and find crashed stages before anything runs."""
+        names = [s.name for s in self.stages.stages if self._active(s)]
+        with ThreadPoolExecutor(max_workers=min(4, max(1, len(names)))) as pool:
+            found = list(pool.map(lambda n: (n, self._snapshot(n)), names))
+        return {name: snap for name, snap in found if snap is not None}
+
+    def forget(self, stage: str) -> None:
+        """Drop the cached snapshot of ``stage`` (its state was changed outside a run step)."""
+        self._snapshots.forget(stage)
 
     # -- plan ------------------------------------------------------------------------
     def plan_stage(self, stage: Stage, planned: Mapping[str, Change],
@@ -328,12 +367,16 @@ class Orchestrator:
 
     def _done(self, name: str, status: StageStatus, result: RunResult | None = None,
               error: ProvisionError | None = None) -> StageOutcome:
+        if status is StageStatus.FAILED and error is not None and self.stop.is_set():
+            status = StageStatus.INTERRUPTED     # the run was asked to stop: Pulumi's cancel
         self.hooks.stage_done(name, status, result)
         return StageOutcome(name, status, result, error)
 
     def _apply_stage(self, stage: Stage, saved: StagePlan, plan: Plan,
                      check_fresh: bool) -> StageOutcome:
         name = stage.name
+        if self.stop.is_set():
+            return self._skip(name, "", "not started: the run was interrupted")
         try:
             if check_fresh:
                 self._check_fresh(stage, saved, plan)
@@ -341,7 +384,7 @@ class Orchestrator:
             # upstream stages applied: the gate must judge the real values.
             needs_replan = (self.gate is not None and not check_fresh
                             and any(c.unknown for c in saved.changes))
-            if not saved.has_changes() and not needs_replan:
+            if not saved.has_changes() and not needs_replan and not self._exports_stale(name):
                 # Nothing to do (the plan refreshed it moments ago); downstream stages
                 # read its outputs from state.
                 return self._done(name, StageStatus.UNCHANGED)
@@ -358,7 +401,7 @@ class Orchestrator:
                                       error=PolicyViolation(name, Phase.PRE, verdict))
             program = stage_declaration(self.spec, stage.resources, self.registry,
                                         self._upstream(stage, {}, recorded),
-                                        self._inputs(stage, recorded))
+                                        self._inputs(stage, recorded), known=True)
             before = self._snapshot(name, fresh=True) if self.rollback_on_violation else None
             chosen = self._chosen(stage)
             result = self.engine.up(UpRequest(
@@ -391,7 +434,9 @@ class Orchestrator:
         self.hooks.stage_start(stage, Operation.ROLLBACK)
         inputs = before.inputs if before else {}
         types = dict((before.outputs.get(META_OUTPUT) or {}).get("types", {})) if before else {}
-        program = restore_declaration(inputs, types, self.registry)
+        program = restore_declaration(inputs, types, self.registry,
+                                      secret_properties(self.spec, self.registry,
+                                                        [r for r in inputs if r in self.spec.resources]))
         result = self.engine.up(UpRequest(self.stack_name(stage), program,
                                           on_step=self._step_hook(stage)))
         self._snapshots.put(stage, StackSnapshot(outputs=result.outputs, digest=""))
@@ -437,6 +482,8 @@ class Orchestrator:
 
     def _destroy_stage(self, name: str) -> StageOutcome:
         stage = self.stages.stage(name)
+        if self.stop.is_set():
+            return self._skip(name, "", "not started: the run was interrupted")
         if not self._active(stage):
             return StageOutcome(name, StageStatus.SKIPPED, reason="no selected resource in it")
         if self._snapshot(name, fresh=True) is None:

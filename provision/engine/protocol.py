@@ -116,6 +116,7 @@ class RunResult:
     steps: list[Step]
     outputs: dict[str, Any]
     summary: dict[str, int]
+    version: int | None = None        # the stack's update version the engine recorded
 
 
 class PendingKind(str, Enum):
@@ -167,14 +168,25 @@ class StackSnapshot:
     ("" for a snapshot rebuilt from an update's outputs); ``inputs``: each
     managed resource's recorded inputs (secrets revealed: keep in memory only);
     ``pending``: operations started and never finished; ``lock``: the holder of
-    the stack's update lock, if any.
+    the stack's update lock, if any; ``salt``: the passphrase secrets provider's
+    stored salt state ("" for another provider), to verify the passphrase;
+    ``recorded``: each managed resource's own recorded attributes (``id`` plus the
+    outputs the engine stored with it; secrets revealed: keep in memory only). They
+    survive an interrupted update, which can leave ``outputs`` empty.
     """
 
     outputs: dict[str, Any]
     digest: str
     inputs: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    recorded: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     pending: tuple[PendingOperation, ...] = ()
     lock: LockHolder | None = None
+    salt: str = ""
+
+    def exports_cover(self) -> bool:
+        """True when the stack's exported outputs name every managed resource (False
+        after an update that was interrupted before it wrote them)."""
+        return all(rid in self.outputs for rid in self.inputs)
 
 
 # -- requests -----------------------------------------------------------------------------

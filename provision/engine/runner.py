@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -25,6 +26,7 @@ from typing import Any, Callable, Mapping
 
 from pulumi import automation as auto
 from pulumi.automation import events as ev
+from pulumi.automation.errors import create_command_error
 from semver import VersionInfo
 
 from provision.engine.dynamic import (CONFIG_ENV, INPUT_KEYS, PROVIDER_KEY, RUN_DIR_ENV, encode_cloud_config,
@@ -34,14 +36,19 @@ from provision.engine.protocol import (DestroyRequest, ImportRequest, LockHolder
                                        PendingOperation, PreviewRequest, PreviewResult,
                                        RefreshRequest, RunResult, StackSnapshot, Step, StepSink,
                                        UpRequest)
+from provision.engine.supervise import Supervisor
 from provision.engine.toolchain import Toolchain
-from provision.errors import EngineError, StageFailedError
+from provision.errors import EngineError, StackLockedError, StageFailedError
 from provision.provider import CloudConfig
 from provision.vocabulary import StepOp
 
 Program = Callable[[], None]
 
 _RESOURCE_TYPE = "pulumi-python:dynamic/provision:Resource"
+STACKS_PREFIX = ".pulumi/stacks"   # where a DIY backend keeps stack checkpoints
+RESOURCE_TYPE = _RESOURCE_TYPE
+SECRET_SIG = "4dabf18193072939515e22adb298388d"      # Pulumi's secret envelope key ...
+SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"  # ... and its value (sdk/go/common/resource/sig)
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,68 @@ class EngineOptions:
     cloud_configs: Mapping[str, CloudConfig]
     work_dir: Path
     parallel: int = 8
+    # Starts every engine process of the run, so that none outlives it (None: unsupervised).
+    supervisor: Supervisor | None = None
+
+
+class _KnownCommand(auto.PulumiCommand):
+    """The toolchain's CLI, whose version :func:`find_toolchain` has checked already.
+
+    ``auto.PulumiCommand()`` runs ``pulumi version`` each time it is made (once per
+    workspace); this one is made once per runner and runs nothing.
+    """
+
+    def __init__(self, toolchain: Toolchain) -> None:  # no super(): it would ask again
+        self.command = str(toolchain.pulumi)
+        try:
+            self.version: VersionInfo | None = VersionInfo.parse(toolchain.version)
+        except ValueError:      # as the SDK does when its version check is skipped
+            self.version = None
+
+
+class _SupervisedCommand(_KnownCommand):
+    """The Pulumi CLI, each command started through the run's :class:`Supervisor`
+    (own session, marked as the run's, interruptible with Pulumi's own SIGINT cancel)."""
+
+    def __init__(self, toolchain: Toolchain, supervisor: Supervisor) -> None:
+        super().__init__(toolchain)
+        self._supervisor = supervisor
+
+    def run(self, args: list[str], cwd: str, additional_env: Mapping[str, str],
+            on_output: Callable[[str], None] | None = None,
+            on_error: Callable[[str], None] | None = None) -> auto.CommandResult:
+        if "--non-interactive" not in args:
+            args.insert(0, "--non-interactive")
+        env = {**os.environ, **additional_env, "PULUMI_AUTOMATION_API": "true"}
+        env["PATH"] = os.pathsep.join([os.path.dirname(self.command), env.get("PATH", "")])
+        chunks: dict[str, list[str]] = {"out": [], "err": []}
+
+        def consume(stream: Any, callback: Callable[[str], None] | None, into: list[str]) -> None:
+            for line in iter(stream.readline, ""):
+                text = line.rstrip()
+                if callback is not None:
+                    callback(text)
+                into.append(text)
+            stream.close()
+
+        proc = self._supervisor.spawn([self.command, *args], env=env, cwd=cwd,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      stdin=subprocess.DEVNULL, encoding="utf-8")
+        try:
+            readers = [threading.Thread(target=consume, args=(proc.stdout, on_output, chunks["out"])),
+                       threading.Thread(target=consume, args=(proc.stderr, on_error, chunks["err"]))]
+            for t in readers:
+                t.start()
+            for t in readers:
+                t.join()
+            code = proc.wait()
+        finally:
+            self._supervisor.release(proc)
+        result = auto.CommandResult(stdout="\n".join(chunks["out"]),
+                                    stderr="\n".join(chunks["err"]), code=code)
+        if code != 0:
+            raise create_command_error(result)
+        return result
 
 
 def _clean(props: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -96,18 +165,6 @@ class _EventSink:
             self._forward(step)
 
 
-class _KnownCommand(auto.PulumiCommand):
-    """The toolchain's CLI, whose version :func:`find_toolchain` has checked already.
-
-    ``auto.PulumiCommand()`` runs ``pulumi version`` each time it is made (once per
-    workspace); this one is made once per runner and runs nothing.
-    """
-
-    def __init__(self, toolchain: Toolchain) -> None:  # no super(): it would ask again
-        self.command = str(toolchain.pulumi)
-        self.version = VersionInfo.parse(toolchain.version)
-
-
 class StackRunner:
     """Runs Pulumi operations for the stacks of one project (one spec): the real
     :class:`~provision.engine.protocol.Engine`."""
@@ -116,7 +173,9 @@ class StackRunner:
         install_serializer_guard()
         self.project = project
         self.options = options
-        self._command = _KnownCommand(options.toolchain)
+        # One CLI command per runner: made without running `pulumi version` again.
+        self._command = (_SupervisedCommand(options.toolchain, options.supervisor)
+                         if options.supervisor is not None else _KnownCommand(options.toolchain))
         # Stacks seen to exist on the backend in this run: opening them again costs no CLI call.
         self._known: set[str] = set()
         options.work_dir.mkdir(parents=True, exist_ok=True)
@@ -173,6 +232,11 @@ class StackRunner:
             stack = self._stack(stack_name, program, run_dir, create=create)
             try:
                 result = call(stack, sink)
+            except auto.ConcurrentUpdateError:
+                holder = self._lock_holder(stack_name)
+                raise StackLockedError(stack_name, (holder.describe() if holder else
+                                                    "another Pulumi process")
+                                       + f" (lock {self.lock_prefix(stack_name)})") from None
             except auto.CommandError as exc:
                 raise self._failure(stack_name, what, run_dir, sink, exc) from None
             if not sink.summary_seen:
@@ -190,7 +254,7 @@ class StackRunner:
             return StageFailedError(stack_name, message, hint=first.get("hint", ""),
                                     resource=str(first.get("resource", "")))
         reasons = [e for e in sink.errors if e] or [_first_line(exc)]
-        return StageFailedError(stack_name, f"{what}: {reasons[0].splitlines()[0]}")
+        return StageFailedError(stack_name, f"{what}: {diagnostic_reason(reasons[0])}")
 
     # -- operations ------------------------------------------------------------------------
     def urn(self, stack_name: str, resource: str) -> str:
@@ -222,7 +286,8 @@ class StackRunner:
         result, sink = self._run(name, pulumi_program(request.program), "update", call,
                                  request.on_step)
         outputs = {k: v.value for k, v in result.outputs.items()}
-        return RunResult(sink.steps, outputs, _ops(result.summary.resource_changes))
+        return RunResult(sink.steps, outputs, _ops(result.summary.resource_changes),
+                         result.summary.version)
 
     def import_resources(self, request: ImportRequest) -> RunResult:
         """An update whose program marks the resources to adopt (``Declared.import_id``):
@@ -242,7 +307,8 @@ class StackRunner:
             return res
         result, sink = self._run(name, _empty_program, "destroy", call, request.on_step,
                                  create=False)
-        return RunResult(sink.steps, {}, _ops(result.summary.resource_changes))
+        return RunResult(sink.steps, {}, _ops(result.summary.resource_changes),
+                         result.summary.version)
 
     def refresh(self, request: RefreshRequest) -> RunResult:
         """Record what the cloud reports for every resource of the stack."""
@@ -256,11 +322,6 @@ class StackRunner:
         snap = self.snapshot(name)
         return RunResult(sink.steps, snap.outputs if snap else {},
                          _ops(result.summary.resource_changes))
-
-    def cancel(self, stack: str) -> None:
-        """Not supported on the file and cloud-storage backends this project uses."""
-        raise EngineError(f"cancelling a running update of stack '{stack}' is not supported "
-                          "by this engine", hint="interrupt the running provision process instead")
 
     def snapshot(self, stack_name: str) -> StackSnapshot | None:
         """The stack's outputs and a digest of its resources (one CLI call), or None
@@ -287,14 +348,21 @@ class StackRunner:
         blob = json.dumps(managed, sort_keys=True, default=str).encode()
         inputs = {str(r["urn"]).rsplit("::", 1)[-1]: _clean(_reveal(r.get("inputs") or {})) or {}
                   for r in ours if not r.get("delete")}
+        recorded = {str(r["urn"]).rsplit("::", 1)[-1]:
+                    {**(_clean(_reveal(r.get("outputs") or {})) or {}), "id": r.get("id")}
+                    for r in ours if not r.get("delete")}
         pending = tuple(
             PendingOperation(resource=str(op.get("resource", {}).get("urn", "")).rsplit("::", 1)[-1],
                              type=str(op.get("resource", {}).get("type", "")),
                              kind=PendingKind(op.get("type", "creating")),
                              cloud_id=str(op.get("resource", {}).get("id", "") or ""))
             for op in deployment.get("pending_operations") or [])
+        provider = deployment.get("secrets_providers") or {}
+        salt = str((provider.get("state") or {}).get("salt") or "") if provider.get(
+            "type") == "passphrase" else ""
         return StackSnapshot(outputs=outputs, digest=hashlib.sha256(blob).hexdigest(),
-                             inputs=inputs, pending=pending, lock=self._lock_holder(stack_name))
+                             inputs=inputs, pending=pending, lock=self._lock_holder(stack_name),
+                             salt=salt, recorded=recorded)
 
     def _lock_holder(self, stack_name: str) -> LockHolder | None:
         """The holder of the stack's lock on a ``file://`` backend (None elsewhere, or free)."""
@@ -318,6 +386,52 @@ class StackRunner:
 
     def _qualified(self, stack_name: str) -> str:
         return f"organization/{self.project}/{stack_name}"
+
+    # -- recovery --------------------------------------------------------------------------
+    def lock_prefix(self, stack_name: str) -> str:
+        """Where a DIY backend keeps the stack's lock files, relative to the backend root
+        (Pulumi ``pkg/backend/diy/lock.go``: ``.pulumi/locks/<fully qualified stack>/<id>.json``,
+        each ``{"pid", "username", "hostname", "timestamp"}``)."""
+        return f".pulumi/locks/{self._qualified(stack_name)}"
+
+    def export(self, stack_name: str) -> dict[str, Any] | None:
+        """The stack's deployment as stored (secrets stay encrypted), None if no stack."""
+        with tempfile.TemporaryDirectory(prefix="exp-", dir=self.options.work_dir) as tmp:
+            ws = auto.LocalWorkspace(**_ws_kwargs(self._opts(Path(tmp))))
+            try:
+                return dict(ws.export_stack(self._qualified(stack_name)).deployment or {})
+            except auto.StackNotFoundError:
+                return None
+            except auto.CommandError as exc:
+                raise EngineError(f"cannot read the state of stack '{stack_name}': "
+                                  f"{_first_line(exc)}") from None
+
+    def import_(self, stack_name: str, deployment: Mapping[str, Any]) -> None:
+        """Replace the stack's state with ``deployment`` (``pulumi stack import``; the
+        stack must not be locked). Plaintext secret envelopes are encrypted on the way."""
+        with tempfile.TemporaryDirectory(prefix="imp-", dir=self.options.work_dir) as tmp:
+            ws = auto.LocalWorkspace(**_ws_kwargs(self._opts(Path(tmp))))
+            try:
+                ws.import_stack(self._qualified(stack_name),
+                                auto.Deployment(version=3, deployment=dict(deployment)))
+            except auto.CommandError as exc:
+                raise EngineError(f"cannot write the state of stack '{stack_name}': "
+                                  f"{_first_line(exc)}") from None
+
+    def cancel(self, stack_name: str) -> None:
+        """Pulumi's ``cancel``: on the DIY (file and object-store) backends it deletes every
+        lock file of the stack; it does not stop a process that may still run, so
+        recovery calls it only for locks whose holder is gone (provision.engine.recovery).
+        A running update of this process is stopped through its Supervisor instead."""
+        with tempfile.TemporaryDirectory(prefix="cxl-", dir=self.options.work_dir) as tmp:
+            ws = auto.LocalWorkspace(**_ws_kwargs(self._opts(Path(tmp))))
+            try:
+                ws.pulumi_command.run(["cancel", "--yes", "--stack",
+                                       self._qualified(stack_name)],
+                                      ws.work_dir, ws.env_vars)
+            except auto.CommandError as exc:
+                raise EngineError(f"cannot unlock stack '{stack_name}': "
+                                  f"{_first_line(exc)}") from None
 
 
 _SECRET_SIG = "4dabf18193072939515e22adb298388d"
@@ -389,9 +503,22 @@ def _ops(changes: Mapping[str, int] | None) -> dict[str, int]:
     return dict(changes or {})
 
 
+def diagnostic_reason(text: str) -> str:
+    """One line that says why, from an engine error diagnostic: its first line, or for a
+    Python traceback its last line (the exception), never "Traceback (most recent ...".
+    """
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return "the engine failed"
+    return lines[-1] if lines[0].startswith("Traceback") else lines[0]
+
+
 def _first_line(exc: auto.CommandError) -> str:
     text = getattr(exc, "stderr", "") or str(exc)
     for line in text.splitlines():
-        if line.strip().lower().startswith("error:"):
-            return line.strip()[len("error:"):].strip()
+        line = line.strip()
+        for stream in ("stderr:", "stdout:"):      # str(CommandResult) prefixes its streams
+            line = line[len(stream):].strip() if line.startswith(stream) else line
+        if line.lower().startswith("error:"):
+            return line[len("error:"):].strip()
     return text.strip().splitlines()[0] if text.strip() else "the engine failed"

@@ -31,6 +31,9 @@ Simulation controls (all thread-safe):
 ``lock(stack, LockHolder)`` / ``unlock(stack)``
                                              while locked, every changing operation
                                              fails with :class:`StackLockedError`
+``lose_exports(stack)``                       the stack keeps its resources but loses its
+                                             exported outputs, as after an update that was
+                                             interrupted (the next ``up`` writes them again)
 ``journal``                                  ``(seconds, "start"|"end", operation,
                                              stack)`` in the order they happened
 ``max_concurrent``                           most operations seen running at once
@@ -83,6 +86,7 @@ class _Stack:
     resources: dict[str, _Resource] = field(default_factory=dict)
     pending: list[PendingOperation] = field(default_factory=list)
     lock: LockHolder | None = None
+    exports_lost: bool = False
 
 
 @dataclass
@@ -139,6 +143,10 @@ class FakeEngine:
         with self._lock:
             self._stacks.setdefault(stack, _Stack()).lock = holder
 
+    def lose_exports(self, stack: str) -> None:
+        with self._lock:
+            self._stacks[stack].exports_lost = True
+
     def unlock(self, stack: str) -> None:
         with self._lock:
             if stack in self._stacks:
@@ -163,7 +171,11 @@ class FakeEngine:
     def up(self, request: UpRequest) -> RunResult:
         with self._operation("up", request.stack):
             self._wait_hold(request.stack)
-            return self._execute(request.stack, request.program, request.targets, request.on_step)
+            result = self._execute(request.stack, request.program, request.targets,
+                                   request.on_step)
+            with self._lock:
+                self._stacks[request.stack].exports_lost = False
+            return result
 
     def import_resources(self, request: ImportRequest) -> RunResult:
         with self._operation("import", request.stack):
@@ -217,9 +229,12 @@ class FakeEngine:
                       for rid, r in found.resources.items()}
             blob = json.dumps(masked, sort_keys=True, default=str).encode()
             return StackSnapshot(
-                outputs=self._outputs(found), digest=hashlib.sha256(blob).hexdigest(),
+                outputs={} if found.exports_lost else self._outputs(found),
+                digest=hashlib.sha256(blob).hexdigest(),
                 inputs={rid: copy.deepcopy(r.inputs) for rid, r in found.resources.items()},
-                pending=tuple(found.pending), lock=found.lock)
+                pending=tuple(found.pending), lock=found.lock,
+                recorded={rid: {**copy.deepcopy(r.props), "id": r.id}
+                          for rid, r in found.resources.items()})
 
     def cancel(self, stack: str) -> None:
         """The running ``up`` on ``stack`` stops before its next resource."""

@@ -11,7 +11,7 @@ Recording a run from any command (the one interface other modules use)::
     run = history.start(Operation.REPAIR, spec="demo", env="prod")
     run.stage_started("aws"); run.stage("aws", StageStatus.APPLIED, changes={...})
     run.step(StepKind.HEALTH, "health", GateStatus.PASSED, detail={...})
-    run.policy("aws", "pre", [result.to_dict() for result in report.results])
+    run.policy("aws", Phase.PRE, [result.to_dict() for result in report.results])
     run.finish(Outcome.APPLIED, exit_code=0)
 
 Nothing secret is recorded: callers pass counts, statuses, digests and policy

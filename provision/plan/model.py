@@ -136,6 +136,9 @@ class Change:
     # environment, references to other resources kept as Reference/Template (resolved
     # from the real upstream outputs at apply). None for a delete.
     inputs: dict[str, Any] | None = None
+    # Top-level property names never shown: secret in the schema, or derived from a
+    # secret attribute of another resource (provision.engine.secrets).
+    secrets: list[str] = field(default_factory=list)
 
 
 class LiveResource(NamedTuple):

@@ -7,14 +7,16 @@ Documented in docs/spec.md ("Plan JSON"). Shape::
      "summary": {"create": n, "update": n, "replace": n, "delete": n, "noop": n},
      "stages": [{"name", "stack", "depends_on", "changes": [
          {"id", "type", "action", "stage", "file", "line", "before", "after",
-          "unknown": ["tags.arn", ...], "inputs": {...} | null,
+          "unknown": ["tags.arn", ...], "inputs": {...} | null, "secrets": [name, ...],
           "diffs": [{"path", "before", "after", "replaces", "secret", "after_unknown"}]}]}]}
 
 A value known only after apply is ``{"$unknown": true}`` (and its path is in
 ``unknown``); a secret value is ``{"$sensitive": true}``: never its text.
 ``inputs`` (format 1.1) is what apply declares for the resource: resolved
 values, a reference to another resource as ``{"$ref": "${a.arn}"}`` (a string
-with references in it likewise), secrets masked.
+with references in it likewise), secrets masked. ``secrets`` lists the top-level
+properties never shown: secret in the schema, or derived from another resource's
+secret (``tags: {copy: "${db.password}"}`` makes ``tags`` secret).
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ def _diff(diff: PropertyDiff) -> dict[str, Any]:
 
 def secret_names(change: Change, registry: AdapterRegistry | None = None) -> set[str]:
     """Top-level property names of ``change`` that must never be shown."""
-    names = {d.path.split(".", 1)[0] for d in change.diffs if d.secret}
+    names = {d.path.split(".", 1)[0] for d in change.diffs if d.secret} | set(change.secrets)
     if registry is not None and change.type in registry:
         names |= {k for k, p in registry.schema(change.type).properties.items() if p.secret}
     return names
@@ -99,6 +101,7 @@ def change_to_json(change: Change, registry: AdapterRegistry | None = None) -> d
         "unknown": list(change.unknown),
         "diffs": [_diff(d) for d in change.diffs],
         "inputs": _inputs(change.inputs, secrets),
+        "secrets": sorted(secrets),
     }
 
 

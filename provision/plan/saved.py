@@ -74,6 +74,7 @@ def _change(data: dict[str, Any]) -> Change:
         unknown=list(data.get("unknown", [])), file=data.get("file", ""),
         line=int(data.get("line", 0)),
         inputs=_decode_inputs(data.get("inputs")),
+        secrets=[str(k) for k in data.get("secrets") or []],
     )
 
 

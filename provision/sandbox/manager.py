@@ -157,7 +157,9 @@ class Sandbox:
         )
 
     def _wait(self, record: ServiceRecord) -> str | None:
-        return process.wait_until_ready(record.pid, record.port, self.startup_timeout)
+        probes = {spec.name: spec.ready for spec in self.services}
+        return process.wait_until_ready(record.pid, record.port, self.startup_timeout,
+                                        probes.get(record.name, process.answers_http))
 
     def _failure(self, record: ServiceRecord, problem: str) -> SandboxError:
         tail = _log_tail(Path(record.log))

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Callable
 
 HOST = "127.0.0.1"
 
@@ -134,14 +135,32 @@ def answers_http(port: int, timeout: float = 1.0) -> bool:
         conn.close()
 
 
-def wait_until_ready(pid: int, port: int, timeout: float) -> str | None:
-    """Wait for the service to answer HTTP; None when it does, else why not."""
+# RFC 9113 section 3.4: the client connection preface, then an empty SETTINGS frame.
+_H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+
+
+def answers_http2(port: int, timeout: float = 1.0) -> bool:
+    """True when something on 127.0.0.1:port speaks cleartext HTTP/2 (a gRPC server):
+    it answers the client preface with a SETTINGS frame (type 4)."""
+    try:
+        with socket.create_connection((HOST, port), timeout=timeout) as conn:
+            conn.sendall(_H2_PREFACE)
+            header = conn.recv(9)
+    except OSError:
+        return False
+    return len(header) >= 4 and header[3] == 0x04
+
+
+def wait_until_ready(pid: int, port: int, timeout: float,
+                     probe: Callable[[int], bool] = answers_http) -> str | None:
+    """Wait until ``probe`` (HTTP by default) says the service answers; None when it
+    does, else why not."""
     deadline = time.monotonic() + timeout
     while True:
         if not is_alive(pid):
             code = exit_code(pid)
             return "exited" + (f" with code {code}" if code is not None else "")
-        if answers_http(port):
+        if probe(port):
             return None
         if time.monotonic() >= deadline:
             return f"did not answer HTTP on 127.0.0.1:{port} within {timeout:g}s"

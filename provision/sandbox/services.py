@@ -1,4 +1,4 @@
-"""The five local services of the sandbox and how each one is started.
+"""The six local services of the sandbox and how each one is started.
 
 Every service binds 127.0.0.1 only, on a port picked when the sandbox comes up.
 A :class:`ServiceSpec` turns that port (and the sandbox home, for scratch files)
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from provision.sandbox import tools
+from provision.sandbox import process, tools
 
 HOST = "127.0.0.1"
 # Azurite keeps blob content in memory; by default it may take half the machine's.
@@ -33,6 +33,8 @@ class ServiceSpec:
     # How the service takes a fault plan: "native" (the emulator's own --faults),
     # "proxy" (behind provision.sandbox.fault_proxy) or "" (never faulted).
     faults: str = ""
+    # Whether the service answers on its port: HTTP/1.1, or cleartext HTTP/2 for gRPC.
+    ready: Callable[[int], bool] = process.answers_http
 
     def endpoint(self, port: int) -> str:
         return f"http://{HOST}:{port}{self.endpoint_path}"
@@ -74,6 +76,10 @@ def _crm(port: int, home: Path) -> list[str]:
     return [sys.executable, "-m", "provision.sandbox.emulators.crm", "--port", str(port)]
 
 
+def _pubsub(port: int, home: Path) -> list[str]:
+    return [sys.executable, "-m", "provision.sandbox.emulators.pubsub", "--port", str(port)]
+
+
 AZURITE_ACCOUNT = "devstoreaccount1"
 
 
@@ -100,4 +106,6 @@ DEFAULT_SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("gcs", _gcs, faults="proxy"),
     ServiceSpec("azure_arm", _arm, faults="native"),
     ServiceSpec("gcp_crm", _crm, faults="native"),
+    # gRPC (HTTP/2): the HTTP fault proxy cannot stand in front of it; never faulted.
+    ServiceSpec("gcp_pubsub", _pubsub, ready=process.answers_http2),
 )

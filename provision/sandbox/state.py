@@ -136,6 +136,8 @@ class SandboxStatus:
             "gcp": {
                 "storage_endpoint": self._endpoint("gcs"),
                 "crm_endpoint": self._endpoint("gcp_crm"),
+                # A gRPC target (host:port), as PUBSUB_EMULATOR_HOST takes it.
+                "pubsub_endpoint": self._endpoint("gcp_pubsub").split("://", 1)[-1],
                 "project": GCP_PROJECT,
                 "region": GCP_REGION,
             },

@@ -36,3 +36,13 @@ def test_a_lock_holder_describes_itself() -> None:
     holder = LockHolder("bob", "ci-1", 7, datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc))
     assert holder.describe() == "bob on ci-1 (pid 7) since 2026-01-02T03:04:05+00:00"
     assert LockHolder("").describe() == "an unknown user"
+
+
+def test_an_engine_diagnostic_is_reported_by_the_line_that_says_why() -> None:
+    from provision.engine.runner import diagnostic_reason
+
+    trace = ("Traceback (most recent call last):\n  File \"x.py\", line 1, in <module>\n"
+             "RuntimeError: Event loop stopped before Future completed.\n")
+    assert diagnostic_reason(trace) == "RuntimeError: Event loop stopped before Future completed."
+    assert diagnostic_reason("preview failed: bad input\ndetail") == "preview failed: bad input"
+    assert diagnostic_reason("  \n") == "the engine failed"

@@ -124,6 +124,30 @@ def crm(gcp_config: CloudConfig) -> Any:
         client_options={"api_endpoint": gcp_config.settings["crm_endpoint"]})
 
 
+@pytest.fixture
+def arm_network(azure_config: CloudConfig) -> Any:
+    """An ``azure-mgmt-network`` client straight at the ARM emulator."""
+    from azure.mgmt.network import NetworkManagementClient
+
+    return NetworkManagementClient(_NoCredential(), azure_config.settings["subscription_id"],
+                                   **_arm_kwargs(azure_config))
+
+
+@pytest.fixture
+def pubsub(gcp_config: CloudConfig) -> Any:
+    """Pub/Sub ``(PublisherClient, SubscriberClient)`` straight at the emulator (plain gRPC)."""
+    import grpc
+    from google.pubsub_v1.services.publisher import PublisherClient
+    from google.pubsub_v1.services.publisher.transports.grpc import PublisherGrpcTransport
+    from google.pubsub_v1.services.subscriber import SubscriberClient
+    from google.pubsub_v1.services.subscriber.transports.grpc import SubscriberGrpcTransport
+
+    channel = grpc.insecure_channel(gcp_config.settings["pubsub_endpoint"])
+    yield (PublisherClient(transport=PublisherGrpcTransport(channel=channel)),
+           SubscriberClient(transport=SubscriberGrpcTransport(channel=channel)))
+    channel.close()
+
+
 @pytest.fixture(autouse=True)
 def fresh_clients() -> None:
     """Each test builds its own SDK clients: tests patch settings that a cached client

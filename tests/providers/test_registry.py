@@ -22,8 +22,12 @@ EXPECTED = {
     "azure:resources:ResourceGroup": ("azure", "azurerm_resource_group"),
     "azure:storage:Account": ("azure", "azurerm_storage_account"),
     "azure:storage:BlobContainer": ("azure", "azurerm_storage_container"),
+    "azure:network:VirtualNetwork": ("azure", "azurerm_virtual_network"),
+    "azure:resources:Resource": ("azure", "azapi_resource"),
     "gcp:storage:Bucket": ("gcp", "google_storage_bucket"),
     "gcp:resourcemanager:Project": ("gcp", "google_project"),
+    "gcp:pubsub:Topic": ("gcp", "google_pubsub_topic"),
+    "gcp:pubsub:Subscription": ("gcp", "google_pubsub_subscription"),
 }
 
 

@@ -24,6 +24,7 @@ import pytest
 from provision.errors import SandboxError, SandboxNotRunningError
 from provision.sandbox import DEFAULT_SERVICES, Sandbox, SandboxStatus, ServiceSpec
 from provision.sandbox import process
+from provision.sandbox.process import answers_http, answers_http2
 
 # Serves HTTP on the port given as argv[1]; if the port is taken it just waits,
 # so that a decoy with the very same command line stays alive.
@@ -251,14 +252,21 @@ def test_a_malformed_state_file_is_an_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.sandbox
-def test_all_five_emulators_answer_on_loopback_only(sandbox: SandboxStatus) -> None:
+def test_all_six_emulators_answer_on_loopback_only(sandbox: SandboxStatus) -> None:
     assert sandbox.running
-    assert set(sandbox.endpoints) == {"aws", "azure_blob", "gcs", "azure_arm", "gcp_crm"}
+    assert set(sandbox.endpoints) == {"aws", "azure_blob", "gcs", "azure_arm", "gcp_crm",
+                                      "gcp_pubsub"}
     for name, service in sandbox.services.items():
         url = urlsplit(service.endpoint)
         assert url.scheme == "http" and url.hostname == "127.0.0.1" and url.port == service.port
-        assert http_status(service.endpoint) < 500, name
-        assert listening_addresses(service.port or 0) == {"0100007F"}, name
+        if name == "gcp_pubsub":  # gRPC: cleartext HTTP/2 only
+            assert answers_http2(service.port or 0) and not answers_http(service.port or 0)
+        else:
+            assert http_status(service.endpoint) < 500, name
+        # 127.0.0.1, or (gRPC's dual-stack socket) 127.0.0.1 as an IPv4-mapped IPv6 address
+        assert len(listening_addresses(service.port or 0)) == 1, name
+        assert listening_addresses(service.port or 0) <= {
+            "0100007F", "0000000000000000FFFF00000100007F"}, name
 
 
 @pytest.mark.sandbox
@@ -277,6 +285,7 @@ def test_cloud_settings_for_environment_local(sandbox: SandboxStatus) -> None:
         "azure": {"arm_endpoint": ep["azure_arm"], "blob_endpoint": ep["azure_blob"],
                   "subscription_id": "00000000-0000-0000-0000-000000000000", "location": "westeurope"},
         "gcp": {"storage_endpoint": ep["gcs"], "crm_endpoint": ep["gcp_crm"],
+                "pubsub_endpoint": ep["gcp_pubsub"].removeprefix("http://"),
                 "project": "provision-local", "region": "europe-west1"},
     }
     assert ep["azure_blob"].endswith("/devstoreaccount1")

@@ -19,9 +19,12 @@ from typing import Any
 
 from provision.sandbox.emulators import _http
 from provision.sandbox.emulators._http import Reply, Request
+from provision.sandbox.emulators.arm_resources import ResourceTable, split_types
 from provision.sandbox.emulators.arm_store import ArmStore, Operation, arm_error
 
 STORE = ArmStore()
+RESOURCES = ResourceTable(STORE)
+STORE.on_group_deleted.append(RESOURCES.drop_group)
 # Clients wait this long between polls of a long-running operation
 # (azure-core reads it; ARM's own Retry-After is whole seconds, too slow locally).
 RETRY_AFTER_MS = 100
@@ -93,6 +96,8 @@ def app(request: Request) -> Reply:
             return _operation_result(STORE.poll(names[1]), request, version)
         if rest[:2] == ["providers", STORAGE]:
             return _storage_subscription(request, sub, rest[2:], names[2:], version)
+        if rest[:1] == ["providers"] and len(rest) == 6 and rest[2] == "locations":
+            return _provider_operation(request, rest[4], names[5], version)
     raise _no_route(request)
 
 
@@ -128,10 +133,79 @@ def _resource_groups(request: Request, sub: str, rest: list[str], names: list[st
         raise _no_route(request)
     if rest[1:] == ["resources"] and method == "GET":
         STORE.group(sub, rg)
-        return Reply(200, {"value": [_generic(a.to_json()) for a in STORE.accounts_of(sub, rg)]})
+        found = [a.to_json() for a in STORE.accounts_of(sub, rg)]
+        found += [r.to_json() for r in RESOURCES.in_group(sub, rg)]
+        return Reply(200, {"value": [_generic(r) for r in found]})
     if rest[1:4] == ["providers", STORAGE, "storageaccounts"]:
         return _storage_accounts(request, sub, rg, names[4:], version)
+    if rest[1:2] == ["providers"] and rest[2:3] != [STORAGE]:
+        return _provider_resource(request, sub, names[0], names[2:], version)
     raise _no_route(request)
+
+
+def _provider_resource(request: Request, sub: str, rg: str, names: list[str], version: str) -> Reply:
+    """Any other provider's resource (see ``arm_resources``): PUT, GET, PATCH, DELETE."""
+    group = STORE.group(sub, rg)
+    resource_id = f"/subscriptions/{sub}/resourceGroups/{group.name}/providers/{'/'.join(names)}"
+    method = request.method
+    if len(names) >= 2 and len(names) % 2 == 0 and method == "GET":
+        return Reply(200, {"value": [r.to_json() for r in RESOURCES.listed(resource_id)]})
+    parsed = split_types(names)
+    if parsed is None:
+        raise _no_route(request)
+    type_name, name = parsed
+    if method == "GET":
+        return Reply(200, RESOURCES.get(resource_id, group.name).to_json())
+    if method == "HEAD":
+        return Reply(204 if RESOURCES.find(resource_id) else 404)
+    if method == "PATCH":
+        return Reply(200, RESOURCES.patch(resource_id, group.name, _body(request)).to_json())
+    namespace = names[0]
+    if method == "PUT":
+        resource, created, op = RESOURCES.put(resource_id, type_name, name, _body(request))
+        urls = _provider_op_urls(request, sub, namespace, resource.location or group.location,
+                                 op, version)
+        if resource.namespace == "microsoft.network":
+            return Reply(201 if created else 200, resource.to_json(),
+                         _poll_headers(async_op=urls[0]))
+        return Reply(202, None, _poll_headers(location=urls[1], async_op=urls[0]))
+    if method == "DELETE":
+        existing = RESOURCES.find(resource_id)
+        deleting = RESOURCES.delete(resource_id)
+        if deleting is None or existing is None:
+            return Reply(204)
+        urls = _provider_op_urls(request, sub, namespace, existing.location or group.location,
+                                 deleting, version)
+        return Reply(202, None, _poll_headers(location=urls[1], async_op=urls[0]))
+    raise _no_route(request)
+
+
+def _provider_op_urls(request: Request, sub: str, namespace: str, location: str, op: Operation,
+                      version: str) -> tuple[str, str]:
+    """(Azure-AsyncOperation, Location) URLs of an operation, as the network RP forms them."""
+    base = f"{request.base_url}/subscriptions/{sub}/providers/{namespace}/locations/{location}"
+    return (f"{base}/operations/{op.id}?api-version={version}",
+            f"{base}/operationResults/{op.id}?api-version={version}")
+
+
+def _provider_operation(request: Request, kind: str, op_id: str, version: str) -> Reply:
+    op = STORE.poll(op_id)
+    if kind == "operations":
+        return _async_status(request, op)
+    if kind == "operationresults":
+        if op.done and op.result() is None:
+            return Reply(204)
+        return _operation_result(op, request, version)
+    raise _no_route(request)
+
+
+def _async_status(request: Request, op: Operation) -> Reply:
+    """The Azure-AsyncOperation status resource: InProgress until done, then Succeeded."""
+    status = {"id": request.path, "name": op.id,
+              "status": "Succeeded" if op.done else "InProgress", "startTime": op.started}
+    if op.done:
+        status["endTime"] = op.ended
+    return Reply(200, status, {} if op.done else _poll_headers())
 
 
 def _generic(resource: dict[str, Any]) -> dict[str, Any]:

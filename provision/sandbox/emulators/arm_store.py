@@ -151,6 +151,8 @@ class ArmStore:
         self.operations: dict[str, Operation] = {}
         self.lro_polls = lro_polls
         self.lro_max_age = lro_max_age
+        # Called with (subscription, group) when a group's deletion completes.
+        self.on_group_deleted: list[Callable[[str, str], None]] = []
 
     # -- operations ---------------------------------------------------------------
     def start_operation(self, finish: Callable[[], None], result: Callable[[], Any] = lambda: None,
@@ -256,6 +258,8 @@ class ArmStore:
                 if (account.subscription, account.group.lower()) == key:
                     del self.accounts[account_name]
             self.groups.pop(key, None)
+            for listener in self.on_group_deleted:
+                listener(*key)
 
         return self.start_operation(finish, target=group)
 
