@@ -194,3 +194,25 @@ def finish_create(finish: Callable[[], T], rollback: Callable[[], None], *, reso
                 exc.hint = f"{exc.hint}; {left}" if exc.hint else left
             raise exc from undo
         raise
+
+
+def create_once(create: Callable[[], T], *, exists: Callable[[], bool],
+                conflict: Callable[[BaseException], bool], adopt: Callable[[], T],
+                refuse: Callable[[], ProviderError]) -> T:
+    """A create for an API without client tokens whose names are unique: read before
+    create, so that a retried create never fails on, or duplicates, its own resource.
+
+    ``exists()`` true: the name is taken before we start, ``refuse()`` is raised (never
+    adopt a resource someone else made). Otherwise ``create()``; if it fails with an
+    error ``conflict`` recognises ("already exists"), the SDK retried a create whose
+    first answer was lost, so the resource now holding the name is this create's own
+    and ``adopt()`` returns what ``create()`` would have.
+    """
+    if exists():
+        raise refuse()
+    try:
+        return create()
+    except Exception as exc:
+        if not conflict(exc):
+            raise
+        return adopt()

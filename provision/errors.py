@@ -19,7 +19,9 @@ situation and carry the context that failed (file, line, resource, stage).
     │   ├── EnvironmentLockedError      another live run holds the environment lock
     │   ├── StackLockedError            another process holds a stack's update lock
     │   ├── RecoveryError               a crashed run's state cannot be repaired safely
-    │   └── PassphraseError             the state passphrase does not open a stack
+    │   ├── PassphraseError             the state passphrase does not open a stack
+    │   └── ImportRefusedError          a resource cannot be imported (not in the spec,
+    │                                   or already managed)
     ├── ProviderError                   a cloud adapter failed
     │   ├── CredentialsError            a cloud credential is missing or rejected
     │   └── CloudError                  the cloud API answered with an error
@@ -148,6 +150,10 @@ class EngineError(ProvisionError):
 
 
 class ToolchainError(EngineError):
+    pass
+
+
+class ImportRefusedError(EngineError):
     pass
 
 

@@ -16,7 +16,7 @@ string literal.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import Enum, IntEnum
 
 
 class Operation(str, Enum):
@@ -149,6 +149,16 @@ class GateStatus(str, Enum):
     WAITING = "waiting"      # an approval is needed; the rollout halted
     APPROVED = "approved"
     VOIDED = "voided"        # the approved plan no longer matches spec or state
+
+
+class ExitCode(IntEnum):
+    """The exit codes of every command (README, docs/events.md)."""
+
+    OK = 0              # success (no changes, for plan --detailed-exitcode)
+    ERROR = 1           # an error: bad input, a failed stage, ...
+    CHANGES = 2         # plan --detailed-exitcode: changes present
+    POLICY = 3          # a mandatory policy rule failed
+    HALTED = 4          # a rollout halted: an approval is needed or a gate failed
 
 
 class DriftKind(str, Enum):

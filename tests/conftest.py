@@ -44,6 +44,14 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxStatus]
         box.down()
 
 
+@pytest.fixture(autouse=True)
+def _private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process commands keep their local state (run history, plans) in a temporary
+    home, never in the working tree's .provision/ (subprocess tests set their own)."""
+    monkeypatch.setenv("PROVISION_HOME", str(tmp_path_factory.mktemp("home")))
+    monkeypatch.delenv("PROVISION_HISTORY_DB", raising=False)
+
+
 @pytest.fixture(scope="session")
 def fault_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     """A second sandbox whose services take fault plans (``up(faults=...)``), with no

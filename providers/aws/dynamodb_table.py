@@ -20,10 +20,11 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from provision.constraints import Each, Fields, Length, OneOf, Pattern, Range, When
+from provision.errors import CloudError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
 from providers.aws import common, limits, session
-from providers.base import finish_create, plan_update, with_defaults
+from providers.base import create_once, finish_create, plan_update, with_defaults
 
 TYPE = "aws:dynamodb:Table"
 
@@ -90,6 +91,16 @@ SCHEMA = ResourceSchema(
 )
 
 
+def _table_exists(ddb: Any, name: str) -> bool:
+    try:
+        ddb.describe_table(TableName=name)
+    except Exception as exc:
+        if session.error_code(exc) in NOT_FOUND:
+            return False
+        raise
+    return True
+
+
 def _wait_active(ddb: Any, name: str) -> None:
     ddb.get_waiter("table_exists").wait(TableName=name,
                                         WaiterConfig={"Delay": 2, "MaxAttempts": 150})
@@ -137,7 +148,14 @@ class DynamoDbTable:
                 params["SSESpecification"] = _sse(values["server_side_encryption"])
             if values["tags"]:
                 params["Tags"] = common.tag_list(values["tags"])
-            ddb.create_table(**params)
+            create_once(lambda: ddb.create_table(**params),
+                        exists=lambda: _table_exists(ddb, name),
+                        conflict=lambda exc: session.error_code(exc) == "ResourceInUseException",
+                        adopt=lambda: None,
+                        refuse=lambda: CloudError(
+                            "AWS error ResourceInUseException: the table already exists",
+                            resource=name, resource_type=TYPE,
+                            hint="choose another name, or delete the existing table first"))
 
         def finish() -> ReadResult:
             with session.translate(TYPE, name, config):

@@ -30,7 +30,7 @@ from provision.provider import CloudConfig, PropertySchema, ReadResult, Resource
 
 from providers.aws import common, limits, session
 from providers.aws.ec2_vpc import set_tags
-from providers.base import finish_create, plan_update, with_defaults
+from providers.base import create_once, finish_create, plan_update, with_defaults
 
 TYPE = "aws:ec2:SecurityGroup"
 
@@ -165,7 +165,15 @@ class SecurityGroup:
             if values["tags"]:
                 params["TagSpecifications"] = [{"ResourceType": "security-group",
                                                 "Tags": common.tag_list(values["tags"])}]
-            group_id = str(ec2.create_security_group(**params)["GroupId"])
+            group_id = create_once(
+                lambda: str(ec2.create_security_group(**params)["GroupId"]),
+                exists=lambda: _find(ec2, name, values["vpc_id"]) is not None,
+                conflict=lambda exc: session.error_code(exc) == "InvalidGroup.Duplicate",
+                adopt=lambda: str(_find(ec2, name, values["vpc_id"])),
+                refuse=lambda: CloudError(
+                    "AWS error InvalidGroup.Duplicate: the security group already exists",
+                    resource=name, resource_type=TYPE,
+                    hint="choose another name, or delete the existing group first"))
 
         def finish() -> ReadResult:
             with session.translate(TYPE, group_id, config):
@@ -229,6 +237,22 @@ class SecurityGroup:
                                      hint="instances, interfaces or other groups' rules still "
                                           "use the group; remove them first") from exc
                 raise
+
+
+def _find(ec2: Any, name: str, vpc_id: Any) -> str | None:
+    """The id of the group named ``name`` in ``vpc_id`` (the default VPC when None)."""
+    filters = [{"Name": "group-name", "Values": [name]}]
+    if vpc_id:
+        filters.append({"Name": "vpc-id", "Values": [str(vpc_id)]})
+    found = ec2.describe_security_groups(Filters=filters)["SecurityGroups"]
+    if not vpc_id:
+        found = [g for g in found if g.get("VpcId") == _default_vpc(ec2)]
+    return str(found[0]["GroupId"]) if found else None
+
+
+def _default_vpc(ec2: Any) -> str | None:
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+    return str(vpcs[0]["VpcId"]) if vpcs else None
 
 
 def _describe(ec2: Any, group_id: str) -> dict[str, Any] | None:

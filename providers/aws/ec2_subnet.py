@@ -19,7 +19,7 @@ from provision.provider import CloudConfig, PropertySchema, ReadResult, Resource
 
 from providers.aws import common, limits, session
 from providers.aws.ec2_vpc import set_tags
-from providers.base import finish_create, plan_update, with_defaults
+from providers.base import create_once, finish_create, plan_update, with_defaults
 
 TYPE = "aws:ec2:Subnet"
 
@@ -69,7 +69,16 @@ class Subnet:
             if values["tags"]:
                 params["TagSpecifications"] = [{"ResourceType": "subnet",
                                                 "Tags": common.tag_list(values["tags"])}]
-            subnet_id = str(ec2.create_subnet(**params)["Subnet"]["SubnetId"])
+            # A retried create whose answer was lost meets its own subnet's CIDR.
+            subnet_id = create_once(
+                lambda: str(ec2.create_subnet(**params)["Subnet"]["SubnetId"]),
+                exists=lambda: _find(ec2, values["vpc_id"], values["cidr_block"]) is not None,
+                conflict=lambda exc: session.error_code(exc) == "InvalidSubnet.Conflict",
+                adopt=lambda: str(_find(ec2, values["vpc_id"], values["cidr_block"])),
+                refuse=lambda: CloudError(
+                    "AWS error InvalidSubnet.Conflict: a subnet with this CIDR block already "
+                    "exists in the VPC", resource=where, resource_type=TYPE,
+                    hint="choose another cidr_block, or delete the existing subnet first"))
 
         def finish() -> ReadResult:
             with session.translate(TYPE, subnet_id, config):
@@ -135,3 +144,11 @@ class Subnet:
                                      hint="network interfaces still use the subnet; delete "
                                           "the instances or endpoints in it first") from exc
                 raise
+
+
+def _find(ec2: Any, vpc_id: Any, cidr: Any) -> str | None:
+    """The id of the subnet of ``vpc_id`` with ``cidr``, if there is one."""
+    found = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [str(vpc_id)]},
+                                          {"Name": "cidr-block", "Values": [str(cidr)]}])
+    subnets = found["Subnets"]
+    return str(subnets[0]["SubnetId"]) if subnets else None

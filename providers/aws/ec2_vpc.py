@@ -18,7 +18,7 @@ from provision.constraints import Cidr, OneOf
 from provision.errors import CloudError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
-from providers.aws import common, limits, session
+from providers.aws import common, create_token, limits, session
 from providers.base import finish_create, plan_update, with_defaults
 
 TYPE = "aws:ec2:Vpc"
@@ -67,13 +67,17 @@ class Vpc:
         with session.translate(TYPE, cidr, config):
             params: dict[str, Any] = {"CidrBlock": cidr,
                                       "InstanceTenancy": values["instance_tenancy"]}
-            if values["tags"]:
-                params["TagSpecifications"] = [{"ResourceType": "vpc",
-                                                "Tags": common.tag_list(values["tags"])}]
+            # No client token, no unique name: a token tag finds a retried create's copies.
+            token = create_token.new_token()
+            params["TagSpecifications"] = create_token.tag_specifications(
+                "vpc", common.tag_list(values["tags"]), token)
             vpc_id = str(ec2.create_vpc(**params)["Vpc"]["VpcId"])
 
         def finish() -> ReadResult:
             with session.translate(TYPE, vpc_id, config):
+                create_token.drop_copies(
+                    ec2, lambda **kw: list(ec2.describe_vpcs(**kw)["Vpcs"]), "VpcId", vpc_id,
+                    token, lambda copy: ec2.delete_vpc(VpcId=copy))
                 ec2.get_waiter("vpc_available").wait(
                     VpcIds=[vpc_id], WaiterConfig={"Delay": 2, "MaxAttempts": 60})
                 for prop, api in _ATTRIBUTES.items():

@@ -23,7 +23,7 @@ from provision.errors import CloudError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
 from providers.aws import common, limits, session
-from providers.base import finish_create, plan_update, with_defaults
+from providers.base import create_once, finish_create, plan_update, with_defaults
 
 TYPE = "aws:iam:Role"
 
@@ -100,7 +100,14 @@ class IamRole:
                 params["Description"] = values["description"]
             if values["tags"]:
                 params["Tags"] = common.tag_list(values["tags"])
-            iam.create_role(**params)
+            create_once(lambda: iam.create_role(**params),
+                        exists=lambda: _role_exists(iam, name),
+                        conflict=lambda exc: session.error_code(exc) == "EntityAlreadyExists",
+                        adopt=lambda: None,
+                        refuse=lambda: CloudError(
+                            "AWS error EntityAlreadyExists: the role already exists",
+                            resource=name, resource_type=TYPE,
+                            hint="choose another name, or delete the existing role first"))
 
         def finish() -> ReadResult:
             with session.translate(TYPE, name, config):
@@ -213,6 +220,16 @@ def _set_managed(iam: Any, name: str, old: list[Any], new: list[Any]) -> None:
         except Exception as exc:
             if session.error_code(exc) not in NOT_FOUND:
                 raise
+
+
+def _role_exists(iam: Any, name: str) -> bool:
+    try:
+        iam.get_role(RoleName=name)
+    except Exception as exc:
+        if session.error_code(exc) in NOT_FOUND:
+            return False
+        raise
+    return True
 
 
 def _delete(iam: Any, name: str) -> None:

@@ -12,6 +12,7 @@ from rich.console import Console
 from provision.cli import guard, session
 from provision.cli.recording import recorded
 from provision.history import RunRecorder
+from provision.cli.live_view import make_progress
 from provision.cli.progress import Progress, status_summary
 from provision.engine.orchestrator import ApplyReport, ensure_plan_matches, spec_digest
 from provision.errors import PlanError, PolicyViolation, ProvisionError
@@ -136,15 +137,37 @@ def apply(spec: str, env: str, *, yes: bool, as_json: bool, policies: Path | Non
     loaded = session.load(spec, env, targets=targets, excludes=excludes)
     with recorded(Operation.APPLY, spec=loaded.spec.name, env=env, spec_file=spec,
                   spec_digest=spec_digest([spec])) as record:
-        return _apply(loaded, spec, saved, record, yes=yes, as_json=as_json,
-                      policies=policies, no_policy=no_policy, parallel=parallel,
-                      rollback_on_violation=rollback_on_violation)
+        progress = make_progress(as_json=as_json, record=record, title=f"apply {spec} --env {env}")
+        return _streamed(progress, lambda: _apply(
+            loaded, spec, saved, progress, yes=yes, as_json=as_json, policies=policies,
+            no_policy=no_policy, parallel=parallel, rollback_on_violation=rollback_on_violation))
 
 
-def _apply(loaded: session.Loaded, spec: str, saved: Plan | None, record: RunRecorder, *,
+def _streamed(progress: Progress, body: Callable[[], int]) -> int:
+    """Frame a command's events: ``run_started`` first, ``run_finished`` (with the exit
+    code) last, also when the command fails with an error (exit 1)."""
+    record = progress.record
+    assert record is not None
+    progress.emit("run_started", run_id=record.id, operation=record.operation.value,
+                  spec=record.spec, env=record.env, who=record.who)
+    try:
+        code = body()
+    except ProvisionError as exc:
+        progress.emit("run_finished", run_id=record.id, outcome=Outcome.FAILED.value,
+                      exit_code=EXIT_ERROR, error=exc.message)
+        raise
+    finally:
+        progress.close()
+    outcome = record.finished or (Outcome.FAILED if code else Outcome.APPLIED)
+    progress.emit("run_finished", run_id=record.id, outcome=outcome.value, exit_code=code)
+    return code
+
+
+def _apply(loaded: session.Loaded, spec: str, saved: Plan | None, progress: Progress, *,
            yes: bool, as_json: bool, policies: Path | None, no_policy: bool, parallel: int,
            rollback_on_violation: bool) -> int:
-    progress = Progress(as_json=as_json, record=record)
+    record = progress.record
+    assert record is not None
     record.update(detail={"graph": stage_graph(loaded)})
     gate, reader = _policy_gate(loaded, policies, no_policy)
     with guard.engine_run(loaded, Operation.APPLY, record.id, notice=_notice(progress),
@@ -294,12 +317,14 @@ def destroy(spec: str, env: str, *, yes: bool, as_json: bool, targets: list[str]
     loaded = session.load(spec, env, targets=targets, excludes=excludes, for_destroy=True)
     with recorded(Operation.DESTROY, spec=loaded.spec.name, env=env, spec_file=spec,
                   spec_digest=spec_digest([spec])) as record:
-        return _destroy(loaded, env, record, yes=yes, as_json=as_json)
+        progress = make_progress(as_json=as_json, record=record,
+                                 title=f"destroy {spec} --env {env}")
+        return _streamed(progress, lambda: _destroy(loaded, env, record, progress, yes=yes,
+                                                    as_json=as_json))
 
 
-def _destroy(loaded: session.Loaded, env: str, record: RunRecorder, *, yes: bool,
-             as_json: bool) -> int:
-    progress = Progress(as_json=as_json, record=record)
+def _destroy(loaded: session.Loaded, env: str, record: RunRecorder, progress: Progress, *,
+             yes: bool, as_json: bool) -> int:
     if loaded.env.protected and not yes:
         raise ProvisionError(f"environment '{env}' is protected",
                              hint="destroying it needs --yes, given deliberately")

@@ -1,7 +1,9 @@
 """The ``provision`` command line.
 
-Exit codes: 0 success (no changes for ``plan --detailed-exitcode``), 1 error,
-2 changes present (``plan --detailed-exitcode``), 3 mandatory policy violation.
+Exit codes (provision.vocabulary.ExitCode): 0 success (no changes for ``plan
+--detailed-exitcode``), 1 error, 2 changes present (``plan --detailed-exitcode``),
+drift found (``drift``) or a usage error, 3 mandatory policy violation, 4 rollout
+halted (approval or gate).
 Every ProvisionError becomes a clear message on stderr and exit 1, never a
 traceback (set PROVISION_DEBUG=1 to see one for unexpected failures).
 
@@ -92,6 +94,22 @@ def apply(spec: Annotated[str, typer.Argument(help="Spec file, or a plan saved w
     raise typer.Exit(code)
 
 
+@app.command("import")
+def import_(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")],
+            resource_id: Annotated[str, typer.Argument(help="The spec's resource id.")],
+            cloud_id: Annotated[str, typer.Argument(help="The existing resource's cloud id (bucket name, ARM id, projects/P/topics/T, ...).")],
+            env: EnvOpt,
+            generate: Annotated[bool, typer.Option("--generate", help="Print the spec block for the live resource; change nothing.")] = False,
+            fmt: Annotated[str, typer.Option("--format", help="yaml | hcl (with --generate)")] = "yaml") -> None:
+    """Adopt an existing cloud resource into its stage's state; the next plan shows any difference."""
+    from provision.cli import import_cmd
+
+    if fmt not in ("yaml", "hcl"):
+        raise typer.BadParameter("--format must be yaml or hcl")
+    raise typer.Exit(import_cmd.import_resource(spec, env, resource_id, cloud_id,
+                                                generate=generate, fmt=fmt))
+
+
 @app.command()
 def destroy(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
             yes: Annotated[bool, typer.Option("--yes", "-y", help="Destroy without asking.")] = False,
@@ -102,6 +120,66 @@ def destroy(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt
 
     raise typer.Exit(commands.destroy(spec, env, yes=yes, as_json=json_out,
                                       targets=target or [], excludes=exclude or []))
+
+
+@app.command()
+def rollout(spec: Annotated[str, typer.Argument(help="Spec file with a promotion chain (not needed with --resume).")] = "",
+            to: Annotated[str, typer.Option("--to", help="Promote up to and including this environment.")] = "",
+            resume: Annotated[str, typer.Option("--resume", metavar="RUN_ID", help="Continue a halted rollout.")] = "",
+            json_out: JsonOpt = False,
+            non_interactive: Annotated[bool, typer.Option("--non-interactive", help="Never ask (halt for approvals instead).")] = False,
+            rollback_on_failure: Annotated[bool, typer.Option(
+                "--rollback-on-failure",
+                help="Return a failed environment's applied stages to their previous inputs.")] = False,
+            policies: Annotated[Optional[Path], typer.Option("--policies", help="Policy packs directory (default: ./policies when present).")] = None,
+            no_policy: Annotated[bool, typer.Option("--no-policy", help="Skip policy gates.")] = False,
+            parallel: ParallelOpt = 4) -> None:
+    """Promote the spec through its environments in order, with gates and approvals.
+    Exit 0 done, 1 error, 3 policy violation, 4 halted (approval needed or a gate failed)."""
+    from provision.cli import rollout_cmd
+
+    usage = ("--resume takes no SPEC or --to (the run remembers them)" if resume and (spec or to)
+             else "" if resume or (spec and to) else "give SPEC and --to ENV, or --resume RUN_ID")
+    if usage:
+        err.print(f"usage error: {usage}\n  see: provision rollout --help", markup=False)
+        raise typer.Exit(2)
+    raise typer.Exit(rollout_cmd.rollout(
+        spec, to=to, resume=resume, as_json=json_out, non_interactive=non_interactive,
+        rollback_on_failure=rollback_on_failure, policies=policies, no_policy=no_policy,
+        parallel=parallel))
+
+
+@app.command()
+def approve(run_id: Annotated[str, typer.Argument(help="The halted rollout's run id.")],
+            env: EnvOpt,
+            comment: Annotated[str, typer.Option("--comment", "-m", help="Why it is approved.")] = "",
+            yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+            non_interactive: Annotated[bool, typer.Option("--non-interactive", help="Never ask.")] = False,
+            json_out: JsonOpt = False) -> None:
+    """Approve the plan a rollout stored for a protected environment (bound to its digest)."""
+    from provision.cli import rollout_cmd
+
+    raise typer.Exit(rollout_cmd.approve(run_id, env, comment=comment, as_json=json_out,
+                                         yes=yes, non_interactive=non_interactive))
+
+
+@app.command()
+def output(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
+           json_out: JsonOpt = False,
+           show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Show secret values in clear.")] = False) -> None:
+    """Every stage's outputs as one document, for the next pipeline step."""
+    from provision.cli import output_cmd
+
+    raise typer.Exit(output_cmd.output(spec, env, as_json=json_out, show_secrets=show_secrets))
+
+
+@app.command()
+def drift(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")], env: EnvOpt,
+          json_out: JsonOpt = False) -> None:
+    """Compare every stage with the live clouds: exit 0 no drift, 2 drift found."""
+    from provision.cli import drift_cmd
+
+    raise typer.Exit(drift_cmd.drift(spec, env, as_json=json_out))
 
 
 @app.command()

@@ -124,8 +124,12 @@ def _check(spec_file: str, env: str, phase: str, fmt: str, output: Path | None,
     if broken:
         _err().print(f"[red]error:[/red] {len(broken)} rule(s) could not be evaluated: "
                   f"{', '.join(broken)}", soft_wrap=True)
-        return EXIT_ERROR
-    return EXIT_VIOLATION if report.blocking else EXIT_OK
+    code = EXIT_ERROR if broken else EXIT_VIOLATION if report.blocking else EXIT_OK
+    from provision.cli.recording import record_policy_check
+
+    record_policy_check(spec=spec.name, spec_file=spec_file, env=env, phase=phase,
+                        results=[r.to_dict() for r in report.results], exit_code=code)
+    return code
 
 
 def _error(exc: ProvisionError) -> None:

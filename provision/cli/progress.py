@@ -46,11 +46,14 @@ class Progress:
         self.record = record
         self.console = console or Console(stderr=True, highlight=False, soft_wrap=True)
         self._lock = threading.Lock()
+        # Fields every event carries (a rollout adds the environment it is in).
+        self.context: dict[str, Any] = {}
 
     def emit(self, event: str, **fields: Any) -> None:
         if not self.as_json:
             return
-        record = {"event": event, "time": datetime.now(timezone.utc).isoformat(), **fields}
+        record = {"event": event, "time": datetime.now(timezone.utc).isoformat(),
+                  **self.context, **fields}
         with self._lock:
             sys.stdout.write(json.dumps(record, default=str) + "\n")
             sys.stdout.flush()
@@ -59,6 +62,14 @@ class Progress:
         if not self.as_json:
             with self._lock:
                 self.console.print(text)
+
+    def hooks_for(self, env: str) -> Hooks:
+        """The hooks for one environment of a rollout: its events carry ``env``."""
+        self.context["env"] = env
+        return self.hooks()
+
+    def close(self) -> None:
+        """End the output (a live view stops here)."""
 
     def hooks(self) -> Hooks:
         def stage_start(stage: str, op: Operation) -> None:

@@ -38,6 +38,11 @@ PROVIDER_KEY = "__provider"
 # Kept in each resource's outputs: the property names the spec set, so a diff can
 # tell "the user removed it" from "the cloud filled in a default".
 INPUT_KEYS = "__inputs"
+# An input naming the cloud id of an existing resource that a create adopts instead of
+# creating one (``Declared.import_id``). Pulumi's own ``import_`` resource option cannot
+# serve dynamic providers: the engine reads an imported resource with no state at all,
+# and the dynamic provider process needs the pickled ``__provider`` from that state.
+IMPORT_KEY = "__import"
 
 _UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # Pulumi's wire value for unknowns
 
@@ -88,7 +93,7 @@ def _is_unknown(value: Any) -> bool:
 
 
 def _strip(props: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in props.items() if k not in (PROVIDER_KEY, INPUT_KEYS)}
+    return {k: v for k, v in props.items() if k not in (PROVIDER_KEY, INPUT_KEYS, IMPORT_KEY)}
 
 
 def _with_input_keys(outs: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -151,9 +156,22 @@ class AdapterProvider(dyn.ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> dyn.CreateResult:
         inputs = _strip(props)
-        result: ReadResult = self._guard(
-            "create", lambda: self._adapter().create(inputs, self._config()))
+        adopt = props.get(IMPORT_KEY)
+        result: ReadResult
+        if adopt:
+            result = self._guard("import", lambda: self._adopt(str(adopt), inputs))
+        else:
+            result = self._guard("create", lambda: self._adapter().create(inputs, self._config()))
         return dyn.CreateResult(result.id, _with_input_keys(result.properties, inputs))
+
+    def _adopt(self, cloud_id: str, inputs: dict[str, Any]) -> ReadResult:
+        """Read the existing resource ``cloud_id``: its live state becomes the recorded
+        one, so the next diff compares the spec with what really exists."""
+        result = self._adapter().read(cloud_id, inputs, self._config())
+        if result is None:
+            raise ProvisionError(f"there is no {self.type_name} with id '{cloud_id}' to import",
+                                 hint="check the cloud id and the environment's cloud settings")
+        return result
 
     def read(self, id: str, props: dict[str, Any]) -> dyn.ReadResult:
         current = _strip(props)

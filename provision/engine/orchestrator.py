@@ -17,19 +17,20 @@ import hashlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol
 
 from provision.engine.changes import stage_changes
 from provision.engine.declare import restore_declaration, stage_declaration
 from provision.engine.freshness import same_as_shown
-from provision.engine.protocol import (META_OUTPUT, DestroyRequest, Engine, PreviewRequest,
-                                       RunResult, StackSnapshot, Step, UpRequest)
+from provision.engine.protocol import (META_OUTPUT, DestroyRequest, Engine, ImportRequest,
+                                       PreviewRequest, RunResult, StackProgram, StackSnapshot,
+                                       Step, UpRequest)
 from provision.engine.schedule import schedule
 from provision.engine.secrets import secret_properties
-from provision.errors import (PlanError, PolicyViolation, ProvisionError, StageFailedError,
-                              StalePlanError)
+from provision.errors import (ImportRefusedError, PlanError, PolicyViolation, ProvisionError,
+                              StageFailedError, StalePlanError)
 from provision.graph.stages import Stage, StageGraph
 from provision.plan.model import Action, Change, Live, Plan, StagePlan, has_unknown
 from provision.plan.render_json import SENSITIVE_JSON
@@ -428,6 +429,36 @@ class Orchestrator:
                 name, where + exc.reason, hint=exc.hint, resource=exc.resource))
         except ProvisionError as exc:
             return self._done(name, StageStatus.FAILED, error=exc)
+
+    def import_resource(self, resource_id: str, cloud_id: str) -> str:
+        """Adopt the existing cloud resource ``cloud_id`` as the spec's ``resource_id``
+        into its stage's stack, changing nothing in the cloud; returns the stage name.
+
+        Raises :class:`ImportRefusedError` when the stage already manages it, and
+        :class:`StageFailedError` when the cloud has no such resource (the stack then
+        stays as it was).
+        """
+        stage = self.stages.stage_of(resource_id)
+        snap = self._snapshot(stage.name, fresh=True)
+        if snap is not None and resource_id in snap.outputs:
+            raise ImportRefusedError(
+                f"resource '{resource_id}' is already managed by stage '{stage.name}'",
+                hint="nothing to import: `provision plan` compares it with the spec")
+        declared = stage_declaration(self.spec, stage.resources, self.registry,
+                                     self._upstream(stage, {}))
+        program = StackProgram(tuple(replace(d, import_id=cloud_id) if d.id == resource_id
+                                     else d for d in declared.resources))
+        self.hooks.stage_start(stage.name, Operation.IMPORT)
+        try:
+            result = self.engine.import_resources(ImportRequest(
+                self.stack_name(stage.name), program, on_step=self._step_hook(stage.name)))
+        except StageFailedError as exc:
+            self._done(stage.name, StageStatus.FAILED)
+            raise StageFailedError(stage.name, exc.reason, hint=exc.hint,
+                                   resource=exc.resource) from None
+        self._snapshots.put(stage.name, StackSnapshot(outputs=result.outputs, digest=""))
+        self._done(stage.name, StageStatus.APPLIED, result)
+        return stage.name
 
     def _rollback(self, stage: str, before: StackSnapshot | None) -> None:
         """Return a stage to its state before this apply, through the engine."""

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import pulumi
 
-from provision.engine.dynamic import AdapterProvider, ProvisionResource
+from provision.engine.dynamic import IMPORT_KEY, AdapterProvider, ProvisionResource
 from provision.engine.protocol import META_OUTPUT, StackProgram
 from provision.errors import PlanError
 from provision.plan.model import UNKNOWN, dig, split_path
@@ -67,11 +67,14 @@ def pulumi_program(stack: StackProgram) -> Callable[[], None]:
                 props[key] = pulumi.Output.secret(val) if key in decl.secret else val
             for out in decl.outputs:
                 props.setdefault(out, None)
+            if decl.import_id is not None:
+                # Adopted by the provider's create (see dynamic.IMPORT_KEY), not through
+                # ResourceOptions.import_, which dynamic providers cannot serve.
+                props[IMPORT_KEY] = decl.import_id
             opts = pulumi.ResourceOptions(
                 protect=decl.protect,
                 depends_on=[created[d] for d in decl.depends_on if d in created],
                 additional_secret_outputs=sorted(decl.secret),
-                import_=decl.import_id,
             )
             provider = AdapterProvider(decl.type, decl.adapter, decl.id)
             res = ProvisionResource(decl.id, provider, props, opts)

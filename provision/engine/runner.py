@@ -290,9 +290,14 @@ class StackRunner:
                          result.summary.version)
 
     def import_resources(self, request: ImportRequest) -> RunResult:
-        """An update whose program marks the resources to adopt (``Declared.import_id``):
-        Pulumi reads each through its adapter instead of creating it."""
-        return self.up(UpRequest(request.stack, request.program, on_step=request.on_step))
+        """An update that targets only the resources to adopt (``Declared.import_id``):
+        each one's create reads the existing resource through its adapter instead of
+        creating it (``dynamic.IMPORT_KEY``); the stack's other resources are kept as
+        they are. A resource the cloud does not have fails the update, and the stack
+        stays without it."""
+        adopted = tuple(d.id for d in request.program.resources if d.import_id is not None)
+        return self.up(UpRequest(request.stack, request.program, targets=adopted,
+                                 on_step=request.on_step))
 
     def destroy(self, request: DestroyRequest) -> RunResult:
         """Destroy the stack's resources (only ``targets`` when given; the stack is then kept)."""

@@ -179,7 +179,9 @@ class FakeEngine:
 
     def import_resources(self, request: ImportRequest) -> RunResult:
         with self._operation("import", request.stack):
-            return self._execute(request.stack, request.program, None, request.on_step)
+            # As the Pulumi engine: only the resources to adopt; the others stay as they are.
+            adopted = tuple(d.id for d in request.program.resources if d.import_id is not None)
+            return self._execute(request.stack, request.program, adopted, request.on_step)
 
     def destroy(self, request: DestroyRequest) -> RunResult:
         with self._operation("destroy", request.stack):

@@ -38,6 +38,8 @@ class RunRecorder:
         self.env, self.spec, self.who = env, spec, who
         self._lock = threading.Lock()
         self._t0 = time.monotonic()
+        # A resumed run: the time its earlier sessions took (duration adds up).
+        self.earlier_s = 0.0
         self._stage_t0: dict[tuple[str, str], tuple[str, float]] = {}
         self._stages: dict[str, str] = {}
         self.finished: Outcome | None = None
@@ -102,7 +104,7 @@ class RunRecorder:
                detail: Mapping[str, Any] | None = None) -> None:
         """Close the run: outcome, exit code, duration; one audit row with the summary.
         A second call updates the outcome again (a resumed rollout finishes again)."""
-        duration = round(time.monotonic() - self._t0, 3)
+        duration = round(self.earlier_s + time.monotonic() - self._t0, 3)
         with self._lock, transaction(self.conn):
             row = self.conn.execute("SELECT * FROM runs WHERE id=?", (self.id,)).fetchone()
             merged = {**json.loads(row["detail"]), **(detail or {})}

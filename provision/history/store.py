@@ -107,8 +107,13 @@ class History:
     def resume(self, run_id: str) -> RunRecorder:
         """A recorder that appends to an existing run (``rollout --resume``)."""
         run = self.run(run_id)
-        return RunRecorder(self.conn, run["id"], Operation(run["operation"]), env=run["env"],
-                           spec=run["spec"], who=current_who())
+        actor = current_who()
+        audit.append(self.conn, who=actor, run_id=run["id"], action="run.resumed",
+                     payload={"operation": run["operation"], "outcome_before": run["outcome"]})
+        recorder = RunRecorder(self.conn, run["id"], Operation(run["operation"]),
+                               env=run["env"], spec=run["spec"], who=actor)
+        recorder.earlier_s = float(run["duration_s"] or 0.0)
+        return recorder
 
     def approve(self, run_id: str, env: str, *, plan_digest: str, comment: str = "",
                 who: str | None = None) -> Approval:

@@ -69,7 +69,7 @@ def make_handler(upstream_port: int, faults: FaultInjector) -> type[BaseHTTPRequ
 
         def _handle(self) -> None:
             body = _read_body(self)
-            fault = faults.decide(self.command, self.path)
+            fault = faults.decide(self.command, self.path, body)
             if fault is not None and fault.delay:
                 time.sleep(fault.delay)
             if fault is not None and fault.status is not None and not fault.after:

@@ -14,7 +14,9 @@ probability ``rate``, at most ``times`` times) decides what happens:
 ``service``      only for this sandbox service (aws, gcs, azure_blob, azure_arm,
                  gcp_crm); absent: all
 ``method``       only for this HTTP method; ``path``: only when this regular
-                 expression is found in the request path (with its query string)
+                 expression is found in the request path (with its query string);
+                 ``body``: only when it is found in the request body (APIs such as
+                 IAM, EC2 and DynamoDB name the operation there)
 
 A plan file (YAML or JSON)::
 
@@ -48,7 +50,7 @@ from provision.errors import SandboxError
 
 SERVICES = ("aws", "gcs", "azure_blob", "azure_arm", "gcp_crm")
 RULE_KEYS = ("rate", "status", "code", "message", "retry_after", "delay", "after", "times",
-             "service", "method", "path")
+             "service", "method", "path", "body")
 
 # The error code each cloud sends with a status, when the rule names none.
 _AWS_CODES = {429: "TooManyRequestsException", 500: "InternalError", 502: "BadGateway",
@@ -82,11 +84,14 @@ class FaultRule:
     service: str = ""
     method: str = ""
     path: str = ""
+    body: str = ""
 
-    def matches(self, service: str, method: str, path: str) -> bool:
+    def matches(self, service: str, method: str, path: str, body: bytes = b"") -> bool:
         if self.service and self.service != service:
             return False
         if self.method and self.method.upper() != method.upper():
+            return False
+        if self.body and re.search(self.body, body.decode("utf-8", "replace")) is None:
             return False
         return not self.path or re.search(self.path, path) is not None
 
@@ -163,11 +168,12 @@ def _rule(raw: Any, where: str) -> FaultRule:
     if service and service not in SERVICES:
         raise SandboxError(f"{where}: service must be one of {', '.join(SERVICES)}, "
                            f"not {service!r}")
-    path = str(raw.get("path") or "")
-    try:
-        re.compile(path)
-    except re.error as exc:
-        raise SandboxError(f"{where}: path is not a regular expression: {exc}") from None
+    path, body = str(raw.get("path") or ""), str(raw.get("body") or "")
+    for key, pattern in (("path", path), ("body", body)):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise SandboxError(f"{where}: {key} is not a regular expression: {exc}") from None
     after = raw.get("after", False)
     if not isinstance(after, bool):
         raise SandboxError(f"{where}: after must be true or false, not {after!r}")
@@ -181,7 +187,7 @@ def _rule(raw: Any, where: str) -> FaultRule:
                      code=str(raw.get("code") or ""), message=str(raw.get("message") or ""),
                      retry_after=number("retry_after", 0.0, 3600.0), delay=delay, after=after,
                      times=None if times is None else int(times), service=service,
-                     method=str(raw.get("method") or "").upper(), path=path)
+                     method=str(raw.get("method") or "").upper(), path=path, body=body)
 
 
 def load_plan(path: Path) -> FaultPlan:
@@ -269,12 +275,12 @@ class FaultInjector:
         self._fired = {}
         self._random = random.Random(plan.seed)
 
-    def decide(self, method: str, path: str) -> Fault | None:
+    def decide(self, method: str, path: str, body: bytes = b"") -> Fault | None:
         """The fault for one request (``path`` with its query string), or None."""
         with self._lock:
             self._refresh()
             for index, rule in enumerate(self._plan.rules):
-                if not rule.matches(self.service, method, path):
+                if not rule.matches(self.service, method, path, body):
                     continue
                 if rule.times is not None and self._fired.get(index, 0) >= rule.times:
                     continue

@@ -12,19 +12,21 @@ import re
 from typing import Any
 
 from provision.errors import Diagnostic
+from provision.spec.build_rollout import (ENVIRONMENT_ROLLOUT_KEYS, environment_rollout,
+                                          health_check_targets, promotion)
 from provision.spec.document import Document, Path
 from provision.spec.hints import did_you_mean, one_of
 from provision.spec.model import Environment, Resource, SourceLocation, Spec, Variable
 from provision.spec.refs import RefSyntaxError, parse_value
 
-TOP_KEYS = ("name", "backend", "variables", "environments", "resources")
+TOP_KEYS = ("name", "backend", "variables", "environments", "resources", "promotion")
 # What HCL users write at top level: attributes and the block types.
-HCL_TOP_NAMES = ("name", "backend", "variable", "environment", "resource")
+HCL_TOP_NAMES = ("name", "backend", "variable", "environment", "resource", "promotion")
 RESOURCE_KEYS = ("type", "properties", "stage", "depends_on", "protect")
 VARIABLE_KEYS = ("type", "default", "description")
 VARIABLE_TYPES = ("string", "number", "bool", "list", "map")
 CLOUDS = ("aws", "azure", "gcp")
-ENVIRONMENT_KEYS = ("protected", "variables", "overrides", *CLOUDS)
+ENVIRONMENT_KEYS = ("protected", "variables", "overrides", *CLOUDS, *ENVIRONMENT_ROLLOUT_KEYS)
 RESERVED_IDS = ("var", "env")
 ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 TYPE_PATTERN = re.compile(r"[a-z][a-z0-9]*:[A-Za-z0-9_.]+:[A-Za-z0-9_]+\Z")
@@ -99,6 +101,8 @@ class _Builder:
             resource = self.resource(rid, raw)
             if resource is not None:
                 spec.resources[rid] = resource
+        promotion(self, spec, data)
+        health_check_targets(self, spec)
         self.duplicates()
         return spec
 
@@ -149,6 +153,7 @@ class _Builder:
             opath = path + ("overrides", rid)
             env.overrides[rid] = self.values(
                 self.expect_map(props, opath, f"overrides of '{rid}'"), opath)
+        environment_rollout(self, env, body, path)
         return env
 
     def resource(self, rid: str, raw: Any) -> Resource | None:

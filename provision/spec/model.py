@@ -64,6 +64,30 @@ class Variable:
     location: SourceLocation | None = None
 
 
+@dataclass(frozen=True)
+class HealthCheck:
+    """One check an environment must pass after its apply in a rollout.
+
+    ``kind`` is ``resource`` (``target`` = resource id; ``expect`` = properties the live
+    resource must have), ``output`` (``target`` = ``<resource>.<attribute>``; ``equals``
+    or ``matches`` a regular expression) or ``http`` (``target`` = URL; ``status`` any of
+    the expected codes within ``timeout`` seconds per attempt, ``retries`` more attempts
+    ``interval`` seconds apart).
+    """
+
+    name: str
+    kind: Literal["resource", "output", "http"]
+    target: str
+    expect: dict[str, Any] = field(default_factory=dict)
+    equals: Any = None
+    matches: str | None = None
+    status: tuple[int, ...] = (200,)
+    timeout: float = 10.0
+    retries: int = 3
+    interval: float = 2.0
+    location: SourceLocation | None = None
+
+
 @dataclass
 class Environment:
     name: str
@@ -74,11 +98,23 @@ class Environment:
     # Per-resource property overrides: {resource_id: {property: value}}.
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     location: SourceLocation | None = None
+    # ``sandbox: true``: this environment targets the local emulators too.
+    use_sandbox: bool = False
+    # ``approval: true``: a rollout halts for an approval before applying it
+    # (protected environments always need one).
+    approval: bool = False
+    health_checks: list[HealthCheck] = field(default_factory=list)
 
     @property
     def sandbox(self) -> bool:
-        """An environment named ``local`` targets the local emulators."""
-        return self.name == "local"
+        """An environment named ``local``, or one with ``sandbox: true``, targets the
+        local emulators."""
+        return self.use_sandbox or self.name == "local"
+
+    @property
+    def needs_approval(self) -> bool:
+        """A rollout must stop for an approval of this environment's plan."""
+        return self.protected or self.approval
 
 
 @dataclass
@@ -109,3 +145,5 @@ class Spec:
     # State backend URL (file://, s3://, ...); None means .provision/state beside the spec root.
     backend: str | None = None
     location: SourceLocation | None = None
+    # ``promotion: [dev, staging, prod]``: the order a rollout applies environments in.
+    promotion: list[str] = field(default_factory=list)

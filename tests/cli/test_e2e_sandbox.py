@@ -84,7 +84,10 @@ def test_plan_apply_replan_destroy(sandbox: Any, run_cli: Run, tmp_path: Path) -
     applied = run_cli("apply", str(spec), "--env", "local", "--yes", "--json", env=env)
     assert applied.code == 0, applied.stderr
     events = [json.loads(line) for line in applied.stdout.splitlines()]
-    assert events[-1]["event"] == "summary" and events[-1]["status"] == "applied"
+    [summary] = [e for e in events if e["event"] == "summary"]
+    assert summary["status"] == "applied"
+    assert events[0]["event"] == "run_started" and events[-1]["event"] == "run_finished"
+    assert events[-1]["exit_code"] == 0 and events[-1]["run_id"] == events[0]["run_id"]
 
     assert s3.head_bucket(Bucket=f"logs-e2e-{suffix}")["ResponseMetadata"]["HTTPStatusCode"] == 200
     group = arm.resource_groups.get(f"rg-e2e-{suffix}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cli_helpers import REPO, Run
 
 
@@ -11,3 +13,15 @@ def test_the_aws_example_passes_the_baseline_packs_in_prod(run_cli: Run) -> None
     assert result.code == 0, result.stdout + result.stderr
     assert "no mandatory violation" in result.stdout
     assert "fail" not in result.stdout.lower()
+
+
+@pytest.mark.parametrize("example", ["azure-app.yaml", "gcp-app.yaml"])
+def test_the_azure_and_gcp_examples_pass_the_baseline_packs_in_prod(run_cli: Run,
+                                                                    example: str) -> None:
+    path = str(REPO / "stacks/examples" / example)
+    assert run_cli("validate", path).code == 0
+    result = run_cli("policy", "check", path, "--env", "prod", "--phase", "pre",
+                     "--policies", str(REPO / "policies"))
+    assert result.code == 0, result.stdout + result.stderr
+    assert "no mandatory violation" in result.stdout
+    assert "fail" not in result.stdout.lower() and "deferred" not in result.stdout.lower()

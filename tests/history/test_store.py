@@ -39,6 +39,18 @@ def test_a_run_records_steps_policy_and_outcome(hist: History) -> None:
     assert hist.verify().ok and hist.verify().rows == 2
 
 
+def test_a_resumed_run_adds_up_its_duration(hist: History) -> None:
+    run = hist.start(Operation.ROLLOUT, spec="demo", env="prod")
+    run.finish(Outcome.HALTED, exit_code=4)
+    hist.conn.execute("UPDATE runs SET duration_s = 100 WHERE id = ?", (run.id,))
+    again = hist.resume(run.id)
+    again.finish(Outcome.APPLIED, exit_code=0)
+    row = hist.run(run.id)
+    assert row["outcome"] == "applied" and 100 <= row["duration_s"] < 101
+    actions = [r["action"] for r in hist.conn.execute("SELECT action FROM audit ORDER BY seq")]
+    assert actions == ["run.started", "run.finished", "run.resumed", "run.finished"]
+
+
 def test_unfinished_run_shows_running(hist: History) -> None:
     run = hist.start(Operation.ROLLOUT, spec="demo", env="prod")
     assert hist.run(run.id)["outcome"] == "running"

@@ -26,6 +26,12 @@ GCS_OK = {"name": "app-artifacts", "location": "EU", "labels": TAGS,
 ROLE_OK = {"name": "deployer", "inline_policies": {"objects": '{"Version": "2012-10-17", '
            '"Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], '
            '"Resource": "*"}]}'}}
+VNET_OK = {"name": "hub", "resource_group_name": "rg", "address_space": ["10.0.0.0/16"],
+           "tags": TAGS}
+GENERIC_OK = {"resource_type": "Microsoft.KeyVault/vaults", "api_version": "2023-07-01",
+              "name": "kv", "parent": "rg", "properties": {}}
+TOPIC_OK = {"name": "orders", "labels": TAGS,
+            "iam_bindings": {"roles/pubsub.publisher": ["serviceAccount:a@p.iam.gserviceaccount.com"]}}
 HTTPS = {"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["0.0.0.0/0"]}
 SG_OK = {"name": "web", "ingress": [HTTPS, {"protocol": "tcp", "from_port": 22, "to_port": 22,
                                             "cidr_blocks": ["10.0.0.0/8"]}]}
@@ -57,6 +63,16 @@ EXAMPLES: dict[str, tuple[str, dict[str, Any], dict[str, Any], str]] = {
                    "TLS1_0"),
     "PRV-GCP-001": ("gcp:storage:Bucket", GCS_OK, {**GCS_OK, "uniform_bucket_level_access": False},
                     "uniform_bucket_level_access"),
+    "PRV-AZ-004": ("azure:network:VirtualNetwork", VNET_OK,
+                   {**VNET_OK, "address_space": ["10.0.0.0/16", "52.0.0.0/16"]}, "52.0.0.0/16"),
+    "PRV-AZ-005": ("azure:resources:Resource", GENERIC_OK,
+                   {**GENERIC_OK, "api_version": "2024-10-02-preview"}, "2024-10-02-preview"),
+    "PRV-GCP-003": ("gcp:pubsub:Topic", TOPIC_OK,
+                    {**TOPIC_OK, "iam_bindings": {"roles/pubsub.publisher": ["allUsers"]}},
+                    "allUsers roles/pubsub.publisher"),
+    "PRV-GCP-004": ("gcp:pubsub:Subscription", {"name": "work", "topic": "orders"},
+                    {"name": "work", "topic": "orders", "push_endpoint": "http://x.example/p"},
+                    "http://x.example/p"),
     "PRV-GCP-002": ("gcp:storage:Bucket", GCS_OK,
                     {**GCS_OK, "iam_members": ["allUsers:roles/storage.objectViewer"]}, "allUsers"),
     "PRV-GOV-001": ("gcp:resourcemanager:Project", {"project_id": "app-prod-1", "labels": TAGS},

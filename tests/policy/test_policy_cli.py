@@ -175,3 +175,16 @@ def test_check_a_saved_plan(tmp_path: Path) -> None:
     other_env = _check(spec, "--env", "dev", "--plan", str(saved))
     assert other_env.exit_code == 1
     assert "a plan for environment 'prod', not 'dev'" in other_env.output
+
+
+def test_a_check_is_recorded_in_the_run_history(tmp_path: Path) -> None:
+    from provision.history import History
+
+    result = _check(_spec(tmp_path, restrict="false"), "--env", "prod")
+    assert result.exit_code == 3
+    hist = History.open()
+    [run] = hist.runs()
+    assert (run["operation"], run["outcome"], run["exit_code"], run["env"]) == (
+        "policy-check", "policy-violation", 3, "prod")
+    failed = [p for p in hist.show(run["id"]).policy if p["status"] == "fail"]
+    assert failed and failed[0]["phase"] == "pre"

@@ -171,3 +171,36 @@ def test_finish_create_names_what_is_left_when_the_rollback_fails() -> None:
         finish_create(fail, undo, resource="bucket-1", resource_type="t")
     assert info.value.hint.startswith("retry; bucket-1 was created but could not be deleted "
                                       "again (delete refused)")
+
+
+def test_create_once_refuses_a_name_taken_before_it_starts() -> None:
+    from providers.base import create_once
+
+    created: list[str] = []
+    with pytest.raises(ProviderError, match="taken"):
+        create_once(lambda: created.append("x"), exists=lambda: True,
+                    conflict=lambda exc: True, adopt=lambda: None,
+                    refuse=lambda: ProviderError("taken"))
+    assert created == []
+
+
+def test_create_once_adopts_its_own_resource_after_a_retried_create_conflicts() -> None:
+    from providers.base import create_once
+
+    class AlreadyExists(Exception):
+        pass
+
+    def create() -> str:
+        raise AlreadyExists()
+
+    assert create_once(create, exists=lambda: False,
+                       conflict=lambda exc: isinstance(exc, AlreadyExists),
+                       adopt=lambda: "id-1", refuse=lambda: ProviderError("taken")) == "id-1"
+
+    def fail() -> str:
+        raise ValueError("invalid")
+
+    with pytest.raises(ValueError):  # any other error is the create's failure
+        create_once(fail, exists=lambda: False,
+                    conflict=lambda exc: isinstance(exc, AlreadyExists),
+                    adopt=lambda: "id-1", refuse=lambda: ProviderError("taken"))

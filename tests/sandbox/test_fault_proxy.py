@@ -131,3 +131,109 @@ def test_a_failed_read_after_create_leaves_nothing_and_the_next_create_succeeds(
     created = S3Bucket().create({"bucket": name, "tags": {"a": "b"}}, config)
     assert created.properties["tags"] == {"a": "b"}
     assert _names(fault_sandbox, name) == [name]
+
+
+def _lost_answer_once(faults: Any, body: str) -> None:
+    faults({"faults": [{"service": "aws", "method": "POST", "body": body, "status": 500,
+                        "after": True, "times": 1}]})
+
+
+def test_named_aws_creates_whose_answer_is_lost_make_one_resource_each(
+        fault_sandbox: Sandbox, faults: Any) -> None:
+    """IAM, DynamoDB and EC2 name the operation in the body; the create runs in moto, its
+    answer is lost, botocore retries and meets the resource: adopted, never duplicated."""
+    import json
+
+    from providers.aws.dynamodb_table import DynamoDbTable
+    from providers.aws.ec2_security_group import SecurityGroup
+    from providers.aws.iam_role import IamRole
+
+    config = _config(fault_sandbox, "aws")
+    settings = fault_sandbox.status().cloud_settings()["aws"]
+
+    def client(service: str) -> Any:
+        return boto3.client(service, endpoint_url=settings["endpoint_url"],
+                            region_name=settings["region"], aws_access_key_id="direct",
+                            aws_secret_access_key="direct")
+
+    suffix = uuid.uuid4().hex[:8]
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+         "Action": "sts:AssumeRole"}]}
+    # Control: a plain client meets the fault and fails on its own retry.
+    _lost_answer_once(faults, "Action=CreateRole")
+    with pytest.raises(client("iam").exceptions.EntityAlreadyExistsException):
+        client("iam").create_role(RoleName=f"plain-{suffix}",
+                                  AssumeRolePolicyDocument=json.dumps(trust))
+    _lost_answer_once(faults, "Action=CreateRole")
+    role = IamRole().create({"name": f"role-{suffix}", "assume_role_policy": json.dumps(trust)},
+                            config)
+    _lost_answer_once(faults, '"KeySchema"')
+    table = DynamoDbTable().create({"name": f"table-{suffix}", "hash_key": "pk",
+                                    "attributes": [{"name": "pk", "type": "S"}]}, config)
+    vpc = client("ec2").create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    _lost_answer_once(faults, "Action=CreateSecurityGroup")
+    group = SecurityGroup().create({"name": f"sg-{suffix}", "vpc_id": vpc,
+                                    "description": "lost answer"}, config)
+    faults({"faults": []})
+
+    assert [r["RoleName"] for r in client("iam").list_roles()["Roles"]
+            if r["RoleName"] == f"role-{suffix}"] == [role.id]
+    assert [t for t in client("dynamodb").list_tables()["TableNames"]
+            if t == f"table-{suffix}"] == [table.id]
+    groups = client("ec2").describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": [f"sg-{suffix}"]}])["SecurityGroups"]
+    assert [g["GroupId"] for g in groups] == [group.id]
+
+    # A name taken before the create starts is refused, never adopted.
+    with pytest.raises(CloudError, match="AWS error EntityAlreadyExists: the role already"):
+        IamRole().create({"name": f"role-{suffix}", "assume_role_policy": json.dumps(trust)},
+                         config)
+    with pytest.raises(CloudError, match="ResourceInUseException: the table already exists"):
+        DynamoDbTable().create({"name": f"table-{suffix}", "hash_key": "pk",
+                                "attributes": [{"name": "pk", "type": "S"}]}, config)
+    with pytest.raises(CloudError, match="InvalidGroup.Duplicate: the security group already"):
+        SecurityGroup().create({"name": f"sg-{suffix}", "vpc_id": vpc,
+                                "description": "again"}, config)
+
+
+def test_a_vpc_or_subnet_create_whose_answer_is_lost_makes_one(fault_sandbox: Sandbox,
+                                                              faults: Any) -> None:
+    """CreateVpc has neither token nor unique name: the adapter's token tag finds the
+    copy a retried create made and deletes it. A subnet's CIDR is unique in its VPC."""
+    import random
+
+    from providers.aws.ec2_subnet import Subnet
+    from providers.aws.ec2_vpc import Vpc
+
+    config = _config(fault_sandbox, "aws")
+    settings = fault_sandbox.status().cloud_settings()["aws"]
+    ec2 = boto3.client("ec2", endpoint_url=settings["endpoint_url"],
+                       region_name=settings["region"], aws_access_key_id="direct",
+                       aws_secret_access_key="direct")
+    suffix = uuid.uuid4().hex[:8]
+    cidr = f"10.{random.randint(0, 255)}.0.0/16"
+
+    def named(name: str) -> list[str]:
+        return [v["VpcId"] for v in ec2.describe_vpcs(
+            Filters=[{"Name": "tag:Name", "Values": [name]}])["Vpcs"]]
+
+    # Control: a plain client meets the fault and leaves two VPCs behind.
+    _lost_answer_once(faults, "Action=CreateVpc")
+    ec2.create_vpc(CidrBlock=cidr, TagSpecifications=[
+        {"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": f"plain-{suffix}"}]}])
+    assert len(named(f"plain-{suffix}")) == 2
+
+    _lost_answer_once(faults, "Action=CreateVpc")
+    vpc = Vpc().create({"cidr_block": cidr, "tags": {"Name": f"vpc-{suffix}"}}, config)
+    assert named(f"vpc-{suffix}") == [vpc.id]
+    assert vpc.properties["tags"] == {"Name": f"vpc-{suffix}"}  # the token tag is gone
+
+    _lost_answer_once(faults, "Action=CreateSubnet")
+    subnet_cidr = cidr.replace("0.0/16", "1.0/24")
+    subnet = Subnet().create({"vpc_id": vpc.id, "cidr_block": subnet_cidr}, config)
+    faults({"faults": []})
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc.id]}])["Subnets"]
+    assert [s["SubnetId"] for s in subnets if s["CidrBlock"] == subnet_cidr] == [subnet.id]
+    with pytest.raises(CloudError, match="InvalidSubnet.Conflict: a subnet with this CIDR"):
+        Subnet().create({"vpc_id": vpc.id, "cidr_block": subnet_cidr}, config)

@@ -80,7 +80,8 @@ def make_handler(app: App, extra_headers: Callable[[], dict[str, str]] | None = 
                 body=body,
                 base_url=f"http://{host}",
             )
-            fault = faults.decide(self.command, self.path) if faults is not None else None
+            fault = (faults.decide(self.command, self.path, body) if faults is not None
+                     else None)
             if fault is not None and fault.delay:
                 time.sleep(fault.delay)
             if fault is not None and fault.status is not None and not fault.after:

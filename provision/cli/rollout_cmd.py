@@ -1,0 +1,209 @@
+"""``provision rollout`` and ``provision approve``: promotion with gates and approvals.
+
+The state machine is :mod:`provision.rollout.machine`; this module wires it to the
+real engine (:mod:`provision.cli.rollout_driver`), the run history and the terminal.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+from rich.console import Console
+
+from provision.cli.live_view import make_progress
+from provision.cli.progress import Progress
+from provision.cli.recording import open_history
+from provision.engine.clouds import home_dir
+from provision.engine.orchestrator import Hooks, spec_digest
+from provision.errors import PlanError
+from provision.history import History, RunRecorder
+from provision.plan.digest import file_digest
+from provision.plan.model import Plan
+from provision.rollout.machine import Ask, Rollout, RolloutResult
+from provision.rollout.ports import EnvDriver
+from provision.rollout.state import RolloutState, chain_to
+from provision.vocabulary import ExitCode, Operation, Outcome
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+RolloutProgress = Progress   # hooks_for(env): events carry the environment
+
+
+def _can_ask(as_json: bool, non_interactive: bool) -> bool:
+    return sys.stdin.isatty() and not as_json and not non_interactive
+
+
+def _ask_at_terminal(env: str, plan: Plan, digest: str) -> bool:
+    from provision.plan.render_human import render_plan
+
+    render_plan(plan, err)
+    answer = input(f"approve and apply this plan to '{env}' ({digest})? (yes/no) ")
+    return answer.strip() == "yes"
+
+
+def rollout(spec: str, *, to: str, resume: str, as_json: bool, non_interactive: bool,
+            rollback_on_failure: bool, policies: Path | None, no_policy: bool,
+            parallel: int) -> int:
+    """Start (or resume) a rollout; returns the exit code (0, 1, 3 or 4)."""
+    history = open_history()
+    try:
+        if resume:
+            state, record = _resumed(history, resume)
+        else:
+            state, record = _started(history, spec, to, rollback_on_failure, policies, no_policy)
+        return _run(history, state, record, as_json=as_json,
+                    ask=_ask_at_terminal if _can_ask(as_json, non_interactive) else None,
+                    parallel=parallel)
+    finally:
+        history.close()
+
+
+def _started(history: History, spec: str, to: str, rollback_on_failure: bool,
+             policies: Path | None, no_policy: bool) -> tuple[RolloutState, RunRecorder]:
+    import providers
+    from provision import spec as specs
+
+    if not spec or not to:
+        raise PlanError("rollout needs SPEC and --to ENV (or --resume RUN_ID)")
+    raw = specs.load(spec)
+    specs.validate(raw, providers.registry())
+    chain = chain_to(raw.promotion, to, spec)
+    directory = policies or Path("policies")
+    use = "" if no_policy or (policies is None and not directory.is_dir()) else str(directory.absolute())
+    state = RolloutState(spec_file=str(Path(spec).absolute()), chain=chain,
+                         rollback_on_failure=rollback_on_failure, policies=use)
+    record = history.start(Operation.ROLLOUT, spec=raw.name, env=to, spec_file=spec,
+                           spec_digest=spec_digest([spec]))
+    return state, record
+
+
+def _resumed(history: History, run_id: str) -> tuple[RolloutState, RunRecorder]:
+    run = history.run(run_id)
+    if run["operation"] != Operation.ROLLOUT.value:
+        raise PlanError(f"run {run['id']} is a {run['operation']}, not a rollout",
+                        hint="--resume takes the run id a halted rollout printed")
+    state = RolloutState.from_dict(run["detail"].get("rollout"), run["id"])
+    record = history.resume(run["id"])
+    record.update(spec_digest=spec_digest([state.spec_file]))
+    return state, record
+
+
+def _run(history: History, state: RolloutState, record: RunRecorder, *, as_json: bool,
+         ask: Ask | None, parallel: int) -> int:
+    from provision.cli.rollout_driver import EngineDriver
+
+    ui = make_progress(as_json=as_json, record=record, title=f"rollout {record.id}")
+    asking: Ask | None = None
+    if ask is not None:
+        def asking(env: str, plan: Plan, digest: str) -> bool:
+            ui.close()                 # no live redraw while a person reads and answers
+            return ask(env, plan, digest)
+    policies = Path(state.policies) if state.policies else None
+
+    def notice(text: str) -> None:
+        ui.emit("notice", message=text)
+        ui.say(text)
+
+    def factory(env: str, hooks: Hooks) -> EnvDriver:
+        return EngineDriver(state.spec_file, env, hooks, policies=policies, parallel=parallel,
+                            run_id=record.id, notice=notice)
+
+    ui.emit("run_started", run_id=record.id, operation=Operation.ROLLOUT.value,
+            spec=record.spec, env=state.target, chain=state.chain, who=record.who)
+    ui.say(f"rollout {record.id}: {' -> '.join(state.chain)}")
+    machine = Rollout(state, history=history, record=record, factory=factory, ui=ui,
+                      plans_dir=home_dir() / "rollouts" / record.id, ask=asking)
+    try:
+        result = machine.run()
+    except KeyboardInterrupt:
+        record.finish(Outcome.FAILED, exit_code=130, error="interrupted")
+        raise
+    finally:
+        ui.close()
+    ui.context.pop("env", None)
+    halt = result.halt
+    record.finish(result.outcome, exit_code=int(result.exit_code),
+                  error=halt.reason if halt and result.outcome is not Outcome.HALTED else "",
+                  detail={"halt": halt.to_dict() if halt else None})
+    ui.emit("run_finished", run_id=record.id, outcome=result.outcome.value,
+            exit_code=int(result.exit_code), halt=halt.to_dict() if halt else None)
+    _report(result, record.id, as_json)
+    return int(result.exit_code)
+
+
+def _report(result: RolloutResult, run_id: str, as_json: bool) -> None:
+    halt = result.halt
+    if result.exit_code is ExitCode.OK:
+        if not as_json:
+            err.print(f"[green]rollout complete[/green] (run {run_id}: provision runs show {run_id})")
+        return
+    if halt is None:
+        return
+    what = {"approval": f"plan {halt.what}", "policy": f"rule(s) {halt.what}",
+            "health": f"check(s) {halt.what}", "stage": ""}.get(halt.gate, halt.what)
+    where = f", stage '{halt.stage}'" if halt.stage else ""
+    verb = "halted" if result.exit_code in (ExitCode.HALTED, ExitCode.POLICY) else "failed"
+    lines = [f"rollout {verb} at environment '{halt.env}'{where} ({halt.gate}"
+             + (f": {what})" if what else ")"),
+             f"  {halt.reason}", f"  next: {halt.hint}", f"  run id: {run_id}"]
+    err.print("\n".join(lines), markup=False)
+
+
+def approve(run_id: str, env: str, *, comment: str, as_json: bool, yes: bool,
+            non_interactive: bool) -> int:
+    """Record an approval of ``env``'s stored plan in rollout ``run_id``."""
+    history = open_history()
+    try:
+        run = history.run(run_id)
+        if run["operation"] != Operation.ROLLOUT.value:
+            raise PlanError(f"run {run['id']} is a {run['operation']}, not a rollout",
+                            hint="approve takes the run id a halted rollout printed")
+        state = RolloutState.from_dict(run["detail"].get("rollout"), run["id"])
+        es = state.envs.get(env)
+        if es is None or not es.waiting:
+            status = es.status if es else "not in this rollout"
+            raise PlanError(f"rollout {run['id']} is not waiting for an approval of '{env}' "
+                            f"({env}: {status})",
+                            hint=_waiting_hint(state, run["id"]))
+        digest = file_digest(Path(es.plan_file))
+        if digest != es.plan_digest:
+            raise PlanError(f"the stored plan {es.plan_file} does not match the digest the "
+                            f"rollout printed ({es.plan_digest})",
+                            hint="it was changed after the rollout halted: do not approve it; "
+                                 f"run provision rollout --resume {run['id']} to plan again")
+        if not yes and _can_ask(as_json, non_interactive):
+            _show_stored_plan(es.plan_file)
+            if input(f"approve this plan for '{env}' ({digest})? (yes/no) ").strip() != "yes":
+                err.print("not approved")
+                return int(ExitCode.ERROR)
+        approval = history.approve(run["id"], env, plan_digest=digest, comment=comment)
+    finally:
+        history.close()
+    progress = Progress(as_json=as_json)
+    progress.emit("approval", run_id=approval.run_id, env=env, who=approval.who,
+                  plan_digest=approval.plan_digest, comment=comment,
+                  approval_id=approval.approval_id)
+    if not as_json:
+        err.print(f"approved plan {digest} for '{env}' in rollout {approval.run_id} as "
+                  f"{approval.who}; apply it with: provision rollout --resume {approval.run_id}",
+                  markup=False)
+    return int(ExitCode.OK)
+
+
+def _waiting_hint(state: RolloutState, run_id: str) -> str:
+    waiting = state.waiting_env()
+    if waiting:
+        return f"it waits for: provision approve {run_id} --env {waiting}"
+    return "only a rollout halted at a protected environment can be approved"
+
+
+def _show_stored_plan(path: str) -> None:
+    from provision.plan.render_human import render_plan
+    from provision.plan.saved import read_plan
+
+    render_plan(read_plan(Path(path)), err)
+
+

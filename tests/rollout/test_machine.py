@@ -1,0 +1,203 @@
+"""The rollout state machine on an in-memory world (tests/rollout/rollout_fakes.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rollout_fakes import Events, World
+from provision.history import History
+from provision.plan.saved import read_plan
+from provision.rollout.machine import Rollout, RolloutResult
+from provision.rollout.state import RolloutState, chain_to
+from provision.spec.model import HealthCheck
+from provision.vocabulary import ExitCode, Operation, Outcome
+
+CHAIN = ["dev", "staging", "prod"]
+
+
+class Harness:
+    def __init__(self, tmp: Path, world: World) -> None:
+        self.tmp, self.world = tmp, world
+        self.history = History.open(tmp / "h.db", home=tmp)
+        self.run_id = ""
+        self.ui: Events = Events()
+
+    def start(self, chain: list[str] = CHAIN, *, rollback: bool = False,
+              ask: Any = None) -> RolloutResult:
+        record = self.history.start(Operation.ROLLOUT, spec="demo", env=chain[-1])
+        self.run_id = record.id
+        state = RolloutState("demo.yaml", list(chain), rollback_on_failure=rollback)
+        return self._go(state, record, ask)
+
+    def resume(self, ask: Any = None) -> RolloutResult:
+        run = self.history.run(self.run_id)
+        state = RolloutState.from_dict(run["detail"]["rollout"], self.run_id)
+        return self._go(state, self.history.resume(self.run_id), ask)
+
+    def _go(self, state: RolloutState, record: Any, ask: Any) -> RolloutResult:
+        self.ui = Events(record)
+        result = Rollout(state, history=self.history, record=record, factory=self.world.driver,
+                         ui=self.ui, plans_dir=self.tmp / "plans" / record.id, ask=ask).run()
+        record.finish(result.outcome, exit_code=int(result.exit_code))
+        return result
+
+    def env_state(self, env: str) -> dict[str, Any]:
+        return dict(self.history.run(self.run_id)["detail"]["rollout"]["envs"][env])
+
+    def approve(self, env: str = "prod", digest: str | None = None) -> None:
+        self.history.approve(self.run_id, env, who="github:carol",
+                             plan_digest=digest or self.env_state(env)["plan_digest"])
+
+
+@pytest.fixture
+def h(tmp_path: Path) -> Harness:
+    return Harness(tmp_path, World())
+
+
+def test_protected_env_halts_then_resume_applies_exactly_the_approved_plan(h: Harness) -> None:
+    result = h.start()
+    assert (result.outcome, result.exit_code) == (Outcome.HALTED, ExitCode.HALTED)
+    assert result.halt is not None and (result.halt.env, result.halt.gate) == ("prod", "approval")
+    assert f"provision approve {h.run_id} --env prod" in result.halt.hint
+    assert [e for e, _, _ in h.world.applies] == ["dev"] * 3 + ["staging"] * 3
+    prod = h.env_state("prod")
+    assert prod["status"] == "waiting" and prod["plan_digest"].startswith("sha256:")
+    assert h.ui.named("approval_needed")[0]["plan_digest"] == prod["plan_digest"]
+    stored = read_plan(Path(prod["plan_file"]))
+
+    # Resuming without an approval halts again, on the same plan.
+    again = h.resume()
+    assert again.exit_code is ExitCode.HALTED and h.env_state("prod") == prod
+
+    h.approve()
+    h.world.planned.clear()
+    done = h.resume()
+    assert (done.outcome, done.exit_code) == (Outcome.APPLIED, ExitCode.OK)
+    assert h.world.planned == []          # nothing re-planned: the stored plan was applied
+    applied = {(stage, tuple(inputs.items())) for env, stage, inputs in h.world.applies
+               if env == "prod"}
+    assert applied == {(c.stage, tuple((c.after or {}).items()))
+                       for s in stored.stages for c in s.changes}
+    assert h.env_state("prod")["status"] == "applied"
+    view = h.history.show(h.run_id)
+    steps = [(s["env"], s["kind"], s["name"], s["status"]) for s in view.steps]
+    assert ("dev", "plan", "plan", "planned") in steps
+    assert ("prod", "approval", "approval", "waiting") in steps
+    assert ("prod", "approval", "approval", "approved") in steps
+    assert [s[3] for s in steps if s[0] == "prod" and s[1] == "stage"] == ["applied"] * 3
+    assert view.run["outcome"] == "applied" and h.history.verify().ok
+    assert view.run["detail"]["graph"] == {"aws": [], "azure": ["aws"], "gcp": ["azure"]}
+    # Every environment it took was released, with how it ended.
+    assert h.world.closed[-1] == ("prod", "applied") and ("prod", "waiting") in h.world.closed
+
+
+def test_spec_change_after_approval_voids_it(h: Harness) -> None:
+    h.start()
+    old = h.env_state("prod")["plan_digest"]
+    h.approve()
+    h.world.spec_version = 2
+    h.world.desired["gcp"] = {"name": "gcp-2"}
+    result = h.resume()
+    assert result.exit_code is ExitCode.HALTED and result.halt is not None
+    new = h.env_state("prod")["plan_digest"]
+    assert new != old and result.halt.what == new
+    assert [e for e, _, _ in h.world.applies if e == "prod"] == []      # prod untouched
+    voided = [e for e in h.ui.named("gate") if e["status"] == "voided"]
+    assert voided and "spec demo.yaml changed" in voided[0]["reason"]
+    h.approve()
+    assert h.resume().exit_code is ExitCode.OK
+    assert h.world.state["prod"]["gcp"] == {"name": "gcp-2"}
+
+
+def test_state_change_after_approval_voids_it(h: Harness) -> None:
+    h.start()
+    h.approve()
+    h.world.state.setdefault("prod", {})["aws"] = {"name": "changed by hand"}
+    result = h.resume()
+    assert result.exit_code is ExitCode.HALTED
+    voided = [e for e in h.ui.named("gate") if e["status"] == "voided"]
+    assert "state of stage 'aws' changed" in voided[0]["reason"]
+
+
+def test_an_approval_of_another_digest_does_not_count(h: Harness) -> None:
+    h.start()
+    h.approve(digest="sha256:something-else")
+    assert h.resume().exit_code is ExitCode.HALTED
+    assert "prod" not in h.world.state or not h.world.state["prod"]
+
+
+def test_failing_health_check_in_staging_halts_before_prod(h: Harness) -> None:
+    h.world.health["staging"] = [
+        HealthCheck("name ok", "output", "aws_res.name", equals="aws-1"),
+        HealthCheck("wrong name", "output", "gcp_res.name", equals="nope")]
+    result = h.start()
+    assert (result.outcome, result.exit_code) == (Outcome.HALTED, ExitCode.HALTED)
+    assert result.halt is not None
+    assert (result.halt.env, result.halt.gate, result.halt.what) == ("staging", "health", "wrong name")
+    assert "expected 'nope'" in result.halt.reason
+    assert "prod" not in h.world.planned and "prod" not in h.world.state
+    # Fix the check, resume: staging is not re-applied (unchanged), its checks pass, prod halts.
+    h.world.health["staging"] = [HealthCheck("name ok", "output", "gcp_res.name", equals="gcp-1")]
+    h.world.applies.clear()
+    resumed = h.resume()
+    assert resumed.halt is not None and resumed.halt.env == "prod"
+    assert [e for e, _, _ in h.world.applies] == []
+    assert h.env_state("staging")["status"] == "unchanged"
+
+
+def test_policy_violation_halts_with_exit_3_naming_stage_and_rule(h: Harness) -> None:
+    h.world.violate["staging"] = "azure"
+    result = h.start()
+    assert (result.outcome, result.exit_code) == (Outcome.POLICY_VIOLATION, ExitCode.POLICY)
+    assert result.halt is not None
+    assert (result.halt.env, result.halt.stage, result.halt.what) == ("staging", "azure", "PRV-TEST-001")
+    assert "prod" not in h.world.planned
+
+
+def test_failed_stage_rolls_back_the_environment_in_reverse(h: Harness) -> None:
+    h.world.state["staging"] = {"aws": {"name": "aws-0"}, "azure": {"name": "azure-0"}}
+    h.world.desired = {"aws": {"name": "aws-1"}, "azure": {"name": "azure-1"},
+                       "gcp": {"name": "gcp-1"}}
+    h.world.fail_stage["staging"] = "gcp"
+    result = h.start(rollback=True)
+    assert (result.outcome, result.exit_code) == (Outcome.FAILED, ExitCode.ERROR)
+    assert result.halt is not None and result.halt.stage == "gcp"
+    assert h.world.rollbacks == [("staging", "gcp"), ("staging", "azure"), ("staging", "aws")]
+    assert h.world.state["staging"] == {"aws": {"name": "aws-0"}, "azure": {"name": "azure-0"}}
+    rolled = [s for s in h.history.show(h.run_id).steps if s["kind"] == "rollback"]
+    assert [(s["name"], s["status"]) for s in rolled] == [
+        ("gcp", "rolled-back"), ("azure", "rolled-back"), ("aws", "rolled-back")]
+
+
+def test_unchanged_environments_are_recorded_and_need_no_approval(h: Harness) -> None:
+    assert h.start(["dev"]).exit_code is ExitCode.OK
+    for env in CHAIN:
+        h.world.state[env] = {k: dict(v) for k, v in h.world.desired.items()}
+    h.world.applies.clear()
+    result = h.start()
+    assert result.exit_code is ExitCode.OK and h.world.applies == []
+    assert [e["status"] for e in h.ui.named("env_done")] == ["unchanged"] * 3
+
+
+def test_terminal_approval_applies_without_halting(h: Harness) -> None:
+    asked: list[str] = []
+
+    def ask(env: str, plan: Any, digest: str) -> bool:
+        asked.append(env)
+        return True
+
+    assert h.start(ask=ask).exit_code is ExitCode.OK
+    assert asked == ["prod"]
+    [approval] = h.history.approvals(h.run_id, "prod")
+    assert approval.plan_digest == h.ui.named("plan")[-1]["plan_digest"]
+
+
+def test_chain_to() -> None:
+    assert chain_to(CHAIN, "staging", "s.yaml") == ["dev", "staging"]
+    with pytest.raises(Exception, match="not in the promotion chain"):
+        chain_to(CHAIN, "qa", "s.yaml")
+    with pytest.raises(Exception, match="declares no promotion chain"):
+        chain_to([], "prod", "s.yaml")
