@@ -141,7 +141,7 @@ def rollout(spec: Annotated[str, typer.Argument(help="Spec file with a promotion
     usage = ("--resume takes no SPEC or --to (the run remembers them)" if resume and (spec or to)
              else "" if resume or (spec and to) else "give SPEC and --to ENV, or --resume RUN_ID")
     if usage:
-        err.print(f"usage error: {usage}\n  see: provision rollout --help", markup=False)
+        _err().print(f"usage error: {usage}\n  see: provision rollout --help", markup=False)
         raise typer.Exit(2)
     raise typer.Exit(rollout_cmd.rollout(
         spec, to=to, resume=resume, as_json=json_out, non_interactive=non_interactive,
