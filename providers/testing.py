@@ -61,7 +61,7 @@ def fake_schema(type_name: str) -> ResourceSchema:
         properties={
             "name": PropertySchema("string", required=True, force_new=True),
             "size": PropertySchema("integer", default=1),
-            "tags": PropertySchema("map"),
+            "tags": PropertySchema("map", items="string"),
             "members": PropertySchema("list"),
             "secret_value": PropertySchema("string", secret=True),
         },

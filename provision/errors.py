@@ -7,12 +7,14 @@ situation and carry the context that failed (file, line, resource, stage).
     ProvisionError                      base; ``hint`` says what to do next
     ├── SpecError                       the spec cannot be used; carries all diagnostics
     │   └── SpecNotFoundError           the spec file does not exist
+    ├── InputFileError                  a named input file is a directory, a loop, a FIFO, ...
     ├── EnvironmentNotFoundError        ``--env`` names no environment of the spec
     ├── GraphError                      resource or stage ordering is impossible
     │   └── CycleError                  a dependency cycle, with its path
     ├── PlanError                       a plan cannot be made or applied
     │   ├── StalePlanError              a saved plan no longer matches spec or state
-    │   └── UnresolvedReferenceError    at apply, a reference to another stage has no value
+    │   ├── UnresolvedReferenceError    at apply, a reference to another stage has no value
+    │   └── ProtectedResourceError      a destroy covers resources marked ``protect: true``
     ├── EngineError                     the Pulumi engine failed or is missing
     │   ├── ToolchainError              the Pulumi CLI is not installed / wrong version
     │   ├── StageFailedError            one stage's update failed (others stay recorded)
@@ -101,6 +103,17 @@ class SpecNotFoundError(SpecError):
         )
 
 
+class InputFileError(ProvisionError):
+    """An input file (spec, policy file) cannot be read as text; ``reason`` says why."""
+
+    def __init__(self, path: str, what: str, reason: str) -> None:
+        self.path = path
+        self.what = what
+        self.reason = reason
+        super().__init__(f"{what} {path}: {reason}",
+                         hint="give the path of a regular UTF-8 text file")
+
+
 class EnvironmentNotFoundError(ProvisionError):
     def __init__(self, env: str, spec_file: str, known: list[str]) -> None:
         super().__init__(
@@ -129,6 +142,21 @@ class PlanError(ProvisionError):
 
 class StalePlanError(PlanError):
     pass
+
+
+class ProtectedResourceError(PlanError):
+    """A destroy would delete resources marked ``protect: true``; nothing was deleted."""
+
+    def __init__(self, resources: list[tuple[str, str]]) -> None:
+        self.resources = [rid for rid, _ in resources]
+        named = ", ".join(f"'{rid}' ({where})" if where else f"'{rid}'"
+                          for rid, where in resources)
+        excludes = " ".join(f"--exclude {rid}" for rid in self.resources)
+        super().__init__(
+            f"destroy refused: protected resource(s) {named} would be deleted; "
+            "nothing was deleted",
+            hint=f"to keep them, destroy the rest with {excludes}; to delete them, set "
+                 "'protect: false' on them, apply, then destroy")
 
 
 class UnresolvedReferenceError(PlanError):

@@ -30,6 +30,9 @@ class PropertySchema:
     # The cloud's documented limits on the value (length, pattern, enum, range, CIDR),
     # checked by validate/plan before any cloud call (``provision.constraints``).
     constraints: tuple[Constraint, ...] = ()
+    # The type of each element of a map or list ("string" for tags and labels);
+    # None: elements are not typed. See ``provision.coerce``.
+    items: PropertyType | None = None
 
 
 @dataclass(frozen=True)

@@ -159,6 +159,7 @@ class ExitCode(IntEnum):
     CHANGES = 2         # plan --detailed-exitcode: changes present
     POLICY = 3          # a mandatory policy rule failed
     HALTED = 4          # a rollout halted: an approval is needed or a gate failed
+    INTERRUPTED = 130   # stopped by SIGINT/SIGTERM (128 + SIGINT)
 
 
 class DriftKind(str, Enum):

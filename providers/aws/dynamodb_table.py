@@ -80,7 +80,8 @@ SCHEMA = ResourceSchema(
             "map", description="{enabled, kms_key_arn}: encrypt with a KMS key",
             constraints=(Fields({"enabled": (), "kms_key_arn": (limits.ARN,)},
                                 source=CREATE_TABLE),)),
-        "tags": PropertySchema("map", description="resource tags", constraints=limits.TAGS),
+        "tags": PropertySchema(
+            "map", items="string", description="resource tags", constraints=limits.TAGS),
     },
     outputs={"arn": "string"},
     rules=(*common.NAME_RULES,

@@ -81,7 +81,8 @@ SCHEMA = ResourceSchema(
                                   constraints=(Each((RULE, RULE_SOURCE)),)),
         "egress": PropertySchema("list", description="outbound rules (a set)",
                                  constraints=(Each((RULE, RULE_SOURCE)),)),
-        "tags": PropertySchema("map", description="resource tags", constraints=limits.TAGS),
+        "tags": PropertySchema(
+            "map", items="string", description="resource tags", constraints=limits.TAGS),
     },
     outputs={"arn": "string", "owner_id": "string"},
     rules=common.NAME_RULES,

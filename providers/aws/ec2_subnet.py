@@ -45,7 +45,8 @@ SCHEMA = ResourceSchema(
                                             description="e.g. eu-west-1a; AWS picks one if unset"),
         "map_public_ip_on_launch": PropertySchema(
             "boolean", default=False, description="instances get a public IPv4 address"),
-        "tags": PropertySchema("map", description="resource tags", constraints=limits.TAGS),
+        "tags": PropertySchema(
+            "map", items="string", description="resource tags", constraints=limits.TAGS),
     },
     outputs={"arn": "string", "owner_id": "string", "available_ip_address_count": "integer"},
     rules=(CidrWithin("cidr_block", "vpc_id", "cidr_block", source=SUBNET_SIZING),),

@@ -45,7 +45,7 @@ SCHEMA = ResourceSchema(
                                              description="the Amazon DNS server answers"),
         "enable_dns_hostnames": PropertySchema(
             "boolean", default=False, description="instances get public DNS hostnames"),
-        "tags": PropertySchema("map", description="resource tags (Name names it)",
+        "tags": PropertySchema("map", items="string", description="resource tags (Name names it)",
                                constraints=limits.TAGS),
     },
     outputs={"arn": "string", "owner_id": "string"},

@@ -65,7 +65,8 @@ SCHEMA = ResourceSchema(
         "managed_policy_arns": PropertySchema(
             "list", description="ARNs of managed policies to attach (a set)",
             constraints=(Length(0, 20, source=QUOTAS), Each((limits.ARN,)))),
-        "tags": PropertySchema("map", description="resource tags", constraints=limits.TAGS),
+        "tags": PropertySchema(
+            "map", items="string", description="resource tags", constraints=limits.TAGS),
     },
     outputs={"arn": "string", "unique_id": "string"},
     rules=common.NAME_RULES,

@@ -68,7 +68,8 @@ SCHEMA = ResourceSchema(
         "bucket": PropertySchema("string", required=True, force_new=True,
                                  description="globally unique bucket name",
                                  constraints=BUCKET_NAME),
-        "tags": PropertySchema("map", description="resource tags", constraints=limits.TAGS),
+        "tags": PropertySchema(
+            "map", items="string", description="resource tags", constraints=limits.TAGS),
         "versioning": PropertySchema("boolean", default=False,
                                      description="keep every version of every object"),
         "force_destroy": PropertySchema(

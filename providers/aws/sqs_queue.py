@@ -98,7 +98,8 @@ SCHEMA = ResourceSchema(
         "redrive_policy": PropertySchema(
             "json", description="{deadLetterTargetArn, maxReceiveCount} (map or JSON text)",
             constraints=(JsonDocument(source=SET_ATTRIBUTES),)),
-        "tags": PropertySchema("map", description="resource tags", constraints=limits.TAGS),
+        "tags": PropertySchema(
+            "map", items="string", description="resource tags", constraints=limits.TAGS),
     },
     outputs={"arn": "string", "url": "string"},
     rules=(*common.NAME_RULES,

@@ -31,7 +31,8 @@ SCHEMA = ResourceSchema(
                                        description="the storage account holding the container"),
         "public_access": PropertySchema("string", default="none",
                                         description="none, blob or container"),
-        "metadata": PropertySchema("map", description="container metadata (string values)"),
+        "metadata": PropertySchema(
+            "map", items="string", description="container metadata (string values)"),
     },
     outputs={"url": "string"},
 )

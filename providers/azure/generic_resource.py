@@ -69,7 +69,7 @@ SCHEMA = ResourceSchema(
         "location": PropertySchema("string", force_new=True,
                                    description="region of a top-level resource"),
         "properties": PropertySchema("map", description="the ARM body's properties object"),
-        "tags": PropertySchema("map", constraints=limits.TAGS),
+        "tags": PropertySchema("map", items="string", constraints=limits.TAGS),
         "kind": PropertySchema("string", force_new=True),
         "sku": PropertySchema("map"),
     },

@@ -29,7 +29,7 @@ SCHEMA = ResourceSchema(
                                constraints=limits.RESOURCE_GROUP_NAME),
         "location": PropertySchema(
             "string", force_new=True, description="Azure region; defaults to the azure location"),
-        "tags": PropertySchema("map", description="resource tags", constraints=limits.TAGS),
+        "tags": PropertySchema("map", items="string", description="resource tags", constraints=limits.TAGS),
     },
     outputs={"resource_id": "string", "provisioning_state": "string"},
 )

@@ -33,7 +33,7 @@ SCHEMA = ResourceSchema(
             "string", default="Standard_LRS",
             description="Standard_LRS, Standard_GRS, Standard_ZRS, Premium_LRS, ..."),
         "kind": PropertySchema("string", default="StorageV2", force_new=True),
-        "tags": PropertySchema("map"),
+        "tags": PropertySchema("map", items="string"),
         "allow_blob_public_access": PropertySchema("boolean", default=False),
         "min_tls_version": PropertySchema("string", default="TLS1_2",
                                           description="TLS1_0, TLS1_1, TLS1_2 or TLS1_3"),

@@ -53,7 +53,8 @@ SCHEMA = ResourceSchema(
                                       required=("name", "address_prefix"),
                                       source=limits.SUBNET_DOCS),)),)),
         "dns_servers": PropertySchema("list", description="custom DNS server IP addresses"),
-        "tags": PropertySchema("map", description="resource tags", constraints=limits.TAGS),
+        "tags": PropertySchema(
+            "map", items="string", description="resource tags", constraints=limits.TAGS),
     },
     rules=(limits.SubnetsInside(),),
     outputs={"resource_id": "string", "guid": "string", "provisioning_state": "string",

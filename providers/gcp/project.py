@@ -28,7 +28,7 @@ SCHEMA = ResourceSchema(
         "project_id": PropertySchema("string", required=True, force_new=True,
                                      description="6-30 lowercase letters, digits and hyphens"),
         "display_name": PropertySchema("string", description="human readable name"),
-        "labels": PropertySchema("map"),
+        "labels": PropertySchema("map", items="string"),
         "parent": PropertySchema("string", description="folders/N or organizations/N"),
     },
     outputs={"name": "string", "number": "string", "state": "string"},

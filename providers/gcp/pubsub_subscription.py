@@ -41,7 +41,7 @@ SCHEMA = ResourceSchema(
             "string", default="604800s", description="\"600s\" to \"604800s\" (7 days)",
             constraints=limits.retention(limits.SUBSCRIPTION_DOCS)),
         "retain_acked_messages": PropertySchema("boolean", default=False),
-        "labels": PropertySchema("map", constraints=limits.LABELS),
+        "labels": PropertySchema("map", items="string", constraints=limits.LABELS),
         "push_endpoint": PropertySchema("string", description="https URL for push delivery; "
                                                               "unset means pull"),
         "filter": PropertySchema("string", force_new=True,

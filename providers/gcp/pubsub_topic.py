@@ -39,7 +39,7 @@ SCHEMA = ResourceSchema(
                                description="topic id, 3-255 characters", constraints=limits.ID),
         "project": PropertySchema("string", force_new=True,
                                   description="defaults to the gcp project"),
-        "labels": PropertySchema("map", constraints=limits.LABELS),
+        "labels": PropertySchema("map", items="string", constraints=limits.LABELS),
         "message_retention_duration": PropertySchema(
             "string", description="how long published messages are kept, \"600s\" to "
                                   "\"2678400s\" (31 days)",

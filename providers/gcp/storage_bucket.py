@@ -30,7 +30,7 @@ SCHEMA = ResourceSchema(
         "location": PropertySchema(
             "string", force_new=True,
             description="region or multi-region; defaults to the gcp region"),
-        "labels": PropertySchema("map", description="bucket labels"),
+        "labels": PropertySchema("map", items="string", description="bucket labels"),
         "uniform_bucket_level_access": PropertySchema("boolean", default=False),
         "versioning": PropertySchema("boolean", default=False),
         "force_destroy": PropertySchema(

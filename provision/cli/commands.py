@@ -14,7 +14,8 @@ from provision.cli.recording import recorded
 from provision.history import RunRecorder
 from provision.cli.live_view import make_progress
 from provision.cli.progress import Progress, status_summary
-from provision.engine.orchestrator import ApplyReport, ensure_plan_matches, spec_digest
+from provision.engine.orchestrator import (ApplyReport, ensure_plan_matches, refuse_protected,
+                                           spec_digest)
 from provision.errors import PlanError, PolicyViolation, ProvisionError
 from provision.plan.digest import plan_digest
 from provision.plan.model import Plan, StagePlan
@@ -58,6 +59,7 @@ def _plan(loaded: session.Loaded, spec: str, *, fmt: str, detailed_exitcode: boo
         session.verify_state(loaded, orch)
         the_plan = orch.plan()
     the_plan.spec_digest = spec_digest([spec])
+    the_plan.targets, the_plan.excludes = list(loaded.targets), list(loaded.excludes)
     report = _plan_policy(loaded, the_plan, policies, no_policy)
     if report is not None:
         record.policy("", Phase.PRE, [r.to_dict() for r in report.results])
@@ -80,6 +82,11 @@ def _plan(loaded: session.Loaded, spec: str, *, fmt: str, detailed_exitcode: boo
     record.update(plan_digest=plan_digest(the_plan, loaded.registry),
                   detail={"changes": the_plan.summary()})
     code = EXIT_CHANGES if detailed_exitcode and the_plan.has_changes() else EXIT_OK
+    if report is not None and report.blocking:
+        # Apply would stop at the pre-stage gate: say so now (3 wins over 2).
+        err.print(f"error: {len(report.blocking_results())} mandatory policy result(s) block "
+                  "this plan; apply would stop before the first change", markup=False)
+        code = EXIT_POLICY
     record.finish(Outcome.PLANNED if the_plan.has_changes() else Outcome.NO_CHANGES,
                   exit_code=code)
     return code
@@ -131,7 +138,9 @@ def apply(spec: str, env: str, *, yes: bool, as_json: bool, policies: Path | Non
         from provision.plan.saved import read_plan
 
         saved = read_plan(Path(spec))
+        _check_saved_options(spec, saved, env, targets, excludes)
         spec, env = saved.spec_file, saved.env
+        targets, excludes = saved.targets, saved.excludes
     elif not env:
         raise PlanError("apply needs --env ENV (or a saved plan file)")
     loaded = session.load(spec, env, targets=targets, excludes=excludes)
@@ -141,6 +150,25 @@ def apply(spec: str, env: str, *, yes: bool, as_json: bool, policies: Path | Non
         return _streamed(progress, lambda: _apply(
             loaded, spec, saved, progress, yes=yes, as_json=as_json, policies=policies,
             no_policy=no_policy, parallel=parallel, rollback_on_violation=rollback_on_violation))
+
+
+def _check_saved_options(path: str, saved: Plan, env: str, targets: list[str],
+                         excludes: list[str]) -> None:
+    """A saved plan fixes its environment, targets and excludes: a flag that contradicts
+    them is refused before anything is loaded or applied."""
+    if env and env != saved.env:
+        raise PlanError(f"{path} is a plan for environment '{saved.env}', not '{env}'",
+                        hint=f"apply it without --env, or make a plan for '{env}' with: "
+                             f"provision plan {saved.spec_file} --env {env} --out FILE")
+    for flag, given, fixed in (("--target", targets, saved.targets),
+                               ("--exclude", excludes, saved.excludes)):
+        if given and sorted(given) != sorted(fixed):
+            planned = " ".join(f"{flag} {v}" for v in fixed) or f"no {flag}"
+            raise PlanError(f"{path} was planned with {planned}, not "
+                            + " ".join(f"{flag} {v}" for v in given),
+                            hint=f"apply it without {flag} (the plan's own selection is "
+                                 "used), or make a new plan with the selection you want")
+
 
 
 def _streamed(progress: Progress, body: Callable[[], int]) -> int:
@@ -325,6 +353,7 @@ def destroy(spec: str, env: str, *, yes: bool, as_json: bool, targets: list[str]
 
 def _destroy(loaded: session.Loaded, env: str, record: RunRecorder, progress: Progress, *,
              yes: bool, as_json: bool) -> int:
+    refuse_protected(loaded.spec, loaded.selection)  # before asking, before any deletion
     if loaded.env.protected and not yes:
         raise ProvisionError(f"environment '{env}' is protected",
                              hint="destroying it needs --yes, given deliberately")

@@ -2,16 +2,12 @@
 
 Exit codes (provision.vocabulary.ExitCode): 0 success (no changes for ``plan
 --detailed-exitcode``), 1 error, 2 changes present (``plan --detailed-exitcode``),
-drift found (``drift``) or a usage error, 3 mandatory policy violation, 4 rollout
-halted (approval or gate).
+drift found (``drift``) or a usage error (missing argument, unknown command or
+option, invalid value: the usage line and the problem are printed), 3 mandatory
+policy violation (``plan`` too, with or without ``--detailed-exitcode``: 3 wins
+over 2), 4 rollout halted (approval or gate).
 Every ProvisionError becomes a clear message on stderr and exit 1, never a
-traceback (set PROVISION_DEBUG=1 to see one for unexpected failures).
-
-Start-up cost: this module imports only typer and ``provision.errors`` so that
-``provision --help`` and argument errors stay fast. A command's body imports
-what it needs (``from provision.cli import commands`` first thing in the
-function); never import the engine, policy, spec, rich or a cloud SDK here at
-module level. ``tests/cli/test_main.py`` checks this.
+traceback; "internal error" means a bug (set PROVISION_DEBUG=1 to see its traceback).
 """
 
 from __future__ import annotations
@@ -21,29 +17,23 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
+from rich.console import Console
 
+from provision.cli import commands, policy_cmd
+from provision.cli.params import choice
 from provision.errors import ProvisionError, SpecError
 
-if TYPE_CHECKING:
-    from rich.console import Console
-
-    from provision.plan.model import Live
-    from provision.spec.model import Spec
+EXIT_USAGE = 2
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Multi-cloud provisioning: one spec, staged plans, policy gates.")
 sandbox_app = typer.Typer(no_args_is_help=True, help="The local emulators for environment 'local'.")
 app.add_typer(sandbox_app, name="sandbox")
 
-
-def _err() -> "Console":
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False, soft_wrap=True)
-
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment of the spec.")]
 TargetOpt = Annotated[Optional[list[str]], typer.Option("--target", help="Only this resource and what it depends on (repeatable).")]
@@ -58,14 +48,13 @@ def plan(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")],
          json_out: JsonOpt = False,
          detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode", help="Exit 0 no changes, 2 changes, 1 error.")] = False,
          out: Annotated[Optional[Path], typer.Option("--out", help="Save the plan to apply later.")] = None,
-         fmt: Annotated[str, typer.Option("--format", help="human | json | terraform-json")] = "",
+         fmt: Annotated[str, typer.Option("--format", help="human | json | terraform-json",
+                                          callback=choice("human", "json", "terraform-json"))] = "",
          policies: Annotated[Optional[Path], typer.Option("--policies", help="Policy packs directory (default: ./policies when present).")] = None,
          no_policy: Annotated[bool, typer.Option("--no-policy", help="Do not evaluate policies.")] = False,
          target: TargetOpt = None, exclude: ExcludeOpt = None,
          parallel: ParallelOpt = 4) -> None:
     """Show every change, stage by stage, in execution order, with policy results."""
-    from provision.cli import commands
-
     code = commands.plan(spec, env, fmt="json" if json_out and not fmt else (fmt or "human"),
                          detailed_exitcode=detailed_exitcode, out=out,
                          targets=target or [], excludes=exclude or [], parallel=parallel,
@@ -86,8 +75,6 @@ def apply(spec: Annotated[str, typer.Argument(help="Spec file, or a plan saved w
           target: TargetOpt = None, exclude: ExcludeOpt = None,
           parallel: ParallelOpt = 4) -> None:
     """Apply the spec (or a saved plan) stage by stage, with policy gates."""
-    from provision.cli import commands
-
     code = commands.apply(spec, env, yes=yes, as_json=json_out, policies=policies,
                           no_policy=no_policy, targets=target or [], excludes=exclude or [],
                           parallel=parallel, rollback_on_violation=rollback_on_violation)
@@ -116,8 +103,6 @@ def destroy(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt
             json_out: JsonOpt = False,
             target: TargetOpt = None, exclude: ExcludeOpt = None) -> None:
     """Delete every resource of the spec in the environment, in reverse stage order."""
-    from provision.cli import commands
-
     raise typer.Exit(commands.destroy(spec, env, yes=yes, as_json=json_out,
                                       targets=target or [], excludes=exclude or []))
 
@@ -141,7 +126,7 @@ def rollout(spec: Annotated[str, typer.Argument(help="Spec file with a promotion
     usage = ("--resume takes no SPEC or --to (the run remembers them)" if resume and (spec or to)
              else "" if resume or (spec and to) else "give SPEC and --to ENV, or --resume RUN_ID")
     if usage:
-        _err().print(f"usage error: {usage}\n  see: provision rollout --help", markup=False)
+        err.print(f"usage error: {usage}\n  see: provision rollout --help", markup=False)
         raise typer.Exit(2)
     raise typer.Exit(rollout_cmd.rollout(
         spec, to=to, resume=resume, as_json=json_out, non_interactive=non_interactive,
@@ -203,18 +188,15 @@ def unlock(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
 @app.command()
 def validate(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")]) -> None:
     """Check the spec and every environment: all errors at once, nothing touched."""
-    from provision.cli import commands
-
     raise typer.Exit(commands.validate(spec))
 
 
 @app.command()
 def graph(spec: Annotated[str, typer.Argument(help="Spec file.")],
           env: Annotated[str, typer.Option("--env", "-e")] = "",
-          fmt: Annotated[str, typer.Option("--format", help="dot | mermaid | json")] = "dot") -> None:
+          fmt: Annotated[str, typer.Option("--format", help="dot | mermaid | json",
+                                           callback=choice("dot", "mermaid", "json"))] = "dot") -> None:
     """Print the resource graph, grouped by stage."""
-    from provision.cli import commands
-
     raise typer.Exit(commands.graph(spec, env, fmt))
 
 
@@ -242,7 +224,7 @@ def sandbox_down(json_out: JsonOpt = False) -> None:
     if json_out:
         print(json.dumps({"running": False}))
     else:
-        _err().print("sandbox stopped")
+        err.print("sandbox stopped")
 
 
 @sandbox_app.command("status")
@@ -260,24 +242,32 @@ def _print_sandbox(status: "object", as_json: bool) -> None:
         return
     for name, svc in data["services"].items():
         state = "[green]running[/green]" if svc.get("running") else "[red]stopped[/red]"
-        _err().print(f"{name:12} {state}  {svc.get('endpoint', '')}")
+        err.print(f"{name:12} {state}  {svc.get('endpoint', '')}")
 
 
-def _live_state(spec: "Spec", env: str) -> "Live":
-    """`policy check --phase post` reads live state through the engine's state and the adapters."""
+def _load(spec: str, env: str) -> Any:
+    from provision.cli import session
+
+    return session.load(spec, env)
+
+
+def _plan(loaded: Any) -> Any:
+    """The real planner: each stage previewed by the engine, in stage order."""
+    from provision.cli import session
+
+    return session.orchestrator(loaded).plan()
+
+
+def _live(loaded: Any) -> Any:
     from provision.cli.gate import live_state
 
-    return live_state(spec, env)
+    return live_state(loaded.spec, loaded.env.name)
 
 
-def _mount_policy() -> None:
-    from provision.cli import policy_cmd
-
-    app.add_typer(policy_cmd.build_app(live_reader=_live_state), name="policy",
-                  help="Policy-as-code: check specs, test packs.")
-
-
-_mount_policy()
+# The composition root of the policy commands: the validated loader, the real planner and
+# the live-state reader (`policy check --phase post`), passed in, never set on a module.
+app.add_typer(policy_cmd.build_app(policy_cmd.Wiring(load=_load, plan=_plan, live=_live)),
+              name="policy", help="Policy-as-code: check specs, test packs.")
 
 
 def _mount_runs() -> None:
@@ -289,36 +279,53 @@ def _mount_runs() -> None:
 _mount_runs()
 
 
+def _usage_context(args: list[str]) -> Any:
+    """The context of the (sub)command ``args`` name, for its usage line."""
+    command: Any = typer.main.get_command(app)
+    ctx = command.make_context("provision", [], resilient_parsing=True)
+    for token in args:
+        sub = getattr(command, "commands", {}).get(token)
+        if sub is None:
+            if not token.startswith("-"):
+                break
+            continue
+        command = sub
+        ctx = command.make_context(token, [], parent=ctx, resilient_parsing=True)
+    return ctx
+
+
 def run() -> None:
     """Console-script entry point: run the app and map errors to exit codes."""
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="provision")
         # Without standalone mode, click returns the code of typer.Exit instead of raising.
         sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except SpecError as exc:          # renders one "error: ..." line per diagnostic
-        _err().print(exc.render(), markup=False)
+        err.print(exc.render(), markup=False)
         sys.exit(1)
     except ProvisionError as exc:
-        err = _err()
         err.print("[red]error:[/red] ", end="")
         err.print(exc.render(), markup=False)
         sys.exit(1)
     except KeyboardInterrupt:
-        _err().print("interrupted")
+        err.print("interrupted")
         sys.exit(130)
-    except Exception as exc:  # click usage errors and the unexpected
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
+    except typer.Abort:
+        sys.exit(1)
+    except typer.TyperException as exc:  # usage errors: the usage line, the problem, exit 2
+        if hasattr(exc, "ctx") and exc.ctx is None:  # some parse errors carry no command
+            exc.ctx = _usage_context(sys.argv[1:])
+        show = getattr(exc, "show", None)
+        if show is None:
+            err.print(f"error: {exc}", markup=False)
+        else:
+            show()
+        sys.exit(getattr(exc, "exit_code", EXIT_USAGE))
+    except Exception as exc:  # the unexpected: a bug
         if os.environ.get("PROVISION_DEBUG"):
             traceback.print_exc()
-        err = _err()
         err.print("[red]internal error:[/red] ", end="")
         err.print(f"{type(exc).__name__}: {exc}\n  hint: rerun with PROVISION_DEBUG=1 and report it",
                   markup=False)

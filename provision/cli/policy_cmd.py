@@ -8,85 +8,60 @@ Exit codes: 0 clean (advisory warnings allowed), 3 mandatory violation, 1 error
 (a clear message on stderr, no traceback) -- including a rule that could not be
 evaluated: the report is still written. ``test`` exits 1 when a test fails.
 
-``check --phase pre`` needs a plan of the spec: a saved one (``--plan FILE``),
-or the engine's planner given to :func:`build_app` (``plan_factory``), or else
-one built from the resolved spec directly: every resource a ``create`` of its
-properties, resource references unknown. ``--phase post`` needs the live state:
-the reader given to :func:`build_app` (``live_reader``); without one it is an
-error. The composition root (``provision.cli.main``) builds the app with the
-engine's reader; nothing is wired through module state.
+``check`` loads the spec through the same validated loader as ``plan`` (a spec
+error exits 1 with its diagnostics, never "no violations") and checks the plan
+the real planner makes (``--phase pre``), a saved plan (``--plan FILE``), or the
+live state (``--phase post``). The planner and the live-state reader come from
+the composition root (``provision.cli.main``), which builds these commands
+with :func:`build_app` and a :class:`Wiring`; tests build them with their own.
+Nothing is wired through module state.
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
+from provision.cli.params import choice
 from provision.errors import PolicyError, ProvisionError, SpecError
+from provision.plan.model import Live, Plan
 from provision.vocabulary import Phase
 
-if TYPE_CHECKING:   # imported where used: `provision --help` loads this module (see main.py)
-    from rich.console import Console
-
-    from provision.plan.model import Live, Plan
-    from provision.spec.model import Spec
+if TYPE_CHECKING:  # the session imports the engine; only the root wires it in
+    from provision.cli.session import Loaded
 
 EXIT_OK, EXIT_ERROR, EXIT_VIOLATION = 0, 1, 3
 
-PlanFactory = Callable[["Spec", str], "Plan"]     # (resolved spec, env) -> plan
-LiveReader = Callable[["Spec", str], "Live"]      # (resolved spec, env) -> live state
+
+@dataclass(frozen=True)
+class Wiring:
+    """What ``policy check`` needs from the rest of provision (built by the composition root)."""
+
+    load: Callable[[str, str], "Loaded"]   # (spec file, env) -> validated, resolved, coerced
+    plan: Callable[["Loaded"], Plan]       # the real planner (stage order, real actions)
+    live: Callable[["Loaded"], Live]       # the live state of the resources the state records
+
+err = Console(stderr=True, highlight=False)
 
 
-def _err() -> "Console":
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False)
-
-
-def plan_from_spec(spec: Spec, env: str) -> Plan:
-    """A plan of a resolved spec without state: every resource created, in its stage."""
-    from provision.graph.stages import stage_name
-    from provision.plan.model import Action, Change, Plan, StagePlan
-
-    stages: dict[str, StagePlan] = {}
-    for rid, res in spec.resources.items():
-        stage = stage_name(spec, rid)
-        sp = stages.setdefault(stage, StagePlan(name=stage, stack=f"{spec.name}.{env}.{stage}"))
-        loc = res.location
-        sp.changes.append(Change(id=rid, type=res.type, action=Action.CREATE, stage=stage,
-                                 before=None, after=dict(res.properties),
-                                 file=loc.file if loc else spec.path, line=loc.line if loc else 0))
-    return Plan(spec=spec.name, env=env, spec_file=spec.path, stages=list(stages.values()))
-
-
-def _load_spec(spec_file: str, env: str) -> Spec:
-    from provision.spec import load, resolve
-
-    return resolve(load(spec_file), env)
-
-
-def _registry() -> Any:
-    import providers
-
-    return providers.registry()
-
-
-def _check(spec_file: str, env: str, phase: str, fmt: str, output: Path | None,
-           policies: Path, plan_file: Path | None = None, *,
-           plan_factory: PlanFactory | None = None, live_reader: LiveReader | None = None) -> int:
+def _check(wiring: Wiring, spec_file: str, env: str, phase: str, fmt: str,
+           output: Path | None, policies: Path, plan_file: Path | None = None) -> int:
     from provision.policy import PolicyEngine
-    from provision.policy.model import PolicyReport, Status
+    from provision.policy.model import Phase, PolicyReport, Status
     from provision.report import FORMATS, render
 
-    if phase not in {p.value for p in Phase}:
+    if phase not in ("pre", "post"):
         raise PolicyError(f"unknown phase '{phase}'", hint="use --phase pre or --phase post")
     if fmt not in FORMATS:
         raise PolicyError(f"unknown format '{fmt}'", hint=f"use one of: {', '.join(FORMATS)}")
-    spec = _load_spec(spec_file, env)
-    engine = PolicyEngine.load(policies, env=env, registry=_registry())
+    loaded = wiring.load(spec_file, env)
+    engine = PolicyEngine.load(policies, env=env, registry=loaded.registry)
     if plan_file is not None:
         from provision.plan.saved import read_plan
 
@@ -94,17 +69,11 @@ def _check(spec_file: str, env: str, phase: str, fmt: str, output: Path | None,
         if plan.env != env:
             raise PolicyError(f"{plan_file} is a plan for environment '{plan.env}', not '{env}'")
     else:
-        factory: PlanFactory = plan_factory or plan_from_spec
-        plan = factory(spec, env)
+        plan = wiring.plan(loaded)
     if Phase(phase) is Phase.PRE:
         report = engine.check_plan(plan)
     else:
-        reader = live_reader
-        if reader is None:
-            raise PolicyError("--phase post needs the live state, and no live-state reader is "
-                              "configured", hint="run the pre phase, or use a provision build "
-                              "whose CLI wires the engine's reader")
-        live = reader(spec, env)
+        live = wiring.live(loaded)
         report = PolicyReport(Phase.POST, env, "", rules=dict(engine.rules))
         for sp in plan.stages:
             ids = {c.id for c in sp.changes}
@@ -122,18 +91,17 @@ def _check(spec_file: str, env: str, phase: str, fmt: str, output: Path | None,
         sys.stdout.write(text)
     broken = sorted({r.rule_id for r in report.by_status(Status.ERROR)})
     if broken:
-        _err().print(f"[red]error:[/red] {len(broken)} rule(s) could not be evaluated: "
+        err.print(f"[red]error:[/red] {len(broken)} rule(s) could not be evaluated: "
                   f"{', '.join(broken)}", soft_wrap=True)
     code = EXIT_ERROR if broken else EXIT_VIOLATION if report.blocking else EXIT_OK
     from provision.cli.recording import record_policy_check
 
-    record_policy_check(spec=spec.name, spec_file=spec_file, env=env, phase=phase,
+    record_policy_check(spec=loaded.spec.name, spec_file=spec_file, env=env, phase=phase,
                         results=[r.to_dict() for r in report.results], exit_code=code)
     return code
 
 
 def _error(exc: ProvisionError) -> None:
-    err = _err()
     if not isinstance(exc, SpecError):      # a SpecError's lines say "error:" themselves
         err.print("[red]error:[/red] ", end="")
     err.print(exc.render(), markup=False, soft_wrap=True)
@@ -141,9 +109,6 @@ def _error(exc: ProvisionError) -> None:
 
 def test(directory: Annotated[Path, typer.Argument(help="Policies directory or one pack.")] = Path("policies")) -> None:
     """Run the packs' Rego (*_test.rego) and Python (*_test.py) rule tests."""
-    from rich.console import Console
-    from rich.table import Table
-
     from provision.policy.testing import run_tests
 
     try:
@@ -164,28 +129,29 @@ def test(directory: Annotated[Path, typer.Argument(help="Policies directory or o
     out.print(f"{counts['pass']} passed, {counts['fail']} failed, {counts['error']} errors",
               markup=False)
     if not run.outcomes:
-        _err().print(f"no policy tests found in {directory}")
+        err.print(f"no policy tests found in {directory}")
     raise typer.Exit(EXIT_OK if run.ok else EXIT_ERROR)
 
 
-def build_app(*, plan_factory: PlanFactory | None = None,
-              live_reader: LiveReader | None = None) -> typer.Typer:
-    """The ``policy`` commands, checking with ``plan_factory`` / ``live_reader`` when given."""
+def build_app(wiring: Wiring) -> typer.Typer:
+    """The ``policy`` commands, checking through ``wiring`` (the real loader, planner and
+    live-state reader from the composition root; test doubles in tests)."""
     app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                       help="Policy packs: check a spec against them, run their tests.")
 
     @app.command()
     def check(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")],
               env: Annotated[str, typer.Option("--env", "-e", help="Environment of the spec.")],
-              phase: Annotated[str, typer.Option("--phase", help="pre (planned) | post (live)")] = Phase.PRE.value,
-              fmt: Annotated[str, typer.Option("--format", help="table | json | sarif | junit")] = "table",
+              phase: Annotated[str, typer.Option("--phase", help="pre (planned) | post (live)",
+                                                 callback=choice("pre", "post"))] = "pre",
+              fmt: Annotated[str, typer.Option("--format", help="table | json | sarif | junit",
+                                               callback=choice("table", "json", "sarif", "junit"))] = "table",
               output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
               policies: Annotated[Path, typer.Option("--policies", help="Policy packs directory.")] = Path("policies"),
               plan: Annotated[Optional[Path], typer.Option("--plan", help="Check this saved plan (plan --out) instead of planning the spec.")] = None) -> None:
         """Check a spec against the policy packs without applying anything."""
         try:
-            code = _check(spec, env, phase, fmt, output, policies, plan,
-                          plan_factory=plan_factory, live_reader=live_reader)
+            code = _check(wiring, spec, env, phase, fmt, output, policies, plan)
         except ProvisionError as exc:
             _error(exc)
             code = EXIT_ERROR
@@ -193,7 +159,3 @@ def build_app(*, plan_factory: PlanFactory | None = None,
 
     app.command()(test)
     return app
-
-
-# The commands without the engine (no live-state reader): for embedding and tests.
-app = build_app()

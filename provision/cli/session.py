@@ -23,6 +23,7 @@ from provision.engine.runner import STACKS_PREFIX, EngineOptions, StackRunner
 from provision.engine.statestore import StateStore, StoreRegistry
 from provision.engine.supervise import Supervisor
 from provision.engine.toolchain import find_toolchain
+from provision.coerce import coerce_spec
 from provision.errors import EnvironmentNotFoundError, SandboxNotRunningError, SpecError
 from provision.graph.select import select, select_for_destroy
 from provision.graph.stages import StageGraph, build_stages
@@ -43,6 +44,8 @@ class Loaded:
     stages: StageGraph
     registry: AdapterRegistry
     selection: set[str] | None = None   # --target/--exclude; None: every resource
+    targets: tuple[str, ...] = ()       # the --target / --exclude given
+    excludes: tuple[str, ...] = ()
 
 
 def load(spec_path: str, env_name: str, *, targets: list[str] | None = None,
@@ -63,7 +66,8 @@ def load(spec_path: str, env_name: str, *, targets: list[str] | None = None,
     if targets or excludes:
         pick = select_for_destroy if for_destroy else select
         selection = pick(stages.resource_graph, targets or [], excludes or [])
-    return Loaded(resolved, resolved.environments[env_name], stages, registry, selection)
+    return Loaded(resolved, resolved.environments[env_name], stages, registry, selection,
+                  tuple(targets or ()), tuple(excludes or ()))
 
 
 def sandbox_settings(env: Environment) -> dict[str, dict[str, Any]] | None:

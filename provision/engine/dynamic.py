@@ -27,6 +27,7 @@ import pulumi
 import pulumi.dynamic as dyn
 import pulumi.dynamic.dynamic as _dynamic_impl
 
+from provision.coerce import coerce_properties
 from provision.errors import ProvisionError
 from provision.plan.model import UNKNOWN, has_unknown
 from provision.provider import Adapter, CloudConfig, ReadResult, load_adapter
@@ -123,6 +124,11 @@ class AdapterProvider(dyn.ResourceProvider):
         schema = self._adapter().schema
         return {k: v for k, v in props.items() if k in schema.properties}
 
+    def _typed(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """Inputs as the schema types them: Pulumi's wire format carries every number
+        as a float, so 3 arrives as 3.0 (``provision.coerce`` turns it back)."""
+        return coerce_properties(self._adapter().schema, props)
+
     def _guard(self, operation: str, fn: Callable[[], Any]) -> Any:
         try:
             return fn()
@@ -138,15 +144,16 @@ class AdapterProvider(dyn.ResourceProvider):
             for name, prop in schema.properties.items()
             if prop.required and news.get(name) is None
         ]
-        return dyn.CheckResult(news, failures)
+        return dyn.CheckResult(self._typed(news), failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
         """Changed = a property the spec sets now that differs from the live value, or
         one the spec set before and no longer sets. Values the cloud filled in for
         properties the spec leaves out are not changes."""
         schema = self._adapter().schema
-        old = self._declared(olds)
-        new = {k: v for k, v in self._declared(_strip(news)).items() if v is not None}
+        old = self._typed(self._declared(olds))
+        new = {k: v for k, v in self._typed(self._declared(_strip(news))).items()
+               if v is not None}
         previously_set = set(olds.get(INPUT_KEYS) or [])
         removed = {k for k in previously_set - set(new) if k in schema.properties}
         changed = sorted({k for k, v in new.items() if _is_unknown(v) or old.get(k) != v} | removed)
@@ -155,7 +162,7 @@ class AdapterProvider(dyn.ResourceProvider):
                               delete_before_replace=bool(replaces))
 
     def create(self, props: dict[str, Any]) -> dyn.CreateResult:
-        inputs = _strip(props)
+        inputs = self._typed(_strip(props))
         adopt = props.get(IMPORT_KEY)
         result: ReadResult
         if adopt:
@@ -183,7 +190,7 @@ class AdapterProvider(dyn.ResourceProvider):
         return dyn.ReadResult(result.id, {**result.properties, INPUT_KEYS: keys})
 
     def update(self, id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
-        old, new = _strip(olds), _strip(news)
+        old, new = self._typed(_strip(olds)), self._typed(_strip(news))
         result: ReadResult = self._guard(
             "update", lambda: self._adapter().update(id, old, new, self._config()))
         return dyn.UpdateResult(_with_input_keys(result.properties, new))

@@ -29,7 +29,8 @@ from provision.engine.protocol import (META_OUTPUT, DestroyRequest, Engine, Impo
                                        Step, UpRequest)
 from provision.engine.schedule import schedule
 from provision.engine.secrets import secret_properties
-from provision.errors import (ImportRefusedError, PlanError, PolicyViolation, ProvisionError,
+from provision.errors import (ImportRefusedError, PlanError, PolicyViolation,
+                              ProtectedResourceError, ProvisionError,
                               StageFailedError, StalePlanError)
 from provision.graph.stages import Stage, StageGraph
 from provision.plan.model import Action, Change, Live, Plan, StagePlan, has_unknown
@@ -497,7 +498,11 @@ class Orchestrator:
     # -- destroy ---------------------------------------------------------------------
     def destroy(self) -> ApplyReport:
         """Destroy every selected stage, each after every stage that depends on it; a
-        stage that fails keeps the stages it depends on (they are skipped)."""
+        stage that fails keeps the stages it depends on (they are skipped).
+
+        Raises :class:`ProtectedResourceError` before any stage is touched when a
+        resource the destroy covers has ``protect: true``."""
+        refuse_protected(self.spec, self.selection)
         order = [s.name for s in reversed(self.stages.stages)]
         dependents: dict[str, list[str]] = {n: [] for n in order}
         for stage in self.stages.stages:
@@ -528,6 +533,17 @@ class Orchestrator:
         except ProvisionError as exc:
             return self._done(name, StageStatus.FAILED, error=exc)
         return self._done(name, StageStatus.DESTROYED, result)
+
+
+
+def refuse_protected(spec: Spec, selection: set[str] | None) -> None:
+    """Raise :class:`ProtectedResourceError` when a destroy of ``selection`` (None: every
+    resource) covers a resource marked ``protect: true``; called before anything is deleted."""
+    protected = [res for rid, res in sorted(spec.resources.items())
+                 if res.protect and (selection is None or rid in selection)]
+    if protected:
+        raise ProtectedResourceError(
+            [(res.id, str(res.location) if res.location else "") for res in protected])
 
 
 def ensure_plan_matches(plan: Plan, spec: Spec, env: Environment, digest: str) -> None:

@@ -178,6 +178,9 @@ class Plan:
     stages: list[StagePlan] = field(default_factory=list)
     spec_digest: str = ""          # sha256 of the spec source(s) the plan was made from
     state_digests: dict[str, str] = field(default_factory=dict)  # stack -> digest of its state when planned
+    # The --target / --exclude the plan was made with; applying it uses exactly these.
+    targets: list[str] = field(default_factory=list)
+    excludes: list[str] = field(default_factory=list)
     format_version: str = FORMAT_VERSION
 
     def summary(self) -> dict[str, int]:

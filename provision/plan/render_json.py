@@ -112,6 +112,7 @@ def plan_to_json(plan: Plan, registry: AdapterRegistry | None = None) -> dict[st
         "spec": plan.spec, "env": plan.env, "spec_file": plan.spec_file,
         "spec_digest": plan.spec_digest,
         "state_digests": dict(plan.state_digests),
+        "targets": list(plan.targets), "excludes": list(plan.excludes),
         "summary": plan.summary(),
         "has_changes": plan.has_changes(),
         "stages": [

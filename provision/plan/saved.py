@@ -91,6 +91,8 @@ def plan_from_json(data: Any, source: str = "<plan>") -> Plan:
             spec=data["spec"], env=data["env"], spec_file=data["spec_file"],
             spec_digest=data.get("spec_digest", ""),
             state_digests=dict(data.get("state_digests", {})),
+            targets=[str(t) for t in data.get("targets", [])],
+            excludes=[str(e) for e in data.get("excludes", [])],
             format_version=version,
             stages=[StagePlan(name=s["name"], stack=s["stack"],
                               depends_on=list(s.get("depends_on", [])),

@@ -36,9 +36,10 @@ pack, rule or waiver file is broken. Reports render through
 ``run_tests(dir)`` (``provision policy test``) runs the packs' Rego
 ``*_test.rego`` and Python ``*_test.py`` tests.
 
-The CLI sub-app is built by ``provision.cli.policy_cmd.build_app(plan_factory=...,
-live_reader=...)`` (mount it as ``policy``), given the engine's planner and
-live-state reader by the composition root. Writing packs: ``policies/README.md``.
+The CLI sub-app is built by ``provision.cli.policy_cmd.build_app(wiring)``
+(mounted as ``policy``); the composition root (``provision.cli.main``) gives it
+the validated loader, the engine's planner and the live-state reader as a
+``policy_cmd.Wiring``. Writing packs: ``policies/README.md``.
 """
 
 from __future__ import annotations

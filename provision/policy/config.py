@@ -20,9 +20,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from provision.errors import PolicyError
+from provision.policy.files import read_policy_yaml
 from provision.policy.model import Enforcement
 from provision.policy.pack import Pack
 
@@ -38,12 +38,9 @@ def _enforcement(value: Any, where: str) -> Enforcement:
 
 
 def read_config(path: Path) -> dict[str, Any]:
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{path}: invalid YAML: {exc}") from None
+    data = read_policy_yaml(path, "policy config").data or {}
     if not isinstance(data, dict) or set(data) - {"environments"}:
         raise PolicyError(f"{path}: expected only 'environments:'",
                           hint="environments: {<env>: {packs: {...}, rules: {...}}}")

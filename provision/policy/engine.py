@@ -23,7 +23,8 @@ from provision.policy.model import (Enforcement, Phase, PolicyReport, Result, Ru
 from provision.policy.pack import Pack, find_packs, load_pack
 from provision.policy.rego import RegoRule
 from provision.policy.rules import Deferred, RuleContext
-from provision.policy.waivers import Waiver, apply_waivers, load_waivers
+from provision.policy.waivers import (Waiver, apply_waivers, check_waiver_resources,
+                                      check_waiver_rules, load_waivers)
 from provision.provider import AdapterRegistry
 from provision.spec.perf import gc_paused
 
@@ -62,6 +63,7 @@ class PolicyEngine:
         """
         root = Path(policies_dir)
         loaded = [load_pack(p, env) for p in find_packs(root)]
+        rule_ids = {meta.id for pack in loaded for meta, _, _ in pack.metas()}
         config_file = root / CONFIG_FILE
         apply_config(loaded, read_config(config_file), env, str(config_file))
         if packs is not None:
@@ -74,6 +76,7 @@ class PolicyEngine:
             waiver_list = waivers
         else:
             waiver_list = load_waivers(Path(waivers) if waivers else root / WAIVERS_FILE)
+            check_waiver_rules(waiver_list, rule_ids)
         return cls(loaded, env=env, waivers=waiver_list, registry=registry, today=today)
 
     # -- the gate API -------------------------------------------------------------------
@@ -93,6 +96,9 @@ class PolicyEngine:
 
     def check_plan(self, plan: Plan) -> PolicyReport:
         """Pre-phase rules on every stage of a plan, as one report."""
+        if not plan.targets and not plan.excludes:  # the whole spec: every id is in the plan
+            check_waiver_resources(self.waivers, {c.id for s in plan.stages for c in s.changes},
+                                   self.env)
         report = PolicyReport(Phase.PRE, self.env, "")
         for stage in plan.stages:
             report.extend(self.check_pre(stage, plan))

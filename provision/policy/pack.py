@@ -32,17 +32,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from provision.errors import PolicyError
+from provision.policy.files import read_policy_yaml
+from provision.spec.hints import did_you_mean, one_of
 from provision.policy.model import Enforcement, RuleMeta
 from provision.policy.opa import choose_engine
 from provision.policy.rego import RegoModule, RegoPack
 from provision.policy.rules import PythonRule
 
 MANIFEST = "pack.yaml"
-_KEYS = {"name", "version", "description", "enforcement", "input", "parameters",
-         "environments", "rules"}
+_KEYS = ("name", "version", "description", "enforcement", "input", "parameters",
+         "environments", "rules")
+_ENV_KEYS = ("enforcement", "parameters", "rules")
+_LEVELS = ("advisory", "mandatory", "disabled")
 
 
 def _enforcement(value: Any, where: str) -> Enforcement:
@@ -81,24 +84,54 @@ class Pack:
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
+    """The checked ``pack.yaml`` of ``path``: every key known and of its type, else a
+    :class:`PolicyError` naming file:line (with a did-you-mean for unknown keys)."""
     file = path / MANIFEST
-    if not file.is_file():
+    if not file.exists() and not file.is_symlink():
         raise PolicyError(f"{path}: not a policy pack (no {MANIFEST})")
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{file}: invalid YAML: {exc}") from None
+    source = read_policy_yaml(file, "pack manifest")
+    data = source.data if source.data is not None else {}
     if not isinstance(data, dict):
         raise PolicyError(f"{file}: the manifest must be a mapping")
-    unknown = sorted(set(data) - _KEYS)
-    if unknown:
-        raise PolicyError(f"{file}: unknown key(s): {', '.join(unknown)}",
-                          hint=f"known keys: {', '.join(sorted(_KEYS))}")
+    problems: list[str] = []
+    for key in data:
+        if key not in _KEYS:
+            problems.append(f"{source.at((key,))}: unknown key '{key}' ("
+                            + did_you_mean(str(key), _KEYS, fallback=one_of(_KEYS)) + ")")
     for key in ("name", "version"):
-        if not data.get(key):
-            raise PolicyError(f"{file}: '{key}' is required")
+        if data.get(key) in (None, ""):
+            problems.append(f"{source.at(())}: '{key}' is required")
+    for key, kinds, what in (("name", (str,), "text"), ("version", (str, int, float), "text"),
+                             ("description", (str,), "text"), ("enforcement", (str,), "text"),
+                             ("input", (str,), "text"), ("parameters", (dict,), "a map"),
+                             ("environments", (dict,), "a map"), ("rules", (list,), "a list")):
+        value = data.get(key)
+        if value is not None and (not isinstance(value, kinds) or isinstance(value, bool)):
+            problems.append(f"{source.at((key,))}: '{key}' must be {what}, got "
+                            f"{type(value).__name__} {value!r}")
     if data.get("input", "native") not in ("native", "terraform"):
-        raise PolicyError(f"{file}: input must be 'native' or 'terraform'")
+        problems.append(f"{source.at(('input',))}: input must be 'native' or 'terraform'")
+    if isinstance(data.get("enforcement"), str) and data["enforcement"].lower() not in _LEVELS:
+        problems.append(f"{source.at(('enforcement',))}: invalid enforcement "
+                        f"'{data['enforcement']}' (use advisory, mandatory or disabled)")
+    for env, conf in (data.get("environments") or {}).items() \
+            if isinstance(data.get("environments"), dict) else []:
+        where = ("environments", env)
+        if not isinstance(conf, dict):
+            problems.append(f"{source.at(where)}: environment '{env}' must be a map")
+            continue
+        for key in conf:
+            if key not in _ENV_KEYS:
+                problems.append(f"{source.at(where + (key,))}: environment '{env}': unknown key "
+                                f"'{key}' ("
+                                + did_you_mean(str(key), _ENV_KEYS, fallback=one_of(_ENV_KEYS))
+                                + ")")
+        for key, kind, what in (("parameters", dict, "a map"), ("rules", dict, "a map")):
+            if conf.get(key) is not None and not isinstance(conf[key], kind):
+                problems.append(f"{source.at(where + (key,))}: environment '{env}': '{key}' "
+                                f"must be {what}")
+    if problems:
+        raise PolicyError("\n".join(problems), hint="see policies/README.md for pack.yaml")
     return data
 
 

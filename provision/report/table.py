@@ -35,22 +35,26 @@ class TableReporter:
         if report.stage:
             title += f", stage {report.stage}"
         if shown:
-            table = Table(title=title, show_lines=False, expand=False)
+            table = Table(title=Text(title), show_lines=False, expand=False)
             for column in ("status", "rule", "severity", "resource", "stage", "where", "message"):
                 table.add_column(column, overflow="fold")
             for r in shown:
                 message = r.message + (f" [waiver: {r.waiver}]" if r.waiver and
                                        r.waiver not in r.message else "")
+                # Every cell is Text, never markup: "[...]" in a message, waiver note or
+                # resource name prints as written.
                 table.add_row(Text(r.status.value.upper(), style=_STYLE[r.status]),
-                              r.rule_id, r.severity.value,
-                              f"{r.resource_id} ({r.resource_type})" if r.resource_id else "-",
-                              r.stage or "-", location(r) or "-", message)
+                              *(Text(cell) for cell in (
+                                  r.rule_id, r.severity.value,
+                                  f"{r.resource_id} ({r.resource_type})" if r.resource_id
+                                  else "-", r.stage or "-", location(r) or "-", message)))
             console.print(table)
         else:
-            console.print(title)
+            console.print(title, markup=False)
         counts = report.counts()
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
         verdict = (f"BLOCKED by {len(report.blocking_results())} mandatory violation(s)"
                    if report.blocking else "no mandatory violation")
-        console.print(f"{len(report.results)} result(s): {summary or 'none'} -- {verdict}")
+        console.print(f"{len(report.results)} result(s): {summary or 'none'} -- {verdict}",
+                      markup=False)
         return buffer.getvalue()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from provision.errors import Diagnostic, SpecError, SpecNotFoundError
+from provision.errors import Diagnostic, InputFileError, SpecError, SpecNotFoundError
 from provision.spec.build import build_spec
 from provision.spec.constraints import check_constraints
 from provision.spec.document import Document
@@ -20,6 +20,7 @@ from provision.spec.model import Spec
 from provision.spec.perf import gc_paused
 from provision.provider import AdapterRegistry
 from provision.spec.resolve import resolve
+from provision.spec.source import read_source
 from provision.spec.validate import validate
 
 __all__ = ["check", "check_constraints", "load", "loads", "resolve", "validate"]
@@ -47,8 +48,13 @@ def load(path: str | Path) -> Spec:
     """Read a spec file (YAML or HCL by extension) into the located model."""
     file = str(path)
     p = Path(path)
-    if not p.is_file():
-        raise SpecNotFoundError(file)
+    try:
+        text = read_source(p, "spec file")
+    except InputFileError as exc:
+        if exc.reason == "not found":
+            raise SpecNotFoundError(file) from None
+        raise SpecError([Diagnostic(f"cannot read the spec: {exc.reason}", file=file,
+                                    hint="give the path of a regular UTF-8 text file")]) from None
     suffix = p.suffix.lower()
     if suffix in YAML_SUFFIXES:
         fmt = "yaml"
@@ -58,10 +64,6 @@ def load(path: str | Path) -> Spec:
         raise SpecError([Diagnostic(
             f"unsupported spec file extension '{p.suffix}'", file=file,
             hint="name the spec *.yaml, *.yml or *.hcl")])
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise SpecError([Diagnostic(f"spec is not UTF-8 text: {exc.reason}", file=file)]) from None
     return loads(text, file, fmt)
 
 

@@ -16,6 +16,7 @@ from provision.spec.build_rollout import (ENVIRONMENT_ROLLOUT_KEYS, environment_
                                           health_check_targets, promotion)
 from provision.spec.document import Document, Path
 from provision.spec.hints import did_you_mean, one_of
+from provision.spec.limits import MAX_RESOURCES
 from provision.spec.model import Environment, Resource, SourceLocation, Spec, Variable
 from provision.spec.refs import RefSyntaxError, parse_value
 
@@ -30,6 +31,10 @@ ENVIRONMENT_KEYS = ("protected", "variables", "overrides", *CLOUDS, *ENVIRONMENT
 RESERVED_IDS = ("var", "env")
 ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 TYPE_PATTERN = re.compile(r"[a-z][a-z0-9]*:[A-Za-z0-9_.]+:[A-Za-z0-9_]+\Z")
+# C0, DEL and C1 control characters: never in a name or a map key; in a value only
+# tab, line feed and carriage return (policy documents and scripts span lines).
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+VALUE_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class _Builder:
@@ -85,6 +90,7 @@ class _Builder:
                        hint="add e.g. 'name: my-stack' at top level")
         else:
             spec.name = name
+            self.control(name, ("name",), "the spec name", CONTROL)
         backend = data.get("backend")
         if backend is not None and not isinstance(backend, str):
             self.error(("backend",), f"'backend' must be a URL string, got {_kind(backend)}")
@@ -97,6 +103,11 @@ class _Builder:
                                           "'environments'").items():
             spec.environments[name_] = self.environment(name_, raw)
         resources = self.expect_map(data.get("resources"), ("resources",), "'resources'")
+        if len(resources) > MAX_RESOURCES:
+            self.error(("resources",), f"the spec declares {len(resources):,} resources, more "
+                       f"than the limit of {MAX_RESOURCES:,}",
+                       hint="input limit: split the spec into several specs")
+            resources = {}
         for rid, raw in resources.items():
             resource = self.resource(rid, raw)
             if resource is not None:
@@ -109,7 +120,8 @@ class _Builder:
     def variable(self, name: str, raw: Any) -> Variable:
         path: Path = ("variables", name)
         var = Variable(name=name, location=self.doc.location(path))
-        if not ID_PATTERN.match(name):
+        if not self.control(name, path, "the variable name", CONTROL) and (
+                not ID_PATTERN.match(name)):
             self.error(path, f"invalid variable name '{name}'",
                        hint="use letters, digits, '_' and '-', starting with a letter")
         body = self.expect_map(raw, path, f"variable '{name}'")
@@ -124,6 +136,7 @@ class _Builder:
         else:
             var.type = vtype
         if "default" in body:
+            self.controls(body["default"], path + ("default",), f"variables.{name}.default")
             var.default = body["default"]
             var.required = False
             if not value_matches(var.type, var.default):
@@ -136,6 +149,7 @@ class _Builder:
     def environment(self, name: str, raw: Any) -> Environment:
         path: Path = ("environments", name)
         env = Environment(name=name, location=self.doc.location(path))
+        self.control(name, path, "the environment name", CONTROL)
         body = self.expect_map(raw, path, f"environment '{name}'")
         self.unknown_keys(body, ENVIRONMENT_KEYS, path, "environment")
         protected = body.get("protected", False)
@@ -148,6 +162,9 @@ class _Builder:
                                                     f"'{cloud}' settings")
         env.variables = self.expect_map(body.get("variables"), path + ("variables",),
                                         "'variables'")
+        for key in ("variables", "overrides", *CLOUDS):
+            if isinstance(body.get(key), dict):
+                self.controls(body[key], path + (key,), key)
         overrides = self.expect_map(body.get("overrides"), path + ("overrides",), "'overrides'")
         for rid, props in overrides.items():
             opath = path + ("overrides", rid)
@@ -156,9 +173,38 @@ class _Builder:
         environment_rollout(self, env, body, path)
         return env
 
+    def control(self, text: str, path: Path, what: str, pattern: re.Pattern[str],
+                resource: str = "") -> bool:
+        """Report a control character in ``text``; True when there is one."""
+        found = pattern.search(text)
+        if found is None:
+            return False
+        shown = text.encode("unicode_escape").decode("ascii")
+        self.error(path, f"{what} '{shown}' contains the control character "
+                   f"U+{ord(found.group()):04X}",
+                   resource=resource.encode("unicode_escape").decode("ascii"),
+                   hint="remove it; names, keys and values are printable text")
+        return True
+
+    def controls(self, value: Any, path: Path, dotted: str, resource: str = "") -> None:
+        """Report control characters in the map keys and string values under ``value``."""
+        if not self.doc.controls:
+            return
+        if isinstance(value, str):
+            self.control(value, path, f"the value of '{dotted}'", VALUE_CONTROL, resource)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                sub = f"{dotted}.{key}"
+                if not self.control(str(key), path + (key,), f"the key of '{dotted}'",
+                                    CONTROL, resource):
+                    self.controls(item, path + (key,), sub, resource)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                self.controls(item, path + (index,), f"{dotted}.{index}", resource)
+
     def resource(self, rid: str, raw: Any) -> Resource | None:
         path: Path = ("resources", rid)
-        if not ID_PATTERN.match(rid) or rid in RESERVED_IDS:
+        if not self.control(rid, path, "the resource id", CONTROL, rid) and ( not ID_PATTERN.match(rid) or rid in RESERVED_IDS):
             self.error(path, f"invalid resource id '{rid}'", resource=rid,
                        hint="use letters, digits, '_' and '-', starting with a letter; "
                             "'var' and 'env' are reserved")
@@ -175,6 +221,7 @@ class _Builder:
         res = Resource(id=rid, type=rtype, location=self.doc.location(path))
         props = self.expect_map(body.get("properties"), path + ("properties",), "'properties'",
                                 resource=rid)
+        self.controls(props, path + ("properties",), "properties", rid)
         for key, value in props.items():
             ppath = path + ("properties", key)
             res.property_locations[key] = self.doc.location(ppath)

@@ -7,6 +7,7 @@ shape documented in docs/spec.md) and record, for each key path such as
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -14,6 +15,14 @@ from provision.errors import Diagnostic
 from provision.spec.model import SourceLocation
 
 Path = tuple[Union[str, int], ...]
+
+# A control character (or tab) as raw text; a lone CR (CRLF is a line ending).
+_RAW_CONTROL = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
+
+
+def may_hold_controls(text: str) -> bool:
+    """Can values read from ``text`` contain control characters (raw, or as escapes)?"""
+    return "\\" in text or _RAW_CONTROL.search(text) is not None
 
 
 @dataclass
@@ -26,6 +35,9 @@ class Document:
     # (path, line, column, line of the first definition) for keys written twice
     duplicates: list[tuple[Path, int, int, int]] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # False when the source text holds no escape and no raw control character, so
+    # the structure check may skip looking for control characters in every value.
+    controls: bool = True
 
     def where(self, path: Path) -> tuple[int, int]:
         """The location of ``path``, or of its nearest located ancestor."""

@@ -23,7 +23,8 @@ from hcl2.utils import SerializationContext, SerializationOptions
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from provision.errors import Diagnostic
-from provision.spec.document import Document, Path
+from provision.spec.document import Document, Path, may_hold_controls
+from provision.spec.limits import MAX_DEPTH
 
 _OPTIONS = SerializationOptions(
     with_comments=False, explicit_blocks=False, strip_string_quotes=True,
@@ -39,9 +40,14 @@ def _pos(node: Any) -> tuple[int, int]:
 
 
 def parse_hcl(text: str, file: str) -> Document:
-    doc = Document(file=file, form="hcl")
+    """Parse HCL text; a UTF-8 byte-order mark and CRLF line endings read like plain LF text."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    doc = Document(file=file, form="hcl", controls=may_hold_controls(text))
     try:
         tree = hcl2.parses(text, discard_comments=True)
+    except RecursionError:
+        doc.diagnostics.append(_too_deep(file, 1, 1))
+        return doc
     except UnexpectedInput as exc:
         doc.diagnostics.append(Diagnostic(
             f"HCL syntax error: {_describe(exc)}", file=file,
@@ -52,8 +58,23 @@ def parse_hcl(text: str, file: str) -> Document:
         doc.diagnostics.append(Diagnostic(f"HCL syntax error: {exc}", file=file))
         return doc
     doc.locations[()] = (1, 1)
-    doc.data = _body(tree.body, (), doc, top=True)
+    try:
+        data = _body(tree.body, (), doc, top=True)
+    except RecursionError:
+        doc.diagnostics.append(_too_deep(file, 1, 1))
+        return doc
+    deepest = max(doc.locations, key=len)
+    if len(deepest) > MAX_DEPTH:
+        doc.diagnostics.append(_too_deep(file, *doc.locations[deepest[:MAX_DEPTH + 1]]))
+        return doc
+    doc.data = data
     return doc
+
+
+def _too_deep(file: str, line: int, column: int) -> Diagnostic:
+    return Diagnostic(f"maps and lists nest deeper than {MAX_DEPTH} levels", file=file, line=line,
+                      column=column,
+                      hint=f"input limit: at most {MAX_DEPTH} levels of blocks, maps and lists")
 
 
 def _describe(exc: UnexpectedInput) -> str:

@@ -1,50 +1,118 @@
 """Read a YAML spec into plain data plus the source location of every map key.
 
-PyYAML's compose step keeps a mark (line, column) on every node; we walk the
-node tree ourselves so that locations survive and duplicate keys are reported
-(PyYAML's constructor would silently keep the last one).
+Scalars follow the YAML 1.2 core schema (see docs/spec.md, "YAML semantics"):
+only ``true``/``false`` (any case variant the schema lists) are booleans, so
+``NO``, ``off`` and ``yes`` stay strings; dates, times and base-60 numbers stay
+strings; ``0o17`` and ``0x1F`` are integers. One deliberate step further than the
+core schema: a decimal number written with a leading zero (``01234``) stays a
+string, because reading it as 1234 would drop what the user wrote.
+
+PyYAML (with libyaml) composes the node tree with a resolver configured for
+those rules (:class:`CoreResolver`); we walk the nodes ourselves so that
+locations survive, duplicate keys are reported (PyYAML's constructor would keep
+the last one), an explicit key wins over one merged from an alias (``<<``), and
+the input limits of :mod:`provision.spec.limits` hold while aliases expand.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any
 
 import yaml
+from yaml.constructor import SafeConstructor
+from yaml.resolver import BaseResolver
 
 from provision.errors import Diagnostic
 from provision.spec.document import Document, Path
+from provision.spec.limits import MAX_ALIAS_VALUES, MAX_DEPTH
 
-_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
-_BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False}
+_MERGE = "tag:yaml.org,2002:merge"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+
+class CoreResolver(BaseResolver):
+    """PyYAML's resolver configured with the YAML 1.2 core schema's implicit tags.
+
+    The expressions are those of YAML 1.2.2, section 10.3.2, except that a
+    decimal integer may not start with ``0`` unless it is ``0`` (it then stays
+    a string), and a float's integer part follows the same rule.
+    """
+
+
+for _tag, _regexp, _first in (
+    (_BOOL, r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    (_NULL, r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    (_INT, r"^(?:[-+]?(?:0|[1-9][0-9]*)|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    (_FLOAT, r"^(?:[-+]?(?:\.[0-9]+|(?:0|[1-9][0-9]*)(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+             r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", "-+.0123456789"),
+    (_MERGE, r"^(?:<<)$", "<"),
+):
+    CoreResolver.add_implicit_resolver(_tag, re.compile(_regexp), list(_first))
+
+_BaseParser: Any
+try:
+    from yaml._yaml import CParser as _BaseParser  # libyaml
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    from yaml.composer import Composer
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _PyParser(Reader, Scanner, Parser, Composer):
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            Composer.__init__(self)
+
+    _BaseParser = _PyParser  # noqa: F811
+
 _RESOLVED: dict[str, str] = {}
 
 
-class _Loader(_Base):  # type: ignore[valid-type,misc]
-    """The safe loader with a cheaper scalar tag resolver (same results, fewer regexes)."""
+class _Loader(_BaseParser, SafeConstructor, CoreResolver):  # type: ignore[misc]
+    """libyaml's parser, PyYAML's safe constructor and the core-schema resolver."""
+
+    def __init__(self, stream: str) -> None:
+        _BaseParser.__init__(self, stream)
+        SafeConstructor.__init__(self)
+        CoreResolver.__init__(self)
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is yaml.ScalarNode:
             if not implicit[0]:
                 return _STR  # quoted, untagged: always a string
-            tag = _RESOLVED.get(value)
+            tag = _RESOLVED.get(value)  # the same few scalars recur: cache their tags
             if tag is None:
-                tag = super().resolve(kind, value, implicit)
+                tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
                 if len(value) <= 32 and len(_RESOLVED) < 65536:
                     _RESOLVED[value] = tag
             return tag
-        return super().resolve(kind, value, implicit)
+        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+class _Refused(Exception):
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
 def parse_yaml(text: str, file: str) -> Document:
-    doc = Document(file=file)
+    # The YAML reader refuses raw control characters other than tab, CR, LF and NEL.
+    controls = any(c in text for c in ("\\", "\t", "\r", "\x85"))
+    doc = Document(file=file, controls=controls)
     loader = _Loader(text)
     try:
         try:
@@ -55,9 +123,11 @@ def parse_yaml(text: str, file: str) -> Document:
             problem = exc.problem or "invalid YAML"
             if exc.context:
                 problem = f"{exc.context}, {problem}"
+            hint = "check indentation, colons and quotes near this line"
+            if "nesting depth" in problem:
+                hint = f"a spec may nest at most {MAX_DEPTH} levels"
             doc.diagnostics.append(Diagnostic(
-                f"YAML syntax error: {problem}", file=file, line=line, column=col,
-                hint="check indentation, colons and quotes near this line"))
+                f"YAML syntax error: {problem}", file=file, line=line, column=col, hint=hint))
             return doc
         except yaml.YAMLError as exc:
             doc.diagnostics.append(Diagnostic(f"YAML syntax error: {exc}", file=file))
@@ -66,21 +136,93 @@ def parse_yaml(text: str, file: str) -> Document:
             doc.data = {}
             return doc
         doc.locations[()] = _mark(root)
-        doc.data = _convert(loader, root, (), doc)
+        walker = _Walker(doc)
+        try:
+            doc.data = walker.convert(root, (), 0)
+        except _Refused as exc:
+            doc.data = None  # nothing half-read is built
+            doc.duplicates.clear()
+            doc.diagnostics.append(exc.diagnostic)
     finally:
         loader.dispose()
     return doc
 
 
-def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: Path, doc: Document) -> Any:
-    if isinstance(node, yaml.MappingNode):
+class _Walker:
+    """Turns composed nodes into plain data, once per path, within the input limits.
+
+    An alias is the same node object as its anchor, so a node met a second time
+    is being expanded through an alias: every value produced inside such an
+    expansion counts against :data:`MAX_ALIAS_VALUES`.
+    """
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.seen: set[int] = set()
+        self.expanding = 0        # > 0 while inside an alias expansion
+        self.alias_values = 0
+        self.alias_path: Path = ()  # where the outermost expansion under way was written
+
+    def limit(self, node: yaml.Node, message: str, hint: str) -> _Refused:
+        line, col = _mark(node)
+        return _Refused(Diagnostic(message, file=self.doc.file, line=line, column=col,
+                                         hint=hint))
+
+    def convert(self, node: yaml.Node, path: Path, depth: int) -> Any:
+        if node.__class__ is yaml.ScalarNode and not self.expanding:
+            return node.value if node.tag == _STR else self.scalar(node)
+        if depth > MAX_DEPTH:
+            raise self.limit(node, f"maps and lists nest deeper than {MAX_DEPTH} levels",
+                             f"input limit: at most {MAX_DEPTH} levels of maps and lists")
+        key = id(node)
+        alias = key in self.seen and not isinstance(node, yaml.ScalarNode)
+        if self.expanding or alias:
+            self.alias_values += 1
+            if self.alias_values > MAX_ALIAS_VALUES:
+                line, col = self.doc.where(self.alias_path)
+                raise _Refused(Diagnostic(
+                    f"YAML aliases expand to more than {MAX_ALIAS_VALUES:,} values",
+                    file=self.doc.file, line=line, column=col,
+                    hint=f"input limit: aliases may expand to at most {MAX_ALIAS_VALUES:,} "
+                         "values; write the repeated data out or use variables"))
+        elif not isinstance(node, yaml.ScalarNode):
+            self.seen.add(key)
+        if alias:
+            if not self.expanding:
+                self.alias_path = path
+            self.expanding += 1
+            try:
+                return self.collection(node, path, depth)
+            finally:
+                self.expanding -= 1
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node)
+        return self.collection(node, path, depth)
+
+    def collection(self, node: yaml.Node, path: Path, depth: int) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node, path, depth)
+        if isinstance(node, yaml.SequenceNode):
+            self.check_tag(node, _SEQ)
+            doc = self.doc
+            items = []
+            for index, item in enumerate(node.value):
+                if (not isinstance(item, yaml.ScalarNode) and not self.expanding
+                        and id(item) not in self.seen):  # an alias has no mark of its own
+                    doc.locations[path + (index,)] = _mark(item)
+                items.append(self.convert(item, path + (index,), depth + 1))
+            return items
+        return self.scalar(node)
+
+    def mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[Any, Any]:
+        if node.tag != _MAP:
+            raise self.unsupported(node)
+        doc = self.doc
         result: dict[Any, Any] = {}
+        merged: list[Any] = []
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                merged = _convert(loader, value_node, path, doc)
-                if isinstance(merged, dict):
-                    for k, v in merged.items():
-                        result.setdefault(k, v)
+            if key_node.tag == _MERGE:
+                merged.append(self.convert(value_node, path, depth))
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 line, col = _mark(key_node)
@@ -90,28 +232,66 @@ def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: Path, doc: Document
             # Keys are names: keep them as written (YAML 1.1 would turn `on:` into True).
             key = str(key_node.value)
             sub = path + (key,)
-            if key in result:
-                line, col = _mark(key_node)
-                first = doc.locations.get(sub, (0, 0))
-                doc.duplicates.append((sub, line, col, first[0]))
+            if key in result:  # merged keys are added after the loop: this one is written
+                if not self.expanding:
+                    line, col = _mark(key_node)
+                    first = doc.locations.get(sub, (0, 0))
+                    doc.duplicates.append((sub, line, col, first[0]))
                 continue
-            doc.locations[sub] = _mark(key_node)
-            result[key] = _convert(loader, value_node, sub, doc)
+            if not self.expanding:
+                doc.locations[sub] = _mark(key_node)
+            result[key] = self.convert(value_node, sub, depth + 1)
+        # `<<: *base` (or a list of them): keys written here win, then earlier merges.
+        for source in merged:
+            for part in source if isinstance(source, list) else [source]:
+                if isinstance(part, dict):
+                    for k, v in part.items():
+                        result.setdefault(k, v)
         return result
-    if isinstance(node, yaml.SequenceNode):
-        items = []
-        for index, item in enumerate(node.value):
-            if not isinstance(item, yaml.ScalarNode):
-                doc.locations[path + (index,)] = _mark(item)
-            items.append(_convert(loader, item, path + (index,), doc))
-        return items
-    tag, value = node.tag, node.value
-    if tag == _STR:
-        return value
-    if tag == _INT and value.lstrip("-").isdigit() and not value.lstrip("-").startswith("0"):
-        return int(value)
-    if tag == _BOOL:
-        return _BOOLS[value.lower()]
-    if tag == _NULL:
-        return None
-    return loader.construct_object(node, deep=True)
+
+    def check_tag(self, node: yaml.Node, expected: str) -> None:
+        if node.tag != expected:
+            raise self.unsupported(node)
+
+    def unsupported(self, node: yaml.Node) -> _Refused:
+        line, col = _mark(node)
+        return _Refused(Diagnostic(
+            f"unsupported YAML tag '{node.tag}'", file=self.doc.file, line=line, column=col,
+            hint="specs use plain YAML values; remove the tag or quote the value"))
+
+    def scalar(self, node: yaml.Node) -> Any:
+        tag, value = node.tag, node.value
+        if tag == _STR:
+            return value
+        if tag == _INT:
+            text = value.replace("_", "")
+            if text.startswith(("0o", "0x")):
+                return int(text[2:], 8 if text[1] == "o" else 16)
+            try:
+                return int(text)
+            except ValueError:
+                raise self.invalid(node, "integer") from None
+        if tag == _FLOAT:
+            text = value.lower()
+            if text.endswith(".inf"):
+                return -math.inf if text.startswith("-") else math.inf
+            if text == ".nan":
+                return math.nan
+            try:
+                return float(text)
+            except ValueError:
+                raise self.invalid(node, "number") from None
+        if tag == _BOOL:
+            text = value.lower()
+            if text not in ("true", "false"):
+                raise self.invalid(node, "boolean")
+            return text == "true"
+        if tag == _NULL:
+            return None
+        raise self.unsupported(node)
+
+    def invalid(self, node: yaml.Node, what: str) -> _Refused:
+        line, col = _mark(node)
+        return _Refused(Diagnostic(
+            f"{node.value!r} is not a valid {what}", file=self.doc.file, line=line,
+            column=col, hint="remove the explicit tag or quote the value"))

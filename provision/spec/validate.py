@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from provision.errors import CycleError, Diagnostic, SpecError
-from provision.provider import AdapterRegistry, ResourceSchema
+from provision.coerce import element_problem
+from provision.provider import AdapterRegistry, PropertySchema, ResourceSchema
 from provision.spec.hints import did_you_mean, one_of
 from provision.spec.build import locate
 from provision.spec.constraints import check_constraints
@@ -113,6 +114,9 @@ class _Validator:
                                       fallback=one_of(schema.properties)))
                 continue
             self.check_type(rid, key, value, schema.properties[key].type, loc)
+            self.check_items(rid, key, value, schema.properties[key], res)
+        for key, value in res.properties.items():
+            self.interpolations(rid, key, value, res)
         if schema is not None:
             for key, prop in schema.properties.items():
                 if (prop.required and prop.default is None and key not in res.properties
@@ -149,9 +153,61 @@ class _Validator:
         self.add(loc, f"property '{key}' must be {ptype}, got {kind} {shown}", rid,
                  f"write a {ptype} value")
 
+    def check_items(self, rid: str, key: str, value: Any, prop: PropertySchema,
+                    where: Resource | SourceLocation | None) -> None:
+        """Each element of a typed map or list (``items``) must fit, or coerce to, its type."""
+        if prop.items is None or not isinstance(value, (dict, list)):
+            return
+        elements = value.items() if isinstance(value, dict) else enumerate(value)
+        for name, element in elements:
+            if isinstance(element, Reference):
+                kind = self.ref_kind(element)
+                problem = (f"{element} is a {kind}" if kind in ("map", "list")
+                           and prop.items not in ("map", "object", "list") else None)
+            elif isinstance(element, (str, Template)) and prop.items == "string":
+                continue  # the common case, decided without a call
+            else:
+                problem = element_problem(prop.items, element)
+            if problem:
+                dotted = f"{key}.{name}"
+                loc = locate(where, dotted) if isinstance(where, Resource) else where
+                self.add(loc, f"'{dotted}' must be a {prop.items} ({problem})", rid,
+                         f"'{key}' is a {prop.type} of {prop.items} values"
+                         + ("; numbers and booleans are written as text"
+                            if prop.items == "string" else ""))
+
+    def interpolations(self, rid: str, key: str, value: Any,
+                       where: Resource | SourceLocation | None) -> None:
+        """A map or a list cannot be interpolated into a string (``"x=${var.labels}"``)."""
+        if not isinstance(value, (Template, dict, list)):
+            return
+        for dotted, template in _templates(value, key):
+            for ref in template.references():
+                kind = self.ref_kind(ref) if ref.kind != "env" else self.env_kind(ref)
+                if kind not in ("map", "list"):
+                    continue
+                loc = locate(where, dotted) if isinstance(where, Resource) else where
+                self.add(loc, f"{ref} is a {kind} and cannot be interpolated into a string "
+                         f"(in '{dotted}')", rid,
+                         f"use {ref} as the whole value, or interpolate single entries")
+
+    def env_kind(self, ref: Reference) -> str | None:
+        """``map``/``list`` when some environment sets ``${env.<cloud>.<key>}`` to one."""
+        for env in self.spec.environments.values():
+            kind = _literal_kind(env.clouds.get(ref.target, {}).get(ref.attribute))
+            if kind in ("map", "list"):
+                return kind
+        return None
+
     def references(self, rid: str, refs: list[tuple[str, Reference]],
                    where: Resource | SourceLocation | None) -> None:
         for path, ref in refs:
+            if ref.kind == "var" and ref.target in self.spec.variables:
+                continue
+            if ref.kind == "resource" and ref.target in self.spec.resources:
+                schema = self.schemas.get(ref.target)
+                if schema is None or ref.attribute.split(".", 1)[0] in schema.readable():
+                    continue  # the common case: known, located only when reported
             loc = locate(where, path) if isinstance(where, Resource) else where
             if ref.kind == "var" and ref.target not in self.spec.variables:
                 self.add(loc, f"unknown variable '{ref.target}' in {ref}", rid,
@@ -186,6 +242,10 @@ class _Validator:
                 schema = self.schemas.get(rid)
                 for key, value in props.items():
                     self.references(rid, located_references(value, key), env.location)
+                    self.interpolations(rid, key, value, env.location)
+                    if schema is not None and key in schema.properties:
+                        self.check_items(rid, key, value, schema.properties[key],
+                                         env.location)
                     if schema is not None and key not in schema.properties:
                         self.add(env.location, f"environment '{env.name}' overrides unknown "
                                  f"property '{key}' of '{rid}'", rid,
@@ -221,6 +281,17 @@ class _Validator:
             self.add(first.location if first else None, message,
                      exc.path[0] if first and exc.path[0] in self.spec.resources else "",
                      hint or exc.hint)
+
+
+def _templates(value: Any, dotted: str) -> list[tuple[str, Template]]:
+    """Every template under ``value``, with its dotted property path."""
+    if isinstance(value, Template):
+        return [(dotted, value)]
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in _templates(v, f"{dotted}.{k}")]
+    if isinstance(value, list):
+        return [t for i, v in enumerate(value) for t in _templates(v, f"{dotted}.{i}")]
+    return []
 
 
 def validate(spec: Spec, registry: AdapterRegistry) -> None:

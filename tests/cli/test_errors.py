@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from cli_helpers import Run
 
 SPEC = """
@@ -86,3 +88,39 @@ def test_a_cloud_constraint_is_reported_before_any_cloud_call(run_cli: Run,
         assert "sandbox" not in result.stderr
         _no_traceback(result.stderr)
 
+
+def _make_path_case(tmp_path: Path, case: str) -> str:
+    import os
+
+    if case == "directory":
+        (tmp_path / "dir.yaml").mkdir()
+        return "dir.yaml"
+    if case == "symlink-loop":
+        (tmp_path / "a.yaml").symlink_to("b.yaml")
+        (tmp_path / "b.yaml").symlink_to("a.yaml")
+        return "a.yaml"
+    if case == "fifo":
+        os.mkfifo(tmp_path / "pipe.yaml")
+        return "pipe.yaml"
+    if case == "broken-symlink":
+        (tmp_path / "gone.yaml").symlink_to("nowhere.yaml")
+        return "gone.yaml"
+    return "missing.yaml"
+
+
+@pytest.mark.parametrize("case,reason", [
+    ("missing", "spec file not found: missing.yaml"),
+    ("directory", "dir.yaml: cannot read the spec: is a directory"),
+    ("symlink-loop", "a.yaml: cannot read the spec: too many levels of symbolic links"),
+    ("fifo", "pipe.yaml: cannot read the spec: not a regular file: a FIFO (named pipe)"),
+    ("broken-symlink", "gone.yaml: cannot read the spec: broken symbolic link"),
+])
+@pytest.mark.parametrize("command", [("validate",), ("plan", "--env", "local")])
+def test_spec_path_errors_say_what_the_path_is(run_cli: Run, tmp_path: Path, case: str,
+                                               reason: str, command: tuple[str, ...]) -> None:
+    path = _make_path_case(tmp_path, case)
+    result = run_cli(command[0], path, *command[1:], timeout=60)
+    assert result.code == 1, result.stderr
+    assert reason in result.stderr
+    assert "internal error" not in result.stderr
+    _no_traceback(result.stderr + result.stdout)

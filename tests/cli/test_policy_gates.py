@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
+import yaml
 from google.api_core.exceptions import NotFound
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
@@ -29,7 +30,11 @@ def _mandatory_packs(tmp_path: Path, *packs: str, params: str = "") -> Path:
         manifest = root / pack / "pack.yaml"
         text = manifest.read_text().split("\nenvironments:")[0]
         text = text.replace("enforcement: advisory", "enforcement: mandatory")
-        manifest.write_text(text + "\n" + params)
+        if params:  # merged into the pack's own parameters: a key may be written once
+            data = yaml.safe_load(text)
+            data.setdefault("parameters", {}).update(yaml.safe_load(params)["parameters"])
+            text = yaml.safe_dump(data, sort_keys=False)
+        manifest.write_text(text)
     return root
 
 
@@ -154,3 +159,32 @@ resources:
     assert results["PRV-AWS-001"]["status"] == "pass"
     assert results["PRV-AWS-001"]["resource_id"] == "logs"
     assert run_cli("destroy", str(spec), "--env", "local", "--yes", env=env).code == 0
+
+
+def test_plan_exits_3_when_a_mandatory_rule_fails(sandbox: Any, run_cli: Run,
+                                                  tmp_path: Path) -> None:
+    """"plan, then apply if 2" never walks into a blocked apply: 3 wins over 2."""
+    sfx = uuid.uuid4().hex[:8]
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"""name: plan3{sfx}
+environments: {{local: {{}}}}
+resources:
+  site:
+    type: gcp:storage:Bucket
+    properties:
+      name: "site-{sfx}"
+      uniform_bucket_level_access: false
+""")
+    policies = _mandatory_packs(tmp_path, "gcp")
+    env = {"PROVISION_SANDBOX_DIR": str(sandbox.home)}
+    for extra in ((), ("--detailed-exitcode",)):
+        result = run_cli("plan", str(spec), "--env", "local", "--policies", str(policies),
+                         *extra, env=env)
+        assert result.code == 3, result.stdout + result.stderr
+        assert "PRV-GCP-001" in result.stdout
+        assert "mandatory policy result(s) block this plan" in result.stderr
+    # Without the violation the same plan exits 2 (changes) under --detailed-exitcode.
+    spec.write_text(spec.read_text().replace("access: false", "access: true"))
+    clean = run_cli("plan", str(spec), "--env", "local", "--policies", str(policies),
+                    "--detailed-exitcode", env=env)
+    assert clean.code == 2, clean.stdout + clean.stderr

@@ -55,3 +55,37 @@ resources:
     assert {"Key": "v", "Value": "2"} in tags
 
     assert run_cli("destroy", "spec.yaml", "--env", "local", "--yes", env=env).code == 0
+
+
+def test_saved_plan_is_bound_to_its_environment_and_selection(sandbox: Any, run_cli: Run,
+                                                              tmp_path: Path) -> None:
+    sfx = uuid.uuid4().hex[:8]
+    (tmp_path / "spec.yaml").write_text(f"""name: bound{sfx}
+environments: {{local: {{}}, staging: {{aws: {{region: eu-west-1}}}}}}
+resources:
+  one: {{type: aws:s3:Bucket, properties: {{bucket: one-{sfx}}}}}
+  two: {{type: aws:s3:Bucket, properties: {{bucket: two-{sfx}}}}}
+""")
+    env = {"PROVISION_SANDBOX_DIR": str(sandbox.home)}
+    s3 = boto3.client("s3", endpoint_url=sandbox.cloud_settings()["aws"]["endpoint_url"],
+                      region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
+
+    made = run_cli("plan", "spec.yaml", "--env", "local", "--target", "one", "--out", "p.json",
+                   env=env)
+    assert made.code == 0, made.stderr
+    assert json.loads((tmp_path / "p.json").read_text())["targets"] == ["one"]
+
+    other_env = run_cli("apply", "p.json", "--env", "staging", "--yes", env=env)
+    assert other_env.code == 1
+    assert "p.json is a plan for environment 'local', not 'staging'" in other_env.stderr
+    other_target = run_cli("apply", "p.json", "--target", "two", "--yes", env=env)
+    assert other_target.code == 1
+    assert "p.json was planned with --target one, not --target two" in other_target.stderr
+    buckets = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert f"one-{sfx}" not in buckets and f"two-{sfx}" not in buckets   # nothing applied
+
+    applied = run_cli("apply", "p.json", "--env", "local", env=env)     # same env: fine
+    assert applied.code == 0, applied.stdout + applied.stderr
+    buckets = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert f"one-{sfx}" in buckets and f"two-{sfx}" not in buckets      # the plan's selection
+    assert run_cli("destroy", "spec.yaml", "--env", "local", "--yes", env=env).code == 0

@@ -84,3 +84,15 @@ def test_failures_are_recorded_as_structured_records(tmp_path: Path,
                         "error": "CloudError", "message": "fake error Throttled: slow down",
                         "hint": ""}]
     json.dumps(records)
+
+
+def test_numbers_from_the_wire_meet_their_schema_types() -> None:
+    """Pulumi's wire format carries 3 as 3.0: the integer property gets 3 again, and a
+    number in a map of strings becomes "3", never "3.0", in check, diff and create."""
+    news = {"name": "a", "size": 3.0, "tags": {"copies": 3.0, "ratio": 2.5, "on": True}}
+    checked = provider().check({}, news).inputs
+    assert checked["size"] == 3 and type(checked["size"]) is int
+    assert checked["tags"] == {"copies": "3", "ratio": "2.5", "on": "true"}
+    olds = {"name": "a", "size": 3, "tags": {"copies": "3", "ratio": "2.5", "on": "true"},
+            INPUT_KEYS: ["name", "size", "tags"]}
+    assert provider().diff("a", olds, news).changes is False

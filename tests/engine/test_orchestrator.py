@@ -17,7 +17,8 @@ import pytest
 from provision.engine.live import read_live
 from provision.engine.orchestrator import ApplyReport, Hooks, Orchestrator
 from provision.engine.testing import FakeEngine
-from provision.errors import PolicyViolation, StageFailedError, StalePlanError
+from provision.errors import (PolicyViolation, ProtectedResourceError, StageFailedError,
+                              StalePlanError)
 from provision.plan.model import UNKNOWN, Plan, StagePlan
 from provision.plan.saved import read_plan, write_plan
 from provision.provider import CloudConfig
@@ -226,6 +227,31 @@ def test_upstream_update_flows_downstream_and_unchanged_stages_are_skipped(
     acts = actions(plan)
     assert acts["a"] == "update" and acts["b"] == "update"
     assert plan.stages[1].changes[0].after["tags"] == {"ref": "edge"}  # type: ignore[index]
+
+
+def test_destroy_refuses_protected_resources_before_deleting_anything(
+        make_orchestrator: Make) -> None:
+    """A protected resource in an early stage, a dependent in a later one: destroy (whole,
+    or targeted at the protected one) fails before the later stage is touched."""
+    spec = """
+name: t
+environments: {dev: {}}
+resources:
+  keep: {type: test:fake:Thing, stage: data, protect: true, properties: {name: keep}}
+  user: {type: test:fake:Other, stage: app, properties: {name: "user-${keep.name}"}}
+"""
+    orch = make_orchestrator(spec)
+    orch.apply(orch.plan())
+    assert set(live()) == {"keep", "user-keep"}
+    for selection in (None, {"keep", "user"}):
+        with pytest.raises(ProtectedResourceError) as info:
+            make_orchestrator(spec, selection=selection).destroy()
+        assert info.value.resources == ["keep"]
+        assert "'keep' (" in info.value.message and "spec.yaml:5" in info.value.message
+        assert "--exclude keep" in info.value.hint
+        assert set(live()) == {"keep", "user-keep"}    # nothing deleted, downstream included
+    make_orchestrator(spec, selection={"user"}).destroy()   # not protected: goes ahead
+    assert set(live()) == {"keep"}
 
 
 # -- scheduling by the stage DAG, failure isolation, gates ------------------------------------

@@ -44,3 +44,10 @@ def test_rejects_other_files_and_versions(plan: Plan, tmp_path: Path) -> None:
         read_plan(path)
     with pytest.raises(PlanError, match="not found"):
         read_plan(tmp_path / "missing.json")
+
+
+def test_round_trip_keeps_targets_and_excludes(plan: Plan, tmp_path: Path) -> None:
+    plan.targets, plan.excludes = ["logs", "rg"], ["site"]
+    write_plan(plan, tmp_path / "p.json")
+    back = read_plan(tmp_path / "p.json")
+    assert (back.targets, back.excludes) == (["logs", "rg"], ["site"])

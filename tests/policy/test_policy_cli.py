@@ -1,4 +1,8 @@
-"""``provision policy check|test`` exit codes, outputs and error messages."""
+"""``provision policy check|test`` exit codes, outputs and error messages.
+
+The spec goes through the real validated loader (``session.load``); the planner and
+the live-state reader are test doubles passed in the command's ``Wiring`` (the real
+ones, on the engine and the sandbox, are tested in tests/cli/test_policy_gates.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from policy_helpers import POLICIES
-from provision.cli import policy_cmd
-from provision.plan.model import LiveResource
+from provision.cli import policy_cmd, session
+from provision.cli.policy_cmd import Wiring
+from provision.plan.model import Action, Change, Live, LiveResource, Plan, StagePlan
 
 SPEC = """name: app
 environments:
@@ -35,16 +40,38 @@ resources:
 runner = CliRunner()
 
 
+def create_plan(loaded: session.Loaded) -> Plan:
+    """A stand-in for the engine's planner: every resource created, in its stage."""
+    stages: dict[str, StagePlan] = {}
+    for stage in loaded.stages.stages:
+        sp = stages.setdefault(stage.name, StagePlan(name=stage.name, stack=stage.name))
+        for rid in stage.resources:
+            res = loaded.spec.resources[rid]
+            loc = res.location
+            sp.changes.append(Change(id=rid, type=res.type, action=Action.CREATE,
+                                     stage=stage.name, before=None, after=dict(res.properties),
+                                     file=loc.file if loc else "", line=loc.line if loc else 0))
+    return Plan(spec=loaded.spec.name, env=loaded.env.name, spec_file=loaded.spec.path,
+                stages=list(stages.values()))
+
+
+def no_live(loaded: session.Loaded) -> Live:
+    raise AssertionError("the pre phase must not read live state")
+
+
+def wiring(plan: Any = create_plan, live: Any = no_live) -> Wiring:
+    return Wiring(load=lambda spec, env: session.load(spec, env), plan=plan, live=live)
+
+
 def _spec(tmp_path: Path, restrict: str = "true") -> str:
     path = tmp_path / "app.yaml"
     path.write_text(SPEC % restrict)
     return str(path)
 
 
-def _check(*args: str, app: Any = policy_cmd.app) -> Any:
-    """Run ``policy check`` of ``app`` (by default built without a planner or reader; the
-    real command line builds it with the engine's reader)."""
-    return runner.invoke(app, ["check", *args, "--policies", str(POLICIES)])
+def _check(*args: str, wired: Wiring | None = None) -> Any:
+    return runner.invoke(policy_cmd.build_app(wired or wiring()),
+                         ["check", *args, "--policies", str(POLICIES)])
 
 
 def test_clean_spec_exits_0(tmp_path: Path) -> None:
@@ -76,9 +103,6 @@ def test_output_file_gets_the_format_and_stdout_the_table(tmp_path: Path) -> Non
 @pytest.mark.parametrize("args, message", [
     (["missing.yaml", "--env", "prod"], "spec file not found"),
     (["SPEC", "--env", "staging"], "unknown environment 'staging'"),
-    (["SPEC", "--env", "prod", "--format", "xml"], "unknown format 'xml'"),
-    (["SPEC", "--env", "prod", "--phase", "during"], "unknown phase 'during'"),
-    (["SPEC", "--env", "prod", "--phase", "post"], "no live-state reader is configured"),
 ])
 def test_errors_exit_1_with_a_message_and_no_traceback(tmp_path: Path, args: list[str],
                                                        message: str) -> None:
@@ -89,9 +113,30 @@ def test_errors_exit_1_with_a_message_and_no_traceback(tmp_path: Path, args: lis
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--format", "xml"], "Invalid value for '--format': 'xml' is not one of"),
+    (["--phase", "during"], "Invalid value for '--phase': 'during' is not one of"),
+])
+def test_bad_option_values_are_usage_errors(tmp_path: Path, args: list[str],
+                                            message: str) -> None:
+    result = _check(_spec(tmp_path), "--env", "prod", *args)
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_a_spec_error_exits_1_with_the_validate_diagnostic_never_clean(tmp_path: Path) -> None:
+    """A misspelt type: the same diagnostic as `validate`/`plan`, never 0 "no violations"."""
+    spec = _spec(tmp_path).replace("app.yaml", "typo.yaml")
+    Path(spec).write_text((SPEC % "true").replace("aws:s3:Bucket", "aws:s3:Buckett"))
+    result = _check(spec, "--env", "prod")
+    assert result.exit_code == 1, result.output
+    assert f"{spec}:7:3: resource 'logs': unknown resource type 'aws:s3:Buckett' " \
+           "(did you mean 'aws:s3:Bucket'?)" in result.output
+    assert "no mandatory violation" not in result.output
+
+
 def test_broken_policies_dir_exits_1(tmp_path: Path) -> None:
-    result = runner.invoke(policy_cmd.app, ["check", _spec(tmp_path), "--env", "prod",
-                                            "--policies", str(tmp_path / "none")])
+    result = runner.invoke(policy_cmd.build_app(wiring()), ["check", _spec(tmp_path), "--env",
+                           "prod", "--policies", str(tmp_path / "none")])
     assert result.exit_code == 1 and "policies directory not found" in result.output
 
 
@@ -103,20 +148,20 @@ def test_rule_that_cannot_be_evaluated_exits_1_after_the_report(tmp_path: Path) 
         "from provision.policy import rule\n\n"
         "@rule(id='T-ERR', title='broken', resource_types=['aws:s3:Bucket'])\n"
         "def broken(subject, ctx):\n    return subject.properties['nope']\n\nRULES = [broken]\n")
-    result = runner.invoke(policy_cmd.app, ["check", _spec(tmp_path), "--env", "prod",
-                                            "--policies", str(tmp_path / "policies")])
+    result = runner.invoke(policy_cmd.build_app(wiring()), ["check", _spec(tmp_path), "--env",
+                           "prod", "--policies", str(tmp_path / "policies")])
     assert result.exit_code == 1
     assert "ERROR" in result.output and "KeyError" in result.output
     assert "1 rule(s) could not be evaluated: T-ERR" in result.output
 
 
-def test_post_phase_uses_the_injected_live_reader(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_post_phase_uses_the_wired_live_reader(tmp_path: Path) -> None:
     seen: list[str] = []
 
-    def reader(spec: Any, env: str) -> dict[str, LiveResource]:
-        seen.append(env)
-        where = spec.resources["logs"].location
+    def reader(loaded: session.Loaded) -> Live:
+        seen.append(loaded.env.name)
+        where = loaded.spec.resources["logs"].location
+        assert where is not None
         props = {"bucket": "app-logs", "region": "ap-south-1", "server_side_encryption": "AES256",
                  "tags": {"owner": "a", "env": "prod", "cost-center": "c"},
                  "public_access_block": dict.fromkeys(
@@ -125,7 +170,7 @@ def test_post_phase_uses_the_injected_live_reader(tmp_path: Path,
         return {"logs": LiveResource("aws:s3:Bucket", props, where.file, where.line)}
 
     result = _check(_spec(tmp_path), "--env", "prod", "--phase", "post", "--format", "json",
-                    app=policy_cmd.build_app(live_reader=reader))
+                    wired=wiring(live=reader))
     assert seen == ["prod"]
     assert result.exit_code == 3, result.output
     [fail] = [r for r in json.loads(result.stdout)["results"] if r["status"] == "fail"]
@@ -133,38 +178,35 @@ def test_post_phase_uses_the_injected_live_reader(tmp_path: Path,
     assert fail["phase"] == "post" and fail["line"] == 7
 
 
-def test_pre_phase_uses_an_injected_plan_factory(tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
+def test_pre_phase_checks_the_plan_of_the_validated_resolved_spec(tmp_path: Path) -> None:
+    calls: list[tuple[str, str]] = []
 
-    def factory(spec: Any, env: str) -> Any:
-        calls.append(spec.name)
-        return policy_cmd.plan_from_spec(spec, env)
+    def planner(loaded: session.Loaded) -> Plan:
+        calls.append((loaded.spec.name, loaded.env.name))
+        return create_plan(loaded)
 
-    assert _check(_spec(tmp_path), "--env", "prod",
-                  app=policy_cmd.build_app(plan_factory=factory)).exit_code == 0
-    assert calls == ["app"]
+    assert _check(_spec(tmp_path), "--env", "prod", wired=wiring(plan=planner)).exit_code == 0
+    assert calls == [("app", "prod")]
 
 
 def test_policy_test_command(tmp_path: Path) -> None:
-    ok = runner.invoke(policy_cmd.app, ["test", str(POLICIES)])
+    ok = runner.invoke(policy_cmd.build_app(wiring()), ["test", str(POLICIES)])
     assert ok.exit_code == 0, ok.output
     assert " 0 failed" in ok.output
     bad = tmp_path / "p"
     bad.mkdir()
     (bad / "pack.yaml").write_text("name: p\nversion: 1\n")
     (bad / "t_test.rego").write_text("package p_test\n\ntest_no if {\n\t1 == 2\n}\n")
-    failing = runner.invoke(policy_cmd.app, ["test", str(bad)])
+    failing = runner.invoke(policy_cmd.build_app(wiring()), ["test", str(bad)])
     assert failing.exit_code == 1
     assert "FAIL" in failing.output
 
 
 def test_check_a_saved_plan(tmp_path: Path) -> None:
     from provision.plan.saved import write_plan
-    from provision.spec import load, resolve
 
     spec = _spec(tmp_path)
-    plan = policy_cmd.plan_from_spec(resolve(load(spec), "prod"), "prod")
+    plan = create_plan(session.load(spec, "prod"))
     plan.stages[0].changes[0].after["public_access_block"] = {}      # the saved plan differs
     saved = tmp_path / "plan.json"
     write_plan(plan, saved)
@@ -175,6 +217,22 @@ def test_check_a_saved_plan(tmp_path: Path) -> None:
     other_env = _check(spec, "--env", "dev", "--plan", str(saved))
     assert other_env.exit_code == 1
     assert "a plan for environment 'prod', not 'dev'" in other_env.output
+
+
+def test_a_broken_waiver_file_exits_1_naming_the_entry(tmp_path: Path) -> None:
+    import shutil
+
+    policies = tmp_path / "policies"
+    shutil.copytree(POLICIES, policies)
+    (policies / "waivers.yaml").write_text(
+        "waivers:\n  - {rule: PRV-AWS-002, resource: logs, reason: r, approver: a,\n"
+        "     expires: 2027-02-30}\n")
+    result = runner.invoke(policy_cmd.build_app(wiring()), ["check", _spec(tmp_path), "--env",
+                           "prod", "--policies", str(policies)])
+    assert result.exit_code == 1, result.output
+    assert "waivers.yaml:3:6: waiver #1: 'expires': 2027-02-30 is not a date that exists" in \
+        " ".join(result.output.split())
+    assert "internal error" not in result.output and "Traceback" not in result.output
 
 
 def test_a_check_is_recorded_in_the_run_history(tmp_path: Path) -> None:

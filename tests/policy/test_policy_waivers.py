@@ -83,17 +83,48 @@ def test_waived_results_do_not_block(tmp_path: Path) -> None:
     assert report.by_status(Status.WAIVED) and not report.blocking
 
 
+ENTRY = "{rule: PRV-AWS-002, resource: a, reason: r, approver: p, expires: 2026-12-31}"
+
+
 @pytest.mark.parametrize("text, message", [
-    ("waivers:\n  - rule: X\n    resource: a\n", "missing reason, approver, expires"),
+    ("waivers:\n  - rule: X\n    resource: a\n",
+     "waivers.yaml:2:5: waiver #1: missing reason, approver, expires"),
     ("waivers:\n  - {rule: X, resource: a, reason: r, approver: p, expires: soon}\n",
-     "'expires' must be a date"),
+     "waivers.yaml:2:52: waiver #1: 'expires': 'soon' is not a date; write it as YYYY-MM-DD"),
+    ("waivers:\n  - " + ENTRY + "\n  - " + ENTRY.replace("2026-12-31", "2027-02-30") + "\n",
+     "waivers.yaml:3:62: waiver #2: 'expires': 2027-02-30 is not a date that exists "
+     "(day is out of range for month)"),
+    ("waivers:\n  - " + ENTRY.replace("approver", "approved") + "\n",
+     "waivers.yaml:2:49: waiver #1: unknown key 'approved' (did you mean 'approver'?)"),
+    ("waivers:\n  - " + ENTRY.replace("resource: a", "resource: [a, b]") + "\n",
+     "waivers.yaml:2:25: waiver #1: 'resource' must be text, got list ['a', 'b']"),
+    ("waivers:\n  - " + ENTRY.replace("expires: 2026-12-31", "expires: 20261231") + "\n",
+     "waivers.yaml:2:62: waiver #1: 'expires' must be text, got int 20261231"),
+    ("waiver:\n  - " + ENTRY + "\n", "unknown top-level key 'waiver' (did you mean 'waivers'?)"),
     ("waivers: 3\n", "expected 'waivers:'"),
+    ("waivers: [&a [*a]]\n", "nest deeper than 64 levels"),
 ])
 def test_broken_waiver_file_is_a_policy_error(tmp_path: Path, text: str, message: str) -> None:
     file = tmp_path / "waivers.yaml"
     file.write_text(text)
-    with pytest.raises(PolicyError, match=message):
+    with pytest.raises(PolicyError) as info:
         load_waivers(file)
+    assert message in info.value.message
+
+
+def test_waiver_for_an_unknown_rule_or_resource_is_refused(tmp_path: Path) -> None:
+    file = tmp_path / "waivers.yaml"
+    file.write_text("waivers:\n  - " + ENTRY.replace("PRV-AWS-002", "PRV-AWS-02") + "\n")
+    with pytest.raises(PolicyError) as info:
+        PolicyEngine.load(POLICIES, env="prod", waivers=file, registry=providers.registry())
+    assert "waivers.yaml:2:5: waiver #1: unknown rule 'PRV-AWS-02' (did you mean" in \
+        info.value.message
+    file.write_text("waivers:\n  - " + ENTRY.replace("resource: a", "resource: logz") + "\n")
+    engine = PolicyEngine.load(POLICIES, env="prod", waivers=file, registry=providers.registry())
+    stage, plan = plan_of(change("logs", "aws:s3:Bucket", {"bucket": "logs"}))
+    with pytest.raises(PolicyError) as info:
+        engine.check_plan(plan)
+    assert "waiver #1: unknown resource 'logz' (did you mean 'logs'?)" in info.value.message
 
 
 def test_repo_waivers_file_parses() -> None:

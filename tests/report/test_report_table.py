@@ -33,3 +33,17 @@ def test_factory_knows_every_format_and_rejects_others() -> None:
         "table", "json", "sarif", "junit"}
     with pytest.raises(PolicyError, match="unknown report format 'html'"):
         reporter("html")
+
+
+def test_brackets_in_messages_waivers_and_names_print_as_written() -> None:
+    """Rich markup never eats text: "[...]" stays in the table view."""
+    report = PolicyReport(Phase.PRE, "dev[x]", "", [
+        result("PRV-T-001", Status.FAIL, "logs[0]",
+               message="bucket is public [waiver expired on 2024-01-31 (bob: [b]old)]"),
+        result("PRV-T-002", Status.WAIVED, "site", waiver="alice: see [red]SEC-1[/red]"),
+    ], dict(RULES))
+    text = TableReporter(width=400).render(report)
+    assert "bucket is public [waiver expired on 2024-01-31 (bob: [b]old)]" in text
+    assert "[waiver: alice: see [red]SEC-1[/red]]" in text
+    assert "logs[0] (aws:s3:Bucket)" in text
+    assert "env dev[x]" in text
