@@ -145,7 +145,8 @@ def _report(result: RolloutResult, run_id: str, as_json: bool) -> None:
     what = {"approval": f"plan {halt.what}", "policy": f"rule(s) {halt.what}",
             "health": f"check(s) {halt.what}", "stage": ""}.get(halt.gate, halt.what)
     where = f", stage '{halt.stage}'" if halt.stage else ""
-    verb = "halted" if result.exit_code in (ExitCode.HALTED, ExitCode.POLICY) else "failed"
+    verb = ("halted" if result.exit_code in (ExitCode.HALTED, ExitCode.POLICY)
+            else "interrupted" if result.exit_code is ExitCode.INTERRUPTED else "failed")
     lines = [f"rollout {verb} at environment '{halt.env}'{where} ({halt.gate}"
              + (f": {what})" if what else ")"),
              f"  {halt.reason}", f"  next: {halt.hint}", f"  run id: {run_id}"]

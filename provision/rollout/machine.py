@@ -221,7 +221,15 @@ class Rollout:
                       remembered: Any, saved: bool) -> RolloutResult | None:
         errors = [o for o in report.outcomes if o.error is not None]
         if not errors:
-            return None
+            stopped = [o.stage for o in report.outcomes if not StageStatus(o.status).ok]
+            if not stopped:
+                return None
+            # No stage failed, yet not all ran: the run was interrupted.
+            es.status, es.reason = StageStatus.INTERRUPTED.value, "interrupted"
+            self.ui.emit("env_done", env=env, status=es.status)
+            return RolloutResult(Outcome.INTERRUPTED, ExitCode.INTERRUPTED, Halt(
+                env, "stage", stopped[0], "", f"interrupted; stages not finished: "
+                f"{', '.join(stopped)}", f"provision rollout --resume {self.run_id}"))
         first = errors[0]
         stale = next((o for o in errors if isinstance(o.error, StalePlanError)), None)
         if stale is not None and saved and not any(

@@ -51,6 +51,7 @@ class World:
     health: dict[str, list[HealthCheck]] = field(default_factory=dict)
     fail_stage: dict[str, str] = field(default_factory=dict)      # env -> stage that fails
     violate: dict[str, str] = field(default_factory=dict)         # env -> stage blocked pre
+    interrupt: dict[str, str] = field(default_factory=dict)       # env -> stage interrupted
     applies: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     planned: list[str] = field(default_factory=list)
     rollbacks: list[tuple[str, str]] = field(default_factory=list)
@@ -126,6 +127,11 @@ class FakeDriver:
                 self.hooks.stage_done(name, StageStatus.BLOCKED, None)
                 report.outcomes.append(StageOutcome(name, StageStatus.BLOCKED, error=PolicyViolation(
                     name, Phase.PRE, verdict)))
+                stop = True
+                continue
+            if self.world.interrupt.get(self.env) == name:
+                self.hooks.stage_done(name, StageStatus.INTERRUPTED, None)
+                report.outcomes.append(StageOutcome(name, StageStatus.INTERRUPTED))
                 stop = True
                 continue
             inputs = dict(sp.changes[0].after or {})

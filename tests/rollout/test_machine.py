@@ -172,6 +172,17 @@ def test_failed_stage_rolls_back_the_environment_in_reverse(h: Harness) -> None:
         ("gcp", "rolled-back"), ("azure", "rolled-back"), ("aws", "rolled-back")]
 
 
+def test_an_interrupted_environment_is_not_done(h: Harness) -> None:
+    h.world.interrupt["staging"] = "azure"
+    result = h.start()
+    assert (result.outcome, result.exit_code) == (Outcome.INTERRUPTED, ExitCode.INTERRUPTED)
+    assert h.env_state("staging")["status"] == "interrupted" and "prod" not in h.world.planned
+    h.world.interrupt.clear()
+    h.world.applies.clear()
+    assert h.resume().halt is not None                        # on to prod's approval
+    assert [(e, s) for e, s, _ in h.world.applies] == [("staging", "azure"), ("staging", "gcp")]
+
+
 def test_unchanged_environments_are_recorded_and_need_no_approval(h: Harness) -> None:
     assert h.start(["dev"]).exit_code is ExitCode.OK
     for env in CHAIN:
