@@ -18,6 +18,7 @@ situation and carry the context that failed (file, line, resource, stage).
     ├── EngineError                     the Pulumi engine failed or is missing
     │   ├── ToolchainError              the Pulumi CLI is not installed / wrong version
     │   ├── StageFailedError            one stage's update failed (others stay recorded)
+    │   ├── LiveCheckError              a stage applied, but its live state could not be read
     │   ├── EnvironmentLockedError      another live run holds the environment lock
     │   ├── StackLockedError            another process holds a stack's update lock
     │   ├── RecoveryError               a crashed run's state cannot be repaired safely
@@ -191,6 +192,18 @@ class StageFailedError(EngineError):
         self.reason = message
         self.resource = resource
         super().__init__(f"stage '{stage}' failed: {message}", hint=hint)
+
+
+class LiveCheckError(EngineError):
+    """``stage`` applied (its changes are in the cloud and recorded in state), but reading
+    its live state back for the post-stage gate failed, retries included."""
+
+    def __init__(self, stage: str, message: str, *, resource: str = "") -> None:
+        self.stage, self.reason, self.resource = stage, message, resource
+        super().__init__(
+            f"stage '{stage}' applied; live check failed: {message}",
+            hint="the changes are applied and recorded in state; once the cloud answers, run "
+                 "`provision policy check SPEC --env ENV --phase post`, or apply again")
 
 
 class EnvironmentLockedError(EngineError):

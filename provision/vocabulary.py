@@ -53,6 +53,8 @@ class StageStatus(str, Enum):
     BLOCKED = "blocked"            # a mandatory rule failed on the planned changes; nothing applied
     FAILED = "failed"              # the engine or a post-stage rule failed
     ROLLED_BACK = "rolled-back"    # failed after applying, then returned to its previous inputs
+    UNVERIFIED = "unverified"      # applied, but its live state could not be read back for the
+                                   # post-stage gate (retried first); dependents do not start
     SKIPPED = "skipped"            # not run: a stage it depends on did not succeed, or not selected
     DESTROYED = "destroyed"        # every resource of the stage deleted
     INTERRUPTED = "interrupted"    # the run was asked to stop while this stage ran
@@ -66,7 +68,7 @@ class StageStatus(str, Enum):
     def stops_run(self) -> bool:
         """True for outcomes that make the run as a whole unsuccessful."""
         return self in (StageStatus.BLOCKED, StageStatus.FAILED, StageStatus.ROLLED_BACK,
-                        StageStatus.INTERRUPTED)
+                        StageStatus.INTERRUPTED, StageStatus.UNVERIFIED)
 
 
 class Phase(str, Enum):

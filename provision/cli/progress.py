@@ -24,7 +24,8 @@ from provision.vocabulary import Operation, Phase, StageStatus, StepOp
 _COLOUR = {"fail": "red", "error": "red", "warn": "yellow", "deferred": "cyan"}
 _STATUS_COLOUR = {StageStatus.APPLIED: "green", StageStatus.DESTROYED: "green",
                   StageStatus.BLOCKED: "red", StageStatus.FAILED: "red",
-                  StageStatus.ROLLED_BACK: "red", StageStatus.INTERRUPTED: "red"}
+                  StageStatus.ROLLED_BACK: "red", StageStatus.INTERRUPTED: "red",
+                  StageStatus.UNVERIFIED: "red"}
 _SYMBOL = {StepOp.CREATE: "+", StepOp.UPDATE: "~", StepOp.REPLACE: "-/+", StepOp.DELETE: "-",
            StepOp.SAME: " ", StepOp.CREATE_REPLACEMENT: "+>", StepOp.DELETE_REPLACED: "<-",
            StepOp.IMPORT: "<="}

@@ -17,6 +17,8 @@ import hashlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
 import time
+
+import tenacity
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol
@@ -29,8 +31,8 @@ from provision.engine.protocol import (META_OUTPUT, DestroyRequest, Engine, Impo
                                        Step, UpRequest)
 from provision.engine.schedule import schedule
 from provision.engine.secrets import secret_properties
-from provision.errors import (ImportRefusedError, PlanError, PolicyViolation,
-                              ProtectedResourceError, ProvisionError,
+from provision.errors import (ImportRefusedError, LiveCheckError, PlanError, PolicyViolation,
+                              ProtectedResourceError, ProviderError, ProvisionError,
                               StageFailedError, StalePlanError)
 from provision.graph.stages import Stage, StageGraph
 from provision.plan.model import Action, Change, Live, Plan, StagePlan, has_unknown
@@ -44,6 +46,11 @@ from provision.vocabulary import Operation, Phase, StageStatus
 Recorded = Mapping[str, Mapping[str, Any]]
 # (stage, its resource ids, its stack outputs) -> the live records of those resources.
 LiveReader = Callable[[str, list[str], Mapping[str, Any]], Live]
+
+
+# Attempts to read a stage's live state for the post-stage gate before the stage is
+# reported as applied but unverified (each adapter read also retries inside its SDK).
+LIVE_READ_ATTEMPTS = 3
 
 
 def stack_name(spec: str, env: str, stage: str) -> str:
@@ -101,7 +108,8 @@ class ApplyReport:
     @property
     def failed(self) -> ProvisionError | None:
         return next((o.error for o in self.outcomes
-                     if o.status in (StageStatus.FAILED, StageStatus.ROLLED_BACK) and o.error),
+                     if o.status in (StageStatus.FAILED, StageStatus.ROLLED_BACK,
+                                     StageStatus.UNVERIFIED) and o.error),
                     None)
 
     def outcome(self, stage: str) -> StageOutcome:
@@ -109,7 +117,8 @@ class ApplyReport:
 
 
 _WHY = {StageStatus.FAILED: StageStatus.FAILED.value, StageStatus.BLOCKED: "was blocked by a policy",
-        StageStatus.ROLLED_BACK: "was rolled back", StageStatus.INTERRUPTED: "was interrupted"}
+        StageStatus.ROLLED_BACK: "was rolled back", StageStatus.INTERRUPTED: "was interrupted",
+        StageStatus.UNVERIFIED: "applied but its live state could not be checked"}
 
 
 def spec_digest(paths: list[str]) -> str:
@@ -153,6 +162,7 @@ class Orchestrator:
                  hooks: Hooks | None = None, gate: Gate | None = None,
                  live_reader: LiveReader | None = None,
                  parallel: int = 4, rollback_on_violation: bool = False,
+                 live_read_backoff: float = 1.0,
                  selection: set[str] | None = None,
                  stop: threading.Event | None = None) -> None:
         self.spec, self.env, self.stages = spec, env, stages
@@ -162,6 +172,7 @@ class Orchestrator:
         self.live_reader = live_reader
         self.parallel = max(1, parallel)
         self.rollback_on_violation = rollback_on_violation
+        self.live_read_backoff = live_read_backoff      # seconds before the first retry
         # --target/--exclude: only these resources may change (None: all). Every
         # resource stays declared in its stage's program; the engine's targeting does the rest.
         self.selection = selection
@@ -286,11 +297,13 @@ class Orchestrator:
         program = stage_declaration(self.spec, stage.resources, self.registry,
                                     self._upstream(stage, planned, recorded), inputs)
         chosen = self._chosen(stage)
+        # The state first: it also tells the engine whether the stack exists (no extra CLI call).
+        prior_types = self._prior_types(stage.name)
         steps = self.engine.preview(PreviewRequest(
             self.stack_name(stage.name), program,
             targets=tuple(chosen) if chosen is not None else None)).steps
         changes = stage_changes(self.spec, stage.name, chosen or stage.resources, steps,
-                                self.registry, self._prior_types(stage.name))
+                                self.registry, prior_types)
         if self.selection is not None:
             changes = [c for c in changes if c.id in self.selection]
         for change in changes:
@@ -315,7 +328,9 @@ class Orchestrator:
             stage_plan = self.plan_stage(self.stages.stage(name), upstream)
             with lock:
                 planned.update((c.id, c) for c in stage_plan.changes)
-            snap = self._snapshot(name)
+            # A new stack was read (absent) before its preview created it: read it again,
+            # so the digest is the one a saved plan's freshness check will see.
+            snap = self._snapshot(name) or self._snapshot(name, fresh=True)
             return stage_plan, snap.digest if snap else ""
 
         order = [s.name for s in self.stages.stages if self._active(s)]
@@ -408,7 +423,10 @@ class Orchestrator:
                 on_step=self._step_hook(name)))
             self._snapshots.put(name, StackSnapshot(outputs=result.outputs, digest=""))
             if self.gate is not None and self.live_reader is not None:
-                live = self.live_reader(name, stage.resources, result.outputs)
+                try:
+                    live = self._read_live(name, stage.resources, result.outputs)
+                except LiveCheckError as exc:
+                    return self._done(name, StageStatus.UNVERIFIED, result, exc)
                 verdict = self.gate.check_post(name, live)
                 self.hooks.policy(name, Phase.POST, verdict)
                 if verdict.blocking:
@@ -456,6 +474,29 @@ class Orchestrator:
         self._snapshots.put(stage.name, StackSnapshot(outputs=result.outputs, digest=""))
         self._done(stage.name, StageStatus.APPLIED, result)
         return stage.name
+
+    def _read_live(self, stage: str, resources: list[str], outputs: Mapping[str, Any]) -> Live:
+        """The stage's live state for the post-stage gate, a transient read failure retried
+        (``LIVE_READ_ATTEMPTS`` attempts, exponential backoff with jitter).
+
+        Raises :class:`LiveCheckError` naming the stage and the resource's file:line."""
+        assert self.live_reader is not None
+        reader = self.live_reader
+        try:
+            for attempt in tenacity.Retrying(
+                    stop=tenacity.stop_after_attempt(LIVE_READ_ATTEMPTS),
+                    wait=tenacity.wait_exponential_jitter(initial=self.live_read_backoff,
+                                                          max=8 * self.live_read_backoff,
+                                                          jitter=self.live_read_backoff),
+                    retry=tenacity.retry_if_exception_type(ProviderError), reraise=True):
+                with attempt:
+                    return reader(stage, resources, dict(outputs))
+        except ProviderError as exc:
+            rid = exc.resource if exc.resource in self.spec.resources else ""
+            loc = self.spec.resources[rid].location if rid else None
+            where = f"{loc}: " if loc else ""
+            raise LiveCheckError(stage, where + str(exc), resource=rid) from None
+        raise AssertionError("unreachable: tenacity either returns or raises")
 
     def _rollback(self, stage: str, before: StackSnapshot | None) -> None:
         """Return a stage to its state before this apply, through the engine."""

@@ -23,7 +23,7 @@ from provision.engine.protocol import Engine, RunResult, StackSnapshot, UpReques
 from provision.engine.runner import StackRunner
 from provision.engine.secrets import secret_properties
 from provision.engine.testing import FakeEngine
-from provision.errors import UnresolvedReferenceError
+from provision.errors import CloudError, LiveCheckError, UnresolvedReferenceError
 from provision.plan.model import UNKNOWN
 from provision.plan.render_human import render_plan
 from provision.plan.render_json import plan_to_json
@@ -51,6 +51,16 @@ resources:
 """
 
 Make = Callable[..., Orchestrator]
+
+
+class StubGate:
+    """A gate that passes everything."""
+
+    def check_pre(self, stage_plan: Any, plan: Any) -> Any:
+        return type("Verdict", (), {"blocking": False, "results": []})()
+
+    def check_post(self, stage: str, live: Any) -> Any:
+        return type("Verdict", (), {"blocking": False, "results": []})()
 
 
 def live() -> dict[str, dict[str, Any]]:
@@ -235,3 +245,43 @@ def test_secrets_derive_through_references_and_templates(tmp_path: Path) -> None
     assert secrets["a"] == {"secret_value"}
     assert secrets["b"] == {"secret_value", "tags"}
     assert secrets["c"] == {"secret_value", "members"}                # transitively; arn is not
+
+
+class _FlakyReader:
+    """A live reader whose reads of ``stage`` fail ``failures`` times with a cloud error."""
+
+    def __init__(self, stage: str, failures: int) -> None:
+        self.stage, self.failures, self.calls = stage, failures, 0
+
+    def __call__(self, stage: str, ids: list[str], outputs: Any) -> dict[str, Any]:
+        if stage == self.stage:
+            self.calls += 1
+            if self.calls <= self.failures:
+                raise CloudError("GetBucket answered 503 SlowDown", resource="a",
+                                 resource_type="test:fake:Thing")
+        return {}
+
+
+def test_a_transient_live_read_failure_is_retried_and_the_stage_applied(
+        make_orchestrator: Make) -> None:
+    reader = _FlakyReader("first", failures=2)
+    orch = make_orchestrator(SPEC, gate=StubGate(), live_reader=reader, live_read_backoff=0.001)
+    report = orch.apply(orch.plan())
+    assert report.failed is None and reader.calls == 3
+    assert report.outcome("first").status is StageStatus.APPLIED
+
+
+def test_a_live_read_that_keeps_failing_reports_applied_but_unverified(
+        make_orchestrator: Make) -> None:
+    reader = _FlakyReader("first", failures=99)
+    orch = make_orchestrator(SPEC, gate=StubGate(), live_reader=reader, live_read_backoff=0.001)
+    report = orch.apply(orch.plan())
+    first = report.outcome("first")
+    assert first.status is StageStatus.UNVERIFIED and reader.calls == 3
+    assert isinstance(first.error, LiveCheckError)
+    text = first.error.render()
+    assert "stage 'first' applied; live check failed" in text
+    assert "spec.yaml:" in text and "503 SlowDown" in text            # stage, file:line, cause
+    assert "alpha" in live()                                           # the apply itself happened
+    assert report.outcome("second").status is StageStatus.SKIPPED      # its dependents wait
+    assert "beta" not in live()
