@@ -1,12 +1,13 @@
 # provision — the two commands a newcomer needs: `make demo` and `make test`.
 # Both do their own set-up, idempotently: a virtualenv in .venv, the Pulumi CLI
-# built from Go modules and Azurite from npm, both cached outside the clone
+# and OPA built from Go modules and Azurite from npm, all cached outside the clone
 # (~/.cache/provision, keyed by version) so fresh clones and CI reuse them.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PULUMI_VERSION := $(shell sed -n 's/.*"pulumi==\([0-9.]*\)".*/\1/p' pyproject.toml)
+OPA_VERSION := $(shell sed -n 's/^OPA_VERSION = "\([0-9.]*\)"/\1/p' provision/policy/opa.py)
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PROVISION := $(BIN)/provision
 CACHE  ?= $(or $(PROVISION_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/provision)
@@ -15,9 +16,9 @@ CACHE  ?= $(or $(PROVISION_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/provisi
 CHECKOV_VERSION := 3.3.30
 CHECKOV := $(CACHE)/tools/checkov-$(CHECKOV_VERSION)/bin/checkov
 
-.PHONY: setup pulumi azurite test demo demo-down typecheck bench clean
+.PHONY: setup pulumi opa azurite test demo demo-down typecheck bench clean
 
-setup: $(STAMP) pulumi azurite
+setup: $(STAMP) pulumi opa azurite
 
 $(CHECKOV): | $(STAMP)
 	UV_TOOL_DIR=$(CACHE)/tools/checkov-$(CHECKOV_VERSION)/tools \
@@ -27,11 +28,14 @@ $(CHECKOV): | $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@test -x $(BIN)/uv || $(BIN)/python -m pip install -q uv
-	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]'
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
 pulumi:
 	@bash .ci/build-pulumi.sh $(PULUMI_VERSION) >/dev/null
+
+opa:
+	@bash .ci/build-opa.sh $(OPA_VERSION) >/dev/null
 
 azurite:
 	@bash .ci/install-azurite.sh >/dev/null

@@ -2,6 +2,12 @@
 
     .venv/bin/python bench/planner.py                      # 1k, 10k, 100k; YAML
     .venv/bin/python bench/planner.py --sizes 1000 10000 --runs 7 --format hcl
+    .venv/bin/python bench/planner.py --sizes 10000 --format both          # HCL / YAML load ratio
+    .venv/bin/python bench/planner.py --sizes 10000 --format hcl --hcl-cache cold
+
+HCL specs go through the parse cache (provision.spec.hcl_cache) in a fresh
+cache directory: ``--hcl-cache warm`` (default) primes it with one untimed run,
+so the timed runs read the cached parse; ``cold`` turns the cache off.
 
 Each measurement runs in a fresh child process (so peak RSS is that run's own),
 several times; the report gives the median time of every phase and the median
@@ -15,6 +21,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import random
 import resource
 import statistics
@@ -151,9 +158,9 @@ def measure(path: Path) -> dict[str, float]:
     return times
 
 
-def run_child(path: Path) -> dict[str, float]:
+def run_child(path: Path, env: dict[str, str] | None = None) -> dict[str, float]:
     out = subprocess.run([sys.executable, __file__, "--child", str(path)],
-                         check=True, capture_output=True, text=True)
+                         check=True, capture_output=True, text=True, env=env)
     result: dict[str, float] = json.loads(out.stdout)
     return result
 
@@ -162,7 +169,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--runs", type=int, default=5, help="runs per size (median reported)")
-    parser.add_argument("--format", choices=["yaml", "hcl"], default="yaml")
+    parser.add_argument("--format", choices=["yaml", "hcl", "both"], default="yaml")
+    parser.add_argument("--hcl-cache", choices=["warm", "cold"], default="warm")
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -170,22 +178,39 @@ def main() -> int:
         print(json.dumps(measure(args.child)))
         return 0
     results: dict[int, dict[str, float]] = {}
+    formats = ["yaml", "hcl"] if args.format == "both" else [args.format]
+    loads: dict[tuple[str, int], tuple[float, float]] = {}
     with tempfile.TemporaryDirectory(prefix="provision-bench-") as tmp:
+        env = {**os.environ, "PROVISION_CACHE": str(Path(tmp) / "cache")}
+        if args.hcl_cache == "cold":
+            env["PROVISION_HCL_CACHE"] = "0"
+        for fmt in formats:
+            for n in args.sizes:
+                path = Path(tmp) / f"spec-{n}.{fmt}"
+                write_spec(generate(n), path)
+                if fmt == "hcl" and args.hcl_cache == "warm":
+                    run_child(path, env)        # primes the parse cache; not timed
+                runs = [run_child(path, env) for _ in range(args.runs)]
+                results[n] = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+                results[n]["runs"] = len(runs)
+                results[n]["file_mb"] = path.stat().st_size / 1e6
+                loads[fmt, n] = (results[n]["load"], results[n]["load_cpu"])
+                if not args.json:
+                    r = results[n]
+                    phases = "  ".join(f"{p} {r[p]:.3f}s/{r[p + '_cpu']:.3f}s"
+                                       for p in ("load", "validate", "resolve", "order"))
+                    phases += f"  (then gc {r['gc']:.3f}s/{r['gc_cpu']:.3f}s)"
+                    label = fmt + (f", cache {args.hcl_cache}" if fmt == "hcl" else "")
+                    print(f"{n:>7} resources ({label}, {r['file_mb']:.1f} MB, median of "
+                          f"{len(runs)}; wall/cpu): {phases}  total {r['total']:.3f}s/"
+                          f"{r['cpu']:.3f}s  peak RSS {r['peak_rss_mb']:.0f} MB", flush=True)
+    if args.format == "both":
         for n in args.sizes:
-            path = Path(tmp) / f"spec-{n}.{args.format}"
-            write_spec(generate(n), path)
-            runs = [run_child(path) for _ in range(args.runs)]
-            results[n] = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
-            results[n]["runs"] = len(runs)
-            results[n]["file_mb"] = path.stat().st_size / 1e6
-            if not args.json:
-                r = results[n]
-                phases = "  ".join(f"{p} {r[p]:.3f}s/{r[p + '_cpu']:.3f}s"
-                                   for p in ("load", "validate", "resolve", "order"))
-                phases += f"  (then gc {r['gc']:.3f}s/{r['gc_cpu']:.3f}s)"
-                print(f"{n:>7} resources ({args.format}, {r['file_mb']:.1f} MB, median of "
-                      f"{len(runs)}; wall/cpu): {phases}  total {r['total']:.3f}s/"
-                      f"{r['cpu']:.3f}s  peak RSS {r['peak_rss_mb']:.0f} MB", flush=True)
+            (hw, hc), (yw, yc) = loads["hcl", n], loads["yaml", n]
+            print(f"{n:>7} resources: load HCL / YAML = {hw / yw:.2f}x wall, {hc / yc:.2f}x cpu "
+                  f"(HCL cache {args.hcl_cache}; target <= 2x): "
+                  f"{'met' if max(hw / yw, hc / yc) <= 2 else 'NOT met'}")
+        return 0
     if args.json:
         print(json.dumps(results, indent=2))
     elif 10000 in results:

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from provision.history import History, RunView
+if TYPE_CHECKING:   # imported where used: `provision --help` loads this module (see main.py)
+    from rich.console import Console
+
+    from provision.history import History, RunView
 
 app = typer.Typer(no_args_is_help=True, help="Run history: list, show, verify the audit log.")
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _consoles() -> "tuple[Console, Console]":
+    """(stdout, stderr) consoles."""
+    from rich.console import Console
+
+    return (Console(highlight=False, soft_wrap=True),
+            Console(stderr=True, highlight=False, soft_wrap=True))
 
 DbOpt = Annotated[Optional[Path], typer.Option(
     "--db", help="History database (default: $PROVISION_HISTORY_DB or .provision/history.db).")]
@@ -27,6 +34,8 @@ _COLOUR = {"applied": "green", "no-changes": "green", "destroyed": "green", "pas
 
 
 def _open(db: Path | None) -> History:
+    from provision.history import History
+
     return History.open(db.absolute() if db else None)
 
 
@@ -40,6 +49,9 @@ def list_runs(env: Annotated[str, typer.Option("--env", "-e", help="Only this en
               limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many runs.")] = 50,
               json_out: JsonOpt = False, db: DbOpt = None) -> None:
     """The latest runs, newest first."""
+    from rich.table import Table
+
+    out, err = _consoles()
     hist = _open(db)
     try:
         runs = hist.runs(env=env or None, limit=limit)
@@ -75,6 +87,7 @@ def show(run_id: Annotated[str, typer.Argument(help="Run id (or a unique prefix 
          html: Annotated[Optional[Path], typer.Option("--html", help="Write a self-contained HTML report to FILE.")] = None,
          db: DbOpt = None) -> None:
     """One run: its steps with outcomes and timings, policy results, approvals."""
+    out, err = _consoles()
     hist = _open(db)
     try:
         view = hist.show(run_id)
@@ -93,6 +106,7 @@ def show(run_id: Annotated[str, typer.Argument(help="Run id (or a unique prefix 
 
 
 def _print_view(view: RunView) -> None:
+    out, _ = _consoles()
     r = view.run
     out.print(f"run {r['id']}: {r['operation']} {r['spec']} env {r['env'] or '-'} "
               f"by {r['who'] or '?'}", markup=False)
@@ -138,6 +152,7 @@ def _step_note(detail: dict[str, Any]) -> str:
 @app.command("verify")
 def verify(json_out: JsonOpt = False, db: DbOpt = None) -> None:
     """Check the audit log's hash chain; exit 1 naming the first row that does not hold."""
+    _, err = _consoles()
     hist = _open(db)
     try:
         report = hist.verify()

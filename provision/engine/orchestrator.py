@@ -297,11 +297,13 @@ class Orchestrator:
         program = stage_declaration(self.spec, stage.resources, self.registry,
                                     self._upstream(stage, planned, recorded), inputs)
         chosen = self._chosen(stage)
+        # The state first: it also tells the engine whether the stack exists (no extra CLI call).
+        prior_types = self._prior_types(stage.name)
         steps = self.engine.preview(PreviewRequest(
             self.stack_name(stage.name), program,
             targets=tuple(chosen) if chosen is not None else None)).steps
         changes = stage_changes(self.spec, stage.name, chosen or stage.resources, steps,
-                                self.registry, self._prior_types(stage.name))
+                                self.registry, prior_types)
         if self.selection is not None:
             changes = [c for c in changes if c.id in self.selection]
         for change in changes:
@@ -326,7 +328,9 @@ class Orchestrator:
             stage_plan = self.plan_stage(self.stages.stage(name), upstream)
             with lock:
                 planned.update((c.id, c) for c in stage_plan.changes)
-            snap = self._snapshot(name)
+            # A new stack was read (absent) before its preview created it: read it again,
+            # so the digest is the one a saved plan's freshness check will see.
+            snap = self._snapshot(name) or self._snapshot(name, fresh=True)
             return stage_plan, snap.digest if snap else ""
 
         order = [s.name for s in self.stages.stages if self._active(s)]

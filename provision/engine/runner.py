@@ -27,6 +27,7 @@ from typing import Any, Callable, Mapping
 from pulumi import automation as auto
 from pulumi.automation import events as ev
 from pulumi.automation.errors import create_command_error
+from semver import VersionInfo
 
 from provision.engine.dynamic import (CONFIG_ENV, INPUT_KEYS, PROVIDER_KEY, RUN_DIR_ENV, encode_cloud_config,
                                       install_serializer_guard, read_errors, unwire)
@@ -62,12 +63,27 @@ class EngineOptions:
     supervisor: Supervisor | None = None
 
 
-class _SupervisedCommand(auto.PulumiCommand):
+class _KnownCommand(auto.PulumiCommand):
+    """The toolchain's CLI, whose version :func:`find_toolchain` has checked already.
+
+    ``auto.PulumiCommand()`` runs ``pulumi version`` each time it is made (once per
+    workspace); this one is made once per runner and runs nothing.
+    """
+
+    def __init__(self, toolchain: Toolchain) -> None:  # no super(): it would ask again
+        self.command = str(toolchain.pulumi)
+        try:
+            self.version: VersionInfo | None = VersionInfo.parse(toolchain.version)
+        except ValueError:      # as the SDK does when its version check is skipped
+            self.version = None
+
+
+class _SupervisedCommand(_KnownCommand):
     """The Pulumi CLI, each command started through the run's :class:`Supervisor`
     (own session, marked as the run's, interruptible with Pulumi's own SIGINT cancel)."""
 
-    def __init__(self, root: str, supervisor: Supervisor) -> None:
-        super().__init__(root=root, skip_version_check=True)
+    def __init__(self, toolchain: Toolchain, supervisor: Supervisor) -> None:
+        super().__init__(toolchain)
         self._supervisor = supervisor
 
     def run(self, args: list[str], cwd: str, additional_env: Mapping[str, str],
@@ -157,6 +173,11 @@ class StackRunner:
         install_serializer_guard()
         self.project = project
         self.options = options
+        # One CLI command per runner: made without running `pulumi version` again.
+        self._command = (_SupervisedCommand(options.toolchain, options.supervisor)
+                         if options.supervisor is not None else _KnownCommand(options.toolchain))
+        # Stacks seen to exist on the backend in this run: opening them again costs no CLI call.
+        self._known: set[str] = set()
         options.work_dir.mkdir(parents=True, exist_ok=True)
 
     # -- workspace -------------------------------------------------------------------------
@@ -175,30 +196,26 @@ class StackRunner:
             RUN_DIR_ENV: str(run_dir),
         }
 
-    def _command(self) -> auto.PulumiCommand:
-        root = str(self.options.toolchain.bin_dir.parent)
-        if self.options.supervisor is not None:
-            return _SupervisedCommand(root, self.options.supervisor)
-        return auto.PulumiCommand(root=root, skip_version_check=True)
-
     def _opts(self, run_dir: Path) -> auto.LocalWorkspaceOptions:
-        settings = auto.ProjectSettings(name=self.project, runtime="python",
+        settings = auto.ProjectSettings(name=self.project, runtime="python", main=os.getcwd(),
                                         backend=auto.ProjectBackend(url=self.options.backend_url))
         return auto.LocalWorkspaceOptions(
+            work_dir=str(run_dir),      # Pulumi.yaml goes there, removed with the run
             project_settings=settings,
             env_vars=self._env(run_dir),
-            pulumi_command=self._command(),
+            pulumi_command=self._command,
             secrets_provider="passphrase",
         )
 
+    def _workspace(self, run_dir: Path, program: Program | None = None) -> "_Workspace":
+        return _Workspace(self._known, program=program, **_ws_kwargs(self._opts(run_dir)))
+
     def _stack(self, name: str, program: Program, run_dir: Path, create: bool = True) -> auto.Stack:
-        opts = self._opts(run_dir)
+        ws = self._workspace(run_dir, program)
         try:
             if create:
-                return auto.create_or_select_stack(stack_name=name, project_name=self.project,
-                                                   program=program, opts=opts)
-            return auto.select_stack(stack_name=name, project_name=self.project,
-                                     program=program, opts=opts)
+                return auto.Stack.create_or_select(name, ws)
+            return auto.Stack.select(name, ws)
         except auto.StackNotFoundError:
             raise
         except auto.CommandError as exc:
@@ -315,15 +332,17 @@ class StackRunner:
         """The stack's outputs and a digest of its resources (one CLI call), or None
         when the stack does not exist yet."""
         with tempfile.TemporaryDirectory(prefix="exp-", dir=self.options.work_dir) as tmp:
-            ws = auto.LocalWorkspace(**_ws_kwargs(self._opts(Path(tmp))))
+            ws = self._workspace(Path(tmp))
             try:
                 deployment = ws.export_stack(self._qualified(stack_name)).deployment or {}
             except auto.StackNotFoundError:
+                self._known.discard(stack_name)
                 return None
             except auto.CommandError as exc:
                 raise EngineError(f"cannot read the state of stack '{stack_name}': "
                                   f"{_first_line(exc)}",
                                   hint="check the backend URL and the state passphrase") from None
+        self._known.add(stack_name)
         resources = deployment.get("resources") or []
         outputs: dict[str, Any] = {}
         for res in resources:
@@ -450,9 +469,35 @@ def _mask(value: Any) -> Any:
     return value
 
 
+class _Workspace(auto.LocalWorkspace):
+    """A local workspace that opens a stack already seen to exist without a CLI call.
+
+    Every operation names its stack (``--stack``), so ``pulumi stack select`` only
+    proves existence; ``known`` (the runner's set) remembers that proof.
+    """
+
+    def __init__(self, known: set[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._known = known
+
+    def select_stack(self, stack_name: str) -> None:
+        if stack_name not in self._known:
+            super().select_stack(stack_name)
+            self._known.add(stack_name)
+
+    def create_stack(self, stack_name: str) -> None:
+        super().create_stack(stack_name)
+        self._known.add(stack_name)
+
+    def remove_stack(self, stack_name: str, *args: Any, **kwargs: Any) -> None:
+        self._known.discard(stack_name)
+        super().remove_stack(stack_name, *args, **kwargs)
+
+
 def _ws_kwargs(opts: auto.LocalWorkspaceOptions) -> dict[str, Any]:
-    return {"project_settings": opts.project_settings, "env_vars": opts.env_vars,
-            "pulumi_command": opts.pulumi_command, "secrets_provider": opts.secrets_provider}
+    return {"work_dir": opts.work_dir, "project_settings": opts.project_settings,
+            "env_vars": opts.env_vars, "pulumi_command": opts.pulumi_command,
+            "secrets_provider": opts.secrets_provider}
 
 
 def _empty_program() -> None:

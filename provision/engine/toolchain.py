@@ -4,10 +4,15 @@ The CLI is built from Go modules by ``.ci/build-pulumi.sh`` into a version-keyed
 cache outside the clone (``$PROVISION_CACHE/pulumi/vX.Y.Z/bin``). A ``pulumi`` on
 PATH is used when its version matches exactly. ``PROVISION_PULUMI_BIN`` overrides
 both.
+
+The CLI's version is asked once per binary and process: ``pulumi version`` is
+a Go binary start (tenths of a second) and its answer cannot change while the
+file keeps its path, size and modification time, which key the memo.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -38,9 +43,22 @@ class Toolchain:
         return self.bin_dir / "pulumi"
 
 
-def _cli_version(binary: Path) -> str | None:
+def cli_version(binary: Path) -> str | None:
+    """The version ``binary version`` prints (``3.260.0``), or None when it does not run.
+
+    Asked once per (path, size, mtime) in a process.
+    """
     try:
-        out = subprocess.run([str(binary), "version"], capture_output=True, text=True,
+        st = binary.stat()
+    except OSError:
+        return None
+    return _version_of(str(binary), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _version_of(binary: str, size: int, mtime_ns: int) -> str | None:
+    try:
+        out = subprocess.run([binary, "version"], capture_output=True, text=True,
                              timeout=60, check=False,
                              env={**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"})
     except OSError:
@@ -52,7 +70,7 @@ def _usable(bin_dir: Path, want: str) -> bool:
     pulumi = bin_dir / "pulumi"
     return (pulumi.is_file() and os.access(pulumi, os.X_OK)
             and (bin_dir / "pulumi-resource-pulumi-python").is_file()
-            and _cli_version(pulumi) == want)
+            and cli_version(pulumi) == want)
 
 
 def find_toolchain() -> Toolchain:

@@ -37,6 +37,7 @@ from provision.errors import PolicyError
 from provision.policy.files import read_policy_yaml
 from provision.spec.hints import did_you_mean, one_of
 from provision.policy.model import Enforcement, RuleMeta
+from provision.policy.opa import choose_engine
 from provision.policy.rego import RegoModule, RegoPack
 from provision.policy.rules import PythonRule
 
@@ -190,7 +191,8 @@ def load_pack(path: Path, env: str, *, with_tests: bool = False) -> Pack:
         listed = {str(r["package"]): {k: v for k, v in r.items() if k != "package"}
                   for r in data.get("rules") or [] if isinstance(r, dict) and "package" in r}
         pack.rego = RegoPack(pack.name, modules, params,
-                             terraform=data.get("input") == "terraform", manifest_rules=listed)
+                             terraform=data.get("input") == "terraform", manifest_rules=listed,
+                             opa=choose_engine())
         pack.rego.load()
     pack.python_rules = load_python_rules(path, pack.name)
     return pack

@@ -25,13 +25,14 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import regopy
 from regopy import rego_shared as rs
 
 from provision.errors import PolicyError
 from provision.policy.model import RuleMeta
+from provision.policy.opa import OpaBundle
 
 regopy.set_default_log_level("None")
 
@@ -147,13 +148,19 @@ class RegoPack:
     terraform: bool = False
     manifest_rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     rules: list[RegoRule] = field(default_factory=list)
+    # Evaluate checks with this OPA binary (provision.policy.opa) instead of regopy.
+    opa: Path | None = None
     _rego: regopy.Interpreter | None = None
+    _bundle: OpaBundle | None = None
     # One interpreter holds one input: checks of parallel stages take turns.
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def load(self) -> None:
         """Compile the modules and read every rule's metadata; PolicyError if broken."""
         self._rego = new_interpreter(self.modules, {"params": self.params})
+        if self.opa is not None:
+            self._bundle = OpaBundle(self.opa, [(m.path, m.source) for m in self.modules],
+                                     {"params": self.params})
         seen: set[str] = set()
         for module in self.modules:
             if module.package in seen:
@@ -172,22 +179,21 @@ class RegoPack:
                 self.rules.append(RegoRule(RuleMeta.from_dict(default), module.package, module))
 
     @staticmethod
-    def _query_all(rego: regopy.Interpreter,
+    def _query_all(query: Callable[[str], tuple[bool, Any]],
                    rules: list[RegoRule]) -> dict[str, tuple[bool, Any] | str]:
         """Every rule package in one query (each query costs a fixed compile); one by one
         when that fails, so a broken rule is an error of its own and not of its pack."""
         answers: dict[str, tuple[bool, Any] | str] = {}
         if len(rules) > 1:
             try:
-                defined, values = query_value(
-                    rego, "[" + ", ".join(f"data.{r.package}" for r in rules) + "]")
+                defined, values = query("[" + ", ".join(f"data.{r.package}" for r in rules) + "]")
             except PolicyError:
                 defined, values = False, None
             if defined and isinstance(values, list) and len(values) == len(rules):
                 return {r.meta.id: (True, v) for r, v in zip(rules, values)}
         for r in rules:
             try:
-                answers[r.meta.id] = query_value(rego, f"data.{r.package}")
+                answers[r.meta.id] = query(f"data.{r.package}")
             except PolicyError as exc:
                 answers[r.meta.id] = exc.message
         return answers
@@ -204,10 +210,15 @@ class RegoPack:
     def evaluate(self, document: dict[str, Any],
                  rules: list[RegoRule]) -> dict[str, tuple[list[Any], list[Any]] | str]:
         """Per rule id: (deny members, warn members), or an error message."""
-        assert self._rego is not None, "RegoPack.load() first"
-        with self._lock:
-            set_input(self._rego, document)
-            answers = self._query_all(self._rego, rules)
+        rego = self._rego
+        assert rego is not None, "RegoPack.load() first"
+        bundle = self._bundle
+        if bundle is not None:      # one `opa eval` per query; the input is sent once each
+            answers = self._query_all(lambda q: bundle.query(q, document), rules)
+        else:
+            with self._lock:
+                set_input(rego, document)
+                answers = self._query_all(lambda q: query_value(rego, q), rules)
         out: dict[str, tuple[list[Any], list[Any]] | str] = {}
         for r in rules:
             answer = answers[r.meta.id]

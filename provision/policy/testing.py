@@ -7,6 +7,9 @@ The Rego side runs in a child process: rego-cpp 1.5.2 can crash the process
 (e.g. on ``with input as`` over rules that call functions); a crash becomes an
 ``error`` outcome naming the test, never a crashed CLI.
 
+With OPA found (see provision.policy.opa), the Rego tests run in OPA, the engine
+that then evaluates the packs' rules, instead of the rego-cpp child process.
+
 Python: each ``*_test.py`` beside a pack's ``rules.py`` is imported and its
 ``test_*`` functions called; a parameter named ``rules`` receives the pack's
 rules by id, one named ``params`` the pack's default parameters.
@@ -27,6 +30,7 @@ from typing import Any
 from provision.errors import PolicyError
 from provision.policy.pack import (find_packs, import_file, load_python_rules, read_manifest,
                                    rego_modules)
+from provision.policy.opa import OpaBundle, choose_engine
 from provision.policy.rego import RegoModule
 
 WORKER_TIMEOUT = 120
@@ -80,6 +84,9 @@ def _rego_tests(pack_dir: Path, pack: str, params: dict[str, Any]) -> list[TestO
     tests = [m for m in modules if m.is_test]
     if not tests:
         return []
+    opa = choose_engine()
+    if opa is not None:
+        return _opa_tests(opa, modules, tests, pack, params)
     request = {"modules": [[str(m.path), m.source] for m in modules],
                "data": {"params": params}, "packages": sorted({m.package for m in tests})}
     answer = _worker(request)
@@ -94,6 +101,29 @@ def _rego_tests(pack_dir: Path, pack: str, params: dict[str, Any]) -> list[TestO
         for name in module.test_names():
             outcomes.append(_rego_outcome(pack, module, name, value))
     return outcomes
+
+
+def _opa_tests(opa: Path, modules: list[RegoModule], tests: list[RegoModule], pack: str,
+               params: dict[str, Any]) -> list[TestOutcome]:
+    """The tests evaluated by OPA (the engine checks use when it is found)."""
+    try:
+        bundle = OpaBundle(opa, [(m.path, m.source) for m in modules], {"params": params})
+    except PolicyError as exc:
+        return [TestOutcome(pack, t.path.name, "rego", str(t.path), "error", exc.message)
+                for t in tests]
+    try:
+        outcomes: list[TestOutcome] = []
+        for module in tests:
+            try:
+                defined, value = bundle.query(f"data.{module.package}")
+            except PolicyError as exc:
+                value = {"error": exc.message}
+            else:
+                value = value if defined else None
+            outcomes += [_rego_outcome(pack, module, name, value) for name in module.test_names()]
+        return outcomes
+    finally:
+        bundle.close()
 
 
 def _rego_outcome(pack: str, module: RegoModule, name: str, value: Any) -> TestOutcome:

@@ -15,7 +15,6 @@ from provision.errors import Diagnostic, InputFileError, SpecError, SpecNotFound
 from provision.spec.build import build_spec
 from provision.spec.constraints import check_constraints
 from provision.spec.document import Document
-from provision.spec.loader_hcl import parse_hcl
 from provision.spec.loader_yaml import parse_yaml
 from provision.spec.model import Spec
 from provision.spec.perf import gc_paused
@@ -33,7 +32,12 @@ HCL_SUFFIXES = (".hcl",)
 def loads(text: str, file: str, fmt: str = "yaml") -> Spec:
     """Parse spec source text; ``fmt`` is ``yaml`` or ``hcl``."""
     with gc_paused():
-        doc: Document = parse_hcl(text, file) if fmt == "hcl" else parse_yaml(text, file)
+        if fmt == "hcl":
+            from provision.spec import hcl_cache  # python-hcl2: slow to import and to parse
+
+            doc: Document = hcl_cache.parse(text, file)
+        else:
+            doc = parse_yaml(text, file)
         spec, diagnostics = build_spec(doc)
     if diagnostics:
         raise SpecError(diagnostics)

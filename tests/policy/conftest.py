@@ -23,3 +23,10 @@ def baseline() -> Callable[..., PolicyEngine]:
         return cache[env]
 
     return load
+
+
+@pytest.fixture(params=["opa", "regopy"])
+def rego_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test once per Rego engine (provision.policy.opa; OPA must be built)."""
+    monkeypatch.setenv("PROVISION_REGO_ENGINE", request.param)
+    return str(request.param)

@@ -122,7 +122,7 @@ def test_baseline_rule_fails_violating_example(baseline: Callable[..., PolicyEng
     assert results[0].pack == engine.rules[rule_id].pack
 
 
-def test_pack_tests_all_pass_rego_and_python() -> None:
+def test_pack_tests_all_pass_rego_and_python(rego_engine: str) -> None:
     run = run_tests(POLICIES)
     failed = [o for o in run.outcomes if o.status != "pass"]
     assert failed == []

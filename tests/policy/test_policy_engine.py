@@ -123,7 +123,7 @@ def test_python_rule_exception_is_an_error_result_that_blocks(tmp_path: Path) ->
     assert report.blocking        # T-004 is mandatory: fail closed
 
 
-def test_rego_runtime_error_is_an_error_result(tmp_path: Path) -> None:
+def test_rego_runtime_error_is_an_error_result(tmp_path: Path, rego_engine: str) -> None:
     write_pack(tmp_path, "p", {"bad.rego": BAD_OUTPUT_REGO})
     engine = PolicyEngine.load(tmp_path, env="dev")
     report = engine.check_post("s", {"x": ("t:a:B", {"n": 1})})
@@ -131,10 +131,11 @@ def test_rego_runtime_error_is_an_error_result(tmp_path: Path) -> None:
     assert report.blocking
 
 
-def test_a_broken_rego_rule_does_not_take_its_pack_down(tmp_path: Path) -> None:
+def test_a_broken_rego_rule_does_not_take_its_pack_down(tmp_path: Path, rego_engine: str) -> None:
     good = BAD_OUTPUT_REGO.replace("t.bad", "t.good").replace("T-REGO-1", "T-REGO-2").replace(
-        'y := "abc"\n\tv := {"resource": r.id, "message": sprintf("%s|%v", [y, y])}',
-        'not r.properties.ok\n\tv := {"resource": r.id, "message": "not ok"}')
+        'pick == 1\n\tv := {"resource": r.id, "message": "never"}',
+        'not r.properties.ok\n\tv := {"resource": r.id, "message": "not ok"}').replace(
+        "pick := 2", "other := 2")
     write_pack(tmp_path, "p", {"bad.rego": BAD_OUTPUT_REGO, "good.rego": good})
     engine = PolicyEngine.load(tmp_path, env="dev")
     report = engine.check_post("s", {"x": ("t:a:B", {"ok": True}), "y": ("t:a:B", {})})
@@ -215,10 +216,15 @@ import rego.v1
 
 metadata := {"id": "T-REGO-1", "title": "bad output", "resource_types": ["t:a:B"]}
 
+# Two values for one complete rule: an evaluation error in every Rego engine.
+pick := 1 if input.by_type
+
+pick := 2 if input.by_type
+
 deny contains v if {
 	some r in input.by_type["t:a:B"]
-	y := "abc"
-	v := {"resource": r.id, "message": sprintf("%s|%v", [y, y])}
+	pick == 1
+	v := {"resource": r.id, "message": "never"}
 }
 '''
 

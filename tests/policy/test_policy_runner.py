@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from policy_helpers import write_pack
 from provision.policy.testing import run_tests
 
@@ -64,7 +66,7 @@ def test_breaks(params):
 '''
 
 
-def test_runner_reports_pass_fail_and_error(tmp_path: Path) -> None:
+def test_runner_reports_pass_fail_and_error(tmp_path: Path, rego_engine: str) -> None:
     write_pack(tmp_path, "p", {"r.rego": RULE, "r_test.rego": REGO_TESTS,
                                "rules.py": PY_RULES, "rules_test.py": PY_TESTS})
     run = run_tests(tmp_path)
@@ -79,18 +81,29 @@ def test_runner_reports_pass_fail_and_error(tmp_path: Path) -> None:
     assert not run.ok
 
 
-def test_interpreter_crash_is_an_error_naming_the_test(tmp_path: Path) -> None:
+CRASHING = REGO_TESTS.replace("test_wrong_expectation if {\n\tnot r.violation({}, {})\n}",
+                              'test_crash if {\n\tcount(r.deny) == 1 with input as '
+                              '{"by_type": {"t:a:B": [{"id": "a", "properties": {}}]}}\n}')
+
+
+def test_interpreter_crash_is_an_error_naming_the_test(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     # rego-cpp 1.5.2 segfaults on `with input as` over a rule that calls a function:
     # the runner must survive it and name the test.
-    crashing = REGO_TESTS.replace("test_wrong_expectation if {\n\tnot r.violation({}, {})\n}",
-                                  'test_crash if {\n\tcount(r.deny) == 1 with input as '
-                                  '{"by_type": {"t:a:B": [{"id": "a", "properties": {}}]}}\n}')
-    write_pack(tmp_path, "p", {"r.rego": RULE, "r_test.rego": crashing})
+    monkeypatch.setenv("PROVISION_REGO_ENGINE", "regopy")
+    write_pack(tmp_path, "p", {"r.rego": RULE, "r_test.rego": CRASHING})
     run = run_tests(tmp_path)
     statuses = {o.name: o.status for o in run.outcomes}
     assert statuses == {"test_good": "pass", "test_crash": "error"}
     [crash] = [o for o in run.outcomes if o.name == "test_crash"]
     assert "crashed" in crash.message
+
+
+def test_the_same_test_passes_in_opa(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROVISION_REGO_ENGINE", "opa")
+    write_pack(tmp_path, "p", {"r.rego": RULE, "r_test.rego": CRASHING})
+    assert {o.name: o.status for o in run_tests(tmp_path).outcomes} == {
+        "test_good": "pass", "test_crash": "pass"}
 
 
 def test_no_tests_is_not_ok(tmp_path: Path) -> None:
