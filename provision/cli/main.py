@@ -22,7 +22,7 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.console import Console
 
-from provision.cli import commands, policy_cmd
+from provision.cli import policy_cmd
 from provision.cli.params import choice
 from provision.errors import ProvisionError, SpecError
 
@@ -55,6 +55,7 @@ def plan(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")],
          target: TargetOpt = None, exclude: ExcludeOpt = None,
          parallel: ParallelOpt = 4) -> None:
     """Show every change, stage by stage, in execution order, with policy results."""
+    from provision.cli import commands  # imported on use: keeps --help fast
     code = commands.plan(spec, env, fmt="json" if json_out and not fmt else (fmt or "human"),
                          detailed_exitcode=detailed_exitcode, out=out,
                          targets=target or [], excludes=exclude or [], parallel=parallel,
@@ -75,6 +76,7 @@ def apply(spec: Annotated[str, typer.Argument(help="Spec file, or a plan saved w
           target: TargetOpt = None, exclude: ExcludeOpt = None,
           parallel: ParallelOpt = 4) -> None:
     """Apply the spec (or a saved plan) stage by stage, with policy gates."""
+    from provision.cli import commands  # imported on use: keeps --help fast
     code = commands.apply(spec, env, yes=yes, as_json=json_out, policies=policies,
                           no_policy=no_policy, targets=target or [], excludes=exclude or [],
                           parallel=parallel, rollback_on_violation=rollback_on_violation)
@@ -103,6 +105,7 @@ def destroy(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt
             json_out: JsonOpt = False,
             target: TargetOpt = None, exclude: ExcludeOpt = None) -> None:
     """Delete every resource of the spec in the environment, in reverse stage order."""
+    from provision.cli import commands  # imported on use: keeps --help fast
     raise typer.Exit(commands.destroy(spec, env, yes=yes, as_json=json_out,
                                       targets=target or [], excludes=exclude or []))
 
@@ -188,6 +191,7 @@ def unlock(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
 @app.command()
 def validate(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")]) -> None:
     """Check the spec and every environment: all errors at once, nothing touched."""
+    from provision.cli import commands  # imported on use: keeps --help fast
     raise typer.Exit(commands.validate(spec))
 
 
@@ -197,6 +201,7 @@ def graph(spec: Annotated[str, typer.Argument(help="Spec file.")],
           fmt: Annotated[str, typer.Option("--format", help="dot | mermaid | json",
                                            callback=choice("dot", "mermaid", "json"))] = "dot") -> None:
     """Print the resource graph, grouped by stage."""
+    from provision.cli import commands  # imported on use: keeps --help fast
     raise typer.Exit(commands.graph(spec, env, fmt))
 
 

@@ -16,3 +16,17 @@ def test_policy_help_lists_its_commands(run_cli: Run) -> None:
     result = run_cli("policy", "--help")
     assert result.code == 0, result.stderr
     assert "check" in result.stdout and "test" in result.stdout
+
+
+def test_the_start_path_loads_no_engine_and_no_cloud_sdk() -> None:
+    """`provision --help` stays fast: the CLI module imports the engine, Pulumi and the
+    cloud SDKs only inside the commands that use them."""
+    import subprocess
+    import sys
+
+    code = ("import sys, provision.cli.main; "
+            "print(sorted(m for m in ('pulumi', 'boto3', 'provision.engine.runner', "
+            "'provision.cli.commands', 'azure.core', 'google.cloud.storage') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert out.stdout.strip() == "[]"
