@@ -29,7 +29,7 @@ from provision.errors import CloudError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
 from providers.aws import common, limits, session
-from providers.aws.ec2_vpc import set_tags
+from providers.aws.ec2_vpc import delete_ec2, set_tags
 from providers.base import create_once, finish_create, plan_update, with_defaults
 
 TYPE = "aws:ec2:SecurityGroup"
@@ -225,19 +225,9 @@ class SecurityGroup:
         return common.must_exist(self.read(id, values, config), id, TYPE, "update")
 
     def delete(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> None:
-        ec2 = session.client("ec2", config)
-        with session.translate(TYPE, id, config):
-            try:
-                ec2.delete_security_group(GroupId=id)
-            except Exception as exc:
-                if session.error_code(exc) in NOT_FOUND:
-                    return
-                if session.error_code(exc) == "DependencyViolation":
-                    raise CloudError(f"AWS error DependencyViolation: {common.error_message(exc)}",
-                                     resource=id, resource_type=TYPE,
-                                     hint="instances, interfaces or other groups' rules still "
-                                          "use the group; remove them first") from exc
-                raise
+        delete_ec2(TYPE, id, config, lambda ec2: ec2.delete_security_group(GroupId=id), NOT_FOUND,
+                   in_use="instances, interfaces or other groups' rules still "
+                   "use the group; remove them first")
 
 
 def _find(ec2: Any, name: str, vpc_id: Any) -> str | None:

@@ -12,7 +12,7 @@ Limits: "VPC CIDR blocks" (an IPv4 block from /16 to /28), CreateVpc
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from provision.constraints import Cidr, OneOf
 from provision.errors import CloudError
@@ -128,19 +128,27 @@ class Vpc:
         return common.must_exist(self.read(id, values, config), id, TYPE, "update")
 
     def delete(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> None:
-        ec2 = session.client("ec2", config)
-        with session.translate(TYPE, id, config):
-            try:
-                ec2.delete_vpc(VpcId=id)
-            except Exception as exc:
-                if session.error_code(exc) in NOT_FOUND:
-                    return
-                if session.error_code(exc) == "DependencyViolation":
-                    raise CloudError(f"AWS error DependencyViolation: {common.error_message(exc)}",
-                                     resource=id, resource_type=TYPE,
-                                     hint="subnets, gateways or interfaces still use the VPC; "
-                                          "delete them first") from exc
-                raise
+        delete_ec2(TYPE, id, config, lambda ec2: ec2.delete_vpc(VpcId=id), NOT_FOUND,
+                   in_use="subnets, gateways or interfaces still use the VPC; "
+                   "delete them first")
+
+
+def delete_ec2(resource_type: str, id: str, config: CloudConfig, delete: Callable[[Any], Any],
+               not_found: frozenset[str], *, in_use: str) -> None:
+    """Delete one EC2 resource with ``delete(ec2_client)``; succeed if it is already gone
+    (an error code in ``not_found``). EC2 answers ``DependencyViolation`` while something
+    still uses the resource: a :class:`CloudError` whose hint (``in_use``) says what."""
+    ec2 = session.client("ec2", config)
+    with session.translate(resource_type, id, config):
+        try:
+            delete(ec2)
+        except Exception as exc:
+            if session.error_code(exc) in not_found:
+                return
+            if session.error_code(exc) == "DependencyViolation":
+                raise CloudError(f"AWS error DependencyViolation: {common.error_message(exc)}",
+                                 resource=id, resource_type=resource_type, hint=in_use) from exc
+            raise
 
 
 def set_tags(ec2: Any, resource_id: str, old: Mapping[str, Any] | None,
