@@ -59,11 +59,12 @@ def test_demo_applies_under_thirty_percent_faults_on_every_cloud(
     assert again.code == 0, again.stdout + again.stderr
 
     settings = fault_sandbox.status().cloud_settings()
-    assert _buckets(fault_sandbox, "provision-demo-logs") == ["provision-demo-logs"]
+    # The demo names its resources per environment (stacks/demo.yaml).
+    assert _buckets(fault_sandbox, "provision-demo-logs-local") == ["provision-demo-logs-local"]
     gcs = storage.Client(project=settings["gcp"]["project"], credentials=AnonymousCredentials(),
                          client_options={"api_endpoint": settings["gcp"]["storage_endpoint"]})
     assert [b.name for b in gcs.list_buckets() if b.name.startswith("artifacts-")] == [
-        "artifacts-rg-provision-demo"]
+        "artifacts-rg-provision-demo-local"]
     destroyed = run_cli("destroy", str(spec), "--env", "local", "--yes", env=env)
     assert destroyed.code == 0, destroyed.stderr
 
