@@ -52,27 +52,53 @@ def _pid_namespace() -> str:
         return ""
 
 
-def process_start(pid: int) -> str:
-    """The start time of ``pid`` in clock ticks since boot (``/proc/<pid>/stat`` field 22),
-    "" when unknown; None-like "" also when the process does not exist."""
+def _stat_fields(pid: int) -> list[str]:
+    """``/proc/<pid>/stat`` from field 3 (state) on; [] when the process does not exist."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return ""
+        return []
     # The command name (field 2) may contain spaces and parentheses: split after the last ')'.
-    fields = stat[stat.rindex(")") + 2:].split()
+    return stat[stat.rindex(")") + 2:].split()
+
+
+def process_start(pid: int) -> str:
+    """The start time of ``pid`` in clock ticks since boot (``/proc/<pid>/stat`` field 22),
+    "" when unknown or when the process does not exist."""
+    fields = _stat_fields(pid)
     return fields[19] if len(fields) > 19 else ""
 
 
+def process_started_at(pid: int) -> datetime | None:
+    """When ``pid`` started (UTC), from its start ticks and the boot time in ``/proc/stat``;
+    None when unknown."""
+    ticks = process_start(pid)
+    try:
+        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+        return datetime.fromtimestamp(boot + int(ticks) / os.sysconf("SC_CLK_TCK"),
+                                      timezone.utc)
+    except (OSError, ValueError, StopIteration):
+        return None
+
+
 def pid_alive(pid: int, start: str = "") -> bool:
-    """True when ``pid`` runs on this machine (and is the process that started at ``start``)."""
+    """True when ``pid`` runs on this machine (and is the process that started at ``start``).
+
+    A zombie (exited, not yet reaped: state Z or X in ``/proc/<pid>/stat``) is not
+    running. Zombies stay when the killed run's children were re-parented to an init
+    that does not reap them, as in many containers.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         pass
-    current = process_start(pid)
+    fields = _stat_fields(pid)
+    if fields and fields[0] in ("Z", "X"):
+        return False
+    current = fields[19] if len(fields) > 19 else ""
     return not (start and current and current != start)
 
 

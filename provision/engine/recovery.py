@@ -29,17 +29,17 @@ from __future__ import annotations
 
 import copy
 import json
+import socket
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping, Protocol, runtime_checkable
 
 from provision.engine.dynamic import INPUT_KEYS, PROVIDER_KEY
-from provision.engine.lock import pid_alive
+from provision.engine.lock import pid_alive, process_started_at
 from provision.engine.runner import RESOURCE_TYPE, SECRET_SIG, SECRET_SIG_VALUE
 from provision.engine.statestore import StateStore
 from provision.errors import ProviderError, RecoveryError, StackLockedError
 from provision.provider import AdapterRegistry, CloudConfig, NaturalKeyLookup, ReadResult
-
-import socket
 
 
 @runtime_checkable
@@ -133,6 +133,17 @@ def _holder_text(body: Mapping[str, Any]) -> str:
             f"(pid {body.get('pid', '?')}) at {body.get('timestamp', '?')}")
 
 
+def _started_after(pid: int, timestamp: Any) -> bool:
+    """True when ``pid`` started after the lock was written: a reused pid, not the holder.
+    One second of slack covers clock granularity (start ticks are 1/100 s)."""
+    try:
+        taken = datetime.fromisoformat(str(timestamp))
+    except ValueError:
+        return False
+    started = process_started_at(pid)
+    return started is not None and started > taken + timedelta(seconds=1)
+
+
 def stack_locks(store: StateStore, engine: RecoveryEngine, stack: str, *,
                 crashed_in_flight: bool) -> list[StaleLock]:
     """The stack's Pulumi locks and whether each one's holder is provably gone."""
@@ -147,6 +158,8 @@ def stack_locks(store: StateStore, engine: RecoveryEngine, stack: str, *,
         pid = int(body.get("pid") or 0)
         if same_host and pid and not pid_alive(pid):
             stale, reason = True, f"process {pid} is no longer running"
+        elif same_host and pid and _started_after(pid, body.get("timestamp")):
+            stale, reason = True, f"process {pid} is no longer running (its pid was reused)"
         elif same_host and pid:
             stale, reason = False, f"process {pid} is still running"
         elif crashed_in_flight:

@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import tenacity
+
 from provision.errors import HistoryError
 
 SCHEMA_VERSION = 1
@@ -94,16 +96,40 @@ def default_path(home: Path) -> Path:
     return Path(configured).absolute() if configured else home / "history.db"
 
 
+def _is_busy(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and (
+        "locked" in str(exc) or "busy" in str(exc))
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) the database at ``path`` with the schema in place.
 
     Raises HistoryError when the file cannot be opened or is not a history database.
     The connection is in autocommit mode; write through :func:`transaction`.
+
+    Two processes opening a new file at once race to switch it to WAL; SQLite
+    answers the loser "database is locked" without calling its busy handler, so
+    opening is retried (with jittered backoff) for up to ``BUSY_TIMEOUT_S``.
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
-                               check_same_thread=False)
+        for attempt in tenacity.Retrying(
+                retry=tenacity.retry_if_exception(_is_busy), reraise=True,
+                stop=tenacity.stop_after_delay(BUSY_TIMEOUT_S),
+                wait=tenacity.wait_random_exponential(multiplier=0.02, max=0.5)):
+            with attempt:
+                return _open(path)
+    except (sqlite3.DatabaseError, OSError) as exc:
+        raise HistoryError(f"{path}: cannot open the run history: {exc}",
+                           hint="check the path and its permissions, or set "
+                                f"{ENV_DB} to another file") from exc
+    raise AssertionError("unreachable: tenacity either returns or re-raises")
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                           check_same_thread=False)
+    try:
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -119,10 +145,9 @@ def connect(path: Path) -> sqlite3.Connection:
                 raise HistoryError(
                     f"{path}: run history written by a newer provision (schema {row['value']})",
                     hint="upgrade provision, or point PROVISION_HISTORY_DB at another file")
-    except (sqlite3.DatabaseError, OSError) as exc:
-        raise HistoryError(f"{path}: cannot open the run history: {exc}",
-                           hint="check the path and its permissions, or set "
-                                f"{ENV_DB} to another file") from exc
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 

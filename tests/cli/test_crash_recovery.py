@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -281,7 +282,7 @@ def test_a_stack_locked_by_a_live_process_says_so(sandbox: Any, run_cli: Run, tm
     try:
         (lock_dir / "live.json").write_text(json.dumps(
             {"pid": holder.pid, "username": "ci", "hostname": os.uname().nodename,
-             "timestamp": "2026-01-01T00:00:00Z"}))
+             "timestamp": datetime.now(timezone.utc).isoformat()}))
         result = run_cli("apply", "spec.yaml", "--env", "local", "--yes", "--no-policy", env=env)
     finally:
         holder.kill()

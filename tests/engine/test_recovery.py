@@ -7,6 +7,8 @@ import os
 import socket
 import subprocess
 import sys
+import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -100,8 +102,9 @@ class _Engine:
         self.calls.append("cancel")
 
 
-def _pulumi_lock(store: FileStateStore, pid: int, host: str) -> None:
-    body = {"pid": pid, "username": "u", "hostname": host, "timestamp": "2026-01-01T00:00:00Z"}
+def _pulumi_lock(store: FileStateStore, pid: int, host: str, timestamp: str = "") -> None:
+    body = {"pid": pid, "username": "u", "hostname": host,
+            "timestamp": timestamp or datetime.now(timezone.utc).isoformat()}
     store.put(f".pulumi/locks/organization/t/{STACK}/abc.json", json.dumps(body).encode())
 
 
@@ -132,6 +135,32 @@ def test_a_lock_of_a_live_process_is_never_removed(tmp_path: Path) -> None:
     with pytest.raises(StackLockedError, match="stage 'first' is locked"):
         Recovery(store, engine, fake_registry(), _find, TYPES).repair("first", STACK)
     assert "cancel" not in engine.calls and "import" not in engine.calls
+
+
+def test_a_lock_whose_pid_now_names_a_later_process_is_stale(tmp_path: Path) -> None:
+    # Written before this process started: the pid was reused, the holder is gone.
+    store = FileStateStore(tmp_path)
+    _pulumi_lock(store, os.getpid(), socket.gethostname(), "2020-01-01T00:00:00.123456789Z")
+    lock = Recovery(store, _Engine({}), fake_registry(), _find, TYPES).inspect(
+        "first", STACK).locks[0]
+    assert lock.stale and "reused" in lock.reason
+
+
+def test_a_lock_held_by_a_zombie_is_stale(tmp_path: Path) -> None:
+    # An exited child not yet reaped (as under an init that never reaps) holds nothing.
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        store = FileStateStore(tmp_path)
+        _pulumi_lock(store, proc.pid, socket.gethostname())
+        lock = Recovery(store, _Engine({}), fake_registry(), _find, TYPES).inspect(
+            "first", STACK).locks[0]
+        assert lock.stale and "no longer running" in lock.reason
+    finally:
+        proc.wait()
 
 
 def test_a_foreign_lock_is_stale_only_when_a_crashed_run_had_the_stage_in_flight(
