@@ -98,19 +98,8 @@ def expected(prefix: str) -> list[str]:
 
 
 def marked(mark: str) -> list[int]:
-    want = f"PROVISION_CRASH_MARK={mark}".encode()
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and int(entry) != os.getpid():
-            try:
-                with open(f"/proc/{entry}/environ", "rb") as fh:
-                    if want in fh.read().split(b"\0"):
-                        stat = Path(f"/proc/{entry}/stat").read_text()
-                        if stat.rsplit(")", 1)[-1].split()[0] != "Z":
-                            pids.append(int(entry))
-            except OSError:
-                continue
-    return pids
+    from provision.engine.supervise import processes_with_env
+    return processes_with_env("PROVISION_CRASH_MARK", mark)
 
 
 class Runner:

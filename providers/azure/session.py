@@ -20,6 +20,7 @@ account (``devstoreaccount1``).
 
 from __future__ import annotations
 
+import importlib
 import threading
 from typing import Any, ContextManager
 
@@ -141,44 +142,33 @@ def _arm_kwargs(config: CloudConfig) -> tuple[Any, dict[str, Any]]:
     return default_credential(), kwargs
 
 
-def resource_client(config: CloudConfig) -> Any:
-    """An ``azure.mgmt.resource.ResourceManagementClient``, one per process and settings
-    (azure-core clients are thread-safe; see :mod:`providers.clients`)."""
+def _mgmt_client(kind: str, config: CloudConfig, module: str, name: str) -> Any:
+    """One ARM management client (class ``name`` of SDK ``module``) per process and
+    settings; the SDK is imported on first use (the management SDKs are large)."""
     sub = subscription_id(config)
 
     def build() -> Any:
-        from azure.mgmt.resource.resources import ResourceManagementClient
-
         credential, kwargs = _arm_kwargs(config)
-        return ResourceManagementClient(credential, sub, **kwargs)
+        return getattr(importlib.import_module(module), name)(credential, sub, **kwargs)
 
-    return CLIENTS.get(_client_key("resource", config, sub, config.get("arm_endpoint")), build)
+    return CLIENTS.get(_client_key(kind, config, sub, config.get("arm_endpoint")), build)
+
+
+def resource_client(config: CloudConfig) -> Any:
+    """An ``azure.mgmt.resource.ResourceManagementClient``, one per process and settings
+    (azure-core clients are thread-safe; see :mod:`providers.clients`)."""
+    return _mgmt_client("resource", config, "azure.mgmt.resource.resources",
+                        "ResourceManagementClient")
 
 
 def storage_client(config: CloudConfig) -> Any:
     """An ``azure.mgmt.storage.StorageManagementClient``, one per process and settings."""
-    sub = subscription_id(config)
-
-    def build() -> Any:
-        from azure.mgmt.storage import StorageManagementClient
-
-        credential, kwargs = _arm_kwargs(config)
-        return StorageManagementClient(credential, sub, **kwargs)
-
-    return CLIENTS.get(_client_key("storage", config, sub, config.get("arm_endpoint")), build)
+    return _mgmt_client("storage", config, "azure.mgmt.storage", "StorageManagementClient")
 
 
 def network_client(config: CloudConfig) -> Any:
     """An ``azure.mgmt.network.NetworkManagementClient``, one per process and settings."""
-    sub = subscription_id(config)
-
-    def build() -> Any:
-        from azure.mgmt.network import NetworkManagementClient
-
-        credential, kwargs = _arm_kwargs(config)
-        return NetworkManagementClient(credential, sub, **kwargs)
-
-    return CLIENTS.get(_client_key("network", config, sub, config.get("arm_endpoint")), build)
+    return _mgmt_client("network", config, "azure.mgmt.network", "NetworkManagementClient")
 
 
 def blob_account_url(account: str, config: CloudConfig) -> str:

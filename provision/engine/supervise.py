@@ -44,9 +44,13 @@ _PR_SET_CHILD_SUBREAPER = 36
 _WATCHDOG = Path(__file__).with_name("_watchdog.py")
 
 
-def processes_with_token(token: str, *, exclude: set[int] | None = None) -> list[int]:
-    """Pids of the processes whose environment holds ``RUN_TOKEN_ENV=token`` (Linux /proc)."""
-    marker = f"{RUN_TOKEN_ENV}={token}".encode()
+def processes_with_env(name: str, value: str, *, exclude: set[int] | None = None) -> list[int]:
+    """Pids of the running processes whose environment holds ``name=value`` (Linux /proc).
+
+    This process and ``exclude`` are left out; so are zombies (exited, not reaped),
+    whose ``/proc/<pid>/environ`` reads empty.
+    """
+    marker = f"{name}={value}".encode()
     skip = {os.getpid(), *(exclude or set())}
     found = []
     try:
@@ -64,6 +68,11 @@ def processes_with_token(token: str, *, exclude: set[int] | None = None) -> list
         if marker in environ.split(b"\0"):
             found.append(int(entry))
     return found
+
+
+def processes_with_token(token: str, *, exclude: set[int] | None = None) -> list[int]:
+    """Pids of the processes whose environment holds ``RUN_TOKEN_ENV=token``."""
+    return processes_with_env(RUN_TOKEN_ENV, token, exclude=exclude)
 
 
 def _set_subreaper(on: bool) -> bool:

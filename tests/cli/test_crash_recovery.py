@@ -19,6 +19,8 @@ from typing import Any, Callable
 import boto3
 import pytest
 
+from provision.engine.supervise import processes_with_env
+
 from cli_helpers import Run
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.engine]
@@ -97,20 +99,8 @@ def _wait_for(proc: subprocess.Popen[str], text: str, timeout: float = 300) -> N
 
 
 def _marked(mark: str) -> list[int]:
-    """Processes (other than this one) whose environment holds PROVISION_TEST_MARK=mark."""
-    want = f"PROVISION_TEST_MARK={mark}".encode()
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and int(entry) != os.getpid():
-            try:
-                with open(f"/proc/{entry}/environ", "rb") as fh:
-                    if want in fh.read().split(b"\0"):
-                        stat = Path(f"/proc/{entry}/stat").read_text()
-                        if stat.rsplit(")", 1)[-1].split()[0] != "Z":
-                            found.append(int(entry))
-            except OSError:
-                continue
-    return found
+    """Running processes (other than this one) whose environment holds PROVISION_TEST_MARK=mark."""
+    return processes_with_env("PROVISION_TEST_MARK", mark)
 
 
 @pytest.mark.parametrize("clones", [1, 2], ids=["one-clone", "two-clones-one-backend"])

@@ -14,6 +14,7 @@ from provision.errors import EnvironmentLockedError
 from provision.vocabulary import Operation
 from providers import state_stores
 from providers.aws.state_store import S3StateStore
+from state_store_contract import check_conditional_operations
 
 pytestmark = pytest.mark.sandbox
 
@@ -33,17 +34,7 @@ def store(sandbox: Any, unique: str, monkeypatch: pytest.MonkeyPatch) -> S3State
 
 
 def test_conditional_operations(store: S3StateStore) -> None:
-    assert store.create("locks/x.json", b"one")
-    assert not store.create("locks/x.json", b"two")
-    data, v1 = store.read("locks/x.json") or (b"", "")
-    assert data == b"one"
-    assert store.replace("locks/x.json", b"three", v1)
-    assert not store.replace("locks/x.json", b"four", v1)
-    assert store.list("locks") == ["locks/x.json"]
-    _, v2 = store.read("locks/x.json") or (b"", "")
-    assert not store.delete("locks/x.json", v1)
-    assert store.delete("locks/x.json", v2)
-    assert store.read("locks/x.json") is None
+    check_conditional_operations(store)
     raw = store.client.list_objects_v2(Bucket=store.bucket)
     assert all(o["Key"].startswith("team/a/") for o in raw.get("Contents") or [])
 

@@ -15,6 +15,7 @@ from provision.vocabulary import Operation
 from providers import state_stores
 from providers.azure.session import AZURITE_ACCOUNT, AZURITE_KEY
 from providers.azure.state_store import AzureBlobStateStore
+from state_store_contract import check_conditional_operations
 
 pytestmark = pytest.mark.sandbox
 
@@ -37,17 +38,7 @@ def store(sandbox: Any, unique: str, monkeypatch: pytest.MonkeyPatch) -> AzureBl
 
 
 def test_conditional_operations(store: AzureBlobStateStore) -> None:
-    assert store.create("locks/x.json", b"one")
-    assert not store.create("locks/x.json", b"two")
-    data, v1 = store.read("locks/x.json") or (b"", "")
-    assert data == b"one"
-    assert store.replace("locks/x.json", b"three", v1)
-    assert not store.replace("locks/x.json", b"four", v1)
-    assert store.list("locks") == ["locks/x.json"]
-    _, v2 = store.read("locks/x.json") or (b"", "")
-    assert not store.delete("locks/x.json", v1)
-    assert store.delete("locks/x.json", v2)
-    assert store.read("locks/x.json") is None
+    check_conditional_operations(store)
 
 
 def test_the_environment_lock_over_azure_blob(store: AzureBlobStateStore) -> None:
