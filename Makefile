@@ -8,6 +8,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PULUMI_VERSION := $(shell sed -n 's/.*"pulumi==\([0-9.]*\)".*/\1/p' pyproject.toml)
 OPA_VERSION := $(shell sed -n 's/^OPA_VERSION = "\([0-9.]*\)"/\1/p' provision/policy/opa.py)
+# fake-gcs-server honours Cloud Storage preconditions: the GCS lock-store tests use it.
+FAKE_GCS_VERSION := $(shell sed -n 's/^FAKE_GCS_VERSION = "\([0-9.]*\)"/\1/p' tests/providers/gcp/test_gcs_state_store.py)
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PROVISION := $(BIN)/provision
 CACHE  ?= $(or $(PROVISION_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/provision)
@@ -16,9 +18,9 @@ CACHE  ?= $(or $(PROVISION_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/provisi
 CHECKOV_VERSION := 3.3.30
 CHECKOV := $(CACHE)/tools/checkov-$(CHECKOV_VERSION)/bin/checkov
 
-.PHONY: setup pulumi opa azurite test demo demo-down typecheck bench clean
+.PHONY: setup pulumi opa fake-gcs azurite test demo demo-down typecheck bench clean
 
-setup: $(STAMP) pulumi opa azurite
+setup: $(STAMP) pulumi opa fake-gcs azurite
 
 $(CHECKOV): | $(STAMP)
 	UV_TOOL_DIR=$(CACHE)/tools/checkov-$(CHECKOV_VERSION)/tools \
@@ -36,6 +38,9 @@ pulumi:
 
 opa:
 	@bash .ci/build-opa.sh $(OPA_VERSION) >/dev/null
+
+fake-gcs:
+	@bash .ci/build-fake-gcs.sh $(FAKE_GCS_VERSION) >/dev/null
 
 azurite:
 	@bash .ci/install-azurite.sh >/dev/null

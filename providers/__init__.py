@@ -48,6 +48,7 @@ ADAPTERS: dict[str, str] = {
 STATE_STORES: dict[str, str] = {
     "s3": "providers.aws.state_store:S3StateStore",
     "azblob": "providers.azure.state_store:AzureBlobStateStore",
+    "gs": "providers.gcp.state_store:GCSStateStore",
 }
 
 
