@@ -7,6 +7,7 @@ back, in-place update (bringing drift back), replacement and delete."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,27 @@ def test_drift_reports_out_of_band_changes_and_deletions(sandbox: Any, run_cli: 
     plan = run_cli("plan", str(spec), "--env", "local", "--detailed-exitcode", "--no-policy",
                    env=env)
     assert plan.code == 2, plan.stdout + plan.stderr
+    assert re.search(r"visibility_timeout_seconds:\s+300 -> 30\n", plan.stdout), plan.stdout
+    assert re.search(r'description:\s+"after" -> "before"\n', plan.stdout), plan.stdout
+
+    # Apply brings every resource back in place, and a new bucket name replaces the bucket.
+    spec.write_text(_spec(s).replace(f"bucket: drift-{s}", f"bucket: driftr-{s}"))
+    fixed = run_cli("apply", str(spec), "--env", "local", "--yes", "--no-policy", env=env)
+    assert fixed.code == 0, fixed.stdout + fixed.stderr
+    assert f"drift-{s}" not in {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    assert s3.get_bucket_tagging(Bucket=f"driftr-{s}")["TagSet"] == [
+        {"Key": "team", "Value": "core"}]
+    assert iam.get_role(RoleName=f"drift-{s}")["Role"]["Description"] == "before"
+    assert ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsHostnames")[
+        "EnableDnsHostnames"]["Value"] is True
+    assert ec2.describe_subnets(SubnetIds=[subnet_id])["Subnets"][0][
+        "MapPublicIpOnLaunch"] is False
+    assert len(ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0][
+        "IpPermissions"]) == 1
+    assert ddb.list_tags_of_resource(ResourceArn=arn)["Tags"] == [
+        {"Key": "team", "Value": "core"}]
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])[
+        "Attributes"]["VisibilityTimeout"] == "30"
 
     # Deleted behind provision's back: every resource.
     ec2.delete_security_group(GroupId=group_id)
@@ -148,7 +170,7 @@ def test_drift_reports_out_of_band_changes_and_deletions(sandbox: Any, run_cli: 
     iam.delete_role(RoleName=f"drift-{s}")
     ddb.delete_table(TableName=f"drift-{s}")
     sqs.delete_queue(QueueUrl=url)
-    s3.delete_bucket(Bucket=f"drift-{s}")
+    s3.delete_bucket(Bucket=f"driftr-{s}")
     code, doc = _drift(run_cli, spec, env)
     assert code == 2
     assert sorted((r["resource"], r["status"]) for r in doc["resources"]) == sorted(
