@@ -198,6 +198,7 @@ def test_drift_of_an_environment_never_applied(sandbox: Any, run_cli: Run,
 
 # -- Azure and GCP: every type in one spec, one apply, one drift call per step -----------
 
+VAULT_API = "2023-07-01"
 VAULT = {"tenantId": "11111111-2222-3333-4444-555555555555",
          "sku": {"family": "A", "name": "standard"}, "enableSoftDelete": True}
 
@@ -249,9 +250,6 @@ resources:
     type: gcp:pubsub:Subscription
     properties: {{name: work-{s}, topic: "${{topic.name}}", ack_deadline_seconds: 20}}
 """
-
-
-VAULT_API = "2023-07-01"
 
 
 class _SandboxAuth(SansIOHTTPPolicy):  # type: ignore[type-arg]
