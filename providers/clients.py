@@ -44,12 +44,21 @@ class ClientCache:
     ``get(key, build)`` calls ``build`` at most once per key, even when many
     threads ask for the same key at the same time (the others wait for the
     first build). A build that raises is not cached: the next call tries again.
+
+    Builds run one at a time, whatever their key: a build is where an SDK is
+    first imported, and two threads importing two SDKs that share packages
+    (azure-storage-blob and azure-mgmt-* share ``azure.core``; the Pub/Sub
+    publisher and subscriber share ``google.pubsub_v1``) can deadlock Python's
+    per-module import locks, which then hand one thread a partially initialised
+    module ("cannot import name ... from partially initialized module"). Builds
+    are rare (once per key and process), so serialising them costs nothing that
+    matters; a cache hit never waits for a build.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._build_lock = threading.RLock()    # re-entrant: a build may get another client
         self._clients: dict[ClientKey, Any] = {}
-        self._building: dict[ClientKey, threading.Lock] = {}
         self._hits = 0
         self._misses = 0
 
@@ -58,8 +67,7 @@ class ClientCache:
             if key in self._clients:
                 self._hits += 1
                 return self._clients[key]  # type: ignore[no-any-return]
-            key_lock = self._building.setdefault(key, threading.Lock())
-        with key_lock:
+        with self._build_lock:
             with self._lock:
                 if key in self._clients:
                     self._hits += 1
@@ -68,7 +76,6 @@ class ClientCache:
             with self._lock:
                 self._clients[key] = client
                 self._misses += 1
-                self._building.pop(key, None)
             return client
 
     def clear(self) -> None:

@@ -10,6 +10,8 @@ import data.provision.aws.iam_wildcard
 import data.provision.aws.s3_encryption
 import data.provision.aws.s3_public_access
 import data.provision.aws.sg_open_world
+import data.provision.aws.sqs_encryption
+import data.provision.aws.vpc_private_space
 
 
 
@@ -82,4 +84,26 @@ test_dynamodb_kms_pass if {
 
 test_dynamodb_default_key_fails if {
 	contains(dynamodb_encryption.violation({"name": "orders"}, {}), "not enabled")
+}
+
+test_vpc_private_pass if {
+	not vpc_private_space.violation({"cidr_block": "10.60.0.0/16"}, {})
+	not vpc_private_space.violation({"cidr_block": "172.20.1.0/24"}, {})
+}
+
+test_vpc_public_block_fails if {
+	vpc_private_space.violation({"cidr_block": "52.10.0.0/16"}, {}) == "cidr_block is not private: 52.10.0.0/16"
+}
+
+test_subnet_public_block_fails if {
+	vpc_private_space.violation({"vpc_id": "vpc-1", "cidr_block": "172.32.1.0/24"}, {}) == "cidr_block is not private: 172.32.1.0/24"
+}
+
+test_sqs_default_encryption_pass if {
+	not sqs_encryption.violation({"name": "jobs"}, {})
+	not sqs_encryption.violation({"name": "jobs", "sqs_managed_sse_enabled": false, "kms_master_key_id": "alias/aws/sqs"}, {})
+}
+
+test_sqs_encryption_off_fails if {
+	contains(sqs_encryption.violation({"name": "jobs", "sqs_managed_sse_enabled": false}, {}), "unencrypted")
 }

@@ -5,18 +5,24 @@ The id is the subscription's full name ``projects/{project}/subscriptions/{name}
 cannot change (the API refuses them in an update mask); the other properties
 update in place through ``UpdateSubscription`` with a mask naming exactly the
 changed fields. ``topic`` and ``dead_letter_topic`` take a topic id in the same
-project or a full ``projects/P/topics/T`` name. ``CreateSubscription`` fails
-with ``ALREADY_EXISTS`` for an existing subscription, so one is never adopted.
-Each write is followed by a read.
+project or a full ``projects/P/topics/T`` name. An existing subscription is never
+adopted: create reads first and refuses a name that is taken (``create_once``); a
+retried ``CreateSubscription`` that meets ``ALREADY_EXISTS`` met its own first try.
+If the read back after a create fails, the new subscription is deleted again
+(``finish_create``). Every call retries throttling and transient errors
+(``session.api_retry``). Each write is followed by a read.
+
+API: https://cloud.google.com/pubsub/docs/reference/rpc/google.pubsub.v1#subscriber
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
+from provision.errors import CloudError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
-from providers.base import plan_update, with_defaults
+from providers.base import create_once, finish_create, plan_update, with_defaults
 from providers.gcp import pubsub_limits as limits
 from providers.gcp import session
 
@@ -103,16 +109,31 @@ class PubSubSubscription:
                    "filter": values["filter"] or "",
                    "enable_message_ordering": bool(values["enable_message_ordering"]),
                    **_fields(values, project)}
+        retry = session.api_retry(config)
         with session.translate(TYPE, path, config):
             client = session.subscriber_client(config)
-            client.create_subscription(request=request)
-            return _read(client, path, values)
+            create_once(
+                lambda: client.create_subscription(request=request, retry=retry),
+                exists=lambda: _exists(client, path, retry),
+                conflict=session.is_already_exists, adopt=lambda: None,
+                refuse=lambda: CloudError(
+                    "GCP error 409 ALREADY_EXISTS: Subscription already exists",
+                    resource=path, resource_type=TYPE,
+                    hint="choose another name, or import the existing subscription"))
+
+        def finish() -> ReadResult:
+            with session.translate(TYPE, path, config):
+                return _read(client, path, values, retry)
+
+        return finish_create(finish, lambda: self.delete(path, values, config), resource=path,
+                             resource_type=TYPE)
 
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        retry = session.api_retry(config)
         with session.translate(TYPE, id, config):
             client = session.subscriber_client(config)
             try:
-                return _read(client, id, props)
+                return _read(client, id, props, retry)
             except Exception as exc:
                 if session.is_not_found(exc):
                     return None
@@ -124,27 +145,39 @@ class PubSubSubscription:
                                     resource=id)
         project = id.split("/")[1]
         paths = sorted({MASK[n] for n in names if n in MASK})
+        retry = session.api_retry(config)
         with session.translate(TYPE, id, config):
             client = session.subscriber_client(config)
             if paths:
                 client.update_subscription(request={
                     "subscription": {"name": id, **_fields(values, project)},
-                    "update_mask": {"paths": paths}})
-            return _read(client, id, values)
+                    "update_mask": {"paths": paths}}, retry=retry)
+            return _read(client, id, values, retry)
 
     def delete(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> None:
+        retry = session.api_retry(config)
         with session.translate(TYPE, id, config):
             client = session.subscriber_client(config)
             try:
-                client.delete_subscription(request={"subscription": id})
+                client.delete_subscription(request={"subscription": id}, retry=retry)
             except Exception as exc:
                 if session.is_not_found(exc):
                     return
                 raise
 
 
-def _read(client: Any, path: str, written: Mapping[str, Any]) -> ReadResult:
-    sub = client.get_subscription(request={"subscription": path})
+def _exists(client: Any, path: str, retry: Any) -> bool:
+    try:
+        client.get_subscription(request={"subscription": path}, retry=retry)
+    except Exception as exc:
+        if session.is_not_found(exc):
+            return False
+        raise
+    return True
+
+
+def _read(client: Any, path: str, written: Mapping[str, Any], retry: Any) -> ReadResult:
+    sub = client.get_subscription(request={"subscription": path}, retry=retry)
     parts = str(sub.name).split("/")
     project = parts[1]
     dead_letter = sub.dead_letter_policy

@@ -6,9 +6,15 @@ and ``project`` cannot change in place; ``labels``,
 place through ``UpdateTopic`` with an update mask naming exactly the changed
 fields; ``iam_bindings`` (role -> members) is the topic's whole IAM policy, set
 with the etag read just before (``SetIamPolicy``), so a concurrent change is an
-``ABORTED`` error rather than lost. ``CreateTopic`` fails with
-``ALREADY_EXISTS`` for an existing topic, so one is never adopted silently.
-Each write is followed by a read of the topic and its policy.
+``ABORTED`` error rather than lost. An existing topic is never adopted: create
+reads first and refuses a name that is taken (``create_once``); a retried
+``CreateTopic`` that meets ``ALREADY_EXISTS`` met its own first try. A create is
+all or nothing (``finish_create``): if setting the policy or reading back fails,
+the new topic is deleted again. Every call retries throttling and transient
+errors (``session.api_retry``). Each write is followed by a read of the topic and
+its policy.
+
+API: https://cloud.google.com/pubsub/docs/reference/rpc/google.pubsub.v1#publisher
 """
 
 from __future__ import annotations
@@ -16,10 +22,10 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from provision.constraints import Each, Pattern
-from provision.errors import ProviderError
+from provision.errors import CloudError, ProviderError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
-from providers.base import plan_update, with_defaults
+from providers.base import create_once, finish_create, plan_update, with_defaults
 from providers.gcp import pubsub_limits as limits
 from providers.gcp import session
 
@@ -95,18 +101,34 @@ class PubSubTopic:
         values = with_defaults(SCHEMA, props, {"project": session.project(config)})
         path = full_name(_project(values, config), str(values["name"]))
         bindings = _members(values["iam_bindings"], path)
+        retry = session.api_retry(config)
         with session.translate(TYPE, path, config):
             client = session.publisher_client(config)
-            client.create_topic(request={"name": path, **_topic_fields(values)})
-            if bindings:
-                _set_policy(client, path, bindings)
-            return _read(client, path, values["iam_bindings"])
+            create_once(
+                lambda: client.create_topic(request={"name": path, **_topic_fields(values)},
+                                            retry=retry),
+                exists=lambda: _exists(client, path, retry),
+                conflict=session.is_already_exists, adopt=lambda: None,
+                refuse=lambda: CloudError(
+                    "GCP error 409 ALREADY_EXISTS: Topic already exists", resource=path,
+                    resource_type=TYPE,
+                    hint="choose another name, or import the existing topic"))
+
+        def finish() -> ReadResult:
+            with session.translate(TYPE, path, config):
+                if bindings:
+                    _set_policy(client, path, bindings, retry)
+                return _read(client, path, values["iam_bindings"], retry)
+
+        return finish_create(finish, lambda: self.delete(path, values, config), resource=path,
+                             resource_type=TYPE)
 
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        retry = session.api_retry(config)
         with session.translate(TYPE, id, config):
             client = session.publisher_client(config)
             try:
-                return _read(client, id, props.get("iam_bindings"))
+                return _read(client, id, props.get("iam_bindings"), retry)
             except Exception as exc:
                 if session.is_not_found(exc):
                     return None
@@ -117,32 +139,44 @@ class PubSubTopic:
         defaults = {"project": session.project(config)}
         values, names = plan_update(SCHEMA, old, new, defaults, resource=id)
         paths = sorted({MASK[n] for n in names if n in MASK})
+        retry = session.api_retry(config)
         with session.translate(TYPE, id, config):
             client = session.publisher_client(config)
             if paths:
                 client.update_topic(request={"topic": {"name": id, **_topic_fields(values)},
-                                             "update_mask": {"paths": paths}})
+                                             "update_mask": {"paths": paths}}, retry=retry)
             if "iam_bindings" in names:
-                _set_policy(client, id, _members(values["iam_bindings"], id))
-            return _read(client, id, values["iam_bindings"])
+                _set_policy(client, id, _members(values["iam_bindings"], id), retry)
+            return _read(client, id, values["iam_bindings"], retry)
 
     def delete(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> None:
+        retry = session.api_retry(config)
         with session.translate(TYPE, id, config):
             client = session.publisher_client(config)
             try:
-                client.delete_topic(request={"topic": id})
+                client.delete_topic(request={"topic": id}, retry=retry)
             except Exception as exc:
                 if session.is_not_found(exc):
                     return
                 raise
 
 
-def _set_policy(client: Any, path: str, bindings: dict[str, list[str]]) -> None:
-    current = client.get_iam_policy(request={"resource": path})
+def _exists(client: Any, path: str, retry: Any) -> bool:
+    try:
+        client.get_topic(request={"topic": path}, retry=retry)
+    except Exception as exc:
+        if session.is_not_found(exc):
+            return False
+        raise
+    return True
+
+
+def _set_policy(client: Any, path: str, bindings: dict[str, list[str]], retry: Any) -> None:
+    current = client.get_iam_policy(request={"resource": path}, retry=retry)
     client.set_iam_policy(request={"resource": path, "policy": {
         "etag": current.etag,
         "bindings": [{"role": role, "members": members}
-                     for role, members in sorted(bindings.items()) if members]}})
+                     for role, members in sorted(bindings.items()) if members]}}, retry=retry)
 
 
 def _in_order(live: dict[str, list[str]], wanted: Any) -> dict[str, list[str]]:
@@ -157,9 +191,9 @@ def _in_order(live: dict[str, list[str]], wanted: Any) -> dict[str, list[str]]:
     return ordered
 
 
-def _read(client: Any, path: str, wanted: Any = None) -> ReadResult:
-    topic = client.get_topic(request={"topic": path})
-    policy = client.get_iam_policy(request={"resource": path})
+def _read(client: Any, path: str, wanted: Any, retry: Any) -> ReadResult:
+    topic = client.get_topic(request={"topic": path}, retry=retry)
+    policy = client.get_iam_policy(request={"resource": path}, retry=retry)
     parts = str(topic.name).split("/")
     storage = topic.message_storage_policy
     return ReadResult(id=str(topic.name), properties={

@@ -193,6 +193,13 @@ def is_not_found(exc: BaseException) -> bool:
     return isinstance(exc, gx.NotFound)
 
 
+def is_already_exists(exc: BaseException) -> bool:
+    """``ALREADY_EXISTS`` (409), not ``ABORTED``, which shares the HTTP status."""
+    from google.api_core import exceptions as gx
+
+    return isinstance(exc, gx.AlreadyExists)
+
+
 def reason(exc: BaseException) -> str:
     """The API's error reason ('notFound', 'conflict', ...) or status name."""
     grpc_status = getattr(exc, "grpc_status_code", None)

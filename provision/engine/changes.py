@@ -6,7 +6,8 @@ from typing import Any, Iterable
 
 from provision.engine.protocol import Step
 from provision.engine.secrets import secret_properties
-from provision.plan.model import UNKNOWN, Action, Change, PropertyDiff, split_path, unknown_paths
+from provision.plan.model import (UNKNOWN, Action, Change, PropertyDiff, has_unknown, split_path,
+                                  unknown_paths)
 from provision.provider import AdapterRegistry
 from provision.spec.model import Spec
 from provision.vocabulary import StepOp
@@ -23,8 +24,7 @@ _OPS: dict[StepOp, Action] = {
 }
 
 
-def _inputs(spec: Spec, rid: str, props: dict[str, Any] | None,
-            declared: set[str]) -> dict[str, Any] | None:
+def _inputs(props: dict[str, Any] | None, declared: set[str]) -> dict[str, Any] | None:
     if props is None:
         return None
     return {k: v for k, v in props.items() if k in declared and v is not None}
@@ -59,8 +59,8 @@ def stage_changes(spec: Spec, stage: str, resource_ids: Iterable[str], steps: li
         action = _OPS[cur.op] if cur else Action.NOOP
         if resource is None and action is Action.NOOP:
             continue
-        before = _inputs(spec, rid, cur.old_inputs, declared) if cur else None
-        after = (_inputs(spec, rid, cur.new_inputs, declared)
+        before = _before(cur, action, declared) if cur else None
+        after = (_inputs(cur.new_inputs, declared)
                  if cur and action is not Action.DELETE else None)
         if action is Action.CREATE:
             before = None
@@ -74,6 +74,24 @@ def stage_changes(spec: Spec, stage: str, resource_ids: Iterable[str], steps: li
             secrets=sorted(secret),
         ))
     return changes
+
+
+def _before(step: Step, action: Action, declared: set[str]) -> dict[str, Any] | None:
+    """What the resource is before the step: its recorded inputs, except that an update
+    or replacement shows the refreshed live value of each property it changes. After
+    drift the recorded inputs still equal the spec, so without this an update that
+    brings a resource back would list no property at all."""
+    before = _inputs(step.old_inputs, declared)
+    live = step.old_outputs
+    if before is None or live is None or action not in (Action.UPDATE, Action.REPLACE):
+        return before
+    new = step.new_inputs or {}
+    keys = set(step.diff_keys) or {
+        k for k, v in new.items() if k in live and not has_unknown(v) and live[k] != v}
+    for key in keys & declared:
+        if key in live and key in before:
+            before[key] = live[key]
+    return before
 
 
 def _diffs(action: Action, before: dict[str, Any] | None, after: dict[str, Any] | None,

@@ -86,7 +86,10 @@ class Step:
     ``old_inputs``/``new_inputs`` are the resource's declared inputs before/after
     (None when absent); an input known only after apply is
     :data:`provision.plan.model.UNKNOWN`. ``replace_keys`` names the inputs whose
-    change forces a replacement.
+    change forces a replacement. ``old_outputs`` is the resource's state before the
+    step as last read from the cloud (after a refresh: the live values, so an update
+    that undoes drift shows ``live -> spec``); ``diff_keys`` names the inputs the
+    engine found changed, when it says.
     """
 
     op: StepOp
@@ -94,6 +97,8 @@ class Step:
     old_inputs: dict[str, Any] | None
     new_inputs: dict[str, Any] | None
     replace_keys: tuple[str, ...] = ()
+    old_outputs: dict[str, Any] | None = None
+    diff_keys: tuple[str, ...] = ()
 
 
 StepSink = Callable[[Step], None]

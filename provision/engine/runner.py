@@ -158,6 +158,8 @@ class _EventSink:
             old_inputs=_clean(meta.old.inputs) if meta.old else None,
             new_inputs=_clean(meta.new.inputs) if meta.new else None,
             replace_keys=tuple(k for k in (meta.keys or []) if k != PROVIDER_KEY),
+            old_outputs=_clean(meta.old.outputs) if meta.old else None,
+            diff_keys=tuple(k for k in (meta.diffs or []) if k not in (PROVIDER_KEY, INPUT_KEYS)),
         )
         with self._lock:
             self.steps.append(step)

@@ -97,10 +97,12 @@ class _Planned:
     old: _Resource | None
     new: dict[str, Any] | None = None   # the set inputs, UNKNOWN where not known yet
     replace_keys: tuple[str, ...] = ()
+    diff_keys: tuple[str, ...] = ()
 
     def step(self) -> Step:
         return Step(self.op, self.rid, dict(self.old.inputs) if self.old else None,
-                    None if self.new is None else dict(self.new), self.replace_keys)
+                    None if self.new is None else dict(self.new), self.replace_keys,
+                    copy.deepcopy(self.old.props) if self.old else None, self.diff_keys)
 
 
 class FakeEngine:
@@ -343,7 +345,7 @@ class FakeEngine:
             op = StepOp.REPLACE if replaces else StepOp.UPDATE if changed else StepOp.SAME
             if replaces:
                 fresh.add(decl.id)
-            planned.append(_Planned(op, decl.id, decl, old, new, replaces))
+            planned.append(_Planned(op, decl.id, decl, old, new, replaces, tuple(changed)))
         declared = {d.id for d in program.resources}
         for rid, res in reversed(list(state.resources.items())):
             if rid not in declared and chosen(rid):
@@ -400,7 +402,8 @@ class FakeEngine:
                 with self._lock:
                     stack.resources[rid] = created
             op = StepOp.IMPORT if decl is not None and decl.import_id else planned.op
-            step = Step(op, rid, dict(old.inputs) if old else None, new, planned.replace_keys)
+            step = Step(op, rid, dict(old.inputs) if old else None, new, planned.replace_keys,
+                        copy.deepcopy(old.props) if old else None, planned.diff_keys)
             steps.append(step)
             _emit(on_step, step)
         return RunResult(steps, self._outputs(stack), _summary(steps))

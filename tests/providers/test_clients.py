@@ -47,6 +47,29 @@ def test_threads_asking_at_once_share_one_build() -> None:
     assert len(results) == 16 and all(r is results[0] for r in results)
 
 
+def test_builds_of_different_keys_never_overlap() -> None:
+    """Builds import SDKs; two at once could deadlock Python's import locks."""
+    cache = ClientCache()
+    running: list[int] = []
+    overlaps: list[int] = []
+
+    def build() -> object:
+        running.append(1)
+        overlaps.append(len(running))
+        time.sleep(0.01)
+        running.pop()
+        return cache.get(("inner",), object) if not overlaps[1:] else object()
+
+    threads = [threading.Thread(target=lambda i=i: cache.get(("k", i), build))  # type: ignore[misc]
+               for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(overlaps) == 8 and max(overlaps) == 1
+    assert cache.stats().size == 9           # a build may get another client (re-entrant)
+
+
 def test_a_failed_build_is_not_cached() -> None:
     cache = ClientCache()
 

@@ -1,4 +1,5 @@
-"""``gcp:pubsub:Subscription``: schema, and CRUD over gRPC against the Pub/Sub emulator."""
+"""``gcp:pubsub:Subscription``: schema, CRUD over gRPC against the Pub/Sub emulator, and
+retries with an idempotent create on an in-memory client."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from google.api_core import exceptions as gx
 from provision.errors import CloudError, ProviderError
 from provision.provider import CloudConfig
 from providers.gcp.pubsub_subscription import SCHEMA, PubSubSubscription
+from providers.gcp import session
 from providers.gcp.pubsub_topic import PubSubTopic
+from pubsub_fake import FakePubSub
 
 
 def test_schema() -> None:
@@ -94,3 +97,21 @@ def test_missing_topic_and_bad_deadline_are_the_apis_errors(gcp_config: CloudCon
     with pytest.raises(CloudError, match="400 INVALID_ARGUMENT: Invalid ack_deadline_seconds"):
         PubSubSubscription().create({"name": f"slow-{unique}", "topic": topics[0],
                                      "ack_deadline_seconds": 601}, gcp_config)
+
+
+def test_retries_and_a_lost_create_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakePubSub()
+    monkeypatch.setattr(session, "subscriber_client", lambda config: fake)
+    config = CloudConfig("gcp", {"project": "p"}, sandbox=True)
+    fake.fail("get_subscription", gx.TooManyRequests("slow down"))
+    fake.fail("create_subscription", gx.ServiceUnavailable("answer lost"), after=True)
+    created = PubSubSubscription().create({"name": "s", "topic": "t"}, config)
+    assert created.id == "projects/p/subscriptions/s" and list(fake.items) == [created.id]
+    assert created.properties["topic"] == "t"
+    assert fake.calls.count("create_subscription") == 2   # the retry met ALREADY_EXISTS
+    with pytest.raises(CloudError, match="409 ALREADY_EXISTS"):
+        PubSubSubscription().create({"name": "s", "topic": "t"}, config)
+    assert fake.calls.count("create_subscription") == 2   # refused before creating
+    fake.fail("delete_subscription", gx.ServiceUnavailable("try again"))
+    PubSubSubscription().delete(created.id, created.properties, config)
+    assert fake.items == {}

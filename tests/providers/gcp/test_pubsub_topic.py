@@ -1,4 +1,6 @@
-"""``gcp:pubsub:Topic``: schema, and CRUD over gRPC against the sandbox's Pub/Sub emulator."""
+"""``gcp:pubsub:Topic``: schema, CRUD over gRPC against the sandbox's Pub/Sub emulator,
+and retries with an idempotent create on an in-memory client (the fault proxy speaks
+HTTP/1.1 only, so it cannot fault the gRPC emulator)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from google.api_core import exceptions as gx
 from provision.constraints import check_resource
 from provision.errors import CloudError, ProviderError
 from provision.provider import CloudConfig
+from providers.gcp import session
 from providers.gcp.pubsub_topic import SCHEMA, PubSubTopic
+from pubsub_fake import FakePubSub
 
 
 def test_schema_and_limits() -> None:
@@ -101,3 +105,48 @@ def test_errors_carry_the_code_and_never_adopt(gcp_config: CloudConfig, pubsub: 
     with pytest.raises(CloudError, match="INVALID_ARGUMENT: Invalid topic message_retention"):
         PubSubTopic().create({"name": f"short-{unique}", "message_retention_duration": "60s"},
                              gcp_config)
+
+
+# -- retries and an idempotent create, on an in-memory client (no emulator) ------------
+
+@pytest.fixture
+def flaky(monkeypatch: pytest.MonkeyPatch) -> FakePubSub:
+    fake = FakePubSub()
+    monkeypatch.setattr(session, "publisher_client", lambda config: fake)
+    return fake
+
+
+FAST = CloudConfig("gcp", {"project": "p"}, sandbox=True)   # the sandbox's short backoff
+
+
+def test_throttling_and_unavailable_are_retried(flaky: FakePubSub) -> None:
+    flaky.fail("create_topic", gx.TooManyRequests("slow down"))
+    flaky.fail("create_topic", gx.ServiceUnavailable("try again"))
+    flaky.fail("get_iam_policy", gx.ServiceUnavailable("try again"))
+    created = PubSubTopic().create({"name": "t", "labels": {"a": "b"}}, FAST)
+    assert created.id == "projects/p/topics/t" and created.properties["labels"] == {"a": "b"}
+    assert flaky.calls.count("create_topic") == 3 and list(flaky.items) == [created.id]
+    flaky.fail("delete_topic", gx.TooManyRequests("slow down"))
+    PubSubTopic().delete(created.id, created.properties, FAST)
+    assert flaky.items == {}
+
+
+def test_a_create_whose_answer_was_lost_meets_its_own_topic(flaky: FakePubSub) -> None:
+    flaky.fail("create_topic", gx.ServiceUnavailable("answer lost"), after=True)
+    created = PubSubTopic().create({"name": "t"}, FAST)
+    assert created.id == "projects/p/topics/t" and list(flaky.items) == [created.id]
+    assert flaky.calls.count("create_topic") == 2      # the retry met ALREADY_EXISTS
+
+
+def test_a_taken_name_is_refused_before_any_create(flaky: FakePubSub) -> None:
+    flaky.items["projects/p/topics/t"] = object()
+    with pytest.raises(CloudError, match="409 ALREADY_EXISTS"):
+        PubSubTopic().create({"name": "t"}, FAST)
+    assert "create_topic" not in flaky.calls
+
+
+def test_a_create_that_cannot_be_read_back_is_undone(flaky: FakePubSub) -> None:
+    flaky.fail("get_iam_policy", gx.PermissionDenied("no getIamPolicy"))
+    with pytest.raises(CloudError, match="403"):
+        PubSubTopic().create({"name": "t"}, FAST)
+    assert flaky.items == {} and flaky.calls[-1] == "delete_topic"
