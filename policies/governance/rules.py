@@ -11,26 +11,48 @@ from provision.policy.inputs import Subject
 from provision.policy.rules import Deferred, RuleContext, rule
 
 # Where each resource type keeps its tags, its location and its name.
+# Every type that always takes tags or labels is listed. Left out: a blob container
+# (metadata, not tags) and the generic ARM resource, whose tags and location depend
+# on its ARM type (a Service Bus queue, a child resource, has neither).
 TAG_PROPERTY = {
     "aws:s3:Bucket": "tags",
+    "aws:iam:Role": "tags",
+    "aws:ec2:Vpc": "tags",
+    "aws:ec2:Subnet": "tags",
+    "aws:ec2:SecurityGroup": "tags",
+    "aws:dynamodb:Table": "tags",
+    "aws:sqs:Queue": "tags",
     "azure:resources:ResourceGroup": "tags",
     "azure:storage:Account": "tags",
+    "azure:network:VirtualNetwork": "tags",
     "gcp:storage:Bucket": "labels",
     "gcp:resourcemanager:Project": "labels",
+    "gcp:pubsub:Topic": "labels",
+    "gcp:pubsub:Subscription": "labels",
 }
+# AWS resources other than buckets live in the provider's region (the environment's
+# settings), not in a property, so only the bucket's reported region is checked.
 LOCATION_PROPERTY = {
     "aws:s3:Bucket": "region",            # an output: known only after apply
     "azure:resources:ResourceGroup": "location",
     "azure:storage:Account": "location",
+    "azure:network:VirtualNetwork": "location",
     "gcp:storage:Bucket": "location",
 }
 NAME_PROPERTY = {
     "aws:s3:Bucket": "bucket",
+    "aws:iam:Role": "name",
+    "aws:ec2:SecurityGroup": "name",
+    "aws:dynamodb:Table": "name",
+    "aws:sqs:Queue": "name",
     "azure:resources:ResourceGroup": "name",
     "azure:storage:Account": "name",
     "azure:storage:BlobContainer": "name",
+    "azure:network:VirtualNetwork": "name",
     "gcp:storage:Bucket": "name",
     "gcp:resourcemanager:Project": "project_id",
+    "gcp:pubsub:Topic": "name",
+    "gcp:pubsub:Subscription": "name",
 }
 
 

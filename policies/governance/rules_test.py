@@ -59,3 +59,40 @@ def test_naming_fail(rules: dict[str, PythonRule], params: dict[str, Any]) -> No
     s = Subject("st", "azure:storage:Account", {"name": "St_Logs"})
     [message] = rules["PRV-GOV-003"](s, _ctx(params))
     assert "St_Logs" in message
+
+
+def test_required_tags_on_the_newer_types(rules: dict[str, PythonRule],
+                                          params: dict[str, Any]) -> None:
+    full = {"owner": "a", "env": "dev", "cost-center": "42"}
+    for type_, prop in [("aws:iam:Role", "tags"), ("aws:ec2:Vpc", "tags"),
+                        ("aws:ec2:Subnet", "tags"), ("aws:ec2:SecurityGroup", "tags"),
+                        ("aws:dynamodb:Table", "tags"), ("aws:sqs:Queue", "tags"),
+                        ("azure:network:VirtualNetwork", "tags"),
+                        ("gcp:pubsub:Topic", "labels"), ("gcp:pubsub:Subscription", "labels")]:
+        assert rules["PRV-GOV-001"](Subject("r", type_, {prop: full}), _ctx(params)) == []
+        assert rules["PRV-GOV-001"](Subject("r", type_, {prop: {"owner": "a"}}),
+                                    _ctx(params)) == [f"{prop} missing: env, cost-center"]
+
+
+def test_location_of_a_vnet(rules: dict[str, PythonRule], params: dict[str, Any]) -> None:
+    vnet = "azure:network:VirtualNetwork"
+    assert rules["PRV-GOV-002"](Subject("v", vnet, {"location": "westeurope"}),
+                                _ctx(params)) == []
+    [message] = rules["PRV-GOV-002"](Subject("v", vnet, {"location": "eastasia"}), _ctx(params))
+    assert "eastasia" in message
+
+
+def test_naming_of_the_newer_types(rules: dict[str, PythonRule], params: dict[str, Any]) -> None:
+    good = [("aws:iam:Role", "app-deployer"), ("aws:dynamodb:Table", "orders_v2"),
+            ("aws:sqs:Queue", "jobs.fifo"), ("aws:ec2:SecurityGroup", "web tier"),
+            ("azure:network:VirtualNetwork", "vnet-app_1"), ("gcp:pubsub:Topic", "orders"),
+            ("gcp:pubsub:Subscription", "orders-worker")]
+    bad = [("aws:iam:Role", "app deployer"), ("aws:dynamodb:Table", "ab"),
+           ("aws:sqs:Queue", "jobs.queue"), ("aws:ec2:SecurityGroup", "sg-web"),
+           ("azure:network:VirtualNetwork", "-vnet"), ("gcp:pubsub:Topic", "goog-orders"),
+           ("gcp:pubsub:Subscription", "1st")]
+    for type_, name in good:
+        assert rules["PRV-GOV-003"](Subject("r", type_, {"name": name}), _ctx(params)) == [], name
+    for type_, name in bad:
+        [message] = rules["PRV-GOV-003"](Subject("r", type_, {"name": name}), _ctx(params))
+        assert name in message
