@@ -40,6 +40,10 @@ TargetOpt = Annotated[Optional[list[str]], typer.Option("--target", help="Only t
 ExcludeOpt = Annotated[Optional[list[str]], typer.Option("--exclude", help="Leave this resource out (repeatable).")]
 ParallelOpt = Annotated[int, typer.Option("--parallel", min=1, help="Independent stages run at once.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+ExecutorOpt = Annotated[Optional[str], typer.Option(
+    "--executor", metavar="EXECUTOR",
+    help="Who runs the stages: local (default), temporal-local or temporal://HOST:PORT[?namespace=NS] "
+         "(else $PROVISION_EXECUTOR, else the spec's executor).")]
 
 
 @app.command()
@@ -74,12 +78,13 @@ def apply(spec: Annotated[str, typer.Argument(help="Spec file, or a plan saved w
               "--rollback-on-violation",
               help="Return a stage to its previous state when a mandatory post-stage rule fails.")] = False,
           target: TargetOpt = None, exclude: ExcludeOpt = None,
-          parallel: ParallelOpt = 4) -> None:
+          parallel: ParallelOpt = 4, executor: ExecutorOpt = None) -> None:
     """Apply the spec (or a saved plan) stage by stage, with policy gates."""
     from provision.cli import commands  # imported on use: keeps --help fast
     code = commands.apply(spec, env, yes=yes, as_json=json_out, policies=policies,
                           no_policy=no_policy, targets=target or [], excludes=exclude or [],
-                          parallel=parallel, rollback_on_violation=rollback_on_violation)
+                          parallel=parallel, rollback_on_violation=rollback_on_violation,
+                          executor=executor)
     raise typer.Exit(code)
 
 
@@ -103,11 +108,22 @@ def import_(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")
 def destroy(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
             yes: Annotated[bool, typer.Option("--yes", "-y", help="Destroy without asking.")] = False,
             json_out: JsonOpt = False,
-            target: TargetOpt = None, exclude: ExcludeOpt = None) -> None:
+            target: TargetOpt = None, exclude: ExcludeOpt = None,
+            executor: ExecutorOpt = None) -> None:
     """Delete every resource of the spec in the environment, in reverse stage order."""
     from provision.cli import commands  # imported on use: keeps --help fast
     raise typer.Exit(commands.destroy(spec, env, yes=yes, as_json=json_out,
-                                      targets=target or [], excludes=exclude or []))
+                                      targets=target or [], excludes=exclude or [],
+                                      executor=executor))
+
+
+@app.command()
+def worker(queue: Annotated[str, typer.Option("--queue", help="The task queue to poll (the spec's queues: map clouds to them).")] = "provision",
+           executor: ExecutorOpt = None) -> None:
+    """Run stages for a Temporal cluster (temporal://HOST:PORT) until interrupted."""
+    from provision.cli import worker_cmd
+
+    raise typer.Exit(worker_cmd.serve(queue, executor))
 
 
 @app.command()
