@@ -94,7 +94,8 @@ class StageActivities:
 
     def _run(self, task: StageTask, body: Callable[[RunContext], StageOutcome]) -> StageRecord:
         info = activity.info()
-        with heartbeating():
+        timeout = info.heartbeat_timeout.total_seconds() if info.heartbeat_timeout else 0.0
+        with heartbeating(min(HEARTBEAT_EVERY, timeout / 3) if timeout else HEARTBEAT_EVERY):
             try:
                 context = self.resolve(task.run)
                 try:

@@ -51,6 +51,7 @@ class Target:
 
     address: str = ""                    # host:port; "" for the dev server
     namespace: str = NAMESPACE
+    heartbeat_seconds: float = 30.0      # a stage silent this long is retried elsewhere
 
     @property
     def local(self) -> bool:
@@ -58,18 +59,25 @@ class Target:
 
     @classmethod
     def parse(cls, text: str) -> "Target":
-        """``temporal-local`` or ``temporal://host:port[?namespace=NS]``."""
-        if text == "temporal-local":
-            return cls()
-        if not text.startswith(SCHEME):
+        """``temporal-local`` or ``temporal://host:port[?namespace=NS]``; both take
+        ``?heartbeat=SECONDS`` (how soon a dead worker's stage is retried elsewhere)."""
+        local = text.split("?", 1)[0] == "temporal-local"
+        if not local and not text.startswith(SCHEME):
             raise ExecutorError(f"unknown executor '{text}'",
                                 hint="use local, temporal-local or temporal://host:port")
         parts = urlsplit(text)
+        query = parse_qs(parts.query)
+        try:
+            heartbeat = float(query.get("heartbeat", ["30"])[0])
+        except ValueError:
+            raise ExecutorError(f"executor '{text}': heartbeat must be a number of seconds") from None
+        namespace = query.get("namespace", [NAMESPACE])[0]
+        if local:
+            return cls("", namespace, heartbeat)
         if not parts.hostname or not parts.port:
             raise ExecutorError(f"executor '{text}' names no host:port",
                                 hint="e.g. temporal://temporal.internal:7233?namespace=infra")
-        namespace = parse_qs(parts.query).get("namespace", [NAMESPACE])[0]
-        return cls(f"{parts.hostname}:{parts.port}", namespace)
+        return cls(f"{parts.hostname}:{parts.port}", namespace, heartbeat)
 
 
 def data_converter(passphrase: str) -> converter.DataConverter:
@@ -119,7 +127,7 @@ class TemporalExecutor:
     target: Target
     passphrase: str
     queues: dict[str, str] = field(default_factory=dict)     # stage -> task queue
-    heartbeat_seconds: float = 30.0
+    heartbeat_seconds: float | None = None                   # None: the target's
     max_attempts: int = 5
     db_file: Path | None = None                              # the dev server's SQLite
     # In-process workers on every queue the run uses (None: only for the dev server).
@@ -137,7 +145,7 @@ class TemporalExecutor:
         plan_id = PlanStore(plan_dir()).put(plan, orch.registry)
         job = EnvironmentJob(run, Operation.APPLY.value, order, deps, deps,
                              {n: q for n, q in self.queues.items() if n in deps}, plan_id,
-                             check_fresh, orch.parallel, self.heartbeat_seconds, self.max_attempts)
+                             check_fresh, orch.parallel, self._heartbeat(), self.max_attempts)
         return self._execute(orch, job)
 
     def destroy(self, orch: Orchestrator, run: RunRef) -> ApplyReport:
@@ -146,9 +154,12 @@ class TemporalExecutor:
         deps = {n: list(orch.stages.stage(n).depends_on) for n in order}
         job = EnvironmentJob(run, Operation.DESTROY.value, order, dependents, deps,
                              {n: q for n, q in self.queues.items() if n in deps},
-                             parallel=orch.parallel, heartbeat_seconds=self.heartbeat_seconds,
+                             parallel=orch.parallel, heartbeat_seconds=self._heartbeat(),
                              max_attempts=self.max_attempts)
         return self._execute(orch, job)
+
+    def _heartbeat(self) -> float:
+        return self.heartbeat_seconds or self.target.heartbeat_seconds
 
     def _execute(self, orch: Orchestrator, job: EnvironmentJob) -> ApplyReport:
         activities = StageActivities(lambda ref: RunContext(orch, self.recover),
