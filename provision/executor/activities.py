@@ -22,13 +22,13 @@ import socket
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from provision.engine.orchestrator import Orchestrator, StageOutcome
-from provision.errors import ProvisionError, StageFailedError
+from provision.errors import PolicyViolation, ProvisionError, StageFailedError
 from provision.executor.plans import PlanStore
 from provision.executor.records import ErrorRecord, RunRef, StageRecord, StageTask
 from provision.executor.workflows import APPLY_ACTIVITY, DESTROY_ACTIVITY
@@ -50,7 +50,13 @@ def record_of(outcome: StageOutcome, *, attempt: int = 1, worker: str = "") -> S
     if outcome.error is not None:
         exc = outcome.error
         resource = exc.resource if isinstance(exc, StageFailedError) else ""
-        error = ErrorRecord(type(exc).__name__, exc.message, exc.hint, resource)
+        phase, results = "", []
+        if isinstance(exc, PolicyViolation):
+            phase = exc.phase.value
+            blocking: Callable[[], list[Any]] = getattr(exc.verdict, "blocking_results",
+                                                        lambda: [])
+            results = [r.to_dict() for r in blocking()]
+        error = ErrorRecord(type(exc).__name__, exc.message, exc.hint, resource, phase, results)
     result = outcome.result
     return StageRecord(outcome.stage, outcome.status.value, outcome.reason, outcome.cause,
                        outcome.seconds, error, dict(result.summary) if result else None,

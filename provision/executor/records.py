@@ -10,6 +10,7 @@ JSON-able fields, importable by workflow code (no I/O, no temporalio).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from provision.vocabulary import Operation
 
@@ -65,6 +66,8 @@ class ErrorRecord:
     message: str
     hint: str = ""
     resource: str = ""
+    phase: str = ""                      # a PolicyViolation's gate phase
+    results: list[dict[str, Any]] = field(default_factory=list)   # its blocking results
 
 
 @dataclass(frozen=True)

@@ -32,15 +32,18 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from provision.engine.clouds import home_dir
 from provision.engine.orchestrator import ApplyReport, Orchestrator, StageOutcome, refuse_protected
-from provision.errors import ExecutorError, RemoteStageError, WorkflowError
+from provision.errors import (ExecutorError, PolicyViolation, ProvisionError, RemoteStageError,
+                              WorkflowError)
 from provision.executor.activities import RunContext, StageActivities
 from provision.executor.codec import PassphraseCodec
 from provision.executor.plans import PlanStore, plan_dir
-from provision.executor.records import DEFAULT_QUEUE, EnvironmentJob, RunRef, StageRecord
+from provision.executor.records import (DEFAULT_QUEUE, EnvironmentJob, ErrorRecord, RunRef,
+                                        StageRecord)
 from provision.executor.temporal_server import NAMESPACE, DevServer
 from provision.executor.workflows import EnvironmentWorkflow
 from provision.plan.model import Plan
-from provision.vocabulary import Operation, StageStatus
+from provision.policy.model import Enforcement, PolicyReport, Result, Severity, Status
+from provision.vocabulary import Operation, Phase, StageStatus
 
 SCHEME = "temporal://"
 
@@ -111,9 +114,22 @@ def worker(client: Client, queue: str, activities: StageActivities | None, *,
                   max_concurrent_activities=max(1, parallel))
 
 
+def _violation(stage: str, error: ErrorRecord) -> PolicyViolation:
+    """A worker's policy violation again, with its blocking results (the CLI shows them and
+    exits 3, as for an in-process gate)."""
+    phase = Phase(error.phase)
+    results = [Result(**{**r, "status": Status(r["status"]), "phase": Phase(r["phase"]),
+                         "severity": Severity(r["severity"]),
+                         "enforcement": Enforcement(r["enforcement"])}) for r in error.results]
+    return PolicyViolation(stage, phase, PolicyReport(phase, "", stage, results))
+
+
 def outcome_of(record: StageRecord) -> StageOutcome:
-    error = None
-    if record.error is not None:
+    """A stage's outcome from the record a worker returned (no error object travels)."""
+    error: ProvisionError | None = None
+    if record.error is not None and record.error.kind == "PolicyViolation" and record.error.phase:
+        error = _violation(record.stage, record.error)
+    elif record.error is not None:
         error = RemoteStageError(record.error.kind, record.error.message,
                                  hint=record.error.hint, resource=record.error.resource)
     return StageOutcome(record.stage, StageStatus(record.status), None, error,
