@@ -137,7 +137,7 @@ def rollout(spec: Annotated[str, typer.Argument(help="Spec file with a promotion
                 help="Return a failed environment's applied stages to their previous inputs.")] = False,
             policies: Annotated[Optional[Path], typer.Option("--policies", help="Policy packs directory (default: ./policies when present).")] = None,
             no_policy: Annotated[bool, typer.Option("--no-policy", help="Skip policy gates.")] = False,
-            parallel: ParallelOpt = 4) -> None:
+            parallel: ParallelOpt = 4, executor: ExecutorOpt = None) -> None:
     """Promote the spec through its environments in order, with gates and approvals.
     Exit 0 done, 1 error, 3 policy violation, 4 halted (approval needed or a gate failed)."""
     from provision.cli import rollout_cmd
@@ -150,7 +150,7 @@ def rollout(spec: Annotated[str, typer.Argument(help="Spec file with a promotion
     raise typer.Exit(rollout_cmd.rollout(
         spec, to=to, resume=resume, as_json=json_out, non_interactive=non_interactive,
         rollback_on_failure=rollback_on_failure, policies=policies, no_policy=no_policy,
-        parallel=parallel))
+        parallel=parallel, executor=executor))
 
 
 @app.command()
