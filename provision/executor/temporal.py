@@ -55,6 +55,7 @@ class Target:
     address: str = ""                    # host:port; "" for the dev server
     namespace: str = NAMESPACE
     heartbeat_seconds: float = 30.0      # a stage silent this long is retried elsewhere
+    ui: bool = False                     # temporal-local: serve the dev server's web UI
 
     @property
     def local(self) -> bool:
@@ -63,7 +64,8 @@ class Target:
     @classmethod
     def parse(cls, text: str) -> "Target":
         """``temporal-local`` or ``temporal://host:port[?namespace=NS]``; both take
-        ``?heartbeat=SECONDS`` (how soon a dead worker's stage is retried elsewhere)."""
+        ``?heartbeat=SECONDS`` (how soon a dead worker's stage is retried elsewhere);
+        ``temporal-local?ui=1`` serves the dev server's web UI while the run lasts."""
         local = text.split("?", 1)[0] == "temporal-local"
         if not local and not text.startswith(SCHEME):
             raise ExecutorError(f"unknown executor '{text}'",
@@ -76,7 +78,7 @@ class Target:
             raise ExecutorError(f"executor '{text}': heartbeat must be a number of seconds") from None
         namespace = query.get("namespace", [NAMESPACE])[0]
         if local:
-            return cls("", namespace, heartbeat)
+            return cls("", namespace, heartbeat, query.get("ui", ["0"])[0] in ("1", "true"))
         if not parts.hostname or not parts.port:
             raise ExecutorError(f"executor '{text}' names no host:port",
                                 hint="e.g. temporal://temporal.internal:7233?namespace=infra")
@@ -196,11 +198,13 @@ class TemporalExecutor:
         async with AsyncExitStack() as stack:
             address = self.target.address
             if self.target.local:
-                server = DevServer(self.db_file or home_dir() / "temporal" / "dev.sqlite")
+                server = DevServer(self.db_file or home_dir() / "temporal" / "dev.sqlite",
+                                   ui=self.target.ui)
                 await asyncio.to_thread(server.start)
                 stack.callback(server.stop)
                 address = server.address
-                self.notice(f"workflow {wid} on the Temporal dev server {address}")
+                self.notice(f"workflow {wid} on the Temporal dev server {address}"
+                            + (f": {server.workflow_url(wid)}" if self.target.ui else ""))
             client = await Client.connect(address, namespace=self.target.namespace,
                                           data_converter=data_converter(self.passphrase))
             if self.in_process_workers or (self.in_process_workers is None and self.target.local):

@@ -4,8 +4,8 @@ The server is the Temporal CLI's ``temporal server start-dev``, built from Go
 modules by ``.ci/build-temporal.sh`` into the version-keyed cache
 (``$PROVISION_CACHE/temporal/vX.Y.Z/bin/temporal``); ``PROVISION_TEMPORAL_BIN``
 (the binary itself) overrides it, and a ``temporal`` on PATH of the pinned
-version is used too. It runs offline and loopback-only: ``--headless``, bound to
-127.0.0.1 on free ports, both version checks off (it would otherwise call home),
+version is used too. It runs offline and loopback-only: ``--headless`` unless the
+web UI is asked for, bound to 127.0.0.1 on free ports, both version checks off (it would otherwise call home),
 its state in one SQLite file (under ``.provision/temporal/`` by default).
 
 Only what :meth:`DevServer.start` started is ever stopped, through the sandbox's
@@ -19,6 +19,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from provision.engine.toolchain import cache_root
 from provision.errors import ExecutorError
@@ -61,8 +62,10 @@ def find_temporal(version: str = TEMPORAL_CLI_VERSION) -> Path:
              f"`.ci/build-temporal.sh {version}`), or set PROVISION_TEMPORAL_BIN")
 
 
-def dev_server_command(binary: Path, *, port: int, ui_port: int, db_file: Path) -> list[str]:
-    return [str(binary), "server", "start-dev", "--headless", "--ip", process.HOST,
+def dev_server_command(binary: Path, *, port: int, ui_port: int, db_file: Path,
+                       ui: bool = False) -> list[str]:
+    return [str(binary), "server", "start-dev", *([] if ui else ["--headless"]),
+            "--ip", process.HOST,
             "--port", str(port), "--ui-port", str(ui_port), "--db-filename", str(db_file),
             "--log-level", "warn",
             "--dynamic-config-value", "frontend.enableServerVersionCheck=false"]
@@ -80,6 +83,7 @@ class DevServer:
     ui_port: int = 0
     binary: Path | None = None
     log_file: Path | None = None
+    ui: bool = False                     # serve the web UI on ui_port (loopback only)
     pid: int | None = field(default=None, init=False)
     command: list[str] = field(default_factory=list, init=False)
 
@@ -89,8 +93,11 @@ class DevServer:
 
     @property
     def ui_url(self) -> str:
-        """The web UI (served by the same process unless started headless)."""
+        """The web UI (served by the same process when started with ``ui``)."""
         return f"http://{process.HOST}:{self.ui_port}"
+
+    def workflow_url(self, workflow_id: str, namespace: str = NAMESPACE) -> str:
+        return f"{self.ui_url}/namespaces/{namespace}/workflows/{quote(workflow_id, safe='')}"
 
     def start(self, timeout: float = START_TIMEOUT) -> "DevServer":
         if self.pid is not None:
@@ -101,7 +108,7 @@ class DevServer:
         self.db_file.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_file or self.db_file.with_suffix(".log")
         self.command = dev_server_command(binary, port=self.port, ui_port=self.ui_port,
-                                          db_file=self.db_file)
+                                          db_file=self.db_file, ui=self.ui)
         env = {**os.environ, "TEMPORAL_VERSION_CHECK_DISABLED": "1"}
         self.pid = process.spawn(self.command, log, env=env)
         why = process.wait_until_ready(self.pid, self.port, timeout, probe=process.answers_http2)

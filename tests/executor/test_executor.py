@@ -34,6 +34,7 @@ def test_targets_parse_and_a_bad_one_says_what_is_accepted() -> None:
     assert Target.parse("temporal://t.internal:7233?namespace=infra") == Target(
         "t.internal:7233", "infra")
     assert Target.parse("temporal://10.0.0.1:7233").namespace == "default"
+    assert Target.parse("temporal-local?ui=1&heartbeat=5") == Target("", "default", 5.0, True)
     with pytest.raises(ExecutorError, match="unknown executor 'kubernetes'"):
         choose("kubernetes")
     with pytest.raises(ExecutorError, match="names no host:port"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,14 @@ def test_start_serves_grpc_on_loopback_and_stop_ends_exactly_that_process(tmp_pa
     assert not process.is_alive(pid)
     assert not process.answers_http2(server.port)
     server.stop()                                       # idempotent
+
+
+def test_with_ui_the_web_ui_answers_on_loopback_and_links_a_workflow(tmp_path: Path) -> None:
+    with DevServer(tmp_path / "dev.sqlite", ui=True) as server:
+        assert "--headless" not in server.command
+        deadline = time.monotonic() + 30
+        while not process.answers_http(server.ui_port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert process.answers_http(server.ui_port)
+        assert server.workflow_url("provision/demo/dev") == (
+            f"http://127.0.0.1:{server.ui_port}/namespaces/default/workflows/provision%2Fdemo%2Fdev")
