@@ -40,8 +40,19 @@ TargetOpt = Annotated[Optional[list[str]], typer.Option("--target", help="Only t
 ExcludeOpt = Annotated[Optional[list[str]], typer.Option("--exclude", help="Leave this resource out (repeatable).")]
 ParallelOpt = Annotated[int, typer.Option("--parallel", min=1, help="Independent stages run at once.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _executor(value: Optional[str]) -> Optional[str]:
+    """--executor: local, temporal-local[?...] or temporal://HOST:PORT[?...] (checked here
+    without importing the executors, which --help must not load)."""
+    if value is None or value == "local" or value.split("?", 1)[0] == "temporal-local" \
+            or value.startswith("temporal://"):
+        return value
+    raise typer.BadParameter(f"'{value}' is not local, temporal-local or temporal://HOST:PORT")
+
+
 ExecutorOpt = Annotated[Optional[str], typer.Option(
-    "--executor", metavar="EXECUTOR",
+    "--executor", metavar="EXECUTOR", callback=_executor,
     help="Who runs the stages: local (default), temporal-local or temporal://HOST:PORT[?namespace=NS] "
          "(else $PROVISION_EXECUTOR, else the spec's executor).")]
 
