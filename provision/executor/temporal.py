@@ -20,11 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 from urllib.parse import parse_qs, urlsplit
 
 from temporalio import converter
-from temporalio.client import Client, WorkflowFailureError
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.worker import Worker
@@ -180,8 +180,15 @@ class TemporalExecutor:
         return self.heartbeat_seconds or self.target.heartbeat_seconds
 
     def _execute(self, orch: Orchestrator, job: EnvironmentJob) -> ApplyReport:
-        activities = StageActivities(lambda ref: RunContext(orch, self.recover),
-                                     PlanStore(plan_dir()))
+        def resolve(ref: RunRef) -> RunContext:
+            # In-process workers serve this run only: a task of an older workflow (its
+            # client died) must never apply that workflow's plan with this run's engine.
+            if ref != job.run:
+                raise ExecutorError(f"a stage task of run '{ref.run_id}' reached run "
+                                    f"'{job.run.run_id}''s in-process worker")
+            return RunContext(orch, self.recover)
+
+        activities = StageActivities(resolve, PlanStore(plan_dir()))
         wid = workflow_id(orch.spec.name, orch.env.name)
         records, run_id = asyncio.run(self._run_workflow(wid, job, activities))
         self.last_records = records
@@ -213,18 +220,32 @@ class TemporalExecutor:
                     await stack.enter_async_context(worker(
                         client, queue, activities, parallel=job.parallel,
                         workflows=queue == DEFAULT_QUEUE))
-            try:
-                handle = await client.start_workflow(
-                    EnvironmentWorkflow.run, job, id=wid, task_queue=DEFAULT_QUEUE,
-                    id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                    id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)
-            except WorkflowAlreadyStartedError:
-                raise WorkflowError(wid, "another run of this environment is in flight",
-                                    hint="wait for it, or inspect it with: temporal workflow "
-                                         f"describe --workflow-id {wid}") from None
+            handle = await self._start(client, wid, job)
             try:
                 records = await handle.result()
             except WorkflowFailureError as exc:
                 raise WorkflowError(wid, str(exc.cause or exc)) from None
             return list(records), handle.result_run_id or ""
+        raise AssertionError("unreachable")
+
+    async def _start(self, client: Client, wid: str,
+                     job: EnvironmentJob) -> WorkflowHandle[Any, list[StageRecord]]:
+        """Start the environment's workflow; one of that id still running is refused, except
+        on the dev server: this process holds the environment lock, so that workflow's
+        client died (it is terminated, with a notice, and the run starts)."""
+        for attempt in (1, 2):
+            try:
+                return await client.start_workflow(
+                    EnvironmentWorkflow.run, job, id=wid, task_queue=DEFAULT_QUEUE,
+                    id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                    id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)
+            except WorkflowAlreadyStartedError:
+                if not self.target.local or attempt > 1:
+                    raise WorkflowError(
+                        wid, "another run of this environment is in flight",
+                        hint="wait for it, or inspect it with: temporal workflow describe "
+                             f"--workflow-id {wid}") from None
+                await client.get_workflow_handle(wid).terminate(
+                    reason=f"its client died; run {job.run.run_id} holds the environment now")
+                self.notice(f"terminated workflow {wid} of a run whose client died")
         raise AssertionError("unreachable")

@@ -76,3 +76,41 @@ def test_a_run_survives_a_killed_and_restarted_dev_server(tmp_path: Path, plan_d
         ("net", StageStatus.APPLIED), ("app", StageStatus.APPLIED)]
     ups = [s for _, what, op, s in engine.journal if what == "start" and op == "up"]
     assert ups == ["d.dev.net", "d.dev.app"]          # each stage applied exactly once
+
+
+def test_temporal_local_takes_over_from_a_workflow_whose_client_died(
+        tmp_path: Path, plan_dir: Path) -> None:
+    import asyncio
+
+    from temporalio.client import Client
+
+    from provision.executor.records import DEFAULT_QUEUE, EnvironmentJob
+    from provision.executor.temporal import data_converter, workflow_id
+    from provision.executor.workflows import EnvironmentWorkflow
+
+    (tmp_path / "d.yaml").write_text(SPEC)
+    FakeAdapter.cloud.reset()
+    engine = FakeEngine(configs={"test": CloudConfig("test")})
+    spec = specs.resolve(specs.load(tmp_path / "d.yaml"), "dev")
+    orch = Orchestrator(spec, spec.environments["dev"], build_stages(spec), fake_registry(),
+                        engine)
+    plan = orch.plan()
+    db = tmp_path / "dev.sqlite"
+    dead = RunRef(str(tmp_path / "d.yaml"), "dev", "dead-run")
+
+    async def orphan(address: str) -> None:
+        client = await Client.connect(address, data_converter=data_converter("pw"))
+        await client.start_workflow(
+            EnvironmentWorkflow.run, EnvironmentJob(dead, "apply", ["net"], {}, {}, plan_id="0" * 32),
+            id=workflow_id("d", "dev"), task_queue=DEFAULT_QUEUE)
+
+    with DevServer(db) as server:                      # a run whose client then died
+        asyncio.run(orphan(server.address))
+    notices: list[str] = []
+    executor = TemporalExecutor(Target(), "pw", db_file=db, notice=notices.append)
+    report = executor.apply(orch, plan, RunRef(str(tmp_path / "d.yaml"), "dev", "new-run"))
+    assert [(o.stage, o.status) for o in report.outcomes] == [
+        ("net", StageStatus.APPLIED), ("app", StageStatus.APPLIED)]
+    assert any("terminated workflow provision/d/dev" in n for n in notices)
+    ups = [s for _, what, op, s in engine.journal if what == "start" and op == "up"]
+    assert ups == ["d.dev.net", "d.dev.app"]           # the dead run's task applied nothing
