@@ -42,6 +42,14 @@ def _stages(stdout: str) -> tuple[str, dict[str, str]]:
     return summary["status"], done
 
 
+def _record(run_cli: Run, stdout: str, env: dict[str, str]) -> tuple[Any, ...]:
+    """The run record of the run whose events are ``stdout``, less ids and times."""
+    run_id = json.loads(stdout.splitlines()[0])["run_id"]
+    shown = json.loads(run_cli("runs", "show", run_id, "--json", env=env).stdout)
+    return (shown["operation"], shown["outcome"], shown["exit_code"],
+            sorted((s["kind"], s["name"], s["status"]) for s in shown["steps"]))
+
+
 def test_apply_replan_destroy_through_temporal_local_match_local(
         sandbox: Any, run_cli: Run, tmp_path: Path, provision_home: Path) -> None:
     suffix = uuid.uuid4().hex[:8]
@@ -63,6 +71,17 @@ def test_apply_replan_destroy_through_temporal_local_match_local(
     group = arm.resource_groups.get(f"rg-e2e-{suffix}")
     assert group.tags["logs"] == f"arn:aws:s3:::logs-e2e-{suffix}"     # cross-cloud value
     assert gcs.get_bucket(f"art-rg-e2e-{suffix}").labels == {"owner": "e2e"}
+
+    # The run record is the one a local apply of the same spec makes.
+    other = tmp_path / "other.yaml"
+    other_suffix = uuid.uuid4().hex[:8]
+    other.write_text(_spec(other_suffix))
+    local = run_cli("apply", str(other), "--env", "local", "--yes", "--json",
+                    env={**env, "PROVISION_EXECUTOR": "local"})
+    assert local.code == 0, local.stderr
+    assert _stages(local.stdout) == _stages(applied.stdout)
+    assert _record(run_cli, applied.stdout, env) == _record(run_cli, local.stdout, env)
+    assert run_cli("destroy", str(other), "--env", "local", "--yes", env=env).code == 0
 
     # The local executor sees exactly the state the Temporal run left: no changes.
     again = run_cli("plan", str(spec), "--env", "local", "--detailed-exitcode",
