@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Callable
 
 from rich.console import Console
-from temporalio.client import Client
 
 from provision.cli import guard, session
 from provision.cli.commands import policy_gate
@@ -31,7 +30,7 @@ from provision.executor import executor_name
 from provision.executor.activities import RunContext, StageActivities
 from provision.executor.plans import PlanStore, plan_dir
 from provision.executor.records import DEFAULT_QUEUE, RunRef
-from provision.executor.temporal import Target, data_converter, worker
+from provision.executor.temporal import Target, connect, worker
 from provision.vocabulary import Operation
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -88,8 +87,7 @@ def serve(queue: str, executor: str | None) -> int:
     activities = StageActivities(Runs(notice), PlanStore(plan_dir()))
 
     async def main() -> None:
-        client = await Client.connect(target.address, namespace=target.namespace,
-                                      data_converter=data_converter(worker_passphrase()))
+        client = await connect(target, target.address, worker_passphrase())
         running = worker(client, queue, activities, workflows=queue == DEFAULT_QUEUE)
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()

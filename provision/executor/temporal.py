@@ -92,6 +92,17 @@ def data_converter(passphrase: str) -> converter.DataConverter:
         failure_converter_class=converter.DefaultFailureConverterWithEncodedAttributes)
 
 
+async def connect(target: Target, address: str, passphrase: str) -> Client:
+    """A client of ``address`` in the target's namespace, payloads sealed with ``passphrase``."""
+    try:
+        return await Client.connect(address, namespace=target.namespace,
+                                    data_converter=data_converter(passphrase))
+    except RuntimeError as exc:          # the SDK's "Failed client connect: ..."
+        raise ExecutorError(f"cannot reach the Temporal server at {address}: {exc}",
+                            hint="is it running, and is the address host:port of its "
+                                 "frontend (gRPC, 7233 by default)?") from None
+
+
 def sandboxed_runner() -> SandboxedWorkflowRunner:
     """Workflow code runs in Temporal's sandbox; provision's own modules are passed
     through (imported once, outside it: they hold no state the workflow could mutate)."""
@@ -212,8 +223,7 @@ class TemporalExecutor:
                 address = server.address
                 self.notice(f"workflow {wid} on the Temporal dev server {address}"
                             + (f": {server.workflow_url(wid)}" if self.target.ui else ""))
-            client = await Client.connect(address, namespace=self.target.namespace,
-                                          data_converter=data_converter(self.passphrase))
+            client = await connect(self.target, address, self.passphrase)
             if self.in_process_workers or (self.in_process_workers is None and self.target.local):
                 # Local credentials serve every queue: one in-process worker per queue.
                 for queue in sorted({DEFAULT_QUEUE, *job.queues.values()}):

@@ -10,10 +10,13 @@ its state in one SQLite file (under ``.provision/temporal/`` by default).
 
 Only what :meth:`DevServer.start` started is ever stopped, through the sandbox's
 process helpers (a pid is signalled only while it still runs the recorded command).
+The pid and command are recorded beside the SQLite file, so a server left running by a
+provision that was killed is stopped by the next start on that file.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -99,9 +102,26 @@ class DevServer:
     def workflow_url(self, workflow_id: str, namespace: str = NAMESPACE) -> str:
         return f"{self.ui_url}/namespaces/{namespace}/workflows/{quote(workflow_id, safe='')}"
 
+    @property
+    def pid_file(self) -> Path:
+        """Where a started server's pid and command are recorded (beside its SQLite file)."""
+        return self.db_file.with_name(self.db_file.name + ".pid")
+
+    def _stop_leftover(self) -> None:
+        """Stop a server an earlier provision started on this SQLite file and could not
+        stop (it was killed): only if that pid still runs exactly the recorded command."""
+        try:
+            recorded = json.loads(self.pid_file.read_text())
+            pid, command = int(recorded["pid"]), [str(a) for a in recorded["command"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+        process.stop(pid, command)
+        self.pid_file.unlink(missing_ok=True)
+
     def start(self, timeout: float = START_TIMEOUT) -> "DevServer":
         if self.pid is not None:
             return self
+        self._stop_leftover()
         binary = self.binary or find_temporal()
         self.port = self.port or process.free_port()
         self.ui_port = self.ui_port or process.free_port()
@@ -111,6 +131,7 @@ class DevServer:
                                           db_file=self.db_file, ui=self.ui)
         env = {**os.environ, "TEMPORAL_VERSION_CHECK_DISABLED": "1"}
         self.pid = process.spawn(self.command, log, env=env)
+        self.pid_file.write_text(json.dumps({"pid": self.pid, "command": self.command}))
         why = process.wait_until_ready(self.pid, self.port, timeout, probe=process.answers_http2)
         if why is not None:
             self.stop()
@@ -127,6 +148,7 @@ class DevServer:
         if self.pid is not None:
             process.stop(self.pid, self.command)
             self.pid = None
+            self.pid_file.unlink(missing_ok=True)
 
     def __enter__(self) -> "DevServer":
         return self.start()

@@ -89,3 +89,14 @@ def test_a_queue_map_naming_no_cloud_is_a_spec_error(tmp_path: object) -> None:
     with pytest.raises(SpecError) as raised:
         validate(load(path), fake_registry())
     assert "'ams' is not a cloud" in raised.value.render()
+
+
+def test_an_unreachable_server_is_an_executor_error_naming_it() -> None:
+    import asyncio
+
+    from provision.executor.temporal import Target, connect
+    from provision.sandbox.process import free_port
+
+    address = f"127.0.0.1:{free_port()}"
+    with pytest.raises(ExecutorError, match=f"cannot reach the Temporal server at {address}"):
+        asyncio.run(connect(Target(address), address, "pw"))

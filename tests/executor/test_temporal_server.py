@@ -50,3 +50,16 @@ def test_with_ui_the_web_ui_answers_on_loopback_and_links_a_workflow(tmp_path: P
         assert process.answers_http(server.ui_port)
         assert server.workflow_url("provision/demo/dev") == (
             f"http://127.0.0.1:{server.ui_port}/namespaces/default/workflows/provision%2Fdemo%2Fdev")
+
+
+def test_a_server_left_by_a_killed_provision_is_stopped_by_the_next_start(tmp_path: Path) -> None:
+    left = DevServer(tmp_path / "dev.sqlite").start()
+    pid = left.pid
+    assert pid is not None and left.pid_file.exists()
+    # The provision that started it dies without stopping it: a new one takes its file.
+    again = DevServer(tmp_path / "dev.sqlite")
+    with again:
+        assert not process.is_alive(pid)
+        assert again.pid != pid and again.running()
+    assert not again.pid_file.exists()
+    left.pid = None
