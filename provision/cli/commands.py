@@ -206,7 +206,8 @@ def _apply(loaded: session.Loaded, spec: str, saved: Plan | None, progress: Prog
                                     rollback_on_violation=rollback_on_violation,
                                     supervisor=run.supervisor, stop=run.stop)
         runner = session.executor(loaded, executor, notice=_notice(progress),
-                                  recover=lambda: run.recover(orch))
+                                  recover=lambda: run.recover(orch),
+                                  started=lambda wf: record.update(detail={"workflow": wf}))
         ref = session.run_ref(loaded, spec, record.id, no_policy=no_policy,
                               policies=str(policies.absolute()) if policies else None,
                               rollback_on_violation=rollback_on_violation)
@@ -376,7 +377,8 @@ def _destroy(loaded: session.Loaded, spec: str, record: RunRecorder, progress: P
         orch = session.orchestrator(loaded, hooks=run.hooks(progress.hooks()),
                                     supervisor=run.supervisor, stop=run.stop)
         runner = session.executor(loaded, executor, notice=_notice(progress),
-                                  recover=lambda: run.recover(orch))
+                                  recover=lambda: run.recover(orch),
+                                  started=lambda wf: record.update(detail={"workflow": wf}))
         try:
             run.recover(orch)
         except ProvisionError:

@@ -127,10 +127,11 @@ def orchestrator(loaded: Loaded, *, hooks: Hooks | None = None, parallel: int = 
 
 
 def executor(loaded: Loaded, flag: str | None, *, notice: Callable[[str], None],
-             recover: Callable[[], object]) -> Executor:
+             recover: Callable[[], object],
+             started: Callable[[dict[str, str]], None] = lambda workflow: None) -> Executor:
     """The run's executor: ``--executor``, else PROVISION_EXECUTOR, else the spec's
     ``executor:``, else ``local`` (see provision/executor). ``recover`` repairs the
-    environment's stacks before a stage is retried."""
+    environment's stacks before a stage is retried; ``started`` gets the workflow's ids."""
     from provision.executor import Choice, choose, executor_name
     from provision.executor.queues import stage_queues
 
@@ -139,7 +140,7 @@ def executor(loaded: Loaded, flag: str | None, *, notice: Callable[[str], None],
         return choose(name)
     return choose(name, Choice(passphrase=lambda: state_passphrase(loaded.spec, loaded.env),
                                queues=stage_queues(loaded.spec, loaded.env, loaded.stages),
-                               notice=notice, recover=recover))
+                               notice=notice, recover=recover, started=started))
 
 
 def run_ref(loaded: Loaded, spec_file: str, run_id: str, **options: Any) -> RunRef:

@@ -70,6 +70,8 @@ class Choice:
     queues: dict[str, str] = field(default_factory=dict)     # stage -> task queue
     notice: Callable[[str], None] = lambda text: None
     recover: Callable[[], object] = lambda: None               # repair before a retried stage
+    # Called once the run's workflow started: {"id", "run_id", "address", "namespace"}.
+    started: Callable[[dict[str, str]], None] = lambda workflow: None
 
 
 def choose(name: str, choice: Choice | None = None) -> Executor:
@@ -80,4 +82,4 @@ def choose(name: str, choice: Choice | None = None) -> Executor:
 
     choice = choice or Choice()
     return TemporalExecutor(Target.parse(name), choice.passphrase(), dict(choice.queues),
-                            notice=choice.notice, recover=choice.recover)
+                            notice=choice.notice, recover=choice.recover, started=choice.started)

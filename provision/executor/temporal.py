@@ -163,6 +163,7 @@ class TemporalExecutor:
     in_process_workers: bool | None = None
     notice: Callable[[str], None] = lambda text: None
     recover: Callable[[], object] = lambda: None     # in-process workers: before a retried stage
+    started: Callable[[dict[str, str]], None] = lambda workflow: None   # for the run record
     last_records: list[StageRecord] = field(default_factory=list)
 
     name = "temporal"
@@ -231,6 +232,8 @@ class TemporalExecutor:
                         client, queue, activities, parallel=job.parallel,
                         workflows=queue == DEFAULT_QUEUE))
             handle = await self._start(client, wid, job)
+            self.started({"id": wid, "run_id": handle.result_run_id or "",
+                          "address": address, "namespace": self.target.namespace})
             try:
                 records = await handle.result()
             except WorkflowFailureError as exc:

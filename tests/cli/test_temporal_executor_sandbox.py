@@ -81,6 +81,11 @@ def test_apply_replan_destroy_through_temporal_local_match_local(
     assert local.code == 0, local.stderr
     assert _stages(local.stdout) == _stages(applied.stdout)
     assert _record(run_cli, applied.stdout, env) == _record(run_cli, local.stdout, env)
+    run_id = json.loads(applied.stdout.splitlines()[0])["run_id"]
+    shown = json.loads(run_cli("runs", "show", run_id, "--json", env=env).stdout)
+    assert shown["detail"]["workflow"]["id"] == f"provision/e2e{suffix}/local"
+    human = run_cli("runs", "show", run_id, env=env).stdout
+    assert f"workflow provision/e2e{suffix}/local (run " in human
     assert run_cli("destroy", str(other), "--env", "local", "--yes", env=env).code == 0
 
     # The local executor sees exactly the state the Temporal run left: no changes.
