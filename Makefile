@@ -1,6 +1,6 @@
 # provision — the two commands a newcomer needs: `make demo` and `make test`.
-# Both do their own set-up, idempotently: a virtualenv in .venv, the Pulumi CLI
-# and OPA built from Go modules and Azurite from npm, all cached outside the clone
+# Both do their own set-up, idempotently: a virtualenv in .venv, the Pulumi CLI,
+# OPA and the Temporal CLI built from Go modules and Azurite from npm, all cached outside the clone
 # (~/.cache/provision, keyed by version) so fresh clones and CI reuse them.
 
 PYTHON ?= python3
@@ -10,6 +10,7 @@ PULUMI_VERSION := $(shell sed -n 's/.*"pulumi==\([0-9.]*\)".*/\1/p' pyproject.to
 OPA_VERSION := $(shell sed -n 's/^OPA_VERSION = "\([0-9.]*\)"/\1/p' provision/policy/opa.py)
 # fake-gcs-server honours Cloud Storage preconditions: the GCS lock-store tests use it.
 FAKE_GCS_VERSION := $(shell sed -n 's/^FAKE_GCS_VERSION = "\([0-9.]*\)"/\1/p' tests/providers/gcp/test_gcs_state_store.py)
+TEMPORAL_VERSION := $(shell sed -n 's/^TEMPORAL_CLI_VERSION = "\([0-9.]*\)"/\1/p' provision/executor/temporal_server.py)
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PROVISION := $(BIN)/provision
 CACHE  ?= $(or $(PROVISION_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/provision)
@@ -18,9 +19,9 @@ CACHE  ?= $(or $(PROVISION_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/provisi
 CHECKOV_VERSION := 3.3.30
 CHECKOV := $(CACHE)/tools/checkov-$(CHECKOV_VERSION)/bin/checkov
 
-.PHONY: setup pulumi opa fake-gcs azurite test demo demo-down typecheck bench clean
+.PHONY: setup pulumi opa temporal fake-gcs azurite test demo demo-down typecheck bench clean
 
-setup: $(STAMP) pulumi opa fake-gcs azurite
+setup: $(STAMP) pulumi opa temporal fake-gcs azurite
 
 $(CHECKOV): | $(STAMP)
 	UV_TOOL_DIR=$(CACHE)/tools/checkov-$(CHECKOV_VERSION)/tools \
@@ -38,6 +39,9 @@ pulumi:
 
 opa:
 	@bash .ci/build-opa.sh $(OPA_VERSION) >/dev/null
+
+temporal:
+	@bash .ci/build-temporal.sh $(TEMPORAL_VERSION) >/dev/null
 
 fake-gcs:
 	@bash .ci/build-fake-gcs.sh $(FAKE_GCS_VERSION) >/dev/null

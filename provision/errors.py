@@ -30,6 +30,11 @@ situation and carry the context that failed (file, line, resource, stage).
     │   └── CloudError                  the cloud API answered with an error
     ├── SandboxError                    the local emulators cannot be started/used
     │   └── SandboxNotRunningError      an environment needs the sandbox, which is down
+    ├── ExecutorError                   the chosen executor cannot run (bad --executor,
+    │   │                                   no Temporal CLI, server unreachable)
+    │   ├── WorkflowError                   a Temporal workflow of this run failed or is a duplicate
+    │   └── RemoteStageError                a stage failed on a worker elsewhere (its error's
+    │                                       class name and message, as the worker reported them)
     ├── PolicyError                     a policy pack or rule is broken (not a violation)
     ├── PolicyViolation                 a mandatory rule failed at a gate; the stage stopped (exit 3)
     └── HistoryError                    the run history cannot be opened or written
@@ -266,6 +271,24 @@ class SandboxNotRunningError(SandboxError):
             f"environment '{env}' targets the local sandbox, which is not running",
             hint="start it with: provision sandbox up",
         )
+
+
+class ExecutorError(ProvisionError):
+    pass
+
+
+class WorkflowError(ExecutorError):
+    """A workflow of this run failed, or another run of the same environment holds its id."""
+
+    def __init__(self, workflow_id: str, message: str, *, hint: str = "") -> None:
+        self.workflow_id = workflow_id
+        super().__init__(f"workflow {workflow_id}: {message}", hint=hint)
+
+
+class RemoteStageError(ExecutorError):
+    def __init__(self, kind: str, message: str, *, hint: str = "", resource: str = "") -> None:
+        self.kind, self.resource = kind, resource
+        super().__init__(message, hint=hint)
 
 
 class PolicyError(ProvisionError):

@@ -132,7 +132,7 @@ def _is_saved_plan(path: str) -> bool:
 
 def apply(spec: str, env: str, *, yes: bool, as_json: bool, policies: Path | None,
           no_policy: bool, targets: list[str], excludes: list[str], parallel: int,
-          rollback_on_violation: bool = False) -> int:
+          rollback_on_violation: bool = False, executor: str | None = None) -> int:
     saved: Plan | None = None
     if _is_saved_plan(spec):
         from provision.plan.saved import read_plan
@@ -149,7 +149,8 @@ def apply(spec: str, env: str, *, yes: bool, as_json: bool, policies: Path | Non
         progress = make_progress(as_json=as_json, record=record, title=f"apply {spec} --env {env}")
         return _streamed(progress, lambda: _apply(
             loaded, spec, saved, progress, yes=yes, as_json=as_json, policies=policies,
-            no_policy=no_policy, parallel=parallel, rollback_on_violation=rollback_on_violation))
+            no_policy=no_policy, parallel=parallel, rollback_on_violation=rollback_on_violation,
+            executor=executor))
 
 
 def _check_saved_options(path: str, saved: Plan, env: str, targets: list[str],
@@ -193,17 +194,23 @@ def _streamed(progress: Progress, body: Callable[[], int]) -> int:
 
 def _apply(loaded: session.Loaded, spec: str, saved: Plan | None, progress: Progress, *,
            yes: bool, as_json: bool, policies: Path | None, no_policy: bool, parallel: int,
-           rollback_on_violation: bool) -> int:
+           rollback_on_violation: bool, executor: str | None = None) -> int:
     record = progress.record
     assert record is not None
     record.update(detail={"graph": stage_graph(loaded)})
-    gate, reader = _policy_gate(loaded, policies, no_policy)
+    gate, reader = policy_gate(loaded, policies, no_policy)
     with guard.engine_run(loaded, Operation.APPLY, record.id, notice=_notice(progress),
                           on_abort=_abort(record)) as run:
         orch = session.orchestrator(loaded, hooks=run.hooks(progress.hooks()), parallel=parallel,
                                     gate=gate, live_reader=reader,
                                     rollback_on_violation=rollback_on_violation,
                                     supervisor=run.supervisor, stop=run.stop)
+        runner = session.executor(loaded, executor, notice=_notice(progress),
+                                  recover=lambda: run.recover(orch),
+                                  started=lambda wf: record.update(detail={"workflow": wf}))
+        ref = session.run_ref(loaded, spec, record.id, no_policy=no_policy,
+                              policies=str(policies.absolute()) if policies else None,
+                              rollback_on_violation=rollback_on_violation)
         try:
             run.recover(orch)
             if saved is not None:
@@ -235,7 +242,7 @@ def _apply(loaded: session.Loaded, spec: str, saved: Plan | None, progress: Prog
                 record.finish(Outcome.FAILED, exit_code=EXIT_ERROR, error="cancelled")
                 run.finish("cancelled")
                 return EXIT_ERROR
-        report = orch.apply(the_plan, check_fresh=saved is not None)
+        report = runner.apply(orch, the_plan, ref, check_fresh=saved is not None)
         if run.interrupted:
             return _interrupted(run, record, progress, report)
         try:
@@ -328,7 +335,7 @@ def _show_violation(violation: PolicyViolation, progress: Progress) -> None:
                   f"at {r.file}:{r.line}: {r.message}", markup=False)
 
 
-def _policy_gate(loaded: session.Loaded, policies: Path | None, no_policy: bool) -> tuple[Any, Any]:
+def policy_gate(loaded: session.Loaded, policies: Path | None, no_policy: bool) -> tuple[Any, Any]:
     """The policy gate and live-state reader for apply (None when policies are off)."""
     if no_policy:
         return None, None
@@ -341,18 +348,19 @@ def _policy_gate(loaded: session.Loaded, policies: Path | None, no_policy: bool)
 
 
 def destroy(spec: str, env: str, *, yes: bool, as_json: bool, targets: list[str],
-            excludes: list[str]) -> int:
+            excludes: list[str], executor: str | None = None) -> int:
     loaded = session.load(spec, env, targets=targets, excludes=excludes, for_destroy=True)
     with recorded(Operation.DESTROY, spec=loaded.spec.name, env=env, spec_file=spec,
                   spec_digest=spec_digest([spec])) as record:
         progress = make_progress(as_json=as_json, record=record,
                                  title=f"destroy {spec} --env {env}")
-        return _streamed(progress, lambda: _destroy(loaded, env, record, progress, yes=yes,
-                                                    as_json=as_json))
+        return _streamed(progress, lambda: _destroy(loaded, spec, record, progress, yes=yes,
+                                                    as_json=as_json, executor=executor))
 
 
-def _destroy(loaded: session.Loaded, env: str, record: RunRecorder, progress: Progress, *,
-             yes: bool, as_json: bool) -> int:
+def _destroy(loaded: session.Loaded, spec: str, record: RunRecorder, progress: Progress, *,
+             yes: bool, as_json: bool, executor: str | None = None) -> int:
+    env = loaded.env.name
     refuse_protected(loaded.spec, loaded.selection)  # before asking, before any deletion
     if loaded.env.protected and not yes:
         raise ProvisionError(f"environment '{env}' is protected",
@@ -368,13 +376,16 @@ def _destroy(loaded: session.Loaded, env: str, record: RunRecorder, progress: Pr
                           on_abort=_abort(record)) as run:
         orch = session.orchestrator(loaded, hooks=run.hooks(progress.hooks()),
                                     supervisor=run.supervisor, stop=run.stop)
+        runner = session.executor(loaded, executor, notice=_notice(progress),
+                                  recover=lambda: run.recover(orch),
+                                  started=lambda wf: record.update(detail={"workflow": wf}))
         try:
             run.recover(orch)
         except ProvisionError:
             if run.interrupted:
                 return _interrupted(run, record, progress)
             raise
-        report = orch.destroy()
+        report = runner.destroy(orch, session.run_ref(loaded, spec, record.id))
         if run.interrupted:
             return _interrupted(run, record, progress, report)
         failed = report.failed

@@ -42,6 +42,21 @@ ParallelOpt = Annotated[int, typer.Option("--parallel", min=1, help="Independent
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
+def _executor(value: Optional[str]) -> Optional[str]:
+    """--executor: local, temporal-local[?...] or temporal://HOST:PORT[?...] (checked here
+    without importing the executors, which --help must not load)."""
+    if value is None or value == "local" or value.split("?", 1)[0] == "temporal-local" \
+            or value.startswith("temporal://"):
+        return value
+    raise typer.BadParameter(f"'{value}' is not local, temporal-local or temporal://HOST:PORT")
+
+
+ExecutorOpt = Annotated[Optional[str], typer.Option(
+    "--executor", metavar="EXECUTOR", callback=_executor,
+    help="Who runs the stages: local (default), temporal-local or temporal://HOST:PORT[?namespace=NS] "
+         "(else $PROVISION_EXECUTOR, else the spec's executor).")]
+
+
 @app.command()
 def plan(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")],
          env: EnvOpt,
@@ -74,12 +89,13 @@ def apply(spec: Annotated[str, typer.Argument(help="Spec file, or a plan saved w
               "--rollback-on-violation",
               help="Return a stage to its previous state when a mandatory post-stage rule fails.")] = False,
           target: TargetOpt = None, exclude: ExcludeOpt = None,
-          parallel: ParallelOpt = 4) -> None:
+          parallel: ParallelOpt = 4, executor: ExecutorOpt = None) -> None:
     """Apply the spec (or a saved plan) stage by stage, with policy gates."""
     from provision.cli import commands  # imported on use: keeps --help fast
     code = commands.apply(spec, env, yes=yes, as_json=json_out, policies=policies,
                           no_policy=no_policy, targets=target or [], excludes=exclude or [],
-                          parallel=parallel, rollback_on_violation=rollback_on_violation)
+                          parallel=parallel, rollback_on_violation=rollback_on_violation,
+                          executor=executor)
     raise typer.Exit(code)
 
 
@@ -103,11 +119,22 @@ def import_(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")
 def destroy(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
             yes: Annotated[bool, typer.Option("--yes", "-y", help="Destroy without asking.")] = False,
             json_out: JsonOpt = False,
-            target: TargetOpt = None, exclude: ExcludeOpt = None) -> None:
+            target: TargetOpt = None, exclude: ExcludeOpt = None,
+            executor: ExecutorOpt = None) -> None:
     """Delete every resource of the spec in the environment, in reverse stage order."""
     from provision.cli import commands  # imported on use: keeps --help fast
     raise typer.Exit(commands.destroy(spec, env, yes=yes, as_json=json_out,
-                                      targets=target or [], excludes=exclude or []))
+                                      targets=target or [], excludes=exclude or [],
+                                      executor=executor))
+
+
+@app.command()
+def worker(queue: Annotated[str, typer.Option("--queue", help="The task queue to poll (the spec's queues: map clouds to them).")] = "provision",
+           executor: ExecutorOpt = None) -> None:
+    """Run stages for a Temporal cluster (temporal://HOST:PORT) until interrupted."""
+    from provision.cli import worker_cmd
+
+    raise typer.Exit(worker_cmd.serve(queue, executor))
 
 
 @app.command()
@@ -121,7 +148,7 @@ def rollout(spec: Annotated[str, typer.Argument(help="Spec file with a promotion
                 help="Return a failed environment's applied stages to their previous inputs.")] = False,
             policies: Annotated[Optional[Path], typer.Option("--policies", help="Policy packs directory (default: ./policies when present).")] = None,
             no_policy: Annotated[bool, typer.Option("--no-policy", help="Skip policy gates.")] = False,
-            parallel: ParallelOpt = 4) -> None:
+            parallel: ParallelOpt = 4, executor: ExecutorOpt = None) -> None:
     """Promote the spec through its environments in order, with gates and approvals.
     Exit 0 done, 1 error, 3 policy violation, 4 halted (approval needed or a gate failed)."""
     from provision.cli import rollout_cmd
@@ -134,7 +161,7 @@ def rollout(spec: Annotated[str, typer.Argument(help="Spec file with a promotion
     raise typer.Exit(rollout_cmd.rollout(
         spec, to=to, resume=resume, as_json=json_out, non_interactive=non_interactive,
         rollback_on_failure=rollback_on_failure, policies=policies, no_policy=no_policy,
-        parallel=parallel))
+        parallel=parallel, executor=executor))
 
 
 @app.command()

@@ -46,7 +46,7 @@ def _ask_at_terminal(env: str, plan: Plan, digest: str) -> bool:
 
 def rollout(spec: str, *, to: str, resume: str, as_json: bool, non_interactive: bool,
             rollback_on_failure: bool, policies: Path | None, no_policy: bool,
-            parallel: int) -> int:
+            parallel: int, executor: str | None = None) -> int:
     """Start (or resume) a rollout; returns the exit code (0, 1, 3 or 4)."""
     history = open_history()
     try:
@@ -56,7 +56,7 @@ def rollout(spec: str, *, to: str, resume: str, as_json: bool, non_interactive: 
             state, record = _started(history, spec, to, rollback_on_failure, policies, no_policy)
         return _run(history, state, record, as_json=as_json,
                     ask=_ask_at_terminal if _can_ask(as_json, non_interactive) else None,
-                    parallel=parallel)
+                    parallel=parallel, executor=executor)
     finally:
         history.close()
 
@@ -92,7 +92,7 @@ def _resumed(history: History, run_id: str) -> tuple[RolloutState, RunRecorder]:
 
 
 def _run(history: History, state: RolloutState, record: RunRecorder, *, as_json: bool,
-         ask: Ask | None, parallel: int) -> int:
+         ask: Ask | None, parallel: int, executor: str | None = None) -> int:
     from provision.cli.rollout_driver import EngineDriver
 
     ui = make_progress(as_json=as_json, record=record, title=f"rollout {record.id}")
@@ -109,7 +109,7 @@ def _run(history: History, state: RolloutState, record: RunRecorder, *, as_json:
 
     def factory(env: str, hooks: Hooks) -> EnvDriver:
         return EngineDriver(state.spec_file, env, hooks, policies=policies, parallel=parallel,
-                            run_id=record.id, notice=notice)
+                            run_id=record.id, notice=notice, executor=executor)
 
     ui.emit("run_started", run_id=record.id, operation=Operation.ROLLOUT.value,
             spec=record.spec, env=state.target, chain=state.chain, who=record.who)

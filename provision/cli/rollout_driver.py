@@ -31,8 +31,10 @@ class EngineDriver:
     run left behind first."""
 
     def __init__(self, spec_file: str, env: str, hooks: Hooks, *, policies: Path | None,
-                 run_id: str, notice: Callable[[str], None], parallel: int = 4) -> None:
+                 run_id: str, notice: Callable[[str], None], parallel: int = 4,
+                 executor: str | None = None) -> None:
         self.spec_file = spec_file
+        self.policies = policies
         self.loaded = session.load(spec_file, env)
         gate, reader = build_gate(self.loaded, policies) if policies is not None else (None, None)
         self._exit = ExitStack()
@@ -43,6 +45,9 @@ class EngineDriver:
                 self.loaded, hooks=self.run.hooks(hooks), parallel=parallel, gate=gate,
                 live_reader=reader, supervisor=self.run.supervisor, stop=self.run.stop)
             self.run.recover(self.orch)
+            # Who applies the environment's plan: in process, or a Temporal workflow.
+            self.runner = session.executor(self.loaded, executor, notice=notice,
+                                           recover=lambda: self.run.recover(self.orch))
         except BaseException:
             self._exit.close()
             raise
@@ -97,7 +102,10 @@ class EngineDriver:
         return ""
 
     def apply(self, plan: Plan, *, saved: bool) -> ApplyReport:
-        return self.orch.apply(plan, check_fresh=saved)
+        ref = session.run_ref(self.loaded, self.spec_file, self.run.run_id,
+                              policies=str(self.policies) if self.policies else None,
+                              no_policy=self.policies is None)
+        return self.runner.apply(self.orch, plan, ref, check_fresh=saved)
 
     def remember(self) -> dict[str, StackSnapshot | None]:
         return {stage: self._snapshot(stage) for stage in self.stage_graph}

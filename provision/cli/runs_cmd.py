@@ -118,6 +118,9 @@ def _print_view(view: RunView) -> None:
             out.print(f"  {key.replace('_', ' ')} {r[key]}", markup=False)
     if r["detail"].get("error"):
         out.print(f"  error: {r['detail']['error']}", markup=False)
+    if workflow := r["detail"].get("workflow"):
+        out.print(f"  workflow {workflow.get('id')} (run {workflow.get('run_id')}) on Temporal "
+                  f"{workflow.get('address')}, namespace {workflow.get('namespace')}", markup=False)
     if view.steps:
         out.print("\nsteps:")
         for s in view.steps:

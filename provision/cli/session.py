@@ -11,7 +11,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import providers
 from provision import spec as specs
@@ -31,6 +31,9 @@ from provision.provider import AdapterRegistry
 from provision.spec.perf import gc_paused
 from provision.sandbox import ENV_HOME, Sandbox
 from provision.spec.model import Environment, Spec
+
+if TYPE_CHECKING:
+    from provision.executor import Executor, RunRef
 
 
 def sandbox() -> Sandbox:
@@ -121,6 +124,31 @@ def orchestrator(loaded: Loaded, *, hooks: Hooks | None = None, parallel: int = 
                         hooks=hooks, gate=gate, live_reader=live_reader, parallel=parallel,
                         rollback_on_violation=rollback_on_violation,
                         selection=loaded.selection, stop=stop)
+
+
+def executor(loaded: Loaded, flag: str | None, *, notice: Callable[[str], None],
+             recover: Callable[[], object],
+             started: Callable[[dict[str, str]], None] = lambda workflow: None) -> Executor:
+    """The run's executor: ``--executor``, else PROVISION_EXECUTOR, else the spec's
+    ``executor:``, else ``local`` (see provision/executor). ``recover`` repairs the
+    environment's stacks before a stage is retried; ``started`` gets the workflow's ids."""
+    from provision.executor import Choice, choose, executor_name
+    from provision.executor.queues import stage_queues
+
+    name = executor_name(flag, loaded.spec.executor)
+    if name == "local":
+        return choose(name)
+    return choose(name, Choice(passphrase=lambda: state_passphrase(loaded.spec, loaded.env),
+                               queues=stage_queues(loaded.spec, loaded.env, loaded.stages),
+                               notice=notice, recover=recover, started=started))
+
+
+def run_ref(loaded: Loaded, spec_file: str, run_id: str, **options: Any) -> RunRef:
+    """The references a stage activity rebuilds this run from, on any worker."""
+    from provision.executor import RunRef
+
+    return RunRef(str(Path(spec_file).absolute()), loaded.env.name, run_id,
+                  loaded.targets, loaded.excludes, **options)
 
 
 def verify_state(loaded: Loaded, orch: Orchestrator) -> dict[str, StackSnapshot]:

@@ -21,7 +21,7 @@ import time
 import tenacity
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Callable, Collection, Mapping, Protocol
 
 from provision.engine.changes import stage_changes
 from provision.engine.declare import restore_declaration, stage_declaration
@@ -119,6 +119,24 @@ class ApplyReport:
 _WHY = {StageStatus.FAILED: StageStatus.FAILED.value, StageStatus.BLOCKED: "was blocked by a policy",
         StageStatus.ROLLED_BACK: "was rolled back", StageStatus.INTERRUPTED: "was interrupted",
         StageStatus.UNVERIFIED: "applied but its live state could not be checked"}
+
+
+def apply_skip_reason(depends_on: Collection[str], cause: str, status: StageStatus) -> str:
+    """Why a stage depending on ``depends_on`` is not applied: ``cause`` (a stage it depends
+    on, directly or through others) ended with ``status``. Pure: workflow code calls it."""
+    why = _WHY.get(status, status.value)
+    how = "" if cause in depends_on else " (through other stages)"
+    return f"it depends{how} on stage '{cause}', which {why}"
+
+
+def destroy_skip_reason(cause: str) -> str:
+    """Why a stage is kept by a destroy: ``cause`` depends on it and was not destroyed."""
+    return f"stage '{cause}' depends on it and was not destroyed"
+
+
+def destroy_succeeded(outcome: StageOutcome) -> bool:
+    """Whether the stages a destroyed stage depends on may be destroyed after it."""
+    return outcome.status.ok or outcome.status is StageStatus.SKIPPED and not outcome.cause
 
 
 def spec_digest(paths: list[str]) -> str:
@@ -351,21 +369,31 @@ class Orchestrator:
         dependents. With ``check_fresh`` (a saved plan), a stage whose state or
         planned changes moved since the plan was made fails with
         :class:`StalePlanError`. Outcomes are listed in the plan's stage order."""
-        by_name = {s.name: s for s in plan.stages}
-        order = [s.name for s in self.stages.stages if s.name in by_name]
+        order = self.apply_order(plan)
         results = schedule(
             order, {n: self.stages.stage(n).depends_on for n in order},
-            lambda name: self._timed(name, lambda: self._apply_stage(
-                self.stages.stage(name), by_name[name], plan, check_fresh)),
+            lambda name: self.apply_one(name, plan, check_fresh=check_fresh),
             succeeded=lambda o: o.status.ok, skip=self._skipped, parallel=self.parallel)
         return ApplyReport([results[n] for n in order])
+
+    def apply_order(self, plan: Plan) -> list[str]:
+        """The stages ``apply(plan)`` runs, in the stage graph's order."""
+        planned = {s.name for s in plan.stages}
+        return [s.name for s in self.stages.stages if s.name in planned]
+
+    def apply_one(self, name: str, plan: Plan, *, check_fresh: bool = False) -> StageOutcome:
+        """Apply the stage ``name`` of ``plan``, the stages it depends on applied already:
+        gate before, update, live read and gate after. What ``apply`` schedules, and what
+        a durable executor's stage activity runs (``provision.executor``)."""
+        saved = next(s for s in plan.stages if s.name == name)
+        return self._timed(name, lambda: self._apply_stage(
+            self.stages.stage(name), saved, plan, check_fresh))
 
     def _skipped(self, stage: str, cause: str, caused_by: StageOutcome) -> StageOutcome:
         """The outcome of ``stage``, not applied because ``cause`` (a stage it depends on,
         directly or through others) did not succeed."""
-        why = _WHY.get(caused_by.status, caused_by.status.value)
-        how = "" if cause in self.stages.stage(stage).depends_on else " (through other stages)"
-        return self._skip(stage, cause, f"it depends{how} on stage '{cause}', which {why}")
+        return self._skip(stage, cause, apply_skip_reason(
+            self.stages.stage(stage).depends_on, cause, caused_by.status))
 
     def _skip(self, stage: str, cause: str, reason: str) -> StageOutcome:
         self.hooks.stage_skipped(stage, reason)
@@ -540,18 +568,26 @@ class Orchestrator:
         Raises :class:`ProtectedResourceError` before any stage is touched when a
         resource the destroy covers has ``protect: true``."""
         refuse_protected(self.spec, self.selection)
+        order, dependents = self.destroy_order()
+        results = schedule(
+            order, dependents, self.destroy_one, succeeded=destroy_succeeded,
+            skip=lambda name, cause, _: self._skip(name, cause, destroy_skip_reason(cause)),
+            parallel=self.parallel)
+        return ApplyReport([results[n] for n in order])
+
+    def destroy_order(self) -> tuple[list[str], dict[str, list[str]]]:
+        """The stages ``destroy`` runs, in order, and for each the stages it waits for
+        (those that depend on it)."""
         order = [s.name for s in reversed(self.stages.stages)]
         dependents: dict[str, list[str]] = {n: [] for n in order}
         for stage in self.stages.stages:
             for dep in stage.depends_on:
                 dependents.setdefault(dep, []).append(stage.name)
-        results = schedule(
-            order, dependents, lambda name: self._timed(name, lambda: self._destroy_stage(name)),
-            succeeded=lambda o: o.status.ok or o.status is StageStatus.SKIPPED and not o.cause,
-            skip=lambda name, cause, _: self._skip(
-                name, cause, f"stage '{cause}' depends on it and was not destroyed"),
-            parallel=self.parallel)
-        return ApplyReport([results[n] for n in order])
+        return order, dependents
+
+    def destroy_one(self, name: str) -> StageOutcome:
+        """Destroy the stage ``name``, every stage that depends on it destroyed already."""
+        return self._timed(name, lambda: self._destroy_stage(name))
 
     def _destroy_stage(self, name: str) -> StageOutcome:
         stage = self.stages.stage(name)

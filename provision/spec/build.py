@@ -20,14 +20,14 @@ from provision.spec.limits import MAX_RESOURCES
 from provision.spec.model import Environment, Resource, SourceLocation, Spec, Variable
 from provision.spec.refs import RefSyntaxError, parse_value
 
-TOP_KEYS = ("name", "backend", "variables", "environments", "resources", "promotion")
+TOP_KEYS = ("name", "backend", "executor", "variables", "environments", "resources", "promotion")
 # What HCL users write at top level: attributes and the block types.
-HCL_TOP_NAMES = ("name", "backend", "variable", "environment", "resource", "promotion")
+HCL_TOP_NAMES = ("name", "backend", "executor", "variable", "environment", "resource", "promotion")
 RESOURCE_KEYS = ("type", "properties", "stage", "depends_on", "protect")
 VARIABLE_KEYS = ("type", "default", "description")
 VARIABLE_TYPES = ("string", "number", "bool", "list", "map")
 CLOUDS = ("aws", "azure", "gcp")
-ENVIRONMENT_KEYS = ("protected", "variables", "overrides", *CLOUDS, *ENVIRONMENT_ROLLOUT_KEYS)
+ENVIRONMENT_KEYS = ("protected", "variables", "overrides", "queues", *CLOUDS, *ENVIRONMENT_ROLLOUT_KEYS)
 RESERVED_IDS = ("var", "env")
 ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 TYPE_PATTERN = re.compile(r"[a-z][a-z0-9]*:[A-Za-z0-9_.]+:[A-Za-z0-9_]+\Z")
@@ -96,6 +96,12 @@ class _Builder:
             self.error(("backend",), f"'backend' must be a URL string, got {_kind(backend)}")
         elif backend:
             spec.backend = backend
+        executor = data.get("executor")
+        if executor is not None and not isinstance(executor, str):
+            self.error(("executor",), "'executor' must be local, temporal-local or "
+                       f"temporal://host:port, got {_kind(executor)}")
+        elif executor:
+            spec.executor = executor
         for name_, raw in self.expect_map(data.get("variables"), ("variables",),
                                           "'variables'").items():
             spec.variables[name_] = self.variable(name_, raw)
@@ -170,6 +176,15 @@ class _Builder:
             opath = path + ("overrides", rid)
             env.overrides[rid] = self.values(
                 self.expect_map(props, opath, f"overrides of '{rid}'"), opath)
+        queues = self.expect_map(body.get("queues"), path + ("queues",), "'queues'")
+        for cloud, queue in queues.items():
+            if cloud not in (*CLOUDS, "*"):
+                self.error(path + ("queues", cloud), f"'queues' maps a cloud to a task queue; "
+                           f"'{cloud}' is not a cloud", hint=one_of((*CLOUDS, "*")))
+            elif not isinstance(queue, str) or not queue:
+                self.error(path + ("queues", cloud), "a task queue is a non-empty string")
+            else:
+                env.queues[cloud] = queue
         environment_rollout(self, env, body, path)
         return env
 

@@ -104,6 +104,9 @@ class Environment:
     # (protected environments always need one).
     approval: bool = False
     health_checks: list[HealthCheck] = field(default_factory=list)
+    # ``queues: {aws: prod-aws, "*": prod}``: the Temporal task queue of each cloud's
+    # stages in this environment (credential-scoped workers poll them).
+    queues: dict[str, str] = field(default_factory=dict)
 
     @property
     def sandbox(self) -> bool:
@@ -144,6 +147,8 @@ class Spec:
     resources: dict[str, Resource] = field(default_factory=dict)
     # State backend URL (file://, s3://, ...); None means .provision/state beside the spec root.
     backend: str | None = None
+    # Who runs the stages: local (default), temporal-local or temporal://host:port.
+    executor: str | None = None
     location: SourceLocation | None = None
     # ``promotion: [dev, staging, prod]``: the order a rollout applies environments in.
     promotion: list[str] = field(default_factory=list)

@@ -26,7 +26,8 @@ def test_the_start_path_loads_no_engine_and_no_cloud_sdk() -> None:
 
     code = ("import sys, provision.cli.main; "
             "print(sorted(m for m in ('pulumi', 'boto3', 'provision.engine.runner', "
-            "'provision.cli.commands', 'azure.core', 'google.cloud.storage') if m in sys.modules))")
+            "'provision.cli.commands', 'azure.core', 'google.cloud.storage', 'temporalio') "
+            "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120)
     assert out.stdout.strip() == "[]"

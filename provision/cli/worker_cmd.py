@@ -1,0 +1,102 @@
+"""``provision worker --queue NAME``: run stage activities (and, on the default queue,
+the environment workflows) for a Temporal cluster, until SIGINT/SIGTERM.
+
+A worker holds the credentials of the machine it runs on: start the one polling
+``prod-aws`` only where prod's AWS credentials are (the spec's ``queues:`` maps each
+environment's clouds to queues). Each stage activity rebuilds its run from the
+references it gets (spec file, environment, plan id): the spec file, the plan
+directory (``PROVISION_PLAN_DIR``) and the state backend must be reachable from
+here. Every Pulumi process of a stage runs under a supervisor of the activity, so a
+worker that dies leaves none behind; the retried activity on another worker repairs
+the stacks first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+from typing import Callable
+
+from rich.console import Console
+
+from provision.cli import guard, session
+from provision.cli.commands import policy_gate
+from provision.engine.clouds import home_dir
+from provision.engine.supervise import Supervisor
+from provision.errors import CredentialsError, ExecutorError
+from provision.executor import executor_name
+from provision.executor.activities import RunContext, StageActivities
+from provision.executor.plans import PlanStore, plan_dir
+from provision.executor.records import DEFAULT_QUEUE, RunRef
+from provision.executor.temporal import Target, connect, worker
+from provision.vocabulary import Operation
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def worker_passphrase() -> str:
+    """The state passphrase the worker seals payloads with (the environments' own)."""
+    for var in ("PROVISION_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE"):
+        if value := os.environ.get(var):
+            return value
+    path = home_dir() / "passphrase"
+    if path.exists():
+        return path.read_text().strip()
+    raise CredentialsError("a worker needs the state passphrase",
+                           hint="set PROVISION_PASSPHRASE (the one the clients use)")
+
+
+class Runs:
+    """Rebuilds a run on this worker for each stage activity (the worker's composition
+    root); each activity gets a supervisor of its own, stopped when it ends."""
+
+    def __init__(self, notice: Callable[[str], None]) -> None:
+        self.notice = notice
+
+    def __call__(self, ref: RunRef) -> RunContext:
+        loaded = session.load(ref.spec_file, ref.env, targets=list(ref.targets),
+                              excludes=list(ref.excludes))
+        gate, reader = policy_gate(loaded, Path(ref.policies) if ref.policies else None,
+                                   ref.no_policy)
+        supervisor = Supervisor().start()
+        try:
+            orch = session.orchestrator(loaded, gate=gate, live_reader=reader,
+                                        rollback_on_violation=ref.rollback_on_violation,
+                                        supervisor=supervisor)
+        except BaseException:
+            supervisor.stop()
+            raise
+        run = guard.EngineRun(loaded, Operation.APPLY, ref.run_id, supervisor, self.notice,
+                              store=session.state_store(loaded))
+        return RunContext(orch, lambda: run.recover(orch), supervisor.stop)
+
+
+def serve(queue: str, executor: str | None) -> int:
+    """Run a worker on ``queue`` until interrupted; exit code 0."""
+    name = executor_name(executor, None)
+    target = Target.parse(name) if name != "local" else Target()
+    if target.local:
+        raise ExecutorError("a worker serves a Temporal cluster",
+                            hint="give --executor temporal://HOST:PORT (or PROVISION_EXECUTOR)")
+
+    def notice(text: str) -> None:
+        err.print(text, markup=False)
+
+    activities = StageActivities(Runs(notice), PlanStore(plan_dir()))
+
+    async def main() -> None:
+        client = await connect(target, target.address, worker_passphrase())
+        running = worker(client, queue, activities, workflows=queue == DEFAULT_QUEUE)
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        notice(f"worker {activities.identity} polling queue '{queue}' on {target.address} "
+               f"(namespace {target.namespace})")
+        async with running:
+            await stop.wait()
+
+    asyncio.run(main())
+    return 0

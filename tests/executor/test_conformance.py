@@ -1,0 +1,164 @@
+"""Engine conformance: the same scenarios through ``local`` and the temporal executor give
+the same outcomes (statuses, reasons, causes, errors) and the same cloud.
+
+Each scenario runs twice on a fresh :class:`FakeEngine` and fake cloud: once in process,
+once as a Temporal workflow whose stage activities run on in-process workers (the
+``temporal-local`` set-up, on the session's dev server).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from provision import spec as specs
+from provision.engine.orchestrator import ApplyReport, Orchestrator
+from provision.engine.testing import FakeEngine
+from provision.executor import Executor, LocalExecutor, RunRef
+from provision.executor.temporal import Target, TemporalExecutor
+from provision.executor.temporal_server import DevServer
+from provision.graph.stages import build_stages
+from provision.plan.model import Plan, StagePlan
+from provision.provider import CloudConfig
+from provision.vocabulary import StageStatus
+from providers.testing import FakeAdapter, fake_registry
+
+CONFIGS = {"test": CloudConfig("test", {"zone": "z1"})}
+
+DAG_SPEC = """
+name: t
+environments:
+  dev: {}
+resources:
+  net: {type: test:fake:Thing, stage: net, properties: {name: net}}
+  app: {type: test:fake:Thing, stage: app, properties: {name: app, tags: {net: "${net.arn}"}}}
+  web: {type: test:fake:Thing, stage: web, properties: {name: web, tags: {app: "${app.arn}"}}}
+  db: {type: test:fake:Other, stage: db, properties: {name: db}}
+  api: {type: test:fake:Other, stage: api, properties: {name: api, tags: {db: "${db.arn}"}}}
+"""
+
+
+@dataclass
+class Verdict:
+    blocking: bool
+    results: list[Any] = field(default_factory=list)
+
+
+class StubGate:
+    def __init__(self, block_pre: frozenset[str] = frozenset()) -> None:
+        self.block_pre = block_pre
+
+    def check_pre(self, stage_plan: StagePlan, plan: Plan) -> Verdict:
+        return Verdict(stage_plan.name in self.block_pre)
+
+    def check_post(self, stage: str, live: dict[str, Any]) -> Verdict:
+        return Verdict(False)
+
+
+def outcome_view(report: ApplyReport) -> list[tuple[str, str, str, str, str]]:
+    return [(o.stage, o.status.value, o.reason, o.cause,
+             f"{type(o.error).__name__}: {o.error.message}" if o.error else "")
+            for o in report.outcomes]
+
+
+def cloud() -> dict[str, dict[str, Any]]:
+    """The fake cloud, less the creation serial (independent stages run in either order)."""
+    return {rid: {k: v for k, v in props.items() if k != "created_serial"}
+            for (_, rid), props in FakeAdapter.cloud.resources().items()}
+
+
+Scenario = Callable[[Callable[..., Orchestrator], Executor, FakeEngine], list[Any]]
+
+
+@pytest.fixture
+def run_both(tmp_path: Path, dev_server: DevServer, plan_dir: Path
+             ) -> Callable[[str, Scenario], tuple[list[Any], list[Any]]]:
+    spec_file = tmp_path / "spec.yaml"
+
+    def run(text: str, scenario: Scenario) -> tuple[list[Any], list[Any]]:
+        spec_file.write_text(text)
+        seen = []
+        for executor in (LocalExecutor(), TemporalExecutor(
+                Target(dev_server.address), "test-passphrase-not-secret",
+                in_process_workers=True, heartbeat_seconds=10)):
+            FakeAdapter.cloud.reset()
+            engine = FakeEngine(configs=CONFIGS)
+            registry = fake_registry()
+
+            def make(env: str = "dev", **kwargs: Any) -> Orchestrator:
+                raw = specs.load(spec_file)
+                specs.validate(raw, registry)
+                resolved = specs.resolve(raw, env)
+                return Orchestrator(resolved, resolved.environments[env],
+                                    build_stages(resolved), registry, engine, **kwargs)
+
+            seen.append(scenario(make, executor, engine) + [cloud()])
+        return seen[0], seen[1]
+
+    return run
+
+
+def ref(env: str = "dev") -> RunRef:
+    return RunRef("spec.yaml", env)
+
+
+def test_plan_apply_no_op_and_destroy_end_the_same(run_both: Any) -> None:
+    def scenario(make: Callable[..., Orchestrator], executor: Executor,
+                 engine: FakeEngine) -> list[Any]:
+        orch = make()
+        applied = executor.apply(orch, orch.plan(), ref())
+        after_apply = cloud()
+        again = make()
+        second = again.plan()
+        no_op = executor.apply(again, second, ref())
+        destroyed = executor.destroy(make(), ref())
+        return [outcome_view(applied), after_apply, second.has_changes(),
+                outcome_view(no_op), outcome_view(destroyed)]
+
+    local, temporal = run_both(DAG_SPEC, scenario)
+    assert local == temporal
+    applied, after_apply, changes, no_op, destroyed, end = temporal
+    assert {s for _, s, *_ in applied} == {StageStatus.APPLIED.value}
+    assert set(after_apply) == {"net", "app", "web", "db", "api"}
+    assert changes is False
+    assert {s for _, s, *_ in no_op} == {StageStatus.UNCHANGED.value}
+    assert {s for _, s, *_ in destroyed} == {StageStatus.DESTROYED.value}
+    assert end == {}
+
+
+def test_a_policy_block_stops_the_stage_and_skips_its_dependents_the_same(run_both: Any) -> None:
+    def scenario(make: Callable[..., Orchestrator], executor: Executor,
+                 engine: FakeEngine) -> list[Any]:
+        orch = make(gate=StubGate(frozenset({"app"})))
+        return [outcome_view(executor.apply(orch, orch.plan(), ref()))]
+
+    local, temporal = run_both(DAG_SPEC, scenario)
+    assert local == temporal
+    by_stage = {stage: (status, reason) for stage, status, reason, *_ in temporal[0]}
+    assert by_stage["app"][0] == StageStatus.BLOCKED.value
+    assert by_stage["web"] == (StageStatus.SKIPPED.value,
+                               "it depends on stage 'app', which was blocked by a policy")
+    assert by_stage["api"][0] == StageStatus.APPLIED.value
+
+
+def test_a_failed_stage_fails_alone_the_same(run_both: Any) -> None:
+    def scenario(make: Callable[..., Orchestrator], executor: Executor,
+                 engine: FakeEngine) -> list[Any]:
+        engine.fail("t.dev.net", "the cloud said no", operation="up")
+        orch = make()
+        return [outcome_view(executor.apply(orch, orch.plan(), ref()))]
+
+    local, temporal = run_both(DAG_SPEC, scenario)
+    # In process the error object is the engine's; through Temporal the in-process worker
+    # hands the same object back, so even the error class and message agree.
+    assert local == temporal
+    by_stage = {stage: (status, reason, cause) for stage, status, reason, cause, _ in temporal[0]}
+    assert by_stage["net"][0] == StageStatus.FAILED.value
+    assert by_stage["web"] == (StageStatus.SKIPPED.value, "it depends (through other stages) "
+                               "on stage 'net', which failed", "net")
+    assert by_stage["db"][0] == by_stage["api"][0] == StageStatus.APPLIED.value
+    assert "web" not in temporal[-1] and "api" in temporal[-1]

@@ -1,0 +1,123 @@
+"""Replay safety: recorded workflow histories replay against the current workflow code.
+
+A change to ``provision.executor.workflows`` that would break a run in flight (a
+different activity, another order of commands) fails here. The histories under
+``histories/`` were recorded from real runs on the dev server (payloads sealed with
+the test passphrase); record a new one after a deliberate, versioned change with::
+
+    .venv/bin/python tests/executor/test_replay.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
+
+from provision.executor.records import EnvironmentJob, StageRecord, StageTask
+from provision.executor.temporal import data_converter, sandboxed_runner
+from provision.executor.workflows import DESTROY_ACTIVITY, WORKFLOW_NAME, EnvironmentWorkflow
+
+HISTORIES = Path(__file__).parent / "histories"
+PASSPHRASE = "test-passphrase-not-secret"
+SPEC = """
+name: t
+environments:
+  dev: {}
+resources:
+  net: {type: test:fake:Thing, stage: net, properties: {name: net}}
+  app: {type: test:fake:Thing, stage: app, properties: {name: app, tags: {net: "${net.arn}"}}}
+  web: {type: test:fake:Thing, stage: web, properties: {name: web, tags: {app: "${app.arn}"}}}
+  db: {type: test:fake:Other, stage: db, properties: {name: db}}
+"""
+
+
+def _replay(path: Path) -> None:
+    history = WorkflowHistory.from_json("provision/t/dev", path.read_text())
+    replayer = Replayer(workflows=[EnvironmentWorkflow], data_converter=data_converter(PASSPHRASE),
+                        workflow_runner=sandboxed_runner())
+    asyncio.run(replayer.replay_workflow(history))
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in HISTORIES.glob("*.json")))
+def test_a_recorded_history_replays_on_the_current_workflow_code(name: str) -> None:
+    _replay(HISTORIES / name)
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class ChangedWorkflow:
+    """The environment workflow as a careless change would leave it: it destroys the
+    last stage first instead of applying the stages in order."""
+
+    @workflow.run
+    async def run(self, job: EnvironmentJob) -> list[StageRecord]:
+        task = StageTask(job.run, job.operation, job.order[-1], job.plan_id)
+        record: StageRecord = await workflow.execute_activity(
+            DESTROY_ACTIVITY, task, start_to_close_timeout=timedelta(minutes=1),
+            result_type=StageRecord)
+        return [record]
+
+
+def test_a_changed_workflow_fails_replay() -> None:
+    """The check has teeth: a changed workflow of the same name does not replay."""
+    history = WorkflowHistory.from_json("provision/t/dev",
+                                        (HISTORIES / "apply-all-applied.json").read_text())
+    replayer = Replayer(workflows=[ChangedWorkflow], data_converter=data_converter(PASSPHRASE),
+                        workflow_runner=UnsandboxedWorkflowRunner())
+    with pytest.raises(workflow.NondeterminismError):
+        asyncio.run(replayer.replay_workflow(history))
+
+
+def record(out_dir: Path) -> None:
+    """Run the recorded scenarios on a fresh dev server and write their histories."""
+    import tempfile
+
+    from temporalio.client import Client
+
+    from provision import spec as specs
+    from provision.engine.orchestrator import Orchestrator
+    from provision.engine.testing import FakeEngine
+    from provision.executor import RunRef
+    from provision.executor.temporal import Target, TemporalExecutor, workflow_id
+    from provision.executor.temporal_server import DevServer
+    from provision.graph.stages import build_stages
+    from provision.provider import CloudConfig
+    from providers.testing import FakeAdapter, fake_registry
+
+    with tempfile.TemporaryDirectory() as tmp:
+        import os
+
+        os.environ["PROVISION_PLAN_DIR"] = f"{tmp}/plans"
+        (Path(tmp) / "t.yaml").write_text(SPEC)
+        with DevServer(Path(tmp) / "dev.sqlite") as server:
+            for name, fail in (("apply-all-applied", None), ("apply-fail-isolation", "t.dev.net")):
+                FakeAdapter.cloud.reset()
+                engine = FakeEngine(configs={"test": CloudConfig("test")})
+                if fail:
+                    engine.fail(fail, "the cloud said no", operation="up")
+                spec = specs.resolve(specs.load(Path(tmp) / "t.yaml"), "dev")
+                orch = Orchestrator(spec, spec.environments["dev"], build_stages(spec),
+                                    fake_registry(), engine)
+                executor = TemporalExecutor(Target(server.address), PASSPHRASE,
+                                            in_process_workers=True)
+                executor.apply(orch, orch.plan(), RunRef("t.yaml", "dev"))
+
+                async def fetch() -> str:
+                    client = await Client.connect(server.address,
+                                                  data_converter=data_converter(PASSPHRASE))
+                    history = await client.get_workflow_handle(workflow_id("t", "dev")) \
+                        .fetch_history()
+                    return history.to_json()
+
+                out_dir.mkdir(parents=True, exist_ok=True)
+                (out_dir / f"{name}.json").write_text(asyncio.run(fetch()))
+
+
+if __name__ == "__main__":
+    record(Path(sys.argv[1]) if len(sys.argv) > 1 else HISTORIES)
