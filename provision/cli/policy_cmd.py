@@ -28,7 +28,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from provision.cli.params import choice
+from provision.cli.params import Command, choice
 from provision.errors import PolicyError, ProvisionError, SpecError
 from provision.plan.model import Live, Plan
 from provision.vocabulary import Phase
@@ -107,7 +107,7 @@ def _error(exc: ProvisionError) -> None:
     err.print(exc.render(), markup=False, soft_wrap=True)
 
 
-def test(directory: Annotated[Path, typer.Argument(help="Policies directory or one pack.")] = Path("policies")) -> None:
+def test(directory: Annotated[Path, typer.Argument(metavar="DIRECTORY", help="Policies directory or one pack.")] = Path("policies")) -> None:
     """Run the packs' Rego (*_test.rego) and Python (*_test.py) rule tests."""
     from provision.policy.testing import run_tests
 
@@ -139,8 +139,8 @@ def build_app(wiring: Wiring) -> typer.Typer:
     app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                       help="Policy packs: check a spec against them, run their tests.")
 
-    @app.command()
-    def check(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")],
+    @app.command(cls=Command)
+    def check(spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file (YAML or HCL).")],
               env: Annotated[str, typer.Option("--env", "-e", help="Environment of the spec.")],
               phase: Annotated[str, typer.Option("--phase", help="pre (planned) | post (live)",
                                                  callback=choice("pre", "post"))] = "pre",
@@ -157,5 +157,5 @@ def build_app(wiring: Wiring) -> typer.Typer:
             code = EXIT_ERROR
         raise typer.Exit(code)
 
-    app.command()(test)
+    app.command(cls=Command)(test)
     return app
