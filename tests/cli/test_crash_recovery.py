@@ -135,7 +135,7 @@ def test_two_applies_at_once_exactly_one_runs(sandbox: Any, start: Start, run_cl
     loser = procs[codes.index(1)]
     text = _err(loser)
     assert f"environment 'local' of spec 'rec{suffix}' is locked by run" in text
-    assert "pid" in text and "since" in text and "provision unlock SPEC --env local" in text
+    assert "pid" in text and "since" in text and "provision unlock spec.yaml --env local" in text
     assert "Traceback" not in text
     again = run_cli("plan", "spec.yaml", "--env", "local", "--detailed-exitcode",
                     cwd=dirs[-1], env={**env, **homes[-1]})
