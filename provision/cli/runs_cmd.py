@@ -31,7 +31,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output."
 
 _COLOUR = {"applied": "green", "no-changes": "green", "destroyed": "green", "passed": "green",
            "approved": "green", "unchanged": "green", "planned": "cyan", "waiting": "yellow",
-           "halted": "yellow", "running": "yellow", "skipped": "yellow", "voided": "yellow",
+           "halted": "yellow", "drifted": "yellow", "running": "yellow", "skipped": "yellow", "voided": "yellow",
            "failed": "red", "blocked": "red", "policy-violation": "red", "rolled-back": "red"}
 
 
