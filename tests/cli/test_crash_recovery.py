@@ -290,7 +290,7 @@ def test_a_stack_locked_by_a_live_process_says_so(sandbox: Any, run_cli: Run, tm
     assert result.code == 1
     assert "stage 'aws' is locked" in result.stderr and "live.json" in result.stderr
     assert f"pid {holder.pid}" in result.stderr and "still running" in result.stderr
-    assert "provision repair" in result.stderr
+    assert "provision repair spec.yaml --env local" in result.stderr
     assert "code: 1" not in result.stderr and "Traceback" not in result.stderr
     assert _buckets(_s3(sandbox), suffix) == []
 

@@ -125,7 +125,7 @@ def _faults_met_without_retries(box: Sandbox, calls: int) -> int:
     plain = boto3.client("s3", endpoint_url=settings["endpoint_url"],
                          region_name=settings["region"], aws_access_key_id="direct",
                          aws_secret_access_key="direct",
-                         config=Config(retries={"max_attempts": 1, "mode": "standard"}))
+                         config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))
     failed = 0
     for _ in range(calls):
         try:
