@@ -43,6 +43,7 @@ situation and carry the context that failed (file, line, resource, stage).
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -211,16 +212,28 @@ class LiveCheckError(EngineError):
                  "`provision policy check SPEC --env ENV --phase post`, or apply again")
 
 
-class EnvironmentLockedError(EngineError):
-    """Another run that may still be alive holds the lock of this spec and environment."""
+def command_arg(value: str) -> str:
+    """``value`` as one word of a command a user can paste (placeholders stay bare)."""
+    return value if value in ("SPEC", "ENV") else shlex.quote(value)
 
-    def __init__(self, spec: str, env: str, holder: str, *, location: str = "") -> None:
+
+class EnvironmentLockedError(EngineError):
+    """Another run that may still be alive holds the lock of this spec and environment.
+
+    The hint names the command that removes the lock; the command line fills in the
+    spec file the user gave with :meth:`name_command` (the lock knows only the spec's
+    name)."""
+
+    def __init__(self, spec: str, env: str, holder: str, *, location: str = "",
+                 spec_file: str = "SPEC") -> None:
         self.spec, self.env, self.holder, self.location = spec, env, holder, location
         where = f" (lock {location})" if location else ""
-        super().__init__(
-            f"environment '{env}' of spec '{spec}' is locked by {holder}{where}",
-            hint=("wait for that run to finish; if it is gone for good, remove the lock with: "
-                  f"provision unlock SPEC --env {env}"))
+        super().__init__(f"environment '{env}' of spec '{spec}' is locked by {holder}{where}")
+        self.name_command(spec_file, env)
+
+    def name_command(self, spec_file: str, env: str) -> None:
+        self.hint = ("wait for that run to finish; if it is gone for good, remove the lock "
+                     f"with: provision unlock {command_arg(spec_file)} --env {command_arg(env)}")
 
 
 class StackLockedError(EngineError):
@@ -229,10 +242,15 @@ class StackLockedError(EngineError):
 
     def __init__(self, stack: str, holder: str, *, what: str = "stack", hint: str = "") -> None:
         self.stack, self.holder = stack, holder
-        super().__init__(f"{what} '{stack}' is locked by {holder}",
-                         hint=hint or "wait for that run to finish; if it died, run: provision "
-                                      "repair SPEC --env ENV (it clears locks of processes that "
-                                      "are gone)")
+        super().__init__(f"{what} '{stack}' is locked by {holder}", hint=hint)
+        if not hint:
+            self.name_command("SPEC", "ENV")
+
+    def name_command(self, spec_file: str, env: str) -> None:
+        """The hint with the repair command for ``spec_file`` and ``env``."""
+        self.hint = ("wait for that run to finish; if it died, run: provision repair "
+                     f"{command_arg(spec_file)} --env {command_arg(env)} (it clears locks of "
+                     "processes that are gone)")
 
 
 class RecoveryError(EngineError):

@@ -17,6 +17,9 @@ from provision.constraints import Constraint, Rule
 
 PropertyType = str  # "string" | "integer" | "number" | "boolean" | "map" | "list" | "object"
 
+# The input under which the engine hands a create its token (ResourceSchema.create_token).
+CREATE_TOKEN = "__create_token"
+
 
 @dataclass(frozen=True)
 class PropertySchema:
@@ -47,6 +50,11 @@ class ResourceSchema:
     # Constraints across properties or resources (mutually exclusive keys, a subnet
     # inside its VPC), checked with the properties' own ``constraints``.
     rules: tuple[Rule, ...] = ()
+    # For types with no unique name (a VPC): the engine puts a fresh token in the
+    # inputs of each create under CREATE_TOKEN, so it is recorded with a create a
+    # crash leaves pending; the adapter tags the resource with it, and its ``find``
+    # looks the token up. Other properties never carry it.
+    create_token: bool = False
 
     def readable(self) -> set[str]:
         return {"id", *self.properties, *self.outputs}

@@ -122,9 +122,10 @@ class Outcome(str, Enum):
 
     RUNNING = "running"                    # started, not finished (or the process died)
     PLANNED = "planned"                    # a plan was made
-    NO_CHANGES = "no-changes"              # nothing to change
+    NO_CHANGES = "no-changes"              # nothing to change (``drift``: no drift)
     APPLIED = "applied"                    # every change applied, every gate passed
     DESTROYED = "destroyed"                # every resource deleted
+    DRIFTED = "drifted"                    # ``drift`` found live resources unlike the state
     PASSED = "passed"                      # a check found nothing mandatory failing
     APPROVED = "approved"                  # an approval was recorded
     HALTED = "halted"                      # a rollout stopped at an approval or a failed gate

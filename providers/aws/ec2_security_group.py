@@ -189,6 +189,16 @@ class SecurityGroup:
         return finish_create(finish, lambda: ec2.delete_security_group(GroupId=group_id),
                              resource=group_id, resource_type=TYPE)
 
+    def find(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        """The group with the planned physical name (``name``, or ``name_prefix`` and its
+        suffix, which the inputs determine) in the planned VPC, if it exists."""
+        values = with_defaults(SCHEMA, props)
+        name = common.physical_name(values, TYPE)
+        ec2 = session.client("ec2", config)
+        with session.translate(TYPE, name, config):
+            found = _find(ec2, name, values["vpc_id"])
+        return self.read(found, {**values, "name": name}, config) if found else None
+
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         ec2 = session.client("ec2", config)
         with session.translate(TYPE, id, config):

@@ -3,7 +3,8 @@
 The id is the subnet id AWS assigns (``subnet-...``). ``vpc_id``, ``cidr_block``
 and ``availability_zone`` force a new subnet; ``map_public_ip_on_launch`` and tags
 are updated in place. Without ``availability_zone`` AWS picks one, which the read
-reports (and which is then no change).
+reports (and which is then no change). The VPC and CIDR block name a subnet
+(``find``, and the read before a create that makes a retried create adopt its own).
 
 Limits: "Subnet CIDR blocks" (an IPv4 block from /16 to /28, inside the VPC's
 block; validation checks the containment when both blocks are literals in the spec).
@@ -93,6 +94,17 @@ class Subnet:
 
         return finish_create(finish, lambda: ec2.delete_subnet(SubnetId=subnet_id),
                              resource=subnet_id, resource_type=TYPE)
+
+    def find(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        """The subnet of the planned ``vpc_id`` with the planned ``cidr_block`` (a VPC's
+        subnets never overlap, so the pair names one), if it exists."""
+        vpc_id, cidr = props.get("vpc_id"), props.get("cidr_block")
+        if not vpc_id or not cidr:
+            return None
+        ec2 = session.client("ec2", config)
+        with session.translate(TYPE, f"{vpc_id}/{cidr}", config):
+            found = _find(ec2, vpc_id, cidr)
+        return self.read(found, props, config) if found else None
 
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         ec2 = session.client("ec2", config)

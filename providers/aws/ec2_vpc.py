@@ -6,6 +6,11 @@ place (ModifyVpcAttribute takes one attribute per call). A ``Name`` tag is how t
 console names a VPC. Delete fails clearly while subnets, gateways or interfaces
 still use the VPC.
 
+A VPC has no unique name, so each create carries a token tag (see
+providers.aws.create_token): it removes the copies a retried CreateVpc made, and
+``find`` adopts the VPC of a create a crashed run left pending. The tag counts
+towards AWS's 50, so a VPC takes at most 49 tags of its own.
+
 Limits: "VPC CIDR blocks" (an IPv4 block from /16 to /28), CreateVpc
 (InstanceTenancy ``default`` or ``dedicated``).
 """
@@ -14,9 +19,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from provision.constraints import Cidr, OneOf
-from provision.errors import CloudError
-from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
+from provision.constraints import Cidr, Length, OneOf
+from provision.errors import CloudError, ProviderError
+from provision.provider import CREATE_TOKEN, CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
 from providers.aws import common, create_token, limits, session
 from providers.base import finish_create, plan_update, with_defaults
@@ -46,9 +51,11 @@ SCHEMA = ResourceSchema(
         "enable_dns_hostnames": PropertySchema(
             "boolean", default=False, description="instances get public DNS hostnames"),
         "tags": PropertySchema("map", items="string", description="resource tags (Name names it)",
-                               constraints=limits.TAGS),
+                               constraints=(Length(0, 49, source=limits.TAGGING),
+                                            *limits.TAGS[1:])),
     },
     outputs={"arn": "string", "owner_id": "string"},
+    create_token=True,
 )
 
 _ATTRIBUTES = {"enable_dns_support": "EnableDnsSupport",
@@ -61,23 +68,23 @@ class Vpc:
     schema = SCHEMA
 
     def create(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult:
-        values = with_defaults(SCHEMA, props)
+        given, token = create_token.split(props)
+        values = with_defaults(SCHEMA, given)
         ec2 = session.client("ec2", config)
         cidr = str(values["cidr_block"])
         with session.translate(TYPE, cidr, config):
             params: dict[str, Any] = {"CidrBlock": cidr,
                                       "InstanceTenancy": values["instance_tenancy"]}
-            # No client token, no unique name: a token tag finds a retried create's copies.
-            token = create_token.new_token()
+            # No client token, no unique name: a token tag finds a retried create's
+            # copies, and (recorded with a pending create) the VPC itself after a crash.
             params["TagSpecifications"] = create_token.tag_specifications(
                 "vpc", common.tag_list(values["tags"]), token)
             vpc_id = str(ec2.create_vpc(**params)["Vpc"]["VpcId"])
 
         def finish() -> ReadResult:
             with session.translate(TYPE, vpc_id, config):
-                create_token.drop_copies(
-                    ec2, lambda **kw: list(ec2.describe_vpcs(**kw)["Vpcs"]), "VpcId", vpc_id,
-                    token, lambda copy: ec2.delete_vpc(VpcId=copy))
+                create_token.drop_copies(_describer(ec2), "VpcId", vpc_id, token,
+                                         lambda copy: ec2.delete_vpc(VpcId=copy))
                 ec2.get_waiter("vpc_available").wait(
                     VpcIds=[vpc_id], WaiterConfig={"Delay": 2, "MaxAttempts": 60})
                 for prop, api in _ATTRIBUTES.items():
@@ -87,6 +94,23 @@ class Vpc:
 
         return finish_create(finish, lambda: ec2.delete_vpc(VpcId=vpc_id), resource=vpc_id,
                              resource_type=TYPE)
+
+    def find(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        """The VPC a create with these planned inputs made: the one carrying the create
+        token the engine recorded in them (the lowest id, should a retried create have left
+        a copy). Inputs without a token (recorded before tokens existed) cannot name a
+        VPC: a ProviderError, so that recovery stops instead of guessing."""
+        token = props.get(CREATE_TOKEN)
+        if not token:
+            raise ProviderError("a VPC has no unique name, and these inputs carry no create "
+                                "token to look it up by", resource_type=TYPE,
+                                hint=f"look for a VPC with cidr_block {props.get('cidr_block')} "
+                                     "and the spec's tags; delete it or import it "
+                                     "(provision import)")
+        ec2 = session.client("ec2", config)
+        with session.translate(TYPE, str(props.get("cidr_block") or ""), config):
+            found = create_token.tagged(_describer(ec2), "VpcId", str(token))
+        return self.read(found[0], props, config) if found else None
 
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         ec2 = session.client("ec2", config)
@@ -109,7 +133,7 @@ class Vpc:
             "cidr_block": vpc["CidrBlock"],
             "instance_tenancy": vpc.get("InstanceTenancy", "default"),
             **attributes,
-            "tags": common.tag_map(vpc.get("Tags")),
+            "tags": create_token.without_token(common.tag_map(vpc.get("Tags"))),
             "arn": f"arn:aws:ec2:{region}:{vpc.get('OwnerId', '')}:vpc/{id}",
             "owner_id": vpc.get("OwnerId", ""),
         }
@@ -131,6 +155,10 @@ class Vpc:
         delete_ec2(TYPE, id, config, lambda ec2: ec2.delete_vpc(VpcId=id), NOT_FOUND,
                    in_use="subnets, gateways or interfaces still use the VPC; "
                    "delete them first")
+
+
+def _describer(ec2: Any) -> create_token.Describe:
+    return lambda **kw: list(ec2.describe_vpcs(**kw)["Vpcs"])
 
 
 def delete_ec2(resource_type: str, id: str, config: CloudConfig, delete: Callable[[Any], Any],

@@ -11,10 +11,12 @@ from typing import Any
 
 from rich.console import Console
 
-from provision.cli import session
+from provision.cli import guard, session
+from provision.cli.recording import recorded
 from provision.engine.drift import DriftReport, StageTarget, detect
-from provision.engine.orchestrator import stack_name
-from provision.vocabulary import DriftKind
+from provision.engine.orchestrator import spec_digest, stack_name
+from provision.engine.protocol import Engine
+from provision.vocabulary import DriftKind, Operation, Outcome
 
 EXIT_OK, EXIT_DRIFT = 0, 2
 
@@ -23,8 +25,28 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def drift(spec: str, env: str, *, as_json: bool) -> int:
+    """Detect drift; the run is recorded in the run history like a plan (outcome
+    ``drifted`` or ``no-changes``, the counts, the exit code)."""
     loaded = session.load(spec, env)
-    engine = session.engine(loaded.spec, loaded.env)
+    with recorded(Operation.DRIFT, spec=loaded.spec.name, env=env, spec_file=spec,
+                  spec_digest=spec_digest([spec])) as record:
+        with guard.engine_run(loaded, Operation.DRIFT, record.id,
+                              notice=lambda text: None) as run:
+            engine = session.engine(loaded.spec, loaded.env, supervisor=run.supervisor)
+            report = _detect(loaded, engine, spec, env, as_json=as_json)
+        code = EXIT_DRIFT if report.drifted else EXIT_OK
+        record.finish(Outcome.DRIFTED if report.drifted else Outcome.NO_CHANGES, exit_code=code,
+                      detail={"drift": {kind.value: report.count(kind) for kind in DriftKind},
+                              "stages": report.refreshed, "not_applied": report.not_applied})
+    if as_json:
+        print(json.dumps(report.to_json(), indent=2, default=str))
+    else:
+        render(report)
+    return code
+
+
+def _detect(loaded: session.Loaded, engine: Engine, spec: str, env: str, *,
+            as_json: bool) -> DriftReport:
     targets = []
     for stage in loaded.stages.stages:
         locations = {}
@@ -38,12 +60,7 @@ def drift(spec: str, env: str, *, as_json: bool) -> int:
         if not as_json:
             err.print(f"refreshing stage {stage} ...")
 
-    report = detect(engine, targets, loaded.registry, spec=spec, env=env, on_stage=started)
-    if as_json:
-        print(json.dumps(report.to_json(), indent=2, default=str))
-    else:
-        render(report)
-    return EXIT_DRIFT if report.drifted else EXIT_OK
+    return detect(engine, targets, loaded.registry, spec=spec, env=env, on_stage=started)
 
 
 def _value(value: Any) -> str:

@@ -29,7 +29,7 @@ from provision.engine.orchestrator import Hooks, Orchestrator
 from provision.engine.clouds import cloud_configs
 from provision.engine.protocol import RunResult
 from provision.engine.recovery import Recovery, RecoveryEngine, StageRepair, adapter_finder
-from provision.errors import EngineError
+from provision.errors import EngineError, EnvironmentLockedError, StackLockedError
 from provision.engine.statestore import StateStore
 from provision.engine.supervise import Interrupt, Supervisor
 from provision.vocabulary import Operation, Outcome, StageStatus
@@ -170,6 +170,11 @@ def engine_run(loaded: session.Loaded, operation: Operation, run_id: str, *,
 
             interrupt = Interrupt(supervisor, on_first=first, on_second=second).install()
         yield run
+    except (EnvironmentLockedError, StackLockedError) as exc:
+        # The hint's command names the spec file and environment of this run.
+        exc.name_command(loaded.spec_file or "SPEC", loaded.env.name)
+        run.finish(f"{Outcome.FAILED.value}: {type(exc).__name__}")
+        raise
     except BaseException as exc:
         run.finish(Outcome.INTERRUPTED.value if run.interrupted
                    else f"{Outcome.FAILED.value}: {type(exc).__name__}")

@@ -20,10 +20,12 @@ from typing import Any, Mapping
 import yaml
 from rich.console import Console
 
-from provision.cli import session
+from provision.cli import guard, session
+from provision.cli.recording import recorded
 from provision.engine.clouds import cloud_configs
 from provision.errors import ImportRefusedError
 from provision.provider import ResourceSchema
+from provision.vocabulary import Operation, Outcome
 
 EXIT_OK = 0
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -42,11 +44,20 @@ def import_resource(spec: str, env: str, resource_id: str, cloud_id: str, *,
     if generate:
         print(generated_block(loaded, resource_id, resource.type, cloud_id, fmt), end="")
         return EXIT_OK
-    orchestrator = session.orchestrator(loaded)
-    stage = orchestrator.import_resource(resource_id, cloud_id)
+    with recorded(Operation.IMPORT, spec=loaded.spec.name, env=env, spec_file=spec) as record:
+        # The same safety net as apply: the environment lock, the journal, and the
+        # repair of what a killed run left behind, before the state changes.
+        with guard.engine_run(loaded, Operation.IMPORT, record.id,
+                              notice=lambda text: err.print(text, markup=False)) as run:
+            orchestrator = session.orchestrator(loaded, supervisor=run.supervisor)
+            run.recover(orchestrator)
+            stage = orchestrator.import_resource(resource_id, cloud_id)
+            run.finish(Outcome.APPLIED.value)
+        record.finish(Outcome.APPLIED, exit_code=EXIT_OK,
+                      detail={"resource": resource_id, "cloud_id": cloud_id, "stage": stage})
     err.print(f"imported {cloud_id} as '{resource_id}' ({resource.type}) into stage "
-                      f"'{stage}'; `provision plan` now shows any difference from the spec",
-                      markup=False)
+              f"'{stage}'; `provision plan` now shows any difference from the spec",
+              markup=False)
     return EXIT_OK
 
 

@@ -23,7 +23,7 @@ import typer
 from rich.console import Console
 
 from provision.cli import policy_cmd
-from provision.cli.params import choice
+from provision.cli.params import Command, choice
 from provision.errors import ProvisionError, SpecError
 
 EXIT_USAGE = 2
@@ -57,8 +57,8 @@ ExecutorOpt = Annotated[Optional[str], typer.Option(
          "(else $PROVISION_EXECUTOR, else the spec's executor).")]
 
 
-@app.command()
-def plan(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")],
+@app.command(cls=Command)
+def plan(spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file (YAML or HCL).")],
          env: EnvOpt,
          json_out: JsonOpt = False,
          detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode", help="Exit 0 no changes, 2 changes, 1 error.")] = False,
@@ -78,8 +78,8 @@ def plan(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")],
     raise typer.Exit(code)
 
 
-@app.command()
-def apply(spec: Annotated[str, typer.Argument(help="Spec file, or a plan saved with plan --out.")],
+@app.command(cls=Command)
+def apply(spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file, or a plan saved with plan --out.")],
           env: Annotated[str, typer.Option("--env", "-e", help="Environment (not needed for a saved plan).")] = "",
           yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
           json_out: JsonOpt = False,
@@ -99,10 +99,10 @@ def apply(spec: Annotated[str, typer.Argument(help="Spec file, or a plan saved w
     raise typer.Exit(code)
 
 
-@app.command("import")
-def import_(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")],
-            resource_id: Annotated[str, typer.Argument(help="The spec's resource id.")],
-            cloud_id: Annotated[str, typer.Argument(help="The existing resource's cloud id (bucket name, ARM id, projects/P/topics/T, ...).")],
+@app.command("import", cls=Command)
+def import_(spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file (YAML or HCL).")],
+            resource_id: Annotated[str, typer.Argument(metavar="RESOURCE_ID", help="The spec's resource id.")],
+            cloud_id: Annotated[str, typer.Argument(metavar="CLOUD_ID", help="The existing resource's cloud id (bucket name, ARM id, projects/P/topics/T, ...).")],
             env: EnvOpt,
             generate: Annotated[bool, typer.Option("--generate", help="Print the spec block for the live resource; change nothing.")] = False,
             fmt: Annotated[str, typer.Option("--format", help="yaml | hcl (with --generate)")] = "yaml") -> None:
@@ -115,8 +115,8 @@ def import_(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")
                                                 generate=generate, fmt=fmt))
 
 
-@app.command()
-def destroy(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
+@app.command(cls=Command)
+def destroy(spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file.")], env: EnvOpt,
             yes: Annotated[bool, typer.Option("--yes", "-y", help="Destroy without asking.")] = False,
             json_out: JsonOpt = False,
             target: TargetOpt = None, exclude: ExcludeOpt = None,
@@ -128,7 +128,7 @@ def destroy(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt
                                       executor=executor))
 
 
-@app.command()
+@app.command(cls=Command)
 def worker(queue: Annotated[str, typer.Option("--queue", help="The task queue to poll (the spec's queues: map clouds to them).")] = "provision",
            executor: ExecutorOpt = None) -> None:
     """Run stages for a Temporal cluster (temporal://HOST:PORT) until interrupted."""
@@ -137,8 +137,8 @@ def worker(queue: Annotated[str, typer.Option("--queue", help="The task queue to
     raise typer.Exit(worker_cmd.serve(queue, executor))
 
 
-@app.command()
-def rollout(spec: Annotated[str, typer.Argument(help="Spec file with a promotion chain (not needed with --resume).")] = "",
+@app.command(cls=Command)
+def rollout(spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file with a promotion chain (not needed with --resume).")] = "",
             to: Annotated[str, typer.Option("--to", help="Promote up to and including this environment.")] = "",
             resume: Annotated[str, typer.Option("--resume", metavar="RUN_ID", help="Continue a halted rollout.")] = "",
             json_out: JsonOpt = False,
@@ -164,8 +164,8 @@ def rollout(spec: Annotated[str, typer.Argument(help="Spec file with a promotion
         parallel=parallel, executor=executor))
 
 
-@app.command()
-def approve(run_id: Annotated[str, typer.Argument(help="The halted rollout's run id.")],
+@app.command(cls=Command)
+def approve(run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="The halted rollout's run id.")],
             env: EnvOpt,
             comment: Annotated[str, typer.Option("--comment", "-m", help="Why it is approved.")] = "",
             yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
@@ -178,8 +178,8 @@ def approve(run_id: Annotated[str, typer.Argument(help="The halted rollout's run
                                          yes=yes, non_interactive=non_interactive))
 
 
-@app.command()
-def output(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
+@app.command(cls=Command)
+def output(spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file.")], env: EnvOpt,
            json_out: JsonOpt = False,
            show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Show secret values in clear.")] = False) -> None:
     """Every stage's outputs as one document, for the next pipeline step."""
@@ -188,8 +188,8 @@ def output(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
     raise typer.Exit(output_cmd.output(spec, env, as_json=json_out, show_secrets=show_secrets))
 
 
-@app.command()
-def drift(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")], env: EnvOpt,
+@app.command(cls=Command)
+def drift(spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file (YAML or HCL).")], env: EnvOpt,
           json_out: JsonOpt = False) -> None:
     """Compare every stage with the live clouds: exit 0 no drift, 2 drift found."""
     from provision.cli import drift_cmd
@@ -197,8 +197,8 @@ def drift(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")],
     raise typer.Exit(drift_cmd.drift(spec, env, as_json=json_out))
 
 
-@app.command()
-def repair(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
+@app.command(cls=Command)
+def repair(spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file.")], env: EnvOpt,
            dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report what would be repaired.")] = False) -> None:
     """Repair what a killed run left behind: stale stack locks and pending operations."""
     from provision.cli import recovery_cmd
@@ -206,8 +206,8 @@ def repair(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
     raise typer.Exit(recovery_cmd.repair(spec, env, dry_run=dry_run))
 
 
-@app.command()
-def unlock(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
+@app.command(cls=Command)
+def unlock(spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file.")], env: EnvOpt,
            yes: Annotated[bool, typer.Option("--yes", "-y", help="Remove the lock without asking.")] = False) -> None:
     """Remove the environment lock of a run that is gone (asks for confirmation)."""
     from provision.cli import recovery_cmd
@@ -215,15 +215,15 @@ def unlock(spec: Annotated[str, typer.Argument(help="Spec file.")], env: EnvOpt,
     raise typer.Exit(recovery_cmd.unlock(spec, env, yes=yes))
 
 
-@app.command()
-def validate(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")]) -> None:
+@app.command(cls=Command)
+def validate(spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file (YAML or HCL).")]) -> None:
     """Check the spec and every environment: all errors at once, nothing touched."""
     from provision.cli import commands  # imported on use: keeps --help fast
     raise typer.Exit(commands.validate(spec))
 
 
-@app.command()
-def graph(spec: Annotated[str, typer.Argument(help="Spec file.")],
+@app.command(cls=Command)
+def graph(spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file.")],
           env: Annotated[str, typer.Option("--env", "-e")] = "",
           fmt: Annotated[str, typer.Option("--format", help="dot | mermaid | json",
                                            callback=choice("dot", "mermaid", "json"))] = "dot") -> None:
@@ -232,7 +232,7 @@ def graph(spec: Annotated[str, typer.Argument(help="Spec file.")],
     raise typer.Exit(commands.graph(spec, env, fmt))
 
 
-@sandbox_app.command("up")
+@sandbox_app.command("up", cls=Command)
 def sandbox_up(json_out: JsonOpt = False,
                faults: Annotated[Optional[Path], typer.Option(
                    "--faults", help="Fault plan (YAML/JSON) the emulators apply: throttling, "
@@ -247,7 +247,7 @@ def sandbox_up(json_out: JsonOpt = False,
     _print_sandbox(sandbox().up(faults=plan), json_out)
 
 
-@sandbox_app.command("down")
+@sandbox_app.command("down", cls=Command)
 def sandbox_down(json_out: JsonOpt = False) -> None:
     """Stop exactly the emulators that `sandbox up` started."""
     from provision.cli.session import sandbox
@@ -259,7 +259,7 @@ def sandbox_down(json_out: JsonOpt = False) -> None:
         err.print("sandbox stopped")
 
 
-@sandbox_app.command("status")
+@sandbox_app.command("status", cls=Command)
 def sandbox_status(json_out: JsonOpt = False) -> None:
     """Show each emulator, its endpoint and whether it runs."""
     from provision.cli.session import sandbox

@@ -28,13 +28,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from provision.cli.params import choice
+from provision.cli.params import Command, choice
 from provision.errors import PolicyError, ProvisionError, SpecError
 from provision.plan.model import Live, Plan
 from provision.vocabulary import Phase
 
 if TYPE_CHECKING:  # the session imports the engine; only the root wires it in
     from provision.cli.session import Loaded
+    from provision.policy.model import PolicyReport
 
 EXIT_OK, EXIT_ERROR, EXIT_VIOLATION = 0, 1, 3
 
@@ -52,15 +53,31 @@ err = Console(stderr=True, highlight=False)
 
 def _check(wiring: Wiring, spec_file: str, env: str, phase: str, fmt: str,
            output: Path | None, policies: Path, plan_file: Path | None = None) -> int:
-    from provision.policy import PolicyEngine
-    from provision.policy.model import Phase, PolicyReport, Status
-    from provision.report import FORMATS, render
+    from provision.report import FORMATS
 
     if phase not in ("pre", "post"):
         raise PolicyError(f"unknown phase '{phase}'", hint="use --phase pre or --phase post")
     if fmt not in FORMATS:
         raise PolicyError(f"unknown format '{fmt}'", hint=f"use one of: {', '.join(FORMATS)}")
     loaded = wiring.load(spec_file, env)
+    from provision.cli.recording import recorded_policy_check
+
+    with recorded_policy_check(spec=loaded.spec.name, spec_file=spec_file, env=env,
+                               phase=phase) as done:
+        report, code = _evaluate(wiring, loaded, env, phase, fmt, output, policies, plan_file)
+        done([r.to_dict() for r in report.results], code)
+    return code
+
+
+def _evaluate(wiring: Wiring, loaded: "Loaded", env: str, phase: str, fmt: str,
+              output: Path | None, policies: Path,
+              plan_file: Path | None) -> tuple["PolicyReport", int]:
+    """Check the plan (pre) or the live resources (post), print the report; the report
+    and the exit code."""
+    from provision.policy import PolicyEngine
+    from provision.policy.model import Phase, PolicyReport, Status
+    from provision.report import render
+
     engine = PolicyEngine.load(policies, env=env, registry=loaded.registry)
     if plan_file is not None:
         from provision.plan.saved import read_plan
@@ -94,11 +111,7 @@ def _check(wiring: Wiring, spec_file: str, env: str, phase: str, fmt: str,
         err.print(f"[red]error:[/red] {len(broken)} rule(s) could not be evaluated: "
                   f"{', '.join(broken)}", soft_wrap=True)
     code = EXIT_ERROR if broken else EXIT_VIOLATION if report.blocking else EXIT_OK
-    from provision.cli.recording import record_policy_check
-
-    record_policy_check(spec=loaded.spec.name, spec_file=spec_file, env=env, phase=phase,
-                        results=[r.to_dict() for r in report.results], exit_code=code)
-    return code
+    return report, code
 
 
 def _error(exc: ProvisionError) -> None:
@@ -107,7 +120,7 @@ def _error(exc: ProvisionError) -> None:
     err.print(exc.render(), markup=False, soft_wrap=True)
 
 
-def test(directory: Annotated[Path, typer.Argument(help="Policies directory or one pack.")] = Path("policies")) -> None:
+def test(directory: Annotated[Path, typer.Argument(metavar="DIRECTORY", help="Policies directory or one pack.")] = Path("policies")) -> None:
     """Run the packs' Rego (*_test.rego) and Python (*_test.py) rule tests."""
     from provision.policy.testing import run_tests
 
@@ -139,8 +152,8 @@ def build_app(wiring: Wiring) -> typer.Typer:
     app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                       help="Policy packs: check a spec against them, run their tests.")
 
-    @app.command()
-    def check(spec: Annotated[str, typer.Argument(help="Spec file (YAML or HCL).")],
+    @app.command(cls=Command)
+    def check(spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file (YAML or HCL).")],
               env: Annotated[str, typer.Option("--env", "-e", help="Environment of the spec.")],
               phase: Annotated[str, typer.Option("--phase", help="pre (planned) | post (live)",
                                                  callback=choice("pre", "post"))] = "pre",
@@ -157,5 +170,5 @@ def build_app(wiring: Wiring) -> typer.Typer:
             code = EXIT_ERROR
         raise typer.Exit(code)
 
-    app.command()(test)
+    app.command(cls=Command)(test)
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from provision.errors import ProvisionError
 from provision.history import History, RunRecorder
@@ -41,18 +41,22 @@ def recorded(operation: Operation, *, spec: str, env: str, spec_file: str = "",
             hist.close()
 
 
-def record_policy_check(*, spec: str, spec_file: str, env: str, phase: str,
-                        results: list[dict[str, Any]], exit_code: int) -> None:
-    """Record one ``provision policy check`` as a run with all its results."""
+@contextmanager
+def recorded_policy_check(*, spec: str, spec_file: str, env: str,
+                          phase: str) -> Iterator[Callable[[list[dict[str, Any]], int], None]]:
+    """Record one ``provision policy check`` as a run that lasts as long as the check
+    (planning, live reads, evaluation). The body calls the yielded ``done(results,
+    exit_code)`` with every result; an error raised before that finishes it as failed."""
     from provision.engine.orchestrator import spec_digest
 
-    hist = open_history()
-    try:
-        digest = spec_digest([spec_file]) if Path(spec_file).is_file() else ""
-        record = hist.start(Operation.POLICY_CHECK, spec=spec, env=env, spec_file=spec_file,
-                            spec_digest=digest)
-        record.policy("", phase, results)
-        outcome = {0: Outcome.PASSED, 3: Outcome.POLICY_VIOLATION}.get(exit_code, Outcome.FAILED)
-        record.finish(outcome, exit_code=exit_code, detail={"phase": phase})
-    finally:
-        hist.close()
+    digest = spec_digest([spec_file]) if Path(spec_file).is_file() else ""
+    with recorded(Operation.POLICY_CHECK, spec=spec, env=env, spec_file=spec_file,
+                  spec_digest=digest) as record:
+
+        def done(results: list[dict[str, Any]], exit_code: int) -> None:
+            record.policy("", phase, results)
+            outcome = {0: Outcome.PASSED, 3: Outcome.POLICY_VIOLATION}.get(exit_code,
+                                                                           Outcome.FAILED)
+            record.finish(outcome, exit_code=exit_code, detail={"phase": phase})
+
+        yield done

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from provision.cli.params import Command
+
 if TYPE_CHECKING:   # imported where used: `provision --help` loads this module (see main.py)
     from rich.console import Console
 
@@ -29,7 +31,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output."
 
 _COLOUR = {"applied": "green", "no-changes": "green", "destroyed": "green", "passed": "green",
            "approved": "green", "unchanged": "green", "planned": "cyan", "waiting": "yellow",
-           "halted": "yellow", "running": "yellow", "skipped": "yellow", "voided": "yellow",
+           "halted": "yellow", "drifted": "yellow", "running": "yellow", "skipped": "yellow", "voided": "yellow",
            "failed": "red", "blocked": "red", "policy-violation": "red", "rolled-back": "red"}
 
 
@@ -44,7 +46,7 @@ def _c(word: str) -> str:
     return f"[{colour}]{word}[/{colour}]"
 
 
-@app.command("list")
+@app.command("list", cls=Command)
 def list_runs(env: Annotated[str, typer.Option("--env", "-e", help="Only this environment.")] = "",
               limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many runs.")] = 50,
               json_out: JsonOpt = False, db: DbOpt = None) -> None:
@@ -81,8 +83,8 @@ def list_runs(env: Annotated[str, typer.Option("--env", "-e", help="Only this en
     out.print(table)
 
 
-@app.command("show")
-def show(run_id: Annotated[str, typer.Argument(help="Run id (or a unique prefix of it).")],
+@app.command("show", cls=Command)
+def show(run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="Run id (or a unique prefix of it).")],
          json_out: JsonOpt = False,
          html: Annotated[Optional[Path], typer.Option("--html", help="Write a self-contained HTML report to FILE.")] = None,
          db: DbOpt = None) -> None:
@@ -152,7 +154,7 @@ def _step_note(detail: dict[str, Any]) -> str:
     return ("  " + escape("; ".join(n for n in notes if n))) if notes else ""
 
 
-@app.command("verify")
+@app.command("verify", cls=Command)
 def verify(json_out: JsonOpt = False, db: DbOpt = None) -> None:
     """Check the audit log's hash chain; exit 1 naming the first row that does not hold."""
     _, err = _consoles()

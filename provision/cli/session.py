@@ -49,6 +49,7 @@ class Loaded:
     selection: set[str] | None = None   # --target/--exclude; None: every resource
     targets: tuple[str, ...] = ()       # the --target / --exclude given
     excludes: tuple[str, ...] = ()
+    spec_file: str = ""                 # the path the user gave (for hints naming commands)
 
 
 def load(spec_path: str, env_name: str, *, targets: list[str] | None = None,
@@ -70,7 +71,7 @@ def load(spec_path: str, env_name: str, *, targets: list[str] | None = None,
         pick = select_for_destroy if for_destroy else select
         selection = pick(stages.resource_graph, targets or [], excludes or [])
     return Loaded(resolved, resolved.environments[env_name], stages, registry, selection,
-                  tuple(targets or ()), tuple(excludes or ()))
+                  tuple(targets or ()), tuple(excludes or ()), spec_path)
 
 
 def sandbox_settings(env: Environment) -> dict[str, dict[str, Any]] | None:

@@ -20,6 +20,7 @@ import os
 import pickle
 import threading
 import traceback
+import uuid
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -30,7 +31,7 @@ import pulumi.dynamic.dynamic as _dynamic_impl
 from provision.coerce import coerce_properties
 from provision.errors import ProvisionError
 from provision.plan.model import UNKNOWN, has_unknown
-from provision.provider import Adapter, CloudConfig, ReadResult, load_adapter
+from provision.provider import CREATE_TOKEN, Adapter, CloudConfig, ReadResult, load_adapter
 
 CONFIG_ENV = "PROVISION_CLOUD_CONFIG"
 RUN_DIR_ENV = "PROVISION_RUN_DIR"
@@ -94,7 +95,8 @@ def _is_unknown(value: Any) -> bool:
 
 
 def _strip(props: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in props.items() if k not in (PROVIDER_KEY, INPUT_KEYS, IMPORT_KEY)}
+    return {k: v for k, v in props.items()
+            if k not in (PROVIDER_KEY, INPUT_KEYS, IMPORT_KEY, CREATE_TOKEN)}
 
 
 def _with_input_keys(outs: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -144,7 +146,10 @@ class AdapterProvider(dyn.ResourceProvider):
             for name, prop in schema.properties.items()
             if prop.required and news.get(name) is None
         ]
-        return dyn.CheckResult(self._typed(news), failures)
+        checked = self._typed(news)
+        if schema.create_token:   # a fresh one per check: each create has its own
+            checked[CREATE_TOKEN] = uuid.uuid4().hex
+        return dyn.CheckResult(checked, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
         """Changed = a property the spec sets now that differs from the live value, or
@@ -168,7 +173,9 @@ class AdapterProvider(dyn.ResourceProvider):
         if adopt:
             result = self._guard("import", lambda: self._adopt(str(adopt), inputs))
         else:
-            result = self._guard("create", lambda: self._adapter().create(inputs, self._config()))
+            token = {CREATE_TOKEN: props[CREATE_TOKEN]} if props.get(CREATE_TOKEN) else {}
+            result = self._guard("create", lambda: self._adapter().create(
+                {**inputs, **token}, self._config()))
         return dyn.CreateResult(result.id, _with_input_keys(result.properties, inputs))
 
     def _adopt(self, cloud_id: str, inputs: dict[str, Any]) -> ReadResult:

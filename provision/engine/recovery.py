@@ -12,7 +12,9 @@ before it calls the provider and removes it after). Recovery of one stage:
    host. A lock of a live process is never touched: :class:`StackLockedError`.
 2. Each pending create is reconciled with the cloud: the adapter looks the
    resource up by its natural key from the planned inputs
-   (:class:`~provision.provider.NaturalKeyLookup`). One that exists is put into
+   (:class:`~provision.provider.NaturalKeyLookup`; a type with no unique name,
+   a VPC, is found by the create token recorded in those inputs, see
+   ``ResourceSchema.create_token``). One that exists is put into
    the state with its live id and properties (as Pulumi's ``stack import``
    would); one that does not is dropped from pending. Pending updates, deletes
    and reads are dropped: every apply refreshes first, which reads the live
@@ -39,7 +41,7 @@ from provision.engine.lock import pid_alive, process_started_at
 from provision.engine.runner import RESOURCE_TYPE, SECRET_SIG, SECRET_SIG_VALUE
 from provision.engine.statestore import StateStore
 from provision.errors import ProviderError, RecoveryError, StackLockedError
-from provision.provider import AdapterRegistry, CloudConfig, NaturalKeyLookup, ReadResult
+from provision.provider import CREATE_TOKEN, AdapterRegistry, CloudConfig, NaturalKeyLookup, ReadResult
 
 
 @runtime_checkable
@@ -209,7 +211,8 @@ def reconcile(deployment: Mapping[str, Any], types: Mapping[str, str], find: Fin
         outputs: dict[str, Any] = {k: (_secret(v) if k in secrets and v is not None else v)
                                    for k, v in live.properties.items()}
         outputs[INPUT_KEYS] = sorted(k for k, v in _plain_inputs(inputs).items()
-                                     if v is not None or k in secrets and inputs.get(k))
+                                     if (v is not None or k in secrets and inputs.get(k))
+                                     and k != CREATE_TOKEN)
         outputs[PROVIDER_KEY] = inputs.get(PROVIDER_KEY)
         state.update(id=live.id, outputs=outputs)
         resources = [r for r in resources if r.get("urn") != urn or r.get("delete")]

@@ -39,7 +39,7 @@ from provision.engine.protocol import (DestroyRequest, ImportRequest, LockHolder
 from provision.engine.supervise import Supervisor
 from provision.engine.toolchain import Toolchain
 from provision.errors import EngineError, StackLockedError, StageFailedError
-from provision.provider import CloudConfig
+from provision.provider import CREATE_TOKEN, CloudConfig
 from provision.vocabulary import StepOp
 
 Program = Callable[[], None]
@@ -126,7 +126,8 @@ class _SupervisedCommand(_KnownCommand):
 def _clean(props: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if props is None:
         return None
-    return {k: unwire(v) for k, v in props.items() if k not in (PROVIDER_KEY, INPUT_KEYS)}
+    return {k: unwire(v) for k, v in props.items()
+            if k not in (PROVIDER_KEY, INPUT_KEYS, CREATE_TOKEN)}
 
 
 class _EventSink:

@@ -125,7 +125,7 @@ def test_two_applies_at_once_exactly_one_runs(sandbox: Any, start: Start, run_cl
     loser = procs[codes.index(1)]
     text = _err(loser)
     assert f"environment 'local' of spec 'rec{suffix}' is locked by run" in text
-    assert "pid" in text and "since" in text and "provision unlock SPEC --env local" in text
+    assert "pid" in text and "since" in text and "provision unlock spec.yaml --env local" in text
     assert "Traceback" not in text
     again = run_cli("plan", "spec.yaml", "--env", "local", "--detailed-exitcode",
                     cwd=dirs[-1], env={**env, **homes[-1]})
@@ -280,6 +280,72 @@ def test_a_stack_locked_by_a_live_process_says_so(sandbox: Any, run_cli: Run, tm
     assert result.code == 1
     assert "stage 'aws' is locked" in result.stderr and "live.json" in result.stderr
     assert f"pid {holder.pid}" in result.stderr and "still running" in result.stderr
-    assert "provision repair" in result.stderr
+    assert "provision repair spec.yaml --env local" in result.stderr
     assert "code: 1" not in result.stderr and "Traceback" not in result.stderr
     assert _buckets(_s3(sandbox), suffix) == []
+
+
+def test_creates_of_a_vpc_subnet_and_group_left_pending_are_adopted_not_orphaned(
+        sandbox: Any, run_cli: Run, tmp_path: Path, provision_home: Path) -> None:
+    """EC2 networks have no unique name: a VPC is found by the create token the engine
+    records in its inputs, a subnet by VPC and CIDR, a group by name and VPC."""
+    import random
+
+    suffix = uuid.uuid4().hex[:8]
+    cidr = f"10.{random.randint(0, 255)}.0.0/16"
+    (tmp_path / "spec.yaml").write_text(f"""
+name: net{suffix}
+environments:
+  local: {{aws: {{region: us-east-1}}}}
+resources:
+  vpc: {{type: aws:ec2:Vpc, properties: {{cidr_block: {cidr}, tags: {{Name: net-{suffix}}}}}}}
+  subnet:
+    type: aws:ec2:Subnet
+    properties: {{vpc_id: "${{vpc.id}}", cidr_block: {cidr.replace(".0.0/16", ".1.0/24")}}}
+  web:
+    type: aws:ec2:SecurityGroup
+    properties: {{name_prefix: web-{suffix}-, description: web, vpc_id: "${{vpc.id}}"}}
+""")
+    env = {"PROVISION_SANDBOX_DIR": str(sandbox.home)}
+    first = run_cli("apply", "spec.yaml", "--env", "local", "--yes", "--no-policy", env=env)
+    assert first.code == 0, first.stderr
+    # The fresh token each plan checks with is never a change.
+    assert run_cli("plan", "spec.yaml", "--env", "local", "--detailed-exitcode", "--no-policy",
+                   env=env).code == 0
+
+    # What a SIGKILL right after the three creates reached the cloud leaves.
+    path = _checkpoint(provision_home, f"net{suffix}", f"net{suffix}.local.aws")
+    doc = json.loads(path.read_text())
+    latest = doc["checkpoint"]["latest"]
+    pending = [r for r in latest["resources"]
+               if r["urn"].rsplit("::", 1)[-1] in ("vpc", "subnet", "web")]
+    assert len(pending) == 3
+    assert len(next(r for r in pending if r["urn"].endswith("::vpc"))["inputs"]
+               ["__create_token"]) == 32
+    latest["resources"] = [r for r in latest["resources"] if r not in pending]
+    latest["pending_operations"] = [
+        {"resource": {k: v for k, v in r.items() if k not in ("id", "outputs")},
+         "type": "creating"} for r in pending]
+    path.write_text(json.dumps(doc))
+
+    fixed = run_cli("repair", "spec.yaml", "--env", "local", env=env)
+    assert fixed.code == 0, fixed.stderr
+    for rid in ("vpc", "subnet", "web"):
+        assert f"creating {rid}: import (exists in the cloud as " in fixed.stdout, fixed.stdout
+    again = run_cli("apply", "spec.yaml", "--env", "local", "--yes", "--no-policy", env=env)
+    assert again.code == 0, again.stderr
+    assert run_cli("plan", "spec.yaml", "--env", "local", "--detailed-exitcode", "--no-policy",
+                   env=env).code == 0
+    aws = sandbox.cloud_settings()["aws"]
+    ec2 = boto3.client("ec2", endpoint_url=aws["endpoint_url"], region_name=aws["region"],
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [f"net-{suffix}"]}])["Vpcs"]
+    assert len(vpcs) == 1, vpcs
+    vpc_id = vpcs[0]["VpcId"]
+    assert len(ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
+               ["Subnets"]) == 1
+    groups = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
+    assert [g["GroupName"] for g in groups["SecurityGroups"]
+            if g["GroupName"] != "default"][0].startswith(f"web-{suffix}-")
+    assert len(groups["SecurityGroups"]) == 2          # ours and the VPC's default group
+    assert run_cli("destroy", "spec.yaml", "--env", "local", "--yes", env=env).code == 0

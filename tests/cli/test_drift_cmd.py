@@ -75,6 +75,14 @@ def _client(settings: dict[str, Any], service: str) -> Any:
                         aws_secret_access_key="testing")
 
 
+def _last_run(run_cli: Run) -> dict[str, Any]:
+    """The newest run of the run history (``provision runs list --json``)."""
+    listed = run_cli("runs", "list", "--json", "--limit", "1")
+    assert listed.code == 0, listed.stderr
+    run: dict[str, Any] = json.loads(listed.stdout)["runs"][0]
+    return run
+
+
 def _drift(run_cli: Run, spec: Path, env: dict[str, str]) -> tuple[int, dict[str, Any]]:
     result = run_cli("drift", str(spec), "--env", "local", "--json", env=env)
     assert result.code in (0, 2), result.stderr
@@ -133,6 +141,8 @@ def test_drift_reports_out_of_band_changes_and_deletions(sandbox: Any, run_cli: 
     assert props["jobs"] == {"visibility_timeout_seconds": (30, 300)}
     assert found["vpc"]["cloud_id"] == vpc_id and found["vpc"]["line"] > 0
     assert doc["summary"] == {"changed": 7, "deleted": 0}
+    run = _last_run(run_cli)      # recorded like a plan: outcome and exit code
+    assert (run["operation"], run["outcome"], run["exit_code"]) == ("drift", "drifted", 2)
 
     # The human form says the same, and a plan shows the way back.
     human = run_cli("drift", str(spec), "--env", "local", env=env)
@@ -194,6 +204,9 @@ def test_drift_of_an_environment_never_applied(sandbox: Any, run_cli: Run,
     assert result.code == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["stages"] == [{"stage": "aws", "status": "not-applied"}] and not doc["drift"]
+    run = _last_run(run_cli)
+    assert (run["operation"], run["outcome"], run["exit_code"]) == ("drift", "no-changes", 0)
+    assert run["spec_file"] == str(spec) and run["duration_s"] > 0
 
 
 # -- Azure and GCP: every type in one spec, one apply, one drift call per step -----------

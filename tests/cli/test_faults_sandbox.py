@@ -1,9 +1,11 @@
 """Applies through the real CLI and Pulumi engine on a sandbox that injects faults:
-transient faults are absorbed, permanent ones fail fast and clearly, and a create whose
-read-back fails converges on a plain re-apply. Effects are counted with the SDKs."""
+transient faults are absorbed (the demo, and the crash soak's 20-resource spec),
+permanent ones fail fast and clearly on each cloud, and a create whose read-back fails
+converges on a plain re-apply. Effects are counted with the SDKs."""
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import time
 import uuid
@@ -30,6 +32,12 @@ def faults(fault_sandbox: Sandbox) -> Iterator[Any]:
     fault_sandbox.up(faults=FaultPlan())
 
 
+# 30 % of the requests each cloud's services receive fail transiently.
+THIRTY_PERCENT = {"seed": 1, "faults": [{"rate": 0.15, "status": 429, "retry_after": 0.05},
+                                        {"rate": 0.10, "status": 500},
+                                        {"rate": 0.05, "status": 503, "after": True}]}
+
+
 def _s3(box: Sandbox) -> Any:
     settings = box.status().cloud_settings()["aws"]
     return boto3.client("s3", endpoint_url=settings["endpoint_url"],
@@ -49,9 +57,7 @@ def test_demo_applies_under_thirty_percent_faults_on_every_cloud(
     spec = tmp_path / "demo.yaml"
     shutil.copy(REPO / "stacks" / "demo.yaml", spec)
     env = {"PROVISION_SANDBOX_DIR": str(fault_sandbox.home)}
-    faults({"seed": 1, "faults": [{"rate": 0.15, "status": 429, "retry_after": 0.05},
-                                  {"rate": 0.10, "status": 500},
-                                  {"rate": 0.05, "status": 503, "after": True}]})
+    faults(THIRTY_PERCENT)
     applied = run_cli("apply", str(spec), "--env", "local", "--yes", env=env)
     assert applied.code == 0, applied.stdout + applied.stderr
     faults({"faults": []})
@@ -69,6 +75,66 @@ def test_demo_applies_under_thirty_percent_faults_on_every_cloud(
     assert destroyed.code == 0, destroyed.stderr
 
 
+def _crash_spec_module() -> Any:
+    """bench/crash.py: the crash soak's spec and its SDK counts, reused as they are."""
+    found = importlib.util.spec_from_file_location("bench_crash", REPO / "bench" / "crash.py")
+    assert found is not None and found.loader is not None
+    module = importlib.util.module_from_spec(found)
+    found.loader.exec_module(module)
+    return module
+
+
+def test_the_crash_soak_spec_applies_under_thirty_percent_faults_on_every_cloud(
+        fault_sandbox: Sandbox, faults: Any, run_cli: Run, tmp_path: Path) -> None:
+    """8 S3 buckets -> 6 resource groups -> 6 GCS buckets in 3 stages: exit 0, then a
+    clean plan, and every resource exactly once in the clouds (no duplicate, no orphan)."""
+    crash = _crash_spec_module()
+    prefix = f"f{uuid.uuid4().hex[:6]}"
+    spec = tmp_path / "crash.yaml"
+    spec.write_text(crash.spec_text(prefix))
+    env = {"PROVISION_SANDBOX_DIR": str(fault_sandbox.home)}
+    faults(THIRTY_PERCENT)
+    # Control: the plan is live (a client that does not retry meets faults).
+    met = _faults_met_without_retries(fault_sandbox, 20)
+    assert met > 0
+    started = time.monotonic()
+    applied = run_cli("apply", str(spec), "--env", "local", "--yes", "--no-policy", env=env,
+                      timeout=1500)
+    elapsed = time.monotonic() - started
+    faults({"faults": []})
+    assert applied.code == 0, applied.stdout + applied.stderr
+    again = run_cli("plan", str(spec), "--env", "local", "--detailed-exitcode", "--no-policy",
+                    env=env)
+    assert again.code == 0, again.stdout + again.stderr
+    names = crash.Clouds(fault_sandbox.status().cloud_settings()).names(prefix)
+    assert names == crash.expected(prefix) and len(names) == 20, names
+    print(f"crash soak spec under 30 % faults: apply {elapsed:.1f} s, "
+          f"{len(names)} resources, 0 duplicates, 0 orphans; control: {met}/20 plain "
+          "S3 calls failed")
+    destroyed = run_cli("destroy", str(spec), "--env", "local", "--yes", env=env)
+    assert destroyed.code == 0, destroyed.stderr
+    assert crash.Clouds(fault_sandbox.status().cloud_settings()).names(prefix) == []
+
+
+def _faults_met_without_retries(box: Sandbox, calls: int) -> int:
+    """How many of ``calls`` ListBuckets calls fail for an S3 client that never retries."""
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    settings = box.status().cloud_settings()["aws"]
+    plain = boto3.client("s3", endpoint_url=settings["endpoint_url"],
+                         region_name=settings["region"], aws_access_key_id="direct",
+                         aws_secret_access_key="direct",
+                         config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))
+    failed = 0
+    for _ in range(calls):
+        try:
+            plain.list_buckets()
+        except ClientError:
+            failed += 1
+    return failed
+
+
 def _one_bucket_spec(path: Path, name: str) -> Path:
     path.write_text(f"""
 name: f{uuid.uuid4().hex[:8]}
@@ -79,22 +145,42 @@ resources:
     return path
 
 
+# One resource per cloud, the service a 403 is injected on, and what the error names:
+# the resource, the operation and the cloud's code (Azure's first call is a HEAD,
+# whose answer has no body: its status is the code, as with Azure itself).
+DENIED = {
+    "aws": ("aws:s3:Bucket", "bucket", "aws", "AWS error AccessDenied"),
+    "azure": ("azure:resources:ResourceGroup", "name", "azure_arm", "Azure error 403"),
+    "gcp": ("gcp:storage:Bucket", "name", "gcs", "GCP error 403"),
+}
+
+
+@pytest.mark.parametrize("cloud", sorted(DENIED))
 def test_a_permanent_403_fails_fast_naming_resource_operation_and_code(
-        fault_sandbox: Sandbox, faults: Any, run_cli: Run, tmp_path: Path) -> None:
+        cloud: str, fault_sandbox: Sandbox, faults: Any, run_cli: Run, tmp_path: Path) -> None:
+    type_name, key, service, code = DENIED[cloud]
     name = f"prov-denied-{uuid.uuid4().hex[:8]}"
-    spec = _one_bucket_spec(tmp_path / "spec.yaml", name)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"""
+name: f{uuid.uuid4().hex[:8]}
+environments: {{local: {{}}}}
+resources:
+  logs: {{type: "{type_name}", properties: {{{key}: {name}}}}}
+""")
     env = {"PROVISION_SANDBOX_DIR": str(fault_sandbox.home)}
-    faults({"faults": [{"service": "aws", "status": 403}]})
+    faults({"faults": [{"service": service, "status": 403}]})
     started = time.monotonic()
-    failed = run_cli("apply", str(spec), "--env", "local", "--yes", env=env)
+    failed = run_cli("apply", str(spec), "--env", "local", "--yes", "--no-policy", env=env)
     elapsed = time.monotonic() - started
-    assert failed.code == 1, failed.stdout + failed.stderr
-    assert "logs (aws:s3:Bucket): create failed: AWS error AccessDenied" in failed.stderr
-    assert "Traceback" not in failed.stderr
-    # Not retried: well under the time eight attempts with backoff would take.
-    assert elapsed < 60, elapsed
     faults({"faults": []})
-    assert _buckets(fault_sandbox, name) == []
+    assert failed.code == 1, failed.stdout + failed.stderr
+    assert f"logs ({type_name}): create failed: {code}" in failed.stderr, failed.stderr
+    assert "Traceback" not in failed.stderr
+    # Not retried: the whole run (CLI start, plan, Pulumi) in under 10 s.
+    assert elapsed < 10, elapsed
+    print(f"permanent 403 on {cloud}: exit 1 after {elapsed:.1f} s")
+    if cloud == "aws":
+        assert _buckets(fault_sandbox, name) == []
 
 
 def test_a_failed_read_after_create_converges_on_a_plain_reapply(

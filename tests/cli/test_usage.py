@@ -103,3 +103,16 @@ def test_the_sweep_covers_every_command_and_the_three_kinds() -> None:
         assert f"{' '.join(path)}: unknown option" in ids
     assert sum(i.endswith("missing argument") for i in ids) >= 5
     assert sum(i.endswith("invalid value") for i in ids) >= len(LEAVES) - 2
+
+
+@pytest.mark.parametrize("path", [path for path, _ in LEAVES], ids=" ".join)
+def test_usage_lines_name_arguments_in_capitals_with_no_placeholder_braces(
+        path: tuple[str, ...], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "argv", ["provision", *path, "--help"])
+    with pytest.raises(SystemExit):
+        main.run()
+    usage = next(line for line in capsys.readouterr().out.splitlines() if "Usage:" in line)
+    assert "{" not in usage and "}" not in usage, usage
+    words = usage.split("[OPTIONS]", 1)[-1].split()
+    assert all(w.strip("[].").isupper() for w in words), usage

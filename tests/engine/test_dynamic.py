@@ -96,3 +96,18 @@ def test_numbers_from_the_wire_meet_their_schema_types() -> None:
     olds = {"name": "a", "size": 3, "tags": {"copies": "3", "ratio": "2.5", "on": "true"},
             INPUT_KEYS: ["name", "size", "tags"]}
     assert provider().diff("a", olds, news).changes is False
+
+
+def test_a_type_without_a_unique_name_gets_a_fresh_create_token_at_each_check() -> None:
+    """The token is in the checked inputs (so Pulumi records it with a pending create,
+    for recovery's find), never a change, and only for types that ask for one."""
+    from provision.provider import CREATE_TOKEN
+
+    vpc = AdapterProvider("aws:ec2:Vpc", "providers.aws.ec2_vpc:Vpc", "net")
+    news = {"cidr_block": "10.0.0.0/16", "__provider": "p"}
+    first, second = vpc.check({}, news).inputs, vpc.check({}, news).inputs
+    assert len(first[CREATE_TOKEN]) == 32 and first[CREATE_TOKEN] != second[CREATE_TOKEN]
+    olds = {"cidr_block": "10.0.0.0/16", "instance_tenancy": "default",
+            INPUT_KEYS: ["cidr_block"]}
+    assert vpc.diff("vpc-1", olds, second).changes is False
+    assert CREATE_TOKEN not in provider().check({}, {"name": "a"}).inputs

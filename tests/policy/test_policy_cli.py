@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from policy_helpers import POLICIES
 from provision.cli import policy_cmd, session
 from provision.cli.policy_cmd import Wiring
+from provision.errors import PolicyError
 from provision.plan.model import Action, Change, Live, LiveResource, Plan, StagePlan
 
 SPEC = """name: app
@@ -246,3 +247,26 @@ def test_a_check_is_recorded_in_the_run_history(tmp_path: Path) -> None:
         "policy-check", "policy-violation", 3, "prod")
     failed = [p for p in hist.show(run["id"]).policy if p["status"] == "fail"]
     assert failed and failed[0]["phase"] == "pre"
+
+
+def test_a_recorded_check_lasts_as_long_as_the_check_and_a_failed_one_is_recorded(
+        tmp_path: Path) -> None:
+    import time
+
+    from provision.history import History
+
+    def slow_plan(loaded: session.Loaded) -> Plan:
+        time.sleep(0.3)   # the planner is the bulk of a real check
+        return create_plan(loaded)
+
+    def broken_plan(loaded: session.Loaded) -> Plan:
+        raise PolicyError("the planner failed")
+
+    assert _check(_spec(tmp_path), "--env", "prod", wired=wiring(plan=slow_plan)).exit_code == 0
+    assert _check(_spec(tmp_path), "--env", "prod", wired=wiring(plan=broken_plan)).exit_code == 1
+    hist = History.open()
+    failed, passed = hist.runs()
+    assert (passed["outcome"], passed["exit_code"]) == ("passed", 0)
+    assert passed["duration_s"] >= 0.3, passed["duration_s"]
+    assert (failed["operation"], failed["outcome"], failed["exit_code"]) == (
+        "policy-check", "failed", 1)

@@ -227,7 +227,7 @@ def test_a_vpc_or_subnet_create_whose_answer_is_lost_makes_one(fault_sandbox: Sa
     _lost_answer_once(faults, "Action=CreateVpc")
     vpc = Vpc().create({"cidr_block": cidr, "tags": {"Name": f"vpc-{suffix}"}}, config)
     assert named(f"vpc-{suffix}") == [vpc.id]
-    assert vpc.properties["tags"] == {"Name": f"vpc-{suffix}"}  # the token tag is gone
+    assert vpc.properties["tags"] == {"Name": f"vpc-{suffix}"}  # the token tag is not shown
 
     _lost_answer_once(faults, "Action=CreateSubnet")
     subnet_cidr = cidr.replace("0.0/16", "1.0/24")

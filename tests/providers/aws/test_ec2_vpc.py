@@ -9,6 +9,7 @@ import pytest
 from provision.constraints import check_property
 from provision.errors import CloudError, ProviderError
 from provision.provider import CloudConfig
+from providers.aws.create_token import TOKEN_TAG
 from providers.aws.ec2_vpc import SCHEMA, Vpc
 
 
@@ -39,7 +40,9 @@ def test_lifecycle(aws_config: CloudConfig, aws: Callable[[str], Any], unique: s
     vpc_id = created.id
     live = ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"][0]
     assert live["CidrBlock"] == "10.20.0.0/16"
-    assert {t["Key"]: t["Value"] for t in live["Tags"]} == {"Name": f"net-{unique}"}
+    tags = {t["Key"]: t["Value"] for t in live["Tags"]}
+    token = tags.pop(TOKEN_TAG)   # the create token stays (see create_token.py)
+    assert tags == {"Name": f"net-{unique}"} and len(token) == 32
     assert _attribute(ec2, vpc_id, "enableDnsHostnames") is True
     assert _attribute(ec2, vpc_id, "enableDnsSupport") is True
     assert created.properties["arn"].endswith(f":vpc/{vpc_id}")
@@ -51,7 +54,8 @@ def test_lifecycle(aws_config: CloudConfig, aws: Callable[[str], Any], unique: s
     assert updated.id == vpc_id
     assert _attribute(ec2, vpc_id, "enableDnsHostnames") is False
     live = ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"][0]
-    assert {t["Key"]: t["Value"] for t in live["Tags"]} == {"Name": "renamed", "env": "dev"}
+    assert {t["Key"]: t["Value"] for t in live["Tags"]} == {"Name": "renamed", "env": "dev",
+                                                            TOKEN_TAG: token}
 
     moved = {**new, "cidr_block": "10.21.0.0/16"}
     with pytest.raises(ProviderError, match="cannot update cidr_block in place"):
