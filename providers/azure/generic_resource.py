@@ -158,6 +158,14 @@ class GenericResource:
             live = client.resources.get_by_id(rid, api_version=version)
         return _result(live, values)
 
+    def find(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        """The resource at the id its type, parent and name make (its natural key), if
+        it exists."""
+        if not all(props.get(k) for k in ("resource_type", "name", "parent", "api_version")):
+            return None
+        values = self._values(props, config, strict=False)
+        return self.read(resource_id(values, config), props, config)
+
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         version = str(props.get("api_version") or "")
         if not version:

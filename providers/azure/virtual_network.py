@@ -121,6 +121,13 @@ class VirtualNetwork:
             network = client.virtual_networks.get(group, name)
         return _result(network, group)
 
+    def find(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        """The network named by ``props["name"]`` in ``props["resource_group_name"]``
+        (its natural key: names are unique in a resource group), if it exists."""
+        if not props.get("name") or not props.get("resource_group_name"):
+            return None
+        return self.read("", props, config)
+
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         group, name = _where(id, props)
         with session.translate(TYPE, name, config):

@@ -128,6 +128,14 @@ class PubSubSubscription:
         return finish_create(finish, lambda: self.delete(path, values, config), resource=path,
                              resource_type=TYPE)
 
+    def find(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        """The subscription ``projects/<project>/subscriptions/<name>`` (its natural key),
+        if it exists."""
+        if not props.get("name"):
+            return None
+        project = str(props.get("project") or session.require_project(config, TYPE))
+        return self.read(f"projects/{project}/subscriptions/{props['name']}", props, config)
+
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         retry = session.api_retry(config)
         with session.translate(TYPE, id, config):

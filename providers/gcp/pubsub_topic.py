@@ -123,6 +123,12 @@ class PubSubTopic:
         return finish_create(finish, lambda: self.delete(path, values, config), resource=path,
                              resource_type=TYPE)
 
+    def find(self, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
+        """The topic ``projects/<project>/topics/<name>`` (its natural key), if it exists."""
+        if not props.get("name"):
+            return None
+        return self.read(full_name(_project(props, config), str(props["name"])), props, config)
+
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         retry = session.api_retry(config)
         with session.translate(TYPE, id, config):
