@@ -215,13 +215,13 @@ class TemporalExecutor:
     async def _run_workflow(self, wid: str, job: EnvironmentJob,
                             activities: StageActivities) -> tuple[list[StageRecord], str]:
         async with AsyncExitStack() as stack:
-            address = self.target.address
+            address, where = self.target.address, dict[str, str]()
             if self.target.local:
                 server = DevServer(self.db_file or home_dir() / "temporal" / "dev.sqlite",
                                    ui=self.target.ui)
                 await asyncio.to_thread(server.start)
                 stack.callback(server.stop)
-                address = server.address
+                address, where = server.address, {"db_file": str(server.db_file)}
                 self.notice(f"workflow {wid} on the Temporal dev server {address}"
                             + (f": {server.workflow_url(wid)}" if self.target.ui else ""))
             client = await connect(self.target, address, self.passphrase)
@@ -233,7 +233,7 @@ class TemporalExecutor:
                         workflows=queue == DEFAULT_QUEUE))
             handle = await self._start(client, wid, job)
             self.started({"id": wid, "run_id": handle.result_run_id or "",
-                          "address": address, "namespace": self.target.namespace})
+                          "address": address, "namespace": self.target.namespace, **where})
             try:
                 records = await handle.result()
             except WorkflowFailureError as exc:
