@@ -113,9 +113,10 @@ def show(run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="Run id (o
 
 
 def _workflow_status(view: RunView) -> "WorkflowStatus | None":
-    """The run's workflow as its server reports it now; None for a run of no workflow
-    (temporalio is imported only then)."""
-    workflow = view.run["detail"].get("workflow")
+    """The run's workflow (an apply's or destroy's, or a rollout's approval gate) as its
+    server reports it now; None for a run of no workflow (temporalio is imported only then)."""
+    detail = view.run["detail"]
+    workflow = detail.get("workflow") or detail.get("approval_gate")   # a rollout's gate
     if not isinstance(workflow, dict):
         return None
     from provision.executor.status import describe
@@ -139,6 +140,9 @@ def _print_view(view: RunView, status: "WorkflowStatus | None" = None) -> None:
     if workflow := r["detail"].get("workflow"):
         out.print(f"  workflow {workflow.get('id')} (run {workflow.get('run_id')}) on Temporal "
                   f"{workflow.get('address')}, namespace {workflow.get('namespace')}", markup=False)
+    if (gate := r["detail"].get("approval_gate")) and not workflow:
+        out.print(f"  approval gate {gate.get('id')} (run {gate.get('run_id')}) on Temporal "
+                  f"{gate.get('address')}, namespace {gate.get('namespace')}", markup=False)
     if status is not None:
         closed = f", closed {status.closed_at}" if status.closed_at else ""
         out.print(f"  workflow status {status.state.value}{closed}"

@@ -37,7 +37,8 @@ class Gates:
 
     def open(self, gate: ApprovalGate) -> dict[str, str]:
         """Start the gate's workflow (a gate of the same rollout and environment waiting
-        for an older plan is replaced); the workflow's ids for the run record."""
+        for an older plan is replaced); the workflow's ids and server for the run record
+        (as ``runs show`` reads them: id, run_id, namespace, address[, db_file])."""
         return asyncio.run(self._call(self._open, gate))
 
     def approve(self, gate: ApprovalGate, approval: ApprovalRecord) -> ApprovalRecord:
@@ -54,21 +55,23 @@ class Gates:
 
     async def _call(self, fn: Any, *args: Any, worker: bool = True) -> Any:
         async with AsyncExitStack() as stack:
-            client, _ = await serve(stack, self.target, self.passphrase, self.db_file)
+            client, where = await serve(stack, self.target, self.passphrase, self.db_file)
             if worker and self.in_process_worker:     # the gate's workflow task
                 await stack.enter_async_context(_workflow_worker(client))
-            return await fn(client, *args)
+            return await fn(client, where, *args)
 
-    async def _open(self, client: Client, gate: ApprovalGate) -> dict[str, str]:
+    async def _open(self, client: Client, where: dict[str, str],
+                    gate: ApprovalGate) -> dict[str, str]:
         wid = gate_id(gate.run_id, gate.env)
         handle = await client.start_workflow(
             WORKFLOW_NAME, gate, id=wid, task_queue=DEFAULT_QUEUE,
             id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)
         return {"id": wid, "run_id": handle.result_run_id or "",
-                "namespace": self.target.namespace}
+                "namespace": self.target.namespace,
+                **{k: v for k, v in where.items() if k != "url"}}
 
-    async def _approve(self, client: Client, gate: ApprovalGate,
+    async def _approve(self, client: Client, where: dict[str, str], gate: ApprovalGate,
                        approval: ApprovalRecord) -> ApprovalRecord:
         wid = gate_id(gate.run_id, gate.env)
         try:
@@ -86,7 +89,8 @@ class Gates:
             raise WorkflowError(wid, exc.message) from None
         return result
 
-    async def _approved(self, client: Client, gate: ApprovalGate) -> ApprovalRecord | None:
+    async def _approved(self, client: Client, where: dict[str, str],
+                        gate: ApprovalGate) -> ApprovalRecord | None:
         from temporalio.client import WorkflowExecutionStatus
 
         handle = client.get_workflow_handle_for(ApprovalWorkflow.run,

@@ -43,6 +43,7 @@ def test_the_gate_takes_the_approval_on_temporal_local(
         assert gate["id"] == f"provision/rollout/{run_id}/prod" and gate["run_id"]
         assert (gate["env"], gate["plan_digest"], gate["executor"]) == (
             "prod", "sha256:aaa", "temporal-local")
+        assert gate["db_file"] == str(provision_home / "temporal" / "dev.sqlite")
 
         rollout_gates.take_approval(hist, state, hist.run(run_id), None)   # nothing yet
         assert hist.approvals(run_id, "prod") == []

@@ -72,6 +72,11 @@ def test_show_reports_the_workflow_status_and_degrades_when_its_server_is_gone(
     run.finish(Outcome.APPLIED, exit_code=0)
     plain = hist.start(Operation.APPLY, spec="demo", env="dev", who="github:octo")
     plain.finish(Outcome.APPLIED, exit_code=0)
+    gated = hist.start(Operation.ROLLOUT, spec="demo", env="prod", who="github:octo")
+    gated.update(detail={"approval_gate": {"id": f"provision/rollout/{gated.id}/prod",
+                                           "run_id": "r-2", "address": address,
+                                           "namespace": "default", "env": "prod"}})
+    gated.finish(Outcome.HALTED, exit_code=4)
     hist.close()
 
     human = run_cli("runs", "show", run.id)
@@ -83,3 +88,6 @@ def test_show_reports_the_workflow_status_and_degrades_when_its_server_is_gone(
     assert doc["outcome"] == "applied" and doc["workflow_status"]["state"] == "unreachable"
     # A run of no workflow shows no status and never asks a server.
     assert "workflow_status" not in json.loads(run_cli("runs", "show", plain.id, "--json").stdout)
+    rollout = run_cli("runs", "show", gated.id).stdout
+    assert f"approval gate provision/rollout/{gated.id}/prod (run r-2)" in rollout
+    assert "workflow status unreachable" in rollout

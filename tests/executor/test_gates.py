@@ -15,9 +15,11 @@ import pytest
 from provision.errors import PlanError, WorkflowError
 from provision.executor.gates import Gates
 from provision.executor.records import ApprovalGate, ApprovalRecord
+from provision.executor.status import describe
 from provision.executor.temporal import Target
 from provision.executor.temporal_server import DevServer
 from provision.sandbox import process
+from provision.vocabulary import WorkflowState
 
 PASSPHRASE = "test-passphrase-not-secret"
 
@@ -30,7 +32,9 @@ def test_an_approval_survives_a_killed_and_restarted_dev_server(tmp_path: Path) 
     try:
         opened = gates.open(gate)
         assert opened["id"] == "provision/rollout/r-1/prod" and opened["run_id"]
+        assert opened["address"] == first.address                 # for runs show
         assert gates.approved(gate) is None                       # waiting, no worker runs
+        assert describe(opened).state is WorkflowState.RUNNING
         with pytest.raises(PlanError, match="waits for plan sha256:aaa"):
             gates.approve(gate, ApprovalRecord("sha256:bbb", "github:octo"))
 
@@ -44,6 +48,7 @@ def test_an_approval_survives_a_killed_and_restarted_dev_server(tmp_path: Path) 
         approval = ApprovalRecord("sha256:aaa", "github:octo", "looks right")
         assert gates.approve(gate, approval) == approval
         assert gates.approved(gate) == approval
+        assert describe(opened).state is WorkflowState.COMPLETED
         with pytest.raises(WorkflowError, match="no approval gate waits"):   # closed now
             gates.approve(gate, approval)
         assert gates.approved(ApprovalGate("r-1", "prod", "sha256:ccc")) is None  # another plan
