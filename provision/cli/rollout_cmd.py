@@ -18,7 +18,7 @@ from provision.cli.progress import Progress
 from provision.cli.recording import open_history
 from provision.engine.clouds import home_dir
 from provision.engine.orchestrator import Hooks, spec_digest
-from provision.errors import PlanError
+from provision.errors import PlanError, ProvisionError
 from provision.history import History, RunRecorder
 from provision.history.identity import who as current_who
 from provision.plan.digest import file_digest
@@ -130,7 +130,10 @@ def _run(history: History, state: RolloutState, record: RunRecorder, *, as_json:
     ui.context.pop("env", None)
     halt = result.halt
     if halt is not None and halt.gate == "approval":
-        rollout_gates.open_gate(state, record, executor)
+        try:
+            rollout_gates.open_gate(state, record, executor)
+        except ProvisionError as exc:    # the halt stands; approve then records it only
+            notice(f"no approval gate workflow opened: {exc.message}")
     record.finish(result.outcome, exit_code=int(result.exit_code),
                   error=halt.reason if halt and result.outcome is not Outcome.HALTED else "",
                   detail={"halt": halt.to_dict() if halt else None})

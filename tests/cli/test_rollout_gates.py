@@ -71,3 +71,19 @@ def test_no_gate_on_the_local_executor(
         assert "approval_gate" not in hist.run(run_id)["detail"]
     finally:
         hist.close()
+
+
+def test_an_unreachable_cluster_is_an_executor_error_the_halt_survives(
+        tmp_path: Path, provision_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from provision.errors import ExecutorError
+    from provision.sandbox.process import free_port
+
+    monkeypatch.setenv("PROVISION_HOME", str(provision_home))
+    monkeypatch.setenv("PROVISION_PASSPHRASE", "test-passphrase-not-secret")
+    monkeypatch.setenv("PROVISION_EXECUTOR", f"temporal://127.0.0.1:{free_port()}")
+    hist = History.open(provision_home / "history.db", home=provision_home)
+    try:
+        with pytest.raises(ExecutorError, match="cannot reach the Temporal server"):
+            _halted(tmp_path, hist)      # rollout_cmd reports it as a notice, halted still
+    finally:
+        hist.close()
