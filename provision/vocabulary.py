@@ -12,6 +12,7 @@ string literal.
     Action      what a planned change does to a resource (create, update, ...)
     StepOp      what the engine did to a resource in one step (Pulumi's op types)
     DriftKind   how a resource drifted: changed, deleted
+    WorkflowState  a run's Temporal workflow as its server reports it (runs show)
 """
 
 from __future__ import annotations
@@ -170,3 +171,17 @@ class DriftKind(str, Enum):
 
     CHANGED = "changed"     # a property the spec sets has another value in the cloud
     DELETED = "deleted"     # the resource no longer exists in the cloud
+
+
+class WorkflowState(str, Enum):
+    """A run's Temporal workflow as ``runs show`` found it on its server."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    TERMINATED = "terminated"
+    CONTINUED_AS_NEW = "continued-as-new"
+    TIMED_OUT = "timed-out"
+    NOT_FOUND = "not-found"          # the server answered but knows no such workflow
+    UNREACHABLE = "unreachable"      # the server did not answer: status unknown

@@ -12,13 +12,15 @@ from pathlib import Path
 
 from rich.console import Console
 
+from provision.cli import rollout_gates
 from provision.cli.live_view import make_progress
 from provision.cli.progress import Progress
 from provision.cli.recording import open_history
 from provision.engine.clouds import home_dir
 from provision.engine.orchestrator import Hooks, spec_digest
-from provision.errors import PlanError
+from provision.errors import PlanError, ProvisionError
 from provision.history import History, RunRecorder
+from provision.history.identity import who as current_who
 from provision.plan.digest import file_digest
 from provision.plan.model import Plan
 from provision.rollout.machine import Ask, Rollout, RolloutResult
@@ -54,6 +56,8 @@ def rollout(spec: str, *, to: str, resume: str, as_json: bool, non_interactive: 
             state, record = _resumed(history, resume)
         else:
             state, record = _started(history, spec, to, rollback_on_failure, policies, no_policy)
+        if resume:
+            rollout_gates.take_approval(history, state, history.run(record.id), executor)
         return _run(history, state, record, as_json=as_json,
                     ask=_ask_at_terminal if _can_ask(as_json, non_interactive) else None,
                     parallel=parallel, executor=executor)
@@ -125,6 +129,11 @@ def _run(history: History, state: RolloutState, record: RunRecorder, *, as_json:
         ui.close()
     ui.context.pop("env", None)
     halt = result.halt
+    if halt is not None and halt.gate == "approval":
+        try:
+            rollout_gates.open_gate(state, record, executor)
+        except ProvisionError as exc:    # the halt stands; approve then records it only
+            notice(f"no approval gate workflow opened: {exc.message}")
     record.finish(result.outcome, exit_code=int(result.exit_code),
                   error=halt.reason if halt and result.outcome is not Outcome.HALTED else "",
                   detail={"halt": halt.to_dict() if halt else None})
@@ -180,7 +189,9 @@ def approve(run_id: str, env: str, *, comment: str, as_json: bool, yes: bool,
             if input(f"approve this plan for '{env}' ({digest})? (yes/no) ").strip() != "yes":
                 err.print("not approved")
                 return int(ExitCode.ERROR)
-        approval = history.approve(run["id"], env, plan_digest=digest, comment=comment)
+        who = current_who()
+        rollout_gates.send_approval(run, env, digest, comment, who)
+        approval = history.approve(run["id"], env, plan_digest=digest, comment=comment, who=who)
     finally:
         history.close()
     progress = Progress(as_json=as_json)

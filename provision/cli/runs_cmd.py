@@ -13,6 +13,7 @@ from provision.cli.params import Command
 if TYPE_CHECKING:   # imported where used: `provision --help` loads this module (see main.py)
     from rich.console import Console
 
+    from provision.executor.status import WorkflowStatus
     from provision.history import History, RunView
 
 app = typer.Typer(no_args_is_help=True, help="Run history: list, show, verify the audit log.")
@@ -101,13 +102,29 @@ def show(run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="Run id (o
         html.write_text(render_html(view), encoding="utf-8")
         err.print(f"report written to {html}", markup=False)
         return
+    status = _workflow_status(view)
     if json_out:
-        print(json.dumps(view.to_dict(), indent=2, default=str))
+        shown = view.to_dict()
+        if status is not None:
+            shown["workflow_status"] = status.to_dict()
+        print(json.dumps(shown, indent=2, default=str))
         return
-    _print_view(view)
+    _print_view(view, status)
 
 
-def _print_view(view: RunView) -> None:
+def _workflow_status(view: RunView) -> "WorkflowStatus | None":
+    """The run's workflow (an apply's or destroy's, or a rollout's approval gate) as its
+    server reports it now; None for a run of no workflow (temporalio is imported only then)."""
+    detail = view.run["detail"]
+    workflow = detail.get("workflow") or detail.get("approval_gate")   # a rollout's gate
+    if not isinstance(workflow, dict):
+        return None
+    from provision.executor.status import describe
+
+    return describe(workflow)
+
+
+def _print_view(view: RunView, status: "WorkflowStatus | None" = None) -> None:
     out, _ = _consoles()
     r = view.run
     out.print(f"run {r['id']}: {r['operation']} {r['spec']} env {r['env'] or '-'} "
@@ -123,6 +140,13 @@ def _print_view(view: RunView) -> None:
     if workflow := r["detail"].get("workflow"):
         out.print(f"  workflow {workflow.get('id')} (run {workflow.get('run_id')}) on Temporal "
                   f"{workflow.get('address')}, namespace {workflow.get('namespace')}", markup=False)
+    if (gate := r["detail"].get("approval_gate")) and not workflow:
+        out.print(f"  approval gate {gate.get('id')} (run {gate.get('run_id')}) on Temporal "
+                  f"{gate.get('address')}, namespace {gate.get('namespace')}", markup=False)
+    if status is not None:
+        closed = f", closed {status.closed_at}" if status.closed_at else ""
+        out.print(f"  workflow status {status.state.value}{closed}"
+                  + (f": {status.detail}" if status.detail else ""), markup=False)
     if view.steps:
         out.print("\nsteps:")
         for s in view.steps:

@@ -88,3 +88,22 @@ class StageRecord:
 
 def is_apply(operation: str) -> bool:
     return operation == Operation.APPLY.value
+
+
+@dataclass(frozen=True)
+class ApprovalGate:
+    """The input of an approval gate's workflow: the plan of ``env`` in rollout ``run_id``
+    that waits for an approval (``approvals.ApprovalWorkflow``)."""
+
+    run_id: str
+    env: str
+    plan_digest: str                     # the only plan an approval may name
+
+
+@dataclass(frozen=True)
+class ApprovalRecord:
+    """An approval as it reaches the gate: who approved which plan, and why."""
+
+    plan_digest: str
+    who: str
+    comment: str = ""

@@ -21,7 +21,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from temporalio import converter
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
@@ -34,6 +34,7 @@ from provision.engine.clouds import home_dir
 from provision.engine.orchestrator import ApplyReport, Orchestrator, StageOutcome, refuse_protected
 from provision.errors import (ExecutorError, PolicyViolation, ProvisionError, RemoteStageError,
                               WorkflowError)
+from provision.executor.approvals import ApprovalWorkflow
 from provision.executor.activities import RunContext, StageActivities
 from provision.executor.codec import PassphraseCodec
 from provision.executor.plans import PlanStore, plan_dir
@@ -103,6 +104,21 @@ async def connect(target: Target, address: str, passphrase: str) -> Client:
                                  "frontend (gRPC, 7233 by default)?") from None
 
 
+async def serve(stack: AsyncExitStack, target: Target, passphrase: str,
+                db_file: Path | None = None) -> tuple[Client, dict[str, str]]:
+    """A client of the target's server; for ``temporal-local`` the dev server is started on
+    its SQLite file first (stopped when ``stack`` closes). Also where it is: ``address``,
+    and for the dev server ``db_file`` and ``url`` (its web UI's workflow link prefix)."""
+    address, where = target.address, dict[str, str]()
+    if target.local:
+        server = DevServer(db_file or home_dir() / "temporal" / "dev.sqlite", ui=target.ui)
+        await asyncio.to_thread(server.start)
+        stack.callback(server.stop)
+        address = server.address
+        where = {"db_file": str(server.db_file), "url": server.workflow_url("")}
+    return await connect(target, address, passphrase), {"address": address, **where}
+
+
 def sandboxed_runner() -> SandboxedWorkflowRunner:
     """Workflow code runs in Temporal's sandbox; provision's own modules are passed
     through (imported once, outside it: they hold no state the workflow could mutate)."""
@@ -116,11 +132,12 @@ def workflow_id(spec: str, env: str) -> str:
 
 def worker(client: Client, queue: str, activities: StageActivities | None, *,
            parallel: int = 4, workflows: bool = True) -> Worker:
-    """A worker on ``queue``: the environment workflow and/or the stage activities."""
+    """A worker on ``queue``: the workflows (environment, approval gate) and/or the stage
+    activities."""
     acts: Sequence[Callable[..., object]] = (
         [activities.apply_stage, activities.destroy_stage] if activities else [])
     return Worker(client, task_queue=queue,
-                  workflows=[EnvironmentWorkflow] if workflows else [],
+                  workflows=[EnvironmentWorkflow, ApprovalWorkflow] if workflows else [],
                   activities=acts,
                   activity_executor=ThreadPoolExecutor(max(1, parallel)) if acts else None,
                   workflow_runner=sandboxed_runner(),
@@ -215,16 +232,12 @@ class TemporalExecutor:
     async def _run_workflow(self, wid: str, job: EnvironmentJob,
                             activities: StageActivities) -> tuple[list[StageRecord], str]:
         async with AsyncExitStack() as stack:
-            address = self.target.address
+            client, where = await serve(stack, self.target, self.passphrase, self.db_file)
+            address = where["address"]
             if self.target.local:
-                server = DevServer(self.db_file or home_dir() / "temporal" / "dev.sqlite",
-                                   ui=self.target.ui)
-                await asyncio.to_thread(server.start)
-                stack.callback(server.stop)
-                address = server.address
                 self.notice(f"workflow {wid} on the Temporal dev server {address}"
-                            + (f": {server.workflow_url(wid)}" if self.target.ui else ""))
-            client = await connect(self.target, address, self.passphrase)
+                            + (f": {where['url']}{quote(wid, safe='')}" if self.target.ui
+                               else ""))
             if self.in_process_workers or (self.in_process_workers is None and self.target.local):
                 # Local credentials serve every queue: one in-process worker per queue.
                 for queue in sorted({DEFAULT_QUEUE, *job.queues.values()}):
@@ -233,7 +246,8 @@ class TemporalExecutor:
                         workflows=queue == DEFAULT_QUEUE))
             handle = await self._start(client, wid, job)
             self.started({"id": wid, "run_id": handle.result_run_id or "",
-                          "address": address, "namespace": self.target.namespace})
+                          "namespace": self.target.namespace,
+                          **{k: v for k, v in where.items() if k != "url"}})
             try:
                 records = await handle.result()
             except WorkflowFailureError as exc:

@@ -58,3 +58,36 @@ def test_db_option_and_empty_history(run_cli: Run, tmp_path: Path) -> None:
     db = tmp_path / "custom.db"
     empty = run_cli("runs", "list", "--db", str(db))
     assert empty.code == 0 and "no runs recorded yet" in empty.stderr and db.exists()
+
+
+def test_show_reports_the_workflow_status_and_degrades_when_its_server_is_gone(
+        run_cli: Run, provision_home: Path) -> None:
+    from provision.sandbox.process import free_port
+
+    address = f"127.0.0.1:{free_port()}"
+    hist = History.open(provision_home / "history.db", home=provision_home)
+    run = hist.start(Operation.APPLY, spec="demo", env="dev", who="github:octo")
+    run.update(detail={"workflow": {"id": "provision/demo/dev", "run_id": "r-1",
+                                    "address": address, "namespace": "default"}})
+    run.finish(Outcome.APPLIED, exit_code=0)
+    plain = hist.start(Operation.APPLY, spec="demo", env="dev", who="github:octo")
+    plain.finish(Outcome.APPLIED, exit_code=0)
+    gated = hist.start(Operation.ROLLOUT, spec="demo", env="prod", who="github:octo")
+    gated.update(detail={"approval_gate": {"id": f"provision/rollout/{gated.id}/prod",
+                                           "run_id": "r-2", "address": address,
+                                           "namespace": "default", "env": "prod"}})
+    gated.finish(Outcome.HALTED, exit_code=4)
+    hist.close()
+
+    human = run_cli("runs", "show", run.id)
+    assert human.code == 0, human.stderr
+    assert "workflow provision/demo/dev (run r-1)" in human.stdout
+    assert f"workflow status unreachable: the Temporal server {address} did not answer" \
+        in human.stdout
+    doc = json.loads(run_cli("runs", "show", run.id, "--json").stdout)
+    assert doc["outcome"] == "applied" and doc["workflow_status"]["state"] == "unreachable"
+    # A run of no workflow shows no status and never asks a server.
+    assert "workflow_status" not in json.loads(run_cli("runs", "show", plain.id, "--json").stdout)
+    rollout = run_cli("runs", "show", gated.id).stdout
+    assert f"approval gate provision/rollout/{gated.id}/prod (run r-2)" in rollout
+    assert "workflow status unreachable" in rollout

@@ -1,7 +1,8 @@
 """A rollout through ``--executor temporal-local``: each environment's apply is a Temporal
-workflow on the dev server the CLI starts and stops; the approval halt and the resume work
-as on the local executor (the rollout's state lives in the run history, so the server
-being down while the rollout waits for its approval changes nothing)."""
+workflow on the dev server the CLI starts and stops; the approval halt opens the
+environment's approval gate workflow, ``approve`` sends the approval to it, and the resume
+works as on the local executor (the rollout's state lives in the run history and the gate
+in the dev server's SQLite file, so no server runs while the rollout waits)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,9 @@ def test_rollout_halts_for_approval_and_resumes_through_temporal_local(
     assert _exists(s3, f"pdl{sfx}-dev") and _exists(s3, f"pdl{sfx}-staging")
     assert not _exists(s3, f"pdl{sfx}-prod")
     assert _temporal_processes(provision_home) == []        # no server while it waits
+    halted = json.loads(run_cli("runs", "show", run_id, "--json", env=env).stdout)
+    assert halted["detail"]["approval_gate"]["id"] == f"provision/rollout/{run_id}/prod"
+    assert halted["detail"]["approval_gate"]["plan_digest"] == needed["plan_digest"]
 
     assert run_cli("approve", run_id, "--env", "prod", "--non-interactive", env=env).code == 0
     last = run_cli("rollout", "--resume", run_id, "--json", env=env)

@@ -1,0 +1,85 @@
+"""A rollout's approval gates on a temporal executor (``provision.executor.gates``).
+
+On ``local`` an approval lives in the run history only. On ``temporal-local`` and
+``temporal://...`` a rollout that halts at a protected environment also opens that
+environment's gate workflow (its ids kept in the run record as ``approval_gate``);
+``provision approve`` sends the approval to it (after the same checks as on
+``local``) and records it in the history as before; ``rollout --resume`` takes an
+approval the gate holds but the history lacks (one sent straight to Temporal) into
+the history, so the run records have the same shape on every executor.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from provision.cli import session
+from provision.rollout.state import RolloutState
+
+if TYPE_CHECKING:   # temporalio only once a temporal executor is chosen
+    from provision.executor.gates import Gates
+    from provision.history import History, RunRecorder
+
+GATE = "approval_gate"
+
+
+def _gates(spec_file: str, env: str, executor: str | None) -> "tuple[Gates | None, str]":
+    """The gates of the rollout's executor (None on ``local``) and its name."""
+    from provision.executor import executor_name
+
+    loaded = session.load(spec_file, env)
+    name = executor_name(executor, loaded.spec.executor)
+    if name == "local":
+        return None, name
+    from provision.executor.gates import Gates
+    from provision.executor.temporal import Target
+
+    return Gates(Target.parse(name), session.state_passphrase(loaded.spec, loaded.env)), name
+
+
+def open_gate(state: RolloutState, record: "RunRecorder", executor: str | None) -> None:
+    """After a halt for approval: open the waiting environment's gate (temporal only)."""
+    from provision.executor.records import ApprovalGate
+
+    env = state.waiting_env()
+    if not env:
+        return
+    gates, name = _gates(state.spec_file, env, executor)
+    if gates is None:
+        return
+    digest = state.envs[env].plan_digest
+    ids = gates.open(ApprovalGate(record.id, env, digest))
+    record.update(detail={GATE: {**ids, "env": env, "plan_digest": digest, "executor": name}})
+
+
+def send_approval(run: dict[str, Any], env: str, digest: str, comment: str, who: str) -> None:
+    """``approve``: the approval to the rollout's gate, when its run record names one."""
+    gate = run["detail"].get(GATE)
+    if not isinstance(gate, dict) or gate.get("env") != env:
+        return
+    from provision.executor.records import ApprovalGate, ApprovalRecord
+
+    state = RolloutState.from_dict(run["detail"].get("rollout"), run["id"])
+    gates, _ = _gates(state.spec_file, env, gate.get("executor") or None)
+    if gates is not None:
+        gates.approve(ApprovalGate(run["id"], env, str(gate.get("plan_digest", ""))),
+                      ApprovalRecord(digest, who, comment))
+
+
+def take_approval(history: "History", state: RolloutState, run: dict[str, Any],
+                  executor: str | None) -> None:
+    """``rollout --resume``: an approval the gate holds and the history lacks goes into it."""
+    gate = run["detail"].get(GATE)
+    env = state.waiting_env()
+    if not isinstance(gate, dict) or not env or gate.get("env") != env:
+        return
+    digest = state.envs[env].plan_digest
+    if any(a.plan_digest == digest for a in history.approvals(run["id"], env)):
+        return
+    from provision.executor.records import ApprovalGate
+
+    gates, _ = _gates(state.spec_file, env, executor or gate.get("executor") or None)
+    found = gates.approved(ApprovalGate(run["id"], env, digest)) if gates else None
+    if found is not None:
+        history.approve(run["id"], env, plan_digest=digest, who=found.who,
+                        comment=found.comment or "approved through the Temporal gate")
