@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import boto3
 import pytest
@@ -75,9 +75,11 @@ def test_demo_applies_under_thirty_percent_faults_on_every_cloud(
     assert destroyed.code == 0, destroyed.stderr
 
 
-def _crash_spec_module() -> Any:
-    """bench/crash.py: the crash soak's spec and its SDK counts, reused as they are."""
-    found = importlib.util.spec_from_file_location("bench_crash", REPO / "bench" / "crash.py")
+def _bench_module(name: str) -> Any:
+    """bench/<name>.py (the crash soak's spec and SDK counts, the faults control), reused
+    as they are."""
+    found = importlib.util.spec_from_file_location(f"bench_{name}",
+                                                   REPO / "bench" / f"{name}.py")
     assert found is not None and found.loader is not None
     module = importlib.util.module_from_spec(found)
     found.loader.exec_module(module)
@@ -88,7 +90,7 @@ def test_the_crash_soak_spec_applies_under_thirty_percent_faults_on_every_cloud(
         fault_sandbox: Sandbox, faults: Any, run_cli: Run, tmp_path: Path) -> None:
     """8 S3 buckets -> 6 resource groups -> 6 GCS buckets in 3 stages: exit 0, then a
     clean plan, and every resource exactly once in the clouds (no duplicate, no orphan)."""
-    crash = _crash_spec_module()
+    crash = _bench_module("crash")
     prefix = f"f{uuid.uuid4().hex[:6]}"
     spec = tmp_path / "crash.yaml"
     spec.write_text(crash.spec_text(prefix))
@@ -118,21 +120,8 @@ def test_the_crash_soak_spec_applies_under_thirty_percent_faults_on_every_cloud(
 
 def _faults_met_without_retries(box: Sandbox, calls: int) -> int:
     """How many of ``calls`` ListBuckets calls fail for an S3 client that never retries."""
-    from botocore.config import Config
-    from botocore.exceptions import ClientError
-
-    settings = box.status().cloud_settings()["aws"]
-    plain = boto3.client("s3", endpoint_url=settings["endpoint_url"],
-                         region_name=settings["region"], aws_access_key_id="direct",
-                         aws_secret_access_key="direct",
-                         config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))
-    failed = 0
-    for _ in range(calls):
-        try:
-            plain.list_buckets()
-        except ClientError:
-            failed += 1
-    return failed
+    control: Callable[[dict[str, Any], int], int] = _bench_module("faults").control
+    return control(box.status().cloud_settings()["aws"], calls)
 
 
 def _one_bucket_spec(path: Path, name: str) -> Path:
