@@ -25,7 +25,7 @@ from typing import Any, Callable, Mapping, Protocol
 
 from provision.engine.changes import stage_changes
 from provision.engine.declare import restore_declaration, stage_declaration
-from provision.engine.freshness import same_as_shown
+from provision.engine.freshness import NO_STATE, same_as_shown, state_unchanged
 from provision.engine.protocol import (META_OUTPUT, DestroyRequest, Engine, ImportRequest,
                                        PreviewRequest, RunResult, StackProgram, StackSnapshot,
                                        Step, UpRequest)
@@ -328,10 +328,10 @@ class Orchestrator:
             stage_plan = self.plan_stage(self.stages.stage(name), upstream)
             with lock:
                 planned.update((c.id, c) for c in stage_plan.changes)
-            # A new stack was read (absent) before its preview created it: read it again,
-            # so the digest is the one a saved plan's freshness check will see.
-            snap = self._snapshot(name) or self._snapshot(name, fresh=True)
-            return stage_plan, snap.digest if snap else ""
+            # A stage without a stack is recorded as NO_STATE, though its preview has
+            # created the stack meanwhile: empty, so state_unchanged() still holds for it.
+            snap = self._snapshot(name)
+            return stage_plan, snap.digest if snap else NO_STATE
 
         order = [s.name for s in self.stages.stages if self._active(s)]
         results = schedule(order, {n: self.stages.stage(n).depends_on for n in order}, run,
@@ -514,8 +514,8 @@ class Orchestrator:
         """Refuse a saved plan whose stage state moved, or whose stage would now change
         other resources, differently, or to other property values than it shows."""
         snap = self._snapshot(stage.name, fresh=True)
-        digest = snap.digest if snap else ""
-        if digest != plan.state_digests.get(stage.name, digest):
+        if stage.name in plan.state_digests and not state_unchanged(plan.state_digests[stage.name],
+                                                                    snap):
             raise StalePlanError(
                 f"the state of stage '{stage.name}' changed since the plan was made",
                 hint="make a new plan")
