@@ -234,6 +234,7 @@ def bare_child(spec_path: Path, destroy: bool, parallel: int = 16) -> None:
     resolved = specs.resolve(specs.load(spec_path), "local")
     env = resolved.environments["local"]
     toolchain = find_toolchain()
+    home_dir().mkdir(parents=True, exist_ok=True)     # when no provision command ran before
     run_dir = Path(tempfile.mkdtemp(dir=home_dir()))
     program = pulumi_program(stage_declaration(resolved, list(resolved.resources), registry, {}))
     settings = auto.ProjectSettings(name=resolved.name, runtime="python",
