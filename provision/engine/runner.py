@@ -37,6 +37,7 @@ from provision.engine.protocol import (DestroyRequest, ImportRequest, LockHolder
                                        PendingOperation, PreviewRequest, PreviewResult,
                                        RefreshRequest, RunResult, StackSnapshot, Step, StepSink,
                                        UpRequest)
+from provision.engine.statestore import StateStore
 from provision.engine.supervise import Supervisor
 from provision.engine.toolchain import Toolchain
 from provision.errors import EngineError, StackLockedError, StageFailedError
@@ -47,6 +48,7 @@ Program = Callable[[], None]
 
 _RESOURCE_TYPE = "pulumi-python:dynamic/provision:Resource"
 _NOT_FOUND = 6          # the Pulumi CLI's exit code when a stack does not exist
+_CHECKPOINT_EXTS = (".json", ".json.gz", ".json.zst")   # a DIY backend's checkpoint files
 STACKS_PREFIX = ".pulumi/stacks"   # where a DIY backend keeps stack checkpoints
 RESOURCE_TYPE = _RESOURCE_TYPE
 SECRET_SIG = "4dabf18193072939515e22adb298388d"      # Pulumi's secret envelope key ...
@@ -63,6 +65,9 @@ class EngineOptions:
     parallel: int = 8
     # Starts every engine process of the run, so that none outlives it (None: unsupervised).
     supervisor: Supervisor | None = None
+    # The backend as a store (DIY backends): a stack without a checkpoint file there does
+    # not exist, which a listing tells without starting the CLI (None: always ask the CLI).
+    state_store: StateStore | None = None
 
 
 class _KnownCommand(auto.PulumiCommand):
@@ -338,7 +343,11 @@ class StackRunner:
 
     def snapshot(self, stack_name: str) -> StackSnapshot | None:
         """The stack's outputs and a digest of its resources (one CLI call), or None
-        when the stack does not exist yet."""
+        when the stack does not exist yet (no CLI call when the backend's listing shows
+        no checkpoint file for it)."""
+        if self._surely_absent(stack_name):
+            self._seen[stack_name] = False
+            return None
         with tempfile.TemporaryDirectory(prefix="exp-", dir=self.options.work_dir) as tmp:
             ws = self._workspace(Path(tmp))
             try:
@@ -376,6 +385,21 @@ class StackRunner:
         return StackSnapshot(outputs=outputs, digest=hashlib.sha256(blob).hexdigest(),
                              inputs=inputs, pending=pending, lock=self._lock_holder(stack_name),
                              salt=salt, recorded=recorded)
+
+    def _surely_absent(self, stack_name: str) -> bool:
+        """True when the backend's listing has no checkpoint of the stack, in either of
+        the DIY layouts (``.pulumi/stacks/<project>/<stack>.json``, and the legacy one
+        without the project), plain or compressed. Any doubt (no store, a listing that
+        fails) is False: the CLI is asked."""
+        store = self.options.state_store
+        if store is None:
+            return False
+        try:
+            keys = set(store.list(STACKS_PREFIX))
+        except Exception:       # a listing is only a shortcut; the CLI gives the answer
+            return False
+        bases = (f"{STACKS_PREFIX}/{self.project}/{stack_name}", f"{STACKS_PREFIX}/{stack_name}")
+        return not any(base + ext in keys for base in bases for ext in _CHECKPOINT_EXTS)
 
     def _lock_holder(self, stack_name: str) -> LockHolder | None:
         """The holder of the stack's lock on a ``file://`` backend (None elsewhere, or free)."""
