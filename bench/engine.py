@@ -4,6 +4,7 @@
     .venv/bin/python bench/engine.py --scenarios noop apply --sizes 1 50 200 --runs 3
     .venv/bin/python bench/engine.py --scenarios bare --bare-size 50
     .venv/bin/python bench/engine.py --scenarios dag demo --json results.json
+    .venv/bin/python bench/engine.py --scenarios parallel --pulumi-parallel 10 32 64
 
 Each scenario is measured as a ratio within one run, so a busy machine slows
 both sides alike (the load average is printed with every table):
@@ -19,6 +20,8 @@ both sides alike (the load average is printed with every table):
   makespan of the apply / its critical path, both from the stage events of that apply.
 * ``demo``  -- no-op ``provision plan`` of stacks/demo.yaml (three clouds) with the
   baseline policy packs.
+* ``parallel`` -- the bare program's apply of N buckets with each of Pulumi's
+  ``--parallel`` values given (``--pulumi-parallel``), to choose provision's default.
 
 Wall times are medians of ``--runs``; "cpu" is the CPU time of the child processes
 (provision, Pulumi, the provider processes). Every scenario starts its own sandbox
@@ -196,7 +199,8 @@ def bare(b: Bench, n: int, runs: int) -> dict[str, Any]:
         b.cli("destroy", spec.name, "--env", "local", "--yes")
         spec2 = b.work / f"bare2-{sfx}.yaml"
         buckets_spec(spec2, f"rawx{sfx}", n, f"raw-{sfx}")
-        cmd = [sys.executable, __file__, "--bare-child", str(spec2)]
+        cmd = [sys.executable, __file__, "--bare-child", str(spec2),
+               "--pulumi-parallel", "16"]          # as provision: 4 x its --parallel 4
         wall, cpu, proc = timed(lambda: subprocess.run(cmd, cwd=b.work, env=b.env,
                                                        capture_output=True, text=True))
         if proc.returncode != 0:
@@ -212,7 +216,7 @@ def bare(b: Bench, n: int, runs: int) -> dict[str, Any]:
     return med | {"n": n, "runs": runs}
 
 
-def bare_child(spec_path: Path, destroy: bool) -> None:
+def bare_child(spec_path: Path, destroy: bool, parallel: int = 16) -> None:
     """The bare program: one stack, the spec's resources declared through provision's
     dynamic provider, ``stack.up`` (no plan, no policy, no orchestration)."""
     from pulumi import automation as auto
@@ -230,6 +234,7 @@ def bare_child(spec_path: Path, destroy: bool) -> None:
     resolved = specs.resolve(specs.load(spec_path), "local")
     env = resolved.environments["local"]
     toolchain = find_toolchain()
+    home_dir().mkdir(parents=True, exist_ok=True)     # when no provision command ran before
     run_dir = Path(tempfile.mkdtemp(dir=home_dir()))
     program = pulumi_program(stage_declaration(resolved, list(resolved.resources), registry, {}))
     settings = auto.ProjectSettings(name=resolved.name, runtime="python",
@@ -251,8 +256,33 @@ def bare_child(spec_path: Path, destroy: bool) -> None:
     if destroy:
         stack.destroy(color="never", suppress_progress=True)
     else:
-        stack.up(color="never", suppress_progress=True, suppress_outputs=True, parallel=16)
+        stack.up(color="never", suppress_progress=True, suppress_outputs=True,
+                 parallel=parallel)
     shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def pulumi_parallel(b: Bench, n: int, values: list[int], runs: int) -> dict[str, Any]:
+    """The bare program's apply of n buckets (same adapters, one stack) with each of
+    Pulumi's --parallel values, alternating the values within each round."""
+    samples: dict[int, dict[str, list[float]]] = {v: {"wall": [], "cpu": []} for v in values}
+    for _ in range(runs):
+        for value in values:
+            sfx = _suffix()
+            spec = b.work / f"par{value}-{sfx}.yaml"
+            buckets_spec(spec, f"parx{sfx}", n, f"par-{sfx}")
+            cmd = [sys.executable, __file__, "--bare-child", str(spec),
+                   "--pulumi-parallel", str(value)]
+            wall, cpu, proc = timed(lambda: subprocess.run(cmd, cwd=b.work, env=b.env,
+                                                           capture_output=True, text=True))
+            if proc.returncode != 0:
+                raise SystemExit(f"the bare Automation API program failed:\n{proc.stderr[-3000:]}")
+            samples[value]["wall"].append(wall)
+            samples[value]["cpu"].append(cpu)
+            subprocess.run(cmd + ["--destroy"], cwd=b.work, env=b.env, capture_output=True,
+                           check=True)
+            print(f"  --parallel {value:>3}: {wall:.2f}s (cpu {cpu:.2f}s)  [{_load()}]", flush=True)
+    return {str(v): {k: statistics.median(x) for k, x in s.items()} | {"n": n, "runs": runs}
+            for v, s in samples.items()}
 
 
 DAG_CHAIN = 4          # stages in the chain, one bucket each
@@ -368,17 +398,21 @@ def verdicts(results: dict[str, Any]) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenarios", nargs="+", default=["noop", "bare", "dag", "demo"],
-                        choices=["noop", "apply", "bare", "dag", "demo"],
+                        choices=["noop", "apply", "bare", "dag", "demo", "parallel"],
                         help="noop and apply are one scenario (measured together)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 50, 200])
     parser.add_argument("--bare-size", type=int, default=50)
+    parser.add_argument("--pulumi-parallel", type=int, nargs="+", default=[10, 32, 64],
+                        help="Pulumi --parallel values for the parallel scenario "
+                             "(one value: the bare child's)")
+    parser.add_argument("--parallel-size", type=int, default=200)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument("--bare-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--destroy", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_child:
-        bare_child(args.bare_child, args.destroy)
+        bare_child(args.bare_child, args.destroy, args.pulumi_parallel[0])
         return 0
     # A terminated run still stops its sandbox (the finally below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -398,6 +432,11 @@ def main() -> int:
                 print(f"unbalanced DAG: {DAG_CHAIN} chained stages beside one stage of "
                       f"{DAG_BIG} buckets (median of {args.runs}):")
                 results["dag"] = dag(b, args.runs)
+            if "parallel" in args.scenarios:
+                print(f"bare program, {args.parallel_size} buckets, Pulumi --parallel "
+                      f"{args.pulumi_parallel} (median of {args.runs}):")
+                results["parallel"] = pulumi_parallel(b, args.parallel_size, args.pulumi_parallel,
+                                                      args.runs)
             if "demo" in args.scenarios:
                 print(f"demo no-op plan with the baseline policies (median of {args.runs}):")
                 results["demo"] = demo(b, args.runs)

@@ -19,7 +19,7 @@ partial map never shows a permanent diff; ``{}`` removes the block.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from provision.errors import CloudError, ProviderError
 from provision.constraints import Fields, Length, OneOf, Pattern
@@ -120,11 +120,10 @@ class S3Bucket:
                              "server_side_encryption", "lifecycle_rules"):
                     if values.get(prop):
                         _apply(s3, name, prop, values[prop])
-            result = self.read(name, values, config)
-            if result is None:
-                raise CloudError("bucket vanished right after it was created",
-                                 resource=name, resource_type=TYPE)
-            return result
+            # Created where the client points (no LocationConstraint: us-east-1).
+            with session.translate(TYPE, name, config):
+                return _read_settings(s3, name, values, region=str(where or "us-east-1"),
+                                      known=_known_after_create(values))
 
         return finish_create(finish, lambda: s3.delete_bucket(Bucket=name),
                              resource=name, resource_type=TYPE)
@@ -144,28 +143,7 @@ class S3Bucket:
             head = _head(s3, id)
             if head is None:
                 return None
-            with ThreadPoolExecutor(max_workers=5) as pool:
-                status = pool.submit(s3.get_bucket_versioning, Bucket=id)
-                tags = pool.submit(_get_tags, s3, id)
-                pab = pool.submit(_get_public_access_block, s3, id)
-                sse = pool.submit(_get_encryption, s3, id)
-                lifecycle = pool.submit(s3_lifecycle.get, s3, id, session.error_code)
-                properties: dict[str, Any] = {
-                    "bucket": id,
-                    "tags": tags.result(),
-                    "versioning": status.result().get("Status") == "Enabled",
-                    "force_destroy": bool(props.get("force_destroy", False)),
-                    "public_access_block": pab.result(),
-                    "server_side_encryption": sse.result(),
-                    "arn": f"arn:aws:s3:::{id}",
-                    "region": _region(head, s3, id),
-                    "bucket_domain_name": f"{id}.s3.amazonaws.com",
-                }
-                properties["lifecycle_rules"] = common.as_recorded(
-                    lifecycle.result(), props.get("lifecycle_rules"), s3_lifecycle.normal)
-        properties["public_access_block"] = _as_specified(
-            properties["public_access_block"], props.get("public_access_block"))
-        return ReadResult(id=id, properties=properties)
+            return _read_settings(s3, id, props, region=_region(head, s3, id), known={})
 
     def update(self, id: str, old: Mapping[str, Any], new: Mapping[str, Any],
                config: CloudConfig) -> ReadResult:
@@ -200,6 +178,53 @@ class S3Bucket:
                         hint="empty it first, or set force_destroy: true to delete its objects"
                     ) from exc
                 raise
+
+
+def _known_after_create(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings a bucket that ``create`` made a moment ago holds without asking S3:
+    the tag set it was just given (PutBucketTagging replaces the whole set), versioning
+    only if create enabled it, and no lifecycle rules unless create set some (those are
+    read back, in S3's form). The public access block and the default encryption are
+    always read: the cloud chooses them for a new bucket (AWS turns both on)."""
+    known: dict[str, Any] = {
+        "tags": {str(k): str(v) for k, v in (values.get("tags") or {}).items()},
+        "versioning": bool(values.get("versioning")),
+    }
+    if not values.get("lifecycle_rules"):
+        known["lifecycle_rules"] = []
+    return known
+
+
+def _read_settings(s3: Any, name: str, props: Mapping[str, Any], *, region: str,
+                   known: Mapping[str, Any]) -> ReadResult:
+    """The bucket's properties: the five settings S3 keeps in separate sub-resources,
+    those not in ``known`` fetched side by side."""
+    fetch: dict[str, Callable[[], Any]] = {
+        "versioning": lambda: s3.get_bucket_versioning(Bucket=name).get("Status") == "Enabled",
+        "tags": lambda: _get_tags(s3, name),
+        "public_access_block": lambda: _get_public_access_block(s3, name),
+        "server_side_encryption": lambda: _get_encryption(s3, name),
+        "lifecycle_rules": lambda: s3_lifecycle.get(s3, name, session.error_code),
+    }
+    wanted = {key: read for key, read in fetch.items() if key not in known}
+    with ThreadPoolExecutor(max_workers=max(1, len(wanted))) as pool:
+        futures = {key: pool.submit(read) for key, read in wanted.items()}
+        got = {**known, **{key: future.result() for key, future in futures.items()}}
+    properties: dict[str, Any] = {
+        "bucket": name,
+        "tags": got["tags"],
+        "versioning": got["versioning"],
+        "force_destroy": bool(props.get("force_destroy", False)),
+        "public_access_block": _as_specified(got["public_access_block"],
+                                             props.get("public_access_block")),
+        "server_side_encryption": got["server_side_encryption"],
+        "arn": f"arn:aws:s3:::{name}",
+        "region": region,
+        "bucket_domain_name": f"{name}.s3.amazonaws.com",
+        "lifecycle_rules": common.as_recorded(got["lifecycle_rules"],
+                                              props.get("lifecycle_rules"), s3_lifecycle.normal),
+    }
+    return ReadResult(id=name, properties=properties)
 
 
 def _head(s3: Any, name: str, *, foreign_is_missing: bool = False) -> dict[str, Any] | None:

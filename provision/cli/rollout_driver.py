@@ -10,6 +10,7 @@ from provision.cli import guard, session
 from provision.cli.gate import build_gate
 from provision.engine.clouds import cloud_configs
 from provision.engine.declare import restore_declaration
+from provision.engine.freshness import NO_STATE, state_unchanged
 from provision.engine.live import read_live
 from provision.engine.orchestrator import ApplyReport, Hooks, Orchestrator, spec_digest
 from provision.engine.protocol import META_OUTPUT, StackSnapshot, Step, UpRequest
@@ -97,7 +98,7 @@ class EngineDriver:
             return f"the spec {self.spec_file} changed since the plan was made"
         for stage in plan.stages:
             snap = self._snapshot(stage.name)
-            if (snap.digest if snap else "") != plan.state_digests.get(stage.name, ""):
+            if not state_unchanged(plan.state_digests.get(stage.name, NO_STATE), snap):
                 return f"the state of stage '{stage.name}' changed since the plan was made"
         return ""
 

@@ -112,6 +112,8 @@ def engine(spec: Spec, env: Environment, *, parallel: int = 4,
         work_dir=home_dir() / "work",
         parallel=max(parallel, 1) * 4,
         supervisor=supervisor,
+        # A file backend's listing is a directory walk: cheaper than starting the CLI.
+        state_store=_store(spec) if backend_url(spec).startswith("file://") else None,
     )
     return StackRunner(project=spec.name, options=options)
 

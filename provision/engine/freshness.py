@@ -1,11 +1,26 @@
-"""Does a stage, planned again just before apply, still do what a saved plan showed?"""
+"""Is a stage still as a saved plan found it: its state, and what it would change?"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from provision.engine.protocol import StackSnapshot
 from provision.plan.model import UNKNOWN, Change
 from provision.plan.render_json import SENSITIVE_JSON
+
+# The state digest a plan records for a stage that had no stack when it was planned.
+NO_STATE = ""
+
+
+def state_unchanged(planned: str, now: StackSnapshot | None) -> bool:
+    """True when a stage's state is the one a plan recorded (``planned``, its digest):
+    the same digest, or, for a stage that had no stack then (:data:`NO_STATE`), no stack
+    or one that still records nothing (a plan's preview creates the stack, empty)."""
+    if now is None:
+        return planned == NO_STATE
+    if planned == NO_STATE:
+        return not (now.inputs or now.recorded or now.outputs or now.pending)
+    return now.digest == planned
 
 
 def same_as_shown(saved: Change, fresh: Change) -> bool:

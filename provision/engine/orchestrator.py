@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 import time
 
 import tenacity
@@ -25,7 +25,7 @@ from typing import Any, Callable, Collection, Mapping, Protocol
 
 from provision.engine.changes import stage_changes
 from provision.engine.declare import restore_declaration, stage_declaration
-from provision.engine.freshness import same_as_shown
+from provision.engine.freshness import NO_STATE, same_as_shown, state_unchanged
 from provision.engine.protocol import (META_OUTPUT, DestroyRequest, Engine, ImportRequest,
                                        PreviewRequest, RunResult, StackProgram, StackSnapshot,
                                        Step, UpRequest)
@@ -174,6 +174,45 @@ class _Snapshots:
             self._data.pop(stage, None)
 
 
+Upstream = Mapping[str, "dict[str, Any] | None"]
+
+
+class _EarlyPreviews:
+    """Previews of stages started before their upstream stages are planned, each with
+    the upstream values it was declared with."""
+
+    def __init__(self, preview: Callable[[Stage, Upstream], StagePlan], parallel: int) -> None:
+        self._preview = preview
+        self._pool = ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="early")
+        self._started: dict[str, tuple[dict[str, Any], Future[StagePlan]]] = {}
+
+    def start(self, stage: Stage, upstream: Upstream) -> None:
+        self._started[stage.name] = (dict(upstream),
+                                     self._pool.submit(self._preview, stage, upstream))
+
+    def result(self, stage: str, upstream: Upstream) -> StagePlan | None:
+        """The early preview of ``stage`` if it was declared with ``upstream``; None when
+        there was none, it was declared otherwise, or it failed (the stage is then
+        previewed again, and a real failure is reported by that preview)."""
+        found = self._started.pop(stage, None)
+        if found is None:
+            return None
+        values, future = found
+        try:
+            if values != dict(upstream):
+                # Not the values the plan gives: wait until it ends (never two previews of
+                # one stack at once), then discard it.
+                if not future.cancel():
+                    future.exception()
+                return None
+            return future.result()
+        except ProvisionError:
+            return None
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 class Orchestrator:
     def __init__(self, spec: Spec, env: Environment, stages: StageGraph,
                  registry: AdapterRegistry, engine: Engine, *,
@@ -197,6 +236,7 @@ class Orchestrator:
         # Set on an interrupt: no new stage starts; a stage stopped meanwhile is INTERRUPTED.
         self.stop = stop or threading.Event()
         self._snapshots = _Snapshots(lambda stage: self.engine.snapshot(self.stack_name(stage)))
+        self._preview_slots = threading.BoundedSemaphore(self.parallel)
 
     # -- names and values ------------------------------------------------------------
     def stack_name(self, stage: str) -> str:
@@ -311,15 +351,22 @@ class Orchestrator:
         """Preview one stage; ``planned`` holds this plan's changes of its upstream stages,
         ``recorded`` the inputs a plan recorded (else the spec's properties are declared).
         Each change records the inputs its resource was declared with."""
+        return self._preview(stage, self._upstream(stage, planned, recorded), recorded)
+
+    def _preview(self, stage: Stage, upstream: Mapping[str, dict[str, Any] | None],
+                 recorded: Recorded | None = None) -> StagePlan:
+        """Preview one stage declared with ``upstream``, the values of the upstream
+        resources it references (see :meth:`_upstream`)."""
         inputs = self._inputs(stage, recorded)
-        program = stage_declaration(self.spec, stage.resources, self.registry,
-                                    self._upstream(stage, planned, recorded), inputs)
+        program = stage_declaration(self.spec, stage.resources, self.registry, dict(upstream),
+                                    inputs)
         chosen = self._chosen(stage)
         # The state first: it also tells the engine whether the stack exists (no extra CLI call).
         prior_types = self._prior_types(stage.name)
-        steps = self.engine.preview(PreviewRequest(
-            self.stack_name(stage.name), program,
-            targets=tuple(chosen) if chosen is not None else None)).steps
+        with self._preview_slots:       # early previews included, at most `parallel` at once
+            steps = self.engine.preview(PreviewRequest(
+                self.stack_name(stage.name), program,
+                targets=tuple(chosen) if chosen is not None else None)).steps
         changes = stage_changes(self.spec, stage.name, chosen or stage.resources, steps,
                                 self.registry, prior_types)
         if self.selection is not None:
@@ -334,27 +381,44 @@ class Orchestrator:
         """Preview every selected stage; independent stages are planned in parallel, each
         stage after the stages it depends on (their planned values flow downstream).
 
+        A stage whose upstream stages all have a stack is also previewed early, beside
+        them, with the upstream values their state holds (see :class:`_EarlyPreviews`);
+        once they are planned, that preview stands when the values it was declared with
+        are the ones the plan gives, else the stage is previewed again. A no-op plan of
+        a chain of stages then takes about as long as its slowest stage, not their sum.
+
         Raises the first :class:`ProvisionError` of a stage (stages not started yet are
         not planned)."""
         planned: dict[str, Change] = {}
         lock = threading.Lock()
+        order = [s.name for s in self.stages.stages if self._active(s)]
+        early = _EarlyPreviews(self._preview, self.parallel)
 
         def run(name: str) -> tuple[StagePlan, str]:
             self.hooks.stage_start(name, Operation.PLAN)
+            stage = self.stages.stage(name)
             with lock:
-                upstream = dict(planned)
-            stage_plan = self.plan_stage(self.stages.stage(name), upstream)
+                planned_now = dict(planned)
+            upstream = self._upstream(stage, planned_now)
+            stage_plan = early.result(name, upstream) or self._preview(stage, upstream)
             with lock:
                 planned.update((c.id, c) for c in stage_plan.changes)
-            # A new stack was read (absent) before its preview created it: read it again,
-            # so the digest is the one a saved plan's freshness check will see.
-            snap = self._snapshot(name) or self._snapshot(name, fresh=True)
-            return stage_plan, snap.digest if snap else ""
+            # A stage without a stack is recorded as NO_STATE, though its preview has
+            # created the stack meanwhile: empty, so state_unchanged() still holds for it.
+            snap = self._snapshot(name)
+            return stage_plan, snap.digest if snap else NO_STATE
 
-        order = [s.name for s in self.stages.stages if self._active(s)]
-        results = schedule(order, {n: self.stages.stage(n).depends_on for n in order}, run,
-                           succeeded=lambda r: True, skip=lambda n, c, r: r,
-                           parallel=self.parallel)
+        try:
+            for name in order:
+                stage = self.stages.stage(name)
+                ups = [d for d in stage.depends_on if d in order]
+                if ups and all(self._snapshot(d) is not None for d in ups):
+                    early.start(stage, self._upstream(stage, {}))
+            results = schedule(order, {n: self.stages.stage(n).depends_on for n in order}, run,
+                               succeeded=lambda r: True, skip=lambda n, c, r: r,
+                               parallel=self.parallel)
+        finally:
+            early.close()
         plan = Plan(spec=self.spec.name, env=self.env.name, spec_file=self.spec.path)
         for name in order:
             stage_plan, digest = results[name]
@@ -542,8 +606,8 @@ class Orchestrator:
         """Refuse a saved plan whose stage state moved, or whose stage would now change
         other resources, differently, or to other property values than it shows."""
         snap = self._snapshot(stage.name, fresh=True)
-        digest = snap.digest if snap else ""
-        if digest != plan.state_digests.get(stage.name, digest):
+        if stage.name in plan.state_digests and not state_unchanged(plan.state_digests[stage.name],
+                                                                    snap):
             raise StalePlanError(
                 f"the state of stage '{stage.name}' changed since the plan was made",
                 hint="make a new plan")

@@ -20,12 +20,13 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, cast
 
 from pulumi import automation as auto
 from pulumi.automation import events as ev
+from pulumi.automation._stack import StackInitMode
 from pulumi.automation.errors import create_command_error
 from semver import VersionInfo
 
@@ -36,6 +37,7 @@ from provision.engine.protocol import (DestroyRequest, ImportRequest, LockHolder
                                        PendingOperation, PreviewRequest, PreviewResult,
                                        RefreshRequest, RunResult, StackSnapshot, Step, StepSink,
                                        UpRequest)
+from provision.engine.statestore import StateStore
 from provision.engine.supervise import Supervisor
 from provision.engine.toolchain import Toolchain
 from provision.errors import EngineError, StackLockedError, StageFailedError
@@ -45,6 +47,8 @@ from provision.vocabulary import StepOp
 Program = Callable[[], None]
 
 _RESOURCE_TYPE = "pulumi-python:dynamic/provision:Resource"
+_NOT_FOUND = 6          # the Pulumi CLI's exit code when a stack does not exist
+_CHECKPOINT_EXTS = (".json", ".json.gz", ".json.zst")   # a DIY backend's checkpoint files
 STACKS_PREFIX = ".pulumi/stacks"   # where a DIY backend keeps stack checkpoints
 RESOURCE_TYPE = _RESOURCE_TYPE
 SECRET_SIG = "4dabf18193072939515e22adb298388d"      # Pulumi's secret envelope key ...
@@ -61,6 +65,9 @@ class EngineOptions:
     parallel: int = 8
     # Starts every engine process of the run, so that none outlives it (None: unsupervised).
     supervisor: Supervisor | None = None
+    # The backend as a store (DIY backends): a stack without a checkpoint file there does
+    # not exist, which a listing tells without starting the CLI (None: always ask the CLI).
+    state_store: StateStore | None = None
 
 
 class _KnownCommand(auto.PulumiCommand):
@@ -137,12 +144,17 @@ class _EventSink:
         self.steps: list[Step] = []
         self.errors: list[str] = []
         self.summary_seen = False
+        self.changes: dict[str, int] | None = None     # the summary event's resource changes
+        self.started = datetime.now(timezone.utc)
         self._forward = forward
         self._lock = threading.Lock()
 
     def __call__(self, event: ev.EngineEvent) -> None:
         if event.summary_event is not None:
             self.summary_seen = True
+            # Keys arrive as the engine's op names (plain strings), as in the history.
+            self.changes = {str(getattr(op, "value", op)): int(n) for op, n in
+                            (event.summary_event.resource_changes or {}).items()}
         diag = event.diagnostic_event
         if diag is not None and diag.severity == "error":
             with self._lock:
@@ -179,8 +191,9 @@ class StackRunner:
         # One CLI command per runner: made without running `pulumi version` again.
         self._command = (_SupervisedCommand(options.toolchain, options.supervisor)
                          if options.supervisor is not None else _KnownCommand(options.toolchain))
-        # Stacks seen to exist on the backend in this run: opening them again costs no CLI call.
-        self._known: set[str] = set()
+        # What this run has seen of each stack on the backend (True: it exists, False: it
+        # does not): opening a stack seen either way costs no `stack select` call.
+        self._seen: dict[str, bool] = {}
         options.work_dir.mkdir(parents=True, exist_ok=True)
 
     # -- workspace -------------------------------------------------------------------------
@@ -211,14 +224,14 @@ class StackRunner:
         )
 
     def _workspace(self, run_dir: Path, program: Program | None = None) -> "_Workspace":
-        return _Workspace(self._known, program=program, **_ws_kwargs(self._opts(run_dir)))
+        return _Workspace(self._seen, program=program, **_ws_kwargs(self._opts(run_dir)))
 
-    def _stack(self, name: str, program: Program, run_dir: Path, create: bool = True) -> auto.Stack:
+    def _stack(self, name: str, program: Program, run_dir: Path, sink: "_EventSink",
+               create: bool = True) -> "_Stack":
         ws = self._workspace(run_dir, program)
         try:
-            if create:
-                return auto.Stack.create_or_select(name, ws)
-            return auto.Stack.select(name, ws)
+            return _Stack(name, ws, StackInitMode.CREATE_OR_SELECT if create else StackInitMode.SELECT,
+                          sink)
         except auto.StackNotFoundError:
             raise
         except auto.CommandError as exc:
@@ -232,7 +245,7 @@ class StackRunner:
         with tempfile.TemporaryDirectory(prefix="run-", dir=self.options.work_dir) as tmp:
             run_dir = Path(tmp)
             sink = _EventSink(on_step)
-            stack = self._stack(stack_name, program, run_dir, create=create)
+            stack = self._stack(stack_name, program, run_dir, sink, create=create)
             try:
                 result = call(stack, sink)
             except auto.ConcurrentUpdateError:
@@ -333,19 +346,23 @@ class StackRunner:
 
     def snapshot(self, stack_name: str) -> StackSnapshot | None:
         """The stack's outputs and a digest of its resources (one CLI call), or None
-        when the stack does not exist yet."""
+        when the stack does not exist yet (no CLI call when the backend's listing shows
+        no checkpoint file for it)."""
+        if self._surely_absent(stack_name):
+            self._seen[stack_name] = False
+            return None
         with tempfile.TemporaryDirectory(prefix="exp-", dir=self.options.work_dir) as tmp:
             ws = self._workspace(Path(tmp))
             try:
                 deployment = ws.export_stack(self._qualified(stack_name)).deployment or {}
             except auto.StackNotFoundError:
-                self._known.discard(stack_name)
+                self._seen[stack_name] = False
                 return None
             except auto.CommandError as exc:
                 raise EngineError(f"cannot read the state of stack '{stack_name}': "
                                   f"{_first_line(exc)}",
                                   hint="check the backend URL and the state passphrase") from None
-        self._known.add(stack_name)
+        self._seen[stack_name] = True
         resources = deployment.get("resources") or []
         outputs: dict[str, Any] = {}
         for res in resources:
@@ -371,6 +388,21 @@ class StackRunner:
         return StackSnapshot(outputs=outputs, digest=hashlib.sha256(blob).hexdigest(),
                              inputs=inputs, pending=pending, lock=self._lock_holder(stack_name),
                              salt=salt, recorded=recorded)
+
+    def _surely_absent(self, stack_name: str) -> bool:
+        """True when the backend's listing has no checkpoint of the stack, in either of
+        the DIY layouts (``.pulumi/stacks/<project>/<stack>.json``, and the legacy one
+        without the project), plain or compressed. Any doubt (no store, a listing that
+        fails) is False: the CLI is asked."""
+        store = self.options.state_store
+        if store is None:
+            return False
+        try:
+            keys = set(store.list(STACKS_PREFIX))
+        except Exception:       # a listing is only a shortcut; the CLI gives the answer
+            return False
+        bases = (f"{STACKS_PREFIX}/{self.project}/{stack_name}", f"{STACKS_PREFIX}/{stack_name}")
+        return not any(base + ext in keys for base in bases for ext in _CHECKPOINT_EXTS)
 
     def _lock_holder(self, stack_name: str) -> LockHolder | None:
         """The holder of the stack's lock on a ``file://`` backend (None elsewhere, or free)."""
@@ -473,28 +505,73 @@ def _mask(value: Any) -> Any:
 
 
 class _Workspace(auto.LocalWorkspace):
-    """A local workspace that opens a stack already seen to exist without a CLI call.
+    """A local workspace that spends no CLI call on what the run already knows.
 
-    Every operation names its stack (``--stack``), so ``pulumi stack select`` only
-    proves existence; ``known`` (the runner's set) remembers that proof.
+    * Every operation names its stack (``--stack``), so ``pulumi stack select`` only
+      proves existence; ``seen`` (the runner's map: stack -> exists) remembers that
+      proof, and a stack the run has seen to be absent is created without asking first.
+    * ``stack_outputs`` runs ``pulumi stack output`` once, with ``--show-secrets``. The
+      SDK runs it twice (masked and in clear) only to tell which outputs are secret;
+      provision reads the values alone and knows its secrets from the spec
+      (``engine/secrets.py``), so every output is returned with ``secret=False``.
     """
 
-    def __init__(self, known: set[str], **kwargs: Any) -> None:
+    def __init__(self, seen: dict[str, bool], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._known = known
+        self._seen = seen
 
     def select_stack(self, stack_name: str) -> None:
-        if stack_name not in self._known:
+        known = self._seen.get(stack_name)
+        if known is False:
+            raise auto.StackNotFoundError(auto.CommandResult(
+                stdout="", stderr=f"no stack named '{stack_name}' found (seen absent in this run)",
+                code=_NOT_FOUND))
+        if known is None:
             super().select_stack(stack_name)
-            self._known.add(stack_name)
+            self._seen[stack_name] = True
 
     def create_stack(self, stack_name: str) -> None:
-        super().create_stack(stack_name)
-        self._known.add(stack_name)
+        try:
+            super().create_stack(stack_name)
+        except auto.StackAlreadyExistsError:
+            if self._seen.get(stack_name) is not False:
+                raise
+            super().select_stack(stack_name)     # created meanwhile by another process
+        self._seen[stack_name] = True
 
     def remove_stack(self, stack_name: str, *args: Any, **kwargs: Any) -> None:
-        self._known.discard(stack_name)
+        self._seen.pop(stack_name, None)
         super().remove_stack(stack_name, *args, **kwargs)
+
+    def stack_outputs(self, stack_name: str) -> auto.OutputMap:
+        result = self._run_pulumi_cmd_sync(
+            ["stack", "output", "--json", "--show-secrets", "--stack", stack_name])
+        return {key: auto.OutputValue(value=value, secret=False)
+                for key, value in json.loads(result.stdout).items()}
+
+
+class _Stack(auto.Stack):
+    """A stack whose operations spend no CLI call on their summary.
+
+    After each ``up``, ``destroy`` and ``refresh`` the SDK runs ``pulumi stack history``
+    for the run's resource changes; the engine's summary event has given them already
+    (:class:`_EventSink`), so :meth:`info` answers from it. The stack's update number
+    (``version``) is in that history only, and is left unknown (None).
+    """
+
+    def __init__(self, name: str, workspace: auto.Workspace, mode: StackInitMode,
+                 sink: "_EventSink") -> None:
+        super().__init__(name, workspace, mode)
+        self._sink = sink
+
+    def info(self, show_secrets: bool = True) -> auto.UpdateSummary | None:
+        changes = self._sink.changes
+        if changes is None:             # no summary event: ask the history as the SDK does
+            return super().info(show_secrets)
+        return auto.UpdateSummary(kind="update", start_time=self._sink.started, message="",
+                                  environment={}, config={}, result="succeeded",
+                                  end_time=datetime.now(timezone.utc),
+                                  resource_changes=cast(Any, dict(changes)))
 
 
 def _ws_kwargs(opts: auto.LocalWorkspaceOptions) -> dict[str, Any]:

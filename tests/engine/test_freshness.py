@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from provision.engine.freshness import same_as_shown
+from provision.engine.freshness import NO_STATE, same_as_shown, state_unchanged
+from provision.engine.protocol import StackSnapshot
 from provision.plan.model import UNKNOWN, Action, Change
 
 
@@ -28,3 +29,16 @@ def test_masked_secrets_are_not_compared_and_new_unknowns_are_a_difference() -> 
     saved = change({"password": {"$sensitive": True}, "size": 1})
     assert same_as_shown(saved, change({"password": "hunter2", "size": 1}))
     assert not same_as_shown(saved, change({"password": "x", "size": UNKNOWN}, unknown=["size"]))
+
+
+def test_a_stage_planned_without_a_stack_is_unchanged_while_its_stack_records_nothing() -> None:
+    """A plan's preview creates a new stage's stack, empty; the plan records NO_STATE for
+    it without reading the stack again."""
+    assert state_unchanged(NO_STATE, None)
+    assert state_unchanged(NO_STATE, StackSnapshot(outputs={}, digest="d0"))
+    assert not state_unchanged(NO_STATE, StackSnapshot(outputs={"a": {"id": "x"}}, digest="d1",
+                                                       recorded={"a": {"id": "x"}}))
+    assert not state_unchanged(NO_STATE, StackSnapshot(outputs={"a": {"id": "x"}}, digest=""))
+    assert state_unchanged("d1", StackSnapshot(outputs={}, digest="d1"))
+    assert not state_unchanged("d1", StackSnapshot(outputs={}, digest="d2"))
+    assert not state_unchanged("d1", None)

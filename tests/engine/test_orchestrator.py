@@ -479,3 +479,33 @@ def test_a_saved_plan_is_refused_when_a_planned_value_differs_not_only_its_actio
     assert isinstance(report.failed, StalePlanError)
     assert "(a)" in report.failed.message
     assert live()["alpha"]["size"] == 1                               # nothing applied
+
+
+def test_a_stage_is_previewed_early_and_that_preview_stands_only_with_the_same_upstream(
+        make_orchestrator: Make) -> None:
+    """Stages whose upstream stages have stacks are previewed beside them with the values
+    the state holds; the early preview is used only when the plan gives the same values."""
+    orch = make_orchestrator(SPEC)
+    orch.apply(orch.plan())
+    engine = orch.engine
+    assert isinstance(engine, FakeEngine)
+
+    def previews() -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for _, kind, what, stack in engine.journal:
+            if kind == "start" and what == "preview":
+                counts[stack] = counts.get(stack, 0) + 1
+        engine.journal.clear()
+        return counts
+
+    previews()
+    noop = make_orchestrator(SPEC).plan()
+    assert all(a == "noop" for a in actions(noop).values())
+    assert previews() == {"t.dev.first": 1, "t.dev.second": 1, "t.dev.third": 1}
+
+    renamed = make_orchestrator(SPEC.replace("name: alpha", "name: alpha2")).plan()
+    # a is replaced: b's reference to a.arn is now known only after apply.
+    b = next(c for s in renamed.stages for c in s.changes if c.id == "b")
+    assert actions(renamed)["a"] == "replace" and b.unknown == ["tags.ref"]
+    counts = previews()
+    assert counts["t.dev.first"] == 1 and counts["t.dev.second"] == 2

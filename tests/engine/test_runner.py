@@ -1,4 +1,5 @@
-"""StackRunner pieces that need no engine run: the lock holder of a file-backend stack."""
+"""StackRunner pieces that need no engine run: the lock holder of a file-backend stack,
+the listing that tells a stack does not exist."""
 
 from __future__ import annotations
 
@@ -46,3 +47,28 @@ def test_an_engine_diagnostic_is_reported_by_the_line_that_says_why() -> None:
     assert diagnostic_reason(trace) == "RuntimeError: Event loop stopped before Future completed."
     assert diagnostic_reason("preview failed: bad input\ndetail") == "preview failed: bad input"
     assert diagnostic_reason("  \n") == "the engine failed"
+
+
+def test_a_stack_without_a_checkpoint_file_is_absent_without_asking_the_cli(
+        tmp_path: Path) -> None:
+    """snapshot() of a stack the file backend has no checkpoint for is None at once (the
+    toolchain here has no CLI: any CLI call would fail); either DIY layout, plain or
+    compressed, counts as present."""
+    from dataclasses import replace
+
+    from provision.engine.statestore import FileStateStore
+
+    state = tmp_path / "state"
+    stacks = state / ".pulumi" / "stacks"
+    run = runner(tmp_path, f"file://{state}")
+    run.options = replace(run.options, state_store=FileStateStore(state))
+    assert run.snapshot("demo.dev.net") is None
+    (stacks / "demo").mkdir(parents=True)
+    (stacks / "demo" / "demo.dev.old.json.bak").write_text("{}")   # removed: only a backup
+    assert run.snapshot("demo.dev.old") is None
+    for path in (stacks / "demo" / "demo.dev.a.json", stacks / "demo" / "demo.dev.b.json.gz",
+                 stacks / "demo.dev.c.json"):
+        path.write_text("{}")
+    assert not any(run._surely_absent(name) for name in ("demo.dev.a", "demo.dev.b", "demo.dev.c"))
+    assert run._surely_absent("demo.dev.d")
+    assert not runner(tmp_path, f"file://{state}")._surely_absent("demo.dev.d")   # no store

@@ -1,4 +1,5 @@
-"""Finding the Pulumi CLI: its version is asked once per binary and process."""
+"""Finding the Pulumi CLI: its version is asked once per binary (memo in the process
+and in the cache directory)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from provision.engine import toolchain
 from provision.engine.toolchain import cli_version, find_toolchain, sdk_version
 from provision.errors import ToolchainError
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test with its own versions file, and nothing remembered in the process."""
+    monkeypatch.setenv("PROVISION_CACHE", str(tmp_path / "cache"))
+    toolchain._version_of.cache_clear()
 
 
 def _fake_cli(bin_dir: Path, version: str) -> Path:
@@ -46,6 +55,15 @@ def test_a_changed_binary_is_asked_again(tmp_path: Path) -> None:
     os.utime(binary, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     assert cli_version(binary) == "3.2.0"
     assert _runs(calls) == 2
+
+
+def test_the_next_process_does_not_ask_again(tmp_path: Path) -> None:
+    calls = _fake_cli(tmp_path / "bin", "3.1.0")
+    binary = tmp_path / "bin" / "pulumi"
+    assert cli_version(binary) == "3.1.0"
+    toolchain._version_of.cache_clear()          # as in a new process
+    assert cli_version(binary) == "3.1.0"
+    assert _runs(calls) == 1
 
 
 def test_a_missing_binary_has_no_version(tmp_path: Path) -> None:

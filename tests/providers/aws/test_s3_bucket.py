@@ -206,6 +206,32 @@ def test_read_is_six_calls_without_get_bucket_location(aws_config: CloudConfig,
     adapter.delete(name, created.properties, aws_config)
 
 
+@pytest.mark.sandbox
+@pytest.mark.parametrize("props", [
+    {"tags": {"owner": "bench", "n": "1"}},
+    {},
+    {"versioning": True, "lifecycle_rules": [{"id": "logs", "expiration": {"days": 9}}],
+     "server_side_encryption": "AES256"},
+])
+def test_create_records_what_a_read_reports_with_fewer_calls(
+        aws_config: CloudConfig, unique: str, props: dict[str, Any]) -> None:
+    """The create's read-back asks S3 only for what it chooses itself (public access
+    block, default encryption) and what create set in S3's own form (lifecycle rules);
+    the rest is known from the create, and the result equals a full read."""
+    from providers.aws import session
+
+    name = f"prov-known-{unique}"
+    adapter = S3Bucket()
+    calls = _count_calls(session.client("s3", aws_config))
+    created = adapter.create({"bucket": name, **props}, aws_config)
+    if props == {"tags": {"owner": "bench", "n": "1"}}:
+        assert sorted(calls) == ["CreateBucket", "GetBucketEncryption", "GetPublicAccessBlock",
+                                 "HeadBucket", "PutBucketTagging"]
+    read = adapter.read(name, {"bucket": name, **props}, aws_config)
+    assert read is not None and read.properties == created.properties
+    adapter.delete(name, created.properties, aws_config)
+
+
 def test_a_retried_create_that_meets_its_own_bucket_succeeds(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """HEAD said the name was free; botocore retried a CreateBucket whose answer was
@@ -219,18 +245,12 @@ def test_a_retried_create_that_meets_its_own_bucket_succeeds(
     stub.add_client_error("head_bucket", service_error_code="404", http_status_code=404)
     stub.add_client_error("create_bucket", service_error_code="BucketAlreadyOwnedByYou",
                           http_status_code=409)
-    stub.add_response("head_bucket", {"BucketRegion": "eu-west-1"}, {"Bucket": "mine"})
-    for operation, error in (("get_bucket_versioning", None),
-                             ("get_bucket_tagging", "NoSuchTagSet"),
-                             ("get_public_access_block", "NoSuchPublicAccessBlockConfiguration"),
+    # The read-back asks only what S3 chooses for a new bucket (no second HEAD: the
+    # region is the client's; tags, versioning and lifecycle are what create set).
+    for operation, error in (("get_public_access_block", "NoSuchPublicAccessBlockConfiguration"),
                              ("get_bucket_encryption",
-                              "ServerSideEncryptionConfigurationNotFoundError"),
-                             ("get_bucket_lifecycle_configuration",
-                              "NoSuchLifecycleConfiguration")):
-        if error is None:
-            stub.add_response(operation, {})
-        else:
-            stub.add_client_error(operation, service_error_code=error, http_status_code=404)
+                              "ServerSideEncryptionConfigurationNotFoundError")):
+        stub.add_client_error(operation, service_error_code=error, http_status_code=404)
     monkeypatch.setattr("providers.aws.session.client", lambda service, config: client)
     # The stubbed answers are ordered: read the settings one after another.
     monkeypatch.setattr("providers.aws.s3_bucket.ThreadPoolExecutor", _InlineExecutor)
@@ -270,12 +290,12 @@ def test_create_is_rolled_back_when_the_read_back_fails(
     bucket again, so the next apply creates it instead of meeting "already exists"."""
     name = f"prov-readfail-{unique}"
 
-    def failing_read(self: S3Bucket, id: str, props: Any, config: CloudConfig) -> None:
+    def failing_read(s3: Any, id: str, props: Any, **_: Any) -> None:
         raise CloudError("AWS error InternalError: We encountered an internal error.",
                          resource=id, resource_type="aws:s3:Bucket")
 
     with monkeypatch.context() as patch:
-        patch.setattr(S3Bucket, "read", failing_read)
+        patch.setattr("providers.aws.s3_bucket._read_settings", failing_read)
         with pytest.raises(CloudError, match="InternalError"):
             S3Bucket().create({"bucket": name}, aws_config)
     assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
