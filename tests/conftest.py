@@ -15,13 +15,20 @@ from pathlib import Path
 # Imported before any test runs the Pulumi engine in-process: imported first at the
 # end of a session (by its pytest plugin's summary hook), CPython 3.11's AST check
 # fails while pytest rewrites it ("AST constructor recursion depth mismatch").
-import hypothesis  # noqa: F401
+import hypothesis
 import pytest
 
 from provision.sandbox import Sandbox, SandboxStatus
 from provision.sandbox import tools
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests on a shared, loaded machine: the time hypothesis takes to generate
+# data is not a property of the code, so its "too slow" health check is off; a
+# failure prints the blob that reproduces it (@reproduce_failure).
+hypothesis.settings.register_profile(
+    "provision", suppress_health_check=[hypothesis.HealthCheck.too_slow], print_blob=True)
+hypothesis.settings.load_profile("provision")
 
 
 def _ensure_azurite() -> None:
