@@ -178,7 +178,7 @@ def test_a_failed_read_after_create_converges_on_a_plain_reapply(
     spec = _one_bucket_spec(tmp_path / "spec.yaml", name)
     env = {"PROVISION_SANDBOX_DIR": str(fault_sandbox.home)}
     # Only the read that follows the create fails, on every attempt the SDK makes.
-    faults({"faults": [{"service": "aws", "method": "GET", "path": f"^/{name}\\?tagging",
+    faults({"faults": [{"service": "aws", "method": "GET", "path": f"^/{name}\\?encryption",
                         "status": 500, "times": 8}]})
     failed = run_cli("apply", str(spec), "--env", "local", "--yes", env=env)
     assert failed.code == 1, failed.stdout + failed.stderr

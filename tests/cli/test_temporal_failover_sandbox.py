@@ -101,7 +101,13 @@ def test_a_killed_worker_s_stage_completes_once_on_the_other(
                             break
                 time.sleep(0.1)
             assert victim is not None, (tmp_path / "client.log").read_text()
-            time.sleep(1.0)                           # well inside the update
+            # Kill while the update holds its stack lock: the retried stage then has
+            # a dead attempt to repair (a fixed sleep could land after a fast update).
+            locks = provision_home / "state" / ".pulumi" / "locks"
+            deadline = time.monotonic() + 120
+            while not any(locks.rglob("*.json")) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert any(locks.rglob("*.json")), "the update never took its stack lock"
             victim.send_signal(signal.SIGKILL)
             victim.wait(10)
             client.wait(600)

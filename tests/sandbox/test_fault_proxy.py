@@ -122,8 +122,8 @@ def test_a_failed_read_after_create_leaves_nothing_and_the_next_create_succeeds(
         fault_sandbox: Sandbox, faults: Any) -> None:
     name = f"prov-readfail-{uuid.uuid4().hex[:8]}"
     config = _config(fault_sandbox, "aws")
-    # Every attempt of the read-back's GetBucketTagging fails: retries exhausted.
-    faults({"faults": [{"service": "aws", "method": "GET", "path": f"^/{name}\\?tagging",
+    # Every attempt of the read-back's GetBucketEncryption fails: retries exhausted.
+    faults({"faults": [{"service": "aws", "method": "GET", "path": f"^/{name}\\?encryption",
                         "status": 500, "times": 8}]})
     with pytest.raises(CloudError, match="InternalError"):
         S3Bucket().create({"bucket": name, "tags": {"a": "b"}}, config)
