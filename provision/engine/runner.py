@@ -47,6 +47,7 @@ from provision.vocabulary import StepOp
 Program = Callable[[], None]
 
 _RESOURCE_TYPE = "pulumi-python:dynamic/provision:Resource"
+_STACK_TYPE = "pulumi:pulumi:Stack"
 _NOT_FOUND = 6          # the Pulumi CLI's exit code when a stack does not exist
 _CHECKPOINT_EXTS = (".json", ".json.gz", ".json.zst")   # a DIY backend's checkpoint files
 STACKS_PREFIX = ".pulumi/stacks"   # where a DIY backend keeps stack checkpoints
@@ -145,6 +146,9 @@ class _EventSink:
         self.errors: list[str] = []
         self.summary_seen = False
         self.changes: dict[str, int] | None = None     # the summary event's resource changes
+        # Steps on the stack's own resource (pulumi:pulumi:Stack), which Pulumi's resource
+        # changes count too (its providers they do not): left out of the summary shown.
+        self.own: dict[str, int] = {}
         self.started = datetime.now(timezone.utc)
         self._forward = forward
         self._lock = threading.Lock()
@@ -160,7 +164,13 @@ class _EventSink:
             with self._lock:
                 self.errors.append(diag.message.strip())
         pre = event.resource_pre_event
-        if pre is None or pre.metadata.type != _RESOURCE_TYPE:
+        if pre is None:
+            return
+        if pre.metadata.type == _STACK_TYPE:
+            with self._lock:
+                op = str(pre.metadata.op.value)
+                self.own[op] = self.own.get(op, 0) + 1
+        if pre.metadata.type != _RESOURCE_TYPE:
             return
         meta = pre.metadata
         if meta.op in (ev.OpType.REFRESH, ev.OpType.READ):
@@ -302,7 +312,7 @@ class StackRunner:
         result, sink = self._run(name, pulumi_program(request.program), "update", call,
                                  request.on_step)
         outputs = {k: v.value for k, v in result.outputs.items()}
-        return RunResult(sink.steps, outputs, _ops(result.summary.resource_changes),
+        return RunResult(sink.steps, outputs, _ops(result.summary.resource_changes, sink.own),
                          result.summary.version)
 
     def import_resources(self, request: ImportRequest) -> RunResult:
@@ -328,7 +338,7 @@ class StackRunner:
             return res
         result, sink = self._run(name, _empty_program, "destroy", call, request.on_step,
                                  create=False)
-        return RunResult(sink.steps, {}, _ops(result.summary.resource_changes),
+        return RunResult(sink.steps, {}, _ops(result.summary.resource_changes, sink.own),
                          result.summary.version)
 
     def refresh(self, request: RefreshRequest) -> RunResult:
@@ -342,7 +352,7 @@ class StackRunner:
                                  create=False)
         snap = self.snapshot(name)
         return RunResult(sink.steps, snap.outputs if snap else {},
-                         _ops(result.summary.resource_changes))
+                         _ops(result.summary.resource_changes, sink.own))
 
     def snapshot(self, stack_name: str) -> StackSnapshot | None:
         """The stack's outputs and a digest of its resources (one CLI call), or None
@@ -584,8 +594,11 @@ def _empty_program() -> None:
     return None
 
 
-def _ops(changes: Mapping[str, int] | None) -> dict[str, int]:
-    return dict(changes or {})
+def _ops(changes: Mapping[str, int] | None, own: Mapping[str, int]) -> dict[str, int]:
+    """Pulumi's resource changes less the steps on the stack's own resource: the counts
+    of the spec's resources only."""
+    counts = {op: n - own.get(op, 0) for op, n in (changes or {}).items()}
+    return {op: n for op, n in counts.items() if n > 0}
 
 
 def diagnostic_reason(text: str) -> str:

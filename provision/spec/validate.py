@@ -151,7 +151,7 @@ class _Validator:
         if len(shown) > 40:
             shown = shown[:37] + "..."
         self.add(loc, f"property '{key}' must be {ptype}, got {kind} {shown}", rid,
-                 f"write a {ptype} value")
+                 f"write {'an' if ptype[:1] in 'aeiou' else 'a'} {ptype} value")
 
     def check_items(self, rid: str, key: str, value: Any, prop: PropertySchema,
                     where: Resource | SourceLocation | None) -> None:

@@ -85,6 +85,10 @@ def test_apply_then_plan_is_clean_then_update_replace_and_destroy(make_orchestra
     orch = make_orchestrator(SPEC)
     report = orch.apply(orch.plan())
     assert [o.status for o in report.outcomes] == ["applied", "applied", "applied"]
+    # One resource per stage: the counts name the spec's resources, not the engine's own
+    # (Pulumi's stack and provider resources).
+    assert [o.result.summary if o.result else None for o in report.outcomes] == \
+        [{"create": 1}] * 3
     assert live()["beta"]["tags"] == {"ref": "arn:fake:thing/alpha"}  # cross-stage value
     assert f"c-{live()['beta']['created_serial']}" in live()            # template across stages
     assert all(a == "noop" for a in actions(make_orchestrator(SPEC).plan()).values())
