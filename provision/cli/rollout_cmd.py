@@ -75,6 +75,12 @@ def _started(history: History, spec: str, to: str, rollback_on_failure: bool,
     raw = specs.load(spec)
     specs.validate(raw, providers.registry())
     chain = chain_to(raw.promotion, to, spec)
+    # Every environment of the chain that needs a passphrase has one, before the first
+    # is applied: a rollout never stops at prod for a setting it could have asked first.
+    from provision.engine.clouds import passphrase
+    for name in chain:
+        if not raw.environments[name].sandbox:
+            passphrase(raw.environments[name])
     directory = policies or Path("policies")
     use = "" if no_policy or (policies is None and not directory.is_dir()) else str(directory.absolute())
     state = RolloutState(spec_file=str(Path(spec).absolute()), chain=chain,
