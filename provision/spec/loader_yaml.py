@@ -121,9 +121,18 @@ def parse_yaml(text: str, file: str) -> Document:
             mark = exc.problem_mark or exc.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
             problem = exc.problem or "invalid YAML"
-            if exc.context:
-                problem = f"{exc.context}, {problem}"
             hint = "check indentation, colons and quotes near this line"
+            opened = exc.context_mark
+            if (exc.context and exc.context.startswith("while parsing a flow") and opened
+                    and exc.problem_mark and opened.line != exc.problem_mark.line):
+                # An unclosed [ or { is noticed lines later: point at where it opened.
+                kind = exc.context.removeprefix("while parsing a ")
+                problem = (f"the {kind} opened here is not closed: {problem} "
+                           f"(noticed at line {line}, column {col})")
+                line, col = opened.line + 1, opened.column + 1
+                hint = "close it on this line: ']' ends a list, '}' a map"
+            elif exc.context:
+                problem = f"{exc.context}, {problem}"
             if "nesting depth" in problem:
                 hint = f"a spec may nest at most {MAX_DEPTH} levels"
             doc.diagnostics.append(Diagnostic(

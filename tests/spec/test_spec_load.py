@@ -97,3 +97,15 @@ def test_every_structural_error_is_reported_at_once() -> None:
     assert info.value.diagnostics[0].hint == "did you mean 'resources'?"
     assert info.value.diagnostics[1].line == 4
     assert "resource has no 'type'" in messages[2]
+
+
+def test_an_unclosed_list_is_reported_where_it_opened() -> None:
+    # libyaml notices the missing ']' on a later line; the fix belongs where '[' opened.
+    text = ("name: x\nresources:\n  b:\n    type: gcp:storage:Bucket\n    properties:\n"
+            "      location: [EU\n      labels: {a: b}\n")
+    with pytest.raises(SpecError) as info:
+        loads(text, "t.yaml")
+    [diag] = info.value.diagnostics
+    assert (diag.line, diag.column) == (6, 17)
+    assert "flow sequence opened here is not closed" in diag.message
+    assert "noticed at line 7" in diag.message and "']' ends a list" in (diag.hint or "")
