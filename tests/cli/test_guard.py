@@ -63,7 +63,11 @@ def test_a_mutating_command_on_a_locked_environment_exits_1_naming_the_holder(
         tmp_path: Path) -> None:
     (tmp_path / "my specs").mkdir()
     (tmp_path / "my specs" / "guarded.yaml").write_text(SPEC)
-    result = run_cli(*MUTATING[command], env={"PROVISION_BACKEND_URL": backend}, timeout=120)
+    # With the passphrase 'ci' needs (a rollout checks it before it starts), the lock
+    # is what stops each command.
+    result = run_cli(*MUTATING[command], env={"PROVISION_BACKEND_URL": backend,
+                                              "PULUMI_CONFIG_PASSPHRASE": "guard-test"},
+                     timeout=120)
     text = result.stdout + result.stderr
     assert result.code == 1, text
     assert "environment 'ci' of spec 'guarded' is locked by run holder-run (apply)" in text
