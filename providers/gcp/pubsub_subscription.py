@@ -166,22 +166,11 @@ class PubSubSubscription:
         retry = session.api_retry(config)
         with session.translate(TYPE, id, config):
             client = session.subscriber_client(config)
-            try:
-                client.delete_subscription(request={"subscription": id}, retry=retry)
-            except Exception as exc:
-                if session.is_not_found(exc):
-                    return
-                raise
+            session.found(lambda: client.delete_subscription(request={"subscription": id}, retry=retry))
 
 
 def _exists(client: Any, path: str, retry: Any) -> bool:
-    try:
-        client.get_subscription(request={"subscription": path}, retry=retry)
-    except Exception as exc:
-        if session.is_not_found(exc):
-            return False
-        raise
-    return True
+    return session.found(lambda: client.get_subscription(request={"subscription": path}, retry=retry))
 
 
 def _read(client: Any, path: str, written: Mapping[str, Any], retry: Any) -> ReadResult:

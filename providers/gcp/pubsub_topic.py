@@ -159,22 +159,11 @@ class PubSubTopic:
         retry = session.api_retry(config)
         with session.translate(TYPE, id, config):
             client = session.publisher_client(config)
-            try:
-                client.delete_topic(request={"topic": id}, retry=retry)
-            except Exception as exc:
-                if session.is_not_found(exc):
-                    return
-                raise
+            session.found(lambda: client.delete_topic(request={"topic": id}, retry=retry))
 
 
 def _exists(client: Any, path: str, retry: Any) -> bool:
-    try:
-        client.get_topic(request={"topic": path}, retry=retry)
-    except Exception as exc:
-        if session.is_not_found(exc):
-            return False
-        raise
-    return True
+    return session.found(lambda: client.get_topic(request={"topic": path}, retry=retry))
 
 
 def _set_policy(client: Any, path: str, bindings: dict[str, list[str]], retry: Any) -> None:

@@ -17,7 +17,7 @@ the sandbox, ``AnonymousCredentials`` against the emulator endpoints.
 from __future__ import annotations
 
 import re
-from typing import Any, ContextManager
+from typing import Any, Callable, ContextManager
 
 from provision.errors import CloudError, CredentialsError, ProviderError
 from provision.provider import CloudConfig
@@ -191,6 +191,19 @@ def is_not_found(exc: BaseException) -> bool:
     from google.api_core import exceptions as gx
 
     return isinstance(exc, gx.NotFound)
+
+
+def found(call: Callable[[], Any]) -> bool:
+    """Run ``call``; False when the API answers NOT_FOUND, True otherwise (other errors
+    propagate). For a get it says whether the resource exists; for a delete, whether
+    there was anything to delete."""
+    try:
+        call()
+    except Exception as exc:
+        if is_not_found(exc):
+            return False
+        raise
+    return True
 
 
 def is_already_exists(exc: BaseException) -> bool:
