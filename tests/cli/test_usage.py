@@ -49,8 +49,8 @@ def _invalid(cmd: Any) -> list[str] | None:
     for p in cmd.params:
         if p.param_type_name != "option" or p.hidden:
             continue
-        annotation = p.type_descriptor.annotation
-        if annotation in (int, float) or p.callback is not None:
+        numeric = getattr(p.type, "name", "").split()[0] in ("integer", "float")
+        if numeric or p.callback is not None:
             return [p.opts[0], "not-a-valid-value"]
     for p in cmd.params:
         if p.param_type_name == "option" and getattr(p, "is_flag", False) and p.opts[0] != "--help":
@@ -116,3 +116,18 @@ def test_usage_lines_name_arguments_in_capitals_with_no_placeholder_braces(
     assert "{" not in usage and "}" not in usage, usage
     words = usage.split("[OPTIONS]", 1)[-1].split()
     assert all(w.strip("[].").isupper() for w in words), usage
+
+
+@pytest.mark.parametrize("path", [path for path, _ in LEAVES], ids=" ".join)
+def test_help_shows_no_value_placeholder_after_a_flag(
+        path: tuple[str, ...], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A flag (``--yes``, ``--json``, ``--help``) takes no value, so its help line
+    must not show one (Typer 0.29 printed ``<bool>`` after every flag)."""
+    monkeypatch.setattr(sys, "argv", ["provision", *path, "--help"])
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit):
+        main.run()
+    out = capsys.readouterr().out
+    assert "--help" in out
+    assert "<bool>" not in out, out
