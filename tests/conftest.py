@@ -8,8 +8,10 @@ processes at the end. On a fresh machine it installs Azurite first.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from collections.abc import Iterator
+from types import FrameType
 from pathlib import Path
 
 # Imported before any test runs the Pulumi engine in-process: imported first at the
@@ -29,6 +31,17 @@ ROOT = Path(__file__).resolve().parent.parent
 hypothesis.settings.register_profile(
     "provision", suppress_health_check=[hypothesis.HealthCheck.too_slow], print_blob=True)
 hypothesis.settings.load_profile("provision")
+
+
+def _interrupted(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A test session ended by SIGTERM (a CI timeout, ``kill``) ends like one ended by
+    Ctrl-C: pytest then still runs the session fixtures' teardown, which stops the
+    emulators it started instead of leaving them to init."""
+    signal.signal(signal.SIGTERM, _interrupted)
 
 
 def _ensure_azurite() -> None:
