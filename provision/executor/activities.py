@@ -27,7 +27,8 @@ from typing import Any, Callable, Iterator
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from provision.engine.orchestrator import Orchestrator, StageOutcome
+from provision.engine.orchestrator import Orchestrator
+from provision.engine.report import StageOutcome
 from provision.errors import PolicyViolation, ProvisionError, StageFailedError
 from provision.executor.plans import PlanStore
 from provision.executor.records import ErrorRecord, RunRef, StageRecord, StageTask

@@ -31,7 +31,8 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from provision.engine.clouds import home_dir
-from provision.engine.orchestrator import ApplyReport, Orchestrator, StageOutcome, refuse_protected
+from provision.engine.orchestrator import Orchestrator, refuse_protected
+from provision.engine.report import ApplyReport, StageOutcome
 from provision.errors import (ExecutorError, PolicyViolation, ProvisionError, RemoteStageError,
                               WorkflowError)
 from provision.executor.approvals import ApprovalWorkflow

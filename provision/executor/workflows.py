@@ -25,7 +25,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from provision.engine.orchestrator import apply_skip_reason, destroy_skip_reason
+    from provision.engine.report import apply_skip_reason, destroy_skip_reason
     from provision.executor.records import (DEFAULT_QUEUE, EnvironmentJob, ErrorRecord,
                                             StageRecord, StageTask, is_apply)
     from provision.vocabulary import StageStatus
