@@ -97,7 +97,7 @@ class StageApply(StackValues):
             return checked
         if self.rollback_on_violation:
             return self.roll_back(name, before, result, checked)
-        return self._done(name, StageStatus.FAILED, result, checked)
+        return self.violated(name, result, checked)
 
     def _update_only(self, name: str, plan: Plan, check_fresh: bool,
                      on_step: Callable[[Step], None] | None) -> StageOutcome:
@@ -219,8 +219,8 @@ class StageApply(StackValues):
             return self.failed(name, exc)
         return self._done(name, StageStatus.ROLLED_BACK, result, violation)
 
-    def finish(self, name: str, result: RunResult, violation: PolicyViolation) -> StageOutcome:
-        """Stage ``name`` violated a policy after its update, and is not rolled back."""
+    def violated(self, name: str, result: RunResult, violation: PolicyViolation) -> StageOutcome:
+        """Stage ``name`` violated a policy after its update and is not rolled back: FAILED."""
         return self._done(name, StageStatus.FAILED, result, violation)
 
     @staticmethod

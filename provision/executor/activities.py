@@ -257,6 +257,7 @@ class StageActivities:
                 task.stage, self.plans.get(task.plan_id),
                 check_fresh=task.check_fresh and first, gated=True, on_step=steps)
             if outcome.status is not StageStatus.APPLIED:
+                self._discard(phase.checkpoint)      # a failed update is not rolled back
                 return outcome
             record = self._record(outcome)
             return PhaseRecord(record, final=False)
@@ -283,7 +284,7 @@ class StageActivities:
                 self._discard(phase.checkpoint)
                 return checked
             if not orch.rollback_on_violation:
-                return orch.finish(task.stage, result, checked)
+                return orch.violated(task.stage, result, checked)
             kept = StageOutcome(task.stage, StageStatus.FAILED, result, checked)
             return PhaseRecord(self._record(kept), final=False, roll_back=True)
         return self._phase(task, body)

@@ -198,7 +198,8 @@ def test_a_failed_stage_fails_alone_the_same(run_both: Any) -> None:
     assert "web" not in temporal[-1] and "api" in temporal[-1]
 
 
-def activity_sequence(server: DevServer, spec: str = "t", env: str = "dev") -> dict[str, list[str]]:
+def activity_sequence(server: DevServer, spec: str = "t",
+                      env: str = "dev") -> dict[str, list[str]]:
     """stage -> the activities the environment's last workflow scheduled for it, in order
     (read from its history; inputs opened with the run's passphrase)."""
     import asyncio

@@ -14,14 +14,15 @@ from temporalio.testing import ActivityEnvironment
 from provision import spec as specs
 from provision.engine.orchestrator import Orchestrator
 from provision.engine.testing import FakeEngine
-from provision.executor.activities import RunContext, StageActivities
+from provision.engine.protocol import Step
+from provision.executor.activities import RunContext, StageActivities, StepCount
 from provision.executor.checkpoints import CheckpointStore
 from provision.executor.plans import PlanStore
 from provision.executor.records import PhaseTask, RunRef, StageTask
 from provision.graph.stages import build_stages
 from provision.plan.model import Plan, StagePlan
 from provision.provider import CloudConfig
-from provision.vocabulary import StageStatus
+from provision.vocabulary import StageStatus, StepOp
 from providers.testing import FakeAdapter, fake_registry
 
 SPEC = """
@@ -104,3 +105,13 @@ def test_each_phase_on_a_worker_of_its_own_rolls_the_stage_back(tmp_path: Path) 
     assert rolled.record.summary == updated.record.summary
     assert names() == ["app", "net"]
     assert not list((tmp_path / "cp").iterdir())          # removed by the last phase
+
+
+def test_an_update_s_heartbeats_carry_its_step_events_names_and_counts_only() -> None:
+    steps = StepCount()
+    assert steps.details() == []                   # a heartbeat before the first step
+    secret = {"password": "s3cret"}
+    steps(Step(op=StepOp.CREATE, resource="net", old_inputs=None, new_inputs=secret))
+    steps(Step(op=StepOp.UPDATE, resource="app", old_inputs={}, new_inputs=secret))
+    assert steps.details() == [{"steps": 2, "last": "update app"}]
+    assert "s3cret" not in repr(steps.details())
