@@ -14,8 +14,8 @@ from provision.cli.recording import recorded
 from provision.history import RunRecorder
 from provision.cli.live_view import make_progress
 from provision.cli.progress import Progress, status_summary
-from provision.engine.orchestrator import (ApplyReport, ensure_plan_matches, refuse_protected,
-                                           spec_digest)
+from provision.engine.orchestrator import ensure_plan_matches, refuse_protected, spec_digest
+from provision.engine.report import ApplyReport
 from provision.errors import PlanError, PolicyViolation, ProvisionError
 from provision.plan.digest import plan_digest
 from provision.plan.model import Plan, StagePlan

@@ -14,7 +14,8 @@ from rich.console import Console
 from provision.cli import guard, session
 from provision.cli.recording import recorded
 from provision.engine.drift import DriftReport, StageTarget, detect
-from provision.engine.orchestrator import spec_digest, stack_name
+from provision.engine.orchestrator import spec_digest
+from provision.engine.stack_values import stack_name
 from provision.engine.protocol import Engine
 from provision.vocabulary import DriftKind, Operation, Outcome
 

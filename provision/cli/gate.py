@@ -9,7 +9,8 @@ from provision.cli import session
 from provision.cli.session import Loaded, sandbox_settings
 from provision.engine.clouds import cloud_configs
 from provision.engine.live import read_live
-from provision.engine.orchestrator import LiveReader, stack_name
+from provision.engine.hooks import LiveReader
+from provision.engine.stack_values import stack_name
 from provision.graph.stages import build_stages
 from provision.plan.model import Live, Plan, StagePlan
 from provision.policy import PolicyEngine, PolicyReport
@@ -17,7 +18,7 @@ from provision.spec.model import Spec
 
 
 class PolicyGate:
-    """The engine's view of the policy engine (see provision.engine.orchestrator.Gate).
+    """The engine's view of the policy engine (see provision.engine.hooks.Gate).
     Stateless: every result is located by the change or live record it judges."""
 
     def __init__(self, engine: PolicyEngine) -> None:

@@ -25,7 +25,8 @@ from typing import Callable, Iterator
 from provision.cli import session
 from provision.engine.journal import Journal, RunJournal, close_journal, unfinished
 from provision.engine.lock import EnvironmentLock
-from provision.engine.orchestrator import Hooks, Orchestrator
+from provision.engine.hooks import Hooks
+from provision.engine.orchestrator import Orchestrator
 from provision.engine.clouds import cloud_configs
 from provision.engine.protocol import RunResult
 from provision.engine.recovery import Recovery, RecoveryEngine, StageRepair, adapter_finder

@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from provision.cli.progress import Progress
-from provision.engine.orchestrator import GateVerdict, Hooks
+from provision.engine.hooks import GateVerdict, Hooks
 from provision.engine.protocol import RunResult, Step
 from provision.history import RunRecorder
 from provision.vocabulary import Operation, Phase, StageStatus

@@ -16,7 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from provision.engine.orchestrator import GateVerdict, Hooks
+from provision.engine.hooks import GateVerdict, Hooks
 from provision.history import RunRecorder
 from provision.engine.protocol import RunResult, Step
 from provision.vocabulary import Operation, Phase, StageStatus, StepOp

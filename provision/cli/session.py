@@ -17,7 +17,8 @@ import providers
 from provision import spec as specs
 from provision.engine.clouds import backend_url, cloud_configs, home_dir, passphrase
 from provision.engine import passphrase as passphrases
-from provision.engine.orchestrator import Gate, Hooks, LiveReader, Orchestrator
+from provision.engine.hooks import Gate, Hooks, LiveReader
+from provision.engine.orchestrator import Orchestrator
 from provision.engine.protocol import StackSnapshot
 from provision.engine.runner import STACKS_PREFIX, EngineOptions, StackRunner
 from provision.engine.statestore import StateStore, StoreRegistry

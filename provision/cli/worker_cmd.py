@@ -28,7 +28,8 @@ from provision.engine.supervise import Supervisor
 from provision.errors import CredentialsError, ExecutorError
 from provision.executor import executor_name
 from provision.executor.activities import RunContext, StageActivities
-from provision.executor.plans import PlanStore, plan_dir
+from provision.executor.checkpoints import CheckpointStore
+from provision.executor.plans import PlanStore, checkpoint_dir, plan_dir
 from provision.executor.records import DEFAULT_QUEUE, RunRef
 from provision.executor.temporal import Target, connect, worker
 from provision.vocabulary import Operation
@@ -84,10 +85,12 @@ def serve(queue: str, executor: str | None) -> int:
     def notice(text: str) -> None:
         err.print(text, markup=False)
 
-    activities = StageActivities(Runs(notice), PlanStore(plan_dir()))
+    passphrase = worker_passphrase()
+    activities = StageActivities(Runs(notice), PlanStore(plan_dir()),
+                                 checkpoints=CheckpointStore(checkpoint_dir(), passphrase))
 
     async def main() -> None:
-        client = await connect(target, target.address, worker_passphrase())
+        client = await connect(target, target.address, passphrase)
         running = worker(client, queue, activities, workflows=queue == DEFAULT_QUEUE)
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()

@@ -38,7 +38,7 @@ from typing import Any, Callable, Mapping, Protocol, runtime_checkable
 
 from provision.engine.dynamic import INPUT_KEYS, PROVIDER_KEY
 from provision.engine.lock import pid_alive, process_started_at
-from provision.engine.runner import RESOURCE_TYPE, SECRET_SIG, SECRET_SIG_VALUE
+from provision.engine.pulumi_state import RESOURCE_TYPE, SECRET_SIG, SECRET_SIG_VALUE
 from provision.engine.statestore import StateStore
 from provision.errors import ProviderError, RecoveryError, StackLockedError
 from provision.provider import CREATE_TOKEN, AdapterRegistry, CloudConfig, NaturalKeyLookup, ReadResult

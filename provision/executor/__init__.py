@@ -23,7 +23,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from provision.engine.orchestrator import ApplyReport, Orchestrator
+from provision.engine.orchestrator import Orchestrator
+from provision.engine.report import ApplyReport
 from provision.executor.records import DEFAULT_QUEUE, RunRef
 from provision.plan.model import Plan
 

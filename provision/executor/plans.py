@@ -28,6 +28,11 @@ def plan_dir() -> Path:
     return Path(os.environ.get("PROVISION_PLAN_DIR") or home_dir() / "plans")
 
 
+def checkpoint_dir() -> Path:
+    """Where stages' sealed pre-update states wait for a rollback (checkpoints.py)."""
+    return plan_dir() / "checkpoints"
+
+
 @dataclass(frozen=True)
 class PlanStore:
     root: Path

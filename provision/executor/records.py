@@ -86,6 +86,32 @@ class StageRecord:
     worker: str = ""                     # the worker identity that ran it
 
 
+@dataclass(frozen=True)
+class PhaseTask:
+    """The input of a phase activity of an applied stage after its plan phase: the
+    stage's task and the references the phases before it returned (never values)."""
+
+    task: StageTask
+    planned: str = ""                    # the plan id of the stage plan the gate judges
+    checkpoint: str = ""                 # the sealed state before the update ("": none)
+    summary: dict[str, int] | None = None    # the update's change counts
+    version: int | None = None               # the update's stack version
+
+
+@dataclass(frozen=True)
+class PhaseRecord:
+    """What one phase activity of an applied stage returns: the stage's record so far
+    (its outcome when ``final``) and references for the phases after it."""
+
+    record: StageRecord
+    final: bool = True
+    planned: str = ""                    # plan phase: the stage plan's id in the plan store
+    digest: str = ""                     # plan phase: its digest (``sha256:<hex>``)
+    changes: dict[str, int] = field(default_factory=dict)   # plan phase: action -> count
+    checkpoint: str = ""                 # gate before: the sealed pre-update state's id
+    roll_back: bool = False              # gate after: a violation, the stage is rolled back
+
+
 def is_apply(operation: str) -> bool:
     return operation == Operation.APPLY.value
 

@@ -18,7 +18,7 @@ import asyncio
 import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 from urllib.parse import parse_qs, quote, urlsplit
@@ -31,13 +31,15 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from provision.engine.clouds import home_dir
-from provision.engine.orchestrator import ApplyReport, Orchestrator, StageOutcome, refuse_protected
+from provision.engine.orchestrator import Orchestrator, refuse_protected
+from provision.engine.report import ApplyReport, StageOutcome
 from provision.errors import (ExecutorError, PolicyViolation, ProvisionError, RemoteStageError,
                               WorkflowError)
 from provision.executor.approvals import ApprovalWorkflow
 from provision.executor.activities import RunContext, StageActivities
+from provision.executor.checkpoints import CheckpointStore
 from provision.executor.codec import PassphraseCodec
-from provision.executor.plans import PlanStore, plan_dir
+from provision.executor.plans import PlanStore, checkpoint_dir, plan_dir
 from provision.executor.records import (DEFAULT_QUEUE, EnvironmentJob, ErrorRecord, RunRef,
                                         StageRecord)
 from provision.executor.temporal_server import NAMESPACE, DevServer
@@ -134,8 +136,7 @@ def worker(client: Client, queue: str, activities: StageActivities | None, *,
            parallel: int = 4, workflows: bool = True) -> Worker:
     """A worker on ``queue``: the workflows (environment, approval gate) and/or the stage
     activities."""
-    acts: Sequence[Callable[..., object]] = (
-        [activities.apply_stage, activities.destroy_stage] if activities else [])
+    acts: Sequence[Callable[..., object]] = activities.all() if activities else []
     return Worker(client, task_queue=queue,
                   workflows=[EnvironmentWorkflow, ApprovalWorkflow] if workflows else [],
                   activities=acts,
@@ -217,13 +218,18 @@ class TemporalExecutor:
                                     f"'{job.run.run_id}''s in-process worker")
             return RunContext(orch, self.recover)
 
-        activities = StageActivities(resolve, PlanStore(plan_dir()))
+        activities = StageActivities(resolve, PlanStore(plan_dir()),
+                                     checkpoints=CheckpointStore(checkpoint_dir(),
+                                                                 self.passphrase))
         wid = workflow_id(orch.spec.name, orch.env.name)
         records, run_id = asyncio.run(self._run_workflow(wid, job, activities))
         self.last_records = records
         outcomes = []
         for record in records:
-            outcome = activities.take(run_id, record.stage) or outcome_of(record)
+            taken = activities.take(run_id, record.stage)
+            outcome = (replace(taken, seconds=record.seconds)
+                       if taken is not None and taken.status.value == record.status
+                       else outcome_of(record))
             if outcome.status is StageStatus.SKIPPED and outcome.cause:
                 orch.hooks.stage_skipped(outcome.stage, outcome.reason)
             outcomes.append(outcome)

@@ -15,7 +15,9 @@ from typing import Any, Callable
 import pytest
 
 from provision.engine.live import read_live
-from provision.engine.orchestrator import ApplyReport, Hooks, Orchestrator
+from provision.engine.hooks import Hooks
+from provision.engine.orchestrator import Orchestrator
+from provision.engine.report import ApplyReport
 from provision.engine.testing import FakeEngine
 from provision.errors import (PolicyViolation, ProtectedResourceError, StageFailedError,
                               StalePlanError)

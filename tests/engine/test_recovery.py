@@ -16,7 +16,7 @@ import pytest
 
 from provision.engine.dynamic import INPUT_KEYS, PROVIDER_KEY
 from provision.engine.recovery import Recovery, reconcile
-from provision.engine.runner import RESOURCE_TYPE, SECRET_SIG
+from provision.engine.pulumi_state import RESOURCE_TYPE, SECRET_SIG
 from provision.engine.statestore import FileStateStore
 from provision.errors import RecoveryError, StackLockedError
 from provision.provider import ReadResult

@@ -40,7 +40,7 @@ def test_a_lock_holder_describes_itself() -> None:
 
 
 def test_an_engine_diagnostic_is_reported_by_the_line_that_says_why() -> None:
-    from provision.engine.runner import diagnostic_reason
+    from provision.engine.pulumi_cli import diagnostic_reason
 
     trace = ("Traceback (most recent call last):\n  File \"x.py\", line 1, in <module>\n"
              "RuntimeError: Event loop stopped before Future completed.\n")

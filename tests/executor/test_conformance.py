@@ -16,6 +16,7 @@ from typing import Any, Callable
 import pytest
 
 from provision import spec as specs
+from provision.engine.hooks import Hooks
 from provision.engine.orchestrator import ApplyReport, Orchestrator
 from provision.engine.testing import FakeEngine
 from provision.executor import Executor, LocalExecutor, RunRef
@@ -49,14 +50,44 @@ class Verdict:
 
 
 class StubGate:
-    def __init__(self, block_pre: frozenset[str] = frozenset()) -> None:
-        self.block_pre = block_pre
+    def __init__(self, block_pre: frozenset[str] = frozenset(),
+                 block_post: frozenset[str] = frozenset()) -> None:
+        self.block_pre, self.block_post = block_pre, block_post
 
     def check_pre(self, stage_plan: StagePlan, plan: Plan) -> Verdict:
         return Verdict(stage_plan.name in self.block_pre)
 
     def check_post(self, stage: str, live: dict[str, Any]) -> Verdict:
-        return Verdict(False)
+        return Verdict(stage in self.block_post)
+
+
+class HookLog:
+    """What the hooks saw (the run record and the progress view are made from them),
+    in a canonical order: stages run in threads and workers."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+        self._lock = threading.Lock()
+
+    def _add(self, *call: Any) -> None:
+        with self._lock:
+            self.calls.append(call)
+
+    def hooks(self) -> Hooks:
+        return Hooks(
+            stage_start=lambda stage, op: self._add("start", stage, op.value),
+            stage_done=lambda stage, status, res: self._add(
+                "done", stage, status.value, sorted((res.summary if res else {}).items())),
+            policy=lambda stage, phase, verdict: self._add("policy", stage, phase.value,
+                                                           verdict.blocking),
+            stage_skipped=lambda stage, reason: self._add("skipped", stage, reason))
+
+    def view(self) -> list[tuple[Any, ...]]:
+        return sorted(self.calls, key=repr)
+
+
+def no_live(stage: str, resources: list[str], outputs: Any) -> dict[str, Any]:
+    return {}
 
 
 def outcome_view(report: ApplyReport) -> list[tuple[str, str, str, str, str]]:
@@ -100,6 +131,9 @@ def run_both(tmp_path: Path, dev_server: DevServer, plan_dir: Path
         return seen[0], seen[1]
 
     return run
+
+
+PASSPHRASE = "test-passphrase-not-secret"
 
 
 def ref(env: str = "dev") -> RunRef:
@@ -162,3 +196,123 @@ def test_a_failed_stage_fails_alone_the_same(run_both: Any) -> None:
                                "on stage 'net', which failed", "net")
     assert by_stage["db"][0] == by_stage["api"][0] == StageStatus.APPLIED.value
     assert "web" not in temporal[-1] and "api" in temporal[-1]
+
+
+def activity_sequence(server: DevServer, spec: str = "t",
+                      env: str = "dev") -> dict[str, list[str]]:
+    """stage -> the activities the environment's last workflow scheduled for it, in order
+    (read from its history; inputs opened with the run's passphrase)."""
+    import asyncio
+
+    from temporalio.client import Client
+
+    from provision.executor.temporal import data_converter, workflow_id
+
+    async def read() -> dict[str, list[str]]:
+        convert = data_converter(PASSPHRASE)
+        client = await Client.connect(server.address, data_converter=convert)
+        history = await client.get_workflow_handle(workflow_id(spec, env)).fetch_history()
+        found: dict[str, list[str]] = {}
+        for event in history.events:
+            if not event.HasField("activity_task_scheduled_event_attributes"):
+                continue
+            attrs = event.activity_task_scheduled_event_attributes
+            [arg] = await convert.decode(attrs.input.payloads)
+            stage = arg["task"]["stage"] if "task" in arg else arg["stage"]
+            found.setdefault(stage, []).append(attrs.activity_type.name.split(".", 1)[1])
+        return found
+
+    return asyncio.run(read())
+
+
+def test_each_phase_of_an_applied_stage_is_an_activity_of_its_own(
+        run_both: Any, dev_server: DevServer) -> None:
+    """plan, gate before, update, gate after: four activities per applied stage; a blocked
+    stage stops after its gate, an unchanged one after its plan; the hooks (run record,
+    progress) see the same on both executors."""
+    sequences: list[dict[str, list[str]]] = []
+
+    def scenario(make: Callable[..., Orchestrator], executor: Executor,
+                 engine: FakeEngine) -> list[Any]:
+        first, log = make(gate=StubGate(frozenset({"app"})), live_reader=no_live), HookLog()
+        first.hooks = log.hooks()
+        applied = executor.apply(first, first.plan(), ref())
+        if isinstance(executor, TemporalExecutor):
+            sequences.append(activity_sequence(dev_server))
+        again = make(gate=StubGate(), live_reader=no_live)
+        rest = executor.apply(again, again.plan(), ref())
+        if isinstance(executor, TemporalExecutor):
+            sequences.append(activity_sequence(dev_server))
+        return [outcome_view(applied), log.view(), outcome_view(rest)]
+
+    local, temporal = run_both(DAG_SPEC, scenario)
+    assert local == temporal
+    phases = ["plan_stage", "gate_before", "update_stage", "gate_after"]
+    blocked, unblocked = sequences
+    assert blocked == {"net": phases, "db": phases, "api": phases,
+                       "app": ["plan_stage", "gate_before"]}       # web: skipped, no activity
+    assert unblocked == {"net": ["plan_stage"], "db": ["plan_stage"], "api": ["plan_stage"],
+                         "app": phases, "web": phases}
+    assert ("policy", "app", "pre", True) in temporal[1]
+    assert ("done", "app", StageStatus.BLOCKED.value, []) in temporal[1]
+
+
+def test_a_violation_after_apply_rolls_the_stage_back_the_same(
+        run_both: Any, dev_server: DevServer, tmp_path: Path, plan_dir: Path) -> None:
+    """A stage updated, then judged by the gate after: with rollback on violation it
+    returns to its state before the update (a sealed checkpoint on the temporal
+    executor, gone afterwards), and stages depending on it are skipped."""
+    sequences: list[dict[str, list[str]]] = []
+    changed = DAG_SPEC.replace("{name: app, tags:", "{name: app-v2, tags:")
+
+    def scenario(make: Callable[..., Orchestrator], executor: Executor,
+                 engine: FakeEngine) -> list[Any]:
+        first = make()
+        executor.apply(first, first.plan(), ref())
+        (tmp_path / "spec.yaml").write_text(changed)
+        log = HookLog()
+        orch = make(gate=StubGate(block_post=frozenset({"app"})), live_reader=no_live,
+                    rollback_on_violation=True, hooks=log.hooks())
+        report = executor.apply(orch, orch.plan(), ref())
+        if isinstance(executor, TemporalExecutor):
+            sequences.append(activity_sequence(dev_server))
+        (tmp_path / "spec.yaml").write_text(DAG_SPEC)
+        return [outcome_view(report), log.view(), {k: v for k, v in cloud()["app"].items()}]
+
+    local, temporal = run_both(DAG_SPEC, scenario)
+    assert local == temporal
+    view = {stage: (status, error) for stage, status, _, _, error in temporal[0]}
+    assert view["app"] == (StageStatus.ROLLED_BACK.value, "PolicyViolation: mandatory policy "
+                           "violation at the post gate of stage 'app'")
+    assert view["web"][0] == StageStatus.SKIPPED.value
+    assert temporal[2]["name"] == "app"                     # the inputs before the update
+    assert sequences[0]["app"] == ["plan_stage", "gate_before", "update_stage", "gate_after",
+                                   "roll_back_stage"]
+    assert ("start", "app", "rollback") in temporal[1]
+    assert not list((plan_dir / "checkpoints").glob("*"))   # each removed by its last phase
+
+
+def test_a_stale_saved_plan_fails_its_stage_the_same(run_both: Any, tmp_path: Path) -> None:
+    """A saved plan whose stage state moved since it was made: that stage fails with
+    StalePlanError before its gate (the plan phase), its dependents are skipped."""
+    def scenario(make: Callable[..., Orchestrator], executor: Executor,
+                 engine: FakeEngine) -> list[Any]:
+        first = make()
+        executor.apply(first, first.plan(), ref())
+        saved = make().plan()
+        (tmp_path / "spec.yaml").write_text(DAG_SPEC.replace("{name: db}", "{name: db-v2}"))
+        moved = make()                               # the state of `db` moves meanwhile
+        moved.apply(moved.plan())
+        (tmp_path / "spec.yaml").write_text(DAG_SPEC)
+        orch = make(gate=StubGate())
+        return [outcome_view(executor.apply(orch, saved, ref(), check_fresh=True))]
+
+    local, temporal = run_both(DAG_SPEC, scenario)
+    assert local == temporal
+    by_stage = {stage: (status, reason, error) for stage, status, reason, _, error in temporal[0]}
+    assert by_stage["db"][0] == StageStatus.FAILED.value
+    assert by_stage["db"][2] == ("StalePlanError: the state of stage 'db' changed since the "
+                                 "plan was made")
+    assert by_stage["api"][:2] == (StageStatus.SKIPPED.value,
+                                   "it depends on stage 'db', which failed")
+    assert by_stage["net"][0] == StageStatus.UNCHANGED.value

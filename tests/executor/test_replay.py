@@ -14,6 +14,7 @@ import asyncio
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio import workflow
@@ -50,6 +51,28 @@ def _replay(path: Path) -> None:
 @pytest.mark.parametrize("name", sorted(p.name for p in HISTORIES.glob("*.json")))
 def test_a_recorded_history_replays_on_the_current_workflow_code(name: str) -> None:
     _replay(HISTORIES / name)
+
+
+def test_the_histories_cover_both_shapes_of_an_applied_stage() -> None:
+    """Runs from before the stage-phases patch (one activity per stage, no marker) and
+    after it (a marker, each phase an activity, a rollback among them) both replay."""
+    def events(name: str) -> Any:
+        return WorkflowHistory.from_json("provision/t/dev", (HISTORIES / name).read_text()).events
+
+    def activities(name: str) -> set[str]:
+        return {e.activity_task_scheduled_event_attributes.activity_type.name
+                for e in events(name) if e.HasField("activity_task_scheduled_event_attributes")}
+
+    def marked(name: str) -> bool:      # the patch's id is in the marker's sealed details
+        return any(e.HasField("marker_recorded_event_attributes") for e in events(name))
+
+    assert activities("apply-all-applied.json") == {"provision.apply_stage"}
+    assert not marked("apply-all-applied.json")
+    assert activities("phases-apply-all-applied.json") == {
+        "provision.plan_stage", "provision.gate_before", "provision.update_stage",
+        "provision.gate_after"}
+    assert marked("phases-apply-all-applied.json")
+    assert "provision.roll_back_stage" in activities("phases-apply-rolled-back.json")
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -98,14 +121,31 @@ def record(out_dir: Path) -> None:
         os.environ["PROVISION_PLAN_DIR"] = f"{tmp}/plans"
         (Path(tmp) / "t.yaml").write_text(SPEC)
         with DevServer(Path(tmp) / "dev.sqlite") as server:
-            for name, fail in (("apply-all-applied", None), ("apply-fail-isolation", "t.dev.net")):
+            # Each stage phase by phase (the stage-phases patch). The histories of the
+            # shape before it (apply-all-applied, apply-fail-isolation: one activity per
+            # stage) were recorded by the code of their time and are kept as they are.
+            for name, fail, post in (("phases-apply-all-applied", None, ""),
+                                     ("phases-apply-fail-isolation", "t.dev.net", ""),
+                                     ("phases-apply-rolled-back", None, "app")):
                 FakeAdapter.cloud.reset()
                 engine = FakeEngine(configs={"test": CloudConfig("test")})
+
+                def make(text: str, **kwargs: Any) -> Orchestrator:
+                    (Path(tmp) / "t.yaml").write_text(text)
+                    spec = specs.resolve(specs.load(Path(tmp) / "t.yaml"), "dev")
+                    return Orchestrator(spec, spec.environments["dev"], build_stages(spec),
+                                        fake_registry(), engine, **kwargs)
+
                 if fail:
                     engine.fail(fail, "the cloud said no", operation="up")
-                spec = specs.resolve(specs.load(Path(tmp) / "t.yaml"), "dev")
-                orch = Orchestrator(spec, spec.environments["dev"], build_stages(spec),
-                                    fake_registry(), engine)
+                orch = make(SPEC)
+                if post:
+                    # Applied once first, so that the rollback returns to a state; then
+                    # a changed stage that the gate after refuses.
+                    orch.apply(orch.plan())
+                    orch = make(SPEC.replace("{name: app,", "{name: app-v2,"),
+                                gate=_PostGate(post), live_reader=lambda *args: {},
+                                rollback_on_violation=True)
                 executor = TemporalExecutor(Target(server.address), PASSPHRASE,
                                             in_process_workers=True)
                 executor.apply(orch, orch.plan(), RunRef("t.yaml", "dev"))
@@ -119,6 +159,24 @@ def record(out_dir: Path) -> None:
 
                 out_dir.mkdir(parents=True, exist_ok=True)
                 (out_dir / f"{name}.json").write_text(asyncio.run(fetch()))
+
+
+class _PostGate:
+    """A gate whose only verdict: the gate after ``stage`` refuses it."""
+
+    def __init__(self, stage: str) -> None:
+        self.stage = stage
+
+    def check_pre(self, stage_plan: Any, plan: Any) -> Any:
+        return _Verdict(False)
+
+    def check_post(self, stage: str, live: Any) -> Any:
+        return _Verdict(stage == self.stage)
+
+
+class _Verdict:
+    def __init__(self, blocking: bool) -> None:
+        self.blocking = blocking
 
 
 def record_gate(out_dir: Path) -> None:

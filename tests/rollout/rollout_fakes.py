@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provision.engine.orchestrator import ApplyReport, Hooks, StageOutcome
+from provision.engine.hooks import Hooks
+from provision.engine.report import ApplyReport, StageOutcome
 from provision.errors import PolicyViolation, StageFailedError, StalePlanError
 from provision.plan.digest import plan_digest
 from provision.plan.model import Action, Change, Plan, StagePlan
