@@ -117,9 +117,13 @@ def _run(history: History, state: RolloutState, record: RunRecorder, *, as_json:
         ui.emit("notice", message=text)
         ui.say(text)
 
+    # On a temporal executor the rollout is a workflow whose steps apply in process.
+    runner = rollout_gates.workflow_rollout(state, record, executor)
+
     def factory(env: str, hooks: Hooks) -> EnvDriver:
         return EngineDriver(state.spec_file, env, hooks, policies=policies, parallel=parallel,
-                            run_id=record.id, notice=notice, executor=executor)
+                            run_id=record.id, notice=notice,
+                            executor=executor if runner is None else "local")
 
     ui.emit("run_started", run_id=record.id, operation=Operation.ROLLOUT.value,
             spec=record.spec, env=state.target, chain=state.chain, who=record.who)
@@ -127,7 +131,7 @@ def _run(history: History, state: RolloutState, record: RunRecorder, *, as_json:
     machine = Rollout(state, history=history, record=record, factory=factory, ui=ui,
                       plans_dir=home_dir() / "rollouts" / record.id, ask=asking)
     try:
-        result = machine.run()
+        result = machine.run() if runner is None else runner.run(machine, history)
     except KeyboardInterrupt:
         record.finish(Outcome.FAILED, exit_code=130, error="interrupted")
         raise
@@ -135,7 +139,7 @@ def _run(history: History, state: RolloutState, record: RunRecorder, *, as_json:
         ui.close()
     ui.context.pop("env", None)
     halt = result.halt
-    if halt is not None and halt.gate == "approval":
+    if halt is not None and halt.gate == "approval" and runner is None:
         try:
             rollout_gates.open_gate(state, record, executor)
         except ProvisionError as exc:    # the halt stands; approve then records it only

@@ -7,6 +7,11 @@ environment's gate workflow (its ids kept in the run record as ``approval_gate``
 ``local``) and records it in the history as before; ``rollout --resume`` takes an
 approval the gate holds but the history lacks (one sent straight to Temporal) into
 the history, so the run records have the same shape on every executor.
+
+A rollout started since is a workflow itself (``provision.executor.rollout_workflow``,
+its ids in the run record as ``rollout_workflow``): each environment a child workflow
+that is the environment's gate (same id, same ``approve`` update), so ``approve`` works
+as before and ``rollout --resume`` joins the rollout's workflow (:func:`workflow_rollout`).
 """
 
 from __future__ import annotations
@@ -14,13 +19,47 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from provision.cli import session
+from provision.errors import ProvisionError
 from provision.rollout.state import RolloutState
 
 if TYPE_CHECKING:   # temporalio only once a temporal executor is chosen
     from provision.executor.gates import Gates
+    from provision.executor.rollouts import WorkflowRollout
     from provision.history import History, RunRecorder
 
 GATE = "approval_gate"
+WORKFLOW = "rollout_workflow"
+# The environment whose state passphrase seals the rollout workflow's payloads.
+SEALED_BY = "sealed_by"
+
+
+def workflow_rollout(state: RolloutState, record: "RunRecorder",
+                     executor: str | None) -> "WorkflowRollout | None":
+    """The rollout's workflow on a temporal executor (None on ``local``); its ids go into
+    the run record (``rollout_workflow``), and those of an environment waiting for an
+    approval as its gate (``approval_gate``, what ``approve`` sends the approval to).
+    Payloads are sealed with the state passphrase of the chain's last environment."""
+    from provision.executor import executor_name
+
+    try:
+        loaded = session.load(state.spec_file, state.target)
+    except ProvisionError:      # the rollout's first step reports it, as on local
+        return None
+    name = executor_name(executor, loaded.spec.executor)
+    if name == "local":
+        return None
+    from provision.executor.rollouts import WorkflowRollout
+    from provision.executor.temporal import Target
+
+    def started(ids: dict[str, str]) -> None:
+        record.update(detail={WORKFLOW: {**ids, "executor": name}})
+
+    def waiting(ids: dict[str, str]) -> None:
+        record.update(detail={GATE: {**ids, "executor": name, SEALED_BY: state.target}})
+
+    return WorkflowRollout(Target.parse(name),
+                           session.state_passphrase(loaded.spec, loaded.env),
+                           started=started, waiting=waiting)
 
 
 def _gates(spec_file: str, env: str, executor: str | None) -> "tuple[Gates | None, str]":
@@ -60,7 +99,8 @@ def send_approval(run: dict[str, Any], env: str, digest: str, comment: str, who:
     from provision.executor.records import ApprovalGate, ApprovalRecord
 
     state = RolloutState.from_dict(run["detail"].get("rollout"), run["id"])
-    gates, _ = _gates(state.spec_file, env, gate.get("executor") or None)
+    gates, _ = _gates(state.spec_file, str(gate.get(SEALED_BY) or env),
+                      gate.get("executor") or None)
     if gates is not None:
         gates.approve(ApprovalGate(run["id"], env, str(gate.get("plan_digest", ""))),
                       ApprovalRecord(digest, who, comment))
@@ -71,8 +111,8 @@ def take_approval(history: "History", state: RolloutState, run: dict[str, Any],
     """``rollout --resume``: an approval the gate holds and the history lacks goes into it."""
     gate = run["detail"].get(GATE)
     env = state.waiting_env()
-    if not isinstance(gate, dict) or not env or gate.get("env") != env:
-        return
+    if not isinstance(gate, dict) or not env or gate.get("env") != env or WORKFLOW in run["detail"]:
+        return      # a rollout workflow hands the approval to its step itself
     digest = state.envs[env].plan_digest
     if any(a.plan_digest == digest for a in history.approvals(run["id"], env)):
         return

@@ -38,6 +38,8 @@ from provision.executor.approvals import ApprovalWorkflow
 from provision.executor.activities import RunContext, StageActivities
 from provision.executor.codec import PassphraseCodec
 from provision.executor.plans import PlanStore, plan_dir
+from provision.executor.rollout_activities import RolloutActivities
+from provision.executor.rollout_workflow import RolloutEnvWorkflow, RolloutWorkflow
 from provision.executor.records import (DEFAULT_QUEUE, EnvironmentJob, ErrorRecord, RunRef,
                                         StageRecord)
 from provision.executor.temporal_server import NAMESPACE, DevServer
@@ -131,13 +133,17 @@ def workflow_id(spec: str, env: str) -> str:
 
 
 def worker(client: Client, queue: str, activities: StageActivities | None, *,
-           parallel: int = 4, workflows: bool = True) -> Worker:
-    """A worker on ``queue``: the workflows (environment, approval gate) and/or the stage
-    activities."""
+           parallel: int = 4, workflows: bool = True,
+           rollouts: RolloutActivities | None = None) -> Worker:
+    """A worker on ``queue``: the workflows (environment, approval gate, rollout and its
+    environments) and/or the stage activities and/or the rollout step activity."""
     acts: Sequence[Callable[..., object]] = (
         [activities.apply_stage, activities.destroy_stage] if activities else [])
+    if rollouts is not None:
+        acts = [*acts, rollouts.step]
     return Worker(client, task_queue=queue,
-                  workflows=[EnvironmentWorkflow, ApprovalWorkflow] if workflows else [],
+                  workflows=[EnvironmentWorkflow, ApprovalWorkflow, RolloutWorkflow,
+                             RolloutEnvWorkflow] if workflows else [],
                   activities=acts,
                   activity_executor=ThreadPoolExecutor(max(1, parallel)) if acts else None,
                   workflow_runner=sandboxed_runner(),

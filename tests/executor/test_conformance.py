@@ -8,6 +8,8 @@ once as a Temporal workflow whose stage activities run on in-process workers (th
 
 from __future__ import annotations
 
+import json
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,12 +21,19 @@ from provision import spec as specs
 from provision.engine.orchestrator import ApplyReport, Orchestrator
 from provision.engine.testing import FakeEngine
 from provision.executor import Executor, LocalExecutor, RunRef
+from provision.errors import PlanError
+from provision.executor.gates import Gates
+from provision.executor.records import ApprovalGate, ApprovalRecord
+from provision.executor.rollouts import WorkflowRollout
 from provision.executor.temporal import Target, TemporalExecutor
 from provision.executor.temporal_server import DevServer
 from provision.graph.stages import build_stages
 from provision.plan.model import Plan, StagePlan
 from provision.provider import CloudConfig
-from provision.vocabulary import StageStatus
+from provision.history import History
+from provision.rollout.machine import Rollout, RolloutResult
+from provision.rollout.state import RolloutState
+from provision.vocabulary import ExitCode, Operation, StageStatus
 from providers.testing import FakeAdapter, fake_registry
 
 CONFIGS = {"test": CloudConfig("test", {"zone": "z1"})}
@@ -162,3 +171,97 @@ def test_a_failed_stage_fails_alone_the_same(run_both: Any) -> None:
                                "on stage 'net', which failed", "net")
     assert by_stage["db"][0] == by_stage["api"][0] == StageStatus.APPLIED.value
     assert "web" not in temporal[-1] and "api" in temporal[-1]
+
+
+# -- a rollout: approval halt and resume -------------------------------------------------
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "rollout"))
+from rollout_fakes import Events, World  # noqa: E402
+
+CHAIN = ["dev", "staging", "prod"]
+PASSPHRASE = "test-passphrase-not-secret"
+
+
+class RolloutRun:
+    """One rollout through the chain on an in-memory world (tests/rollout/rollout_fakes.py),
+    its run history in ``home``, driven in process or as the rollout workflow."""
+
+    def __init__(self, home: Path, server: DevServer | None) -> None:
+        self.home, self.world = home, World()
+        self.history = History.open(home / "history.db", home=home)
+        self.target = Target(server.address) if server else None
+        self.ui, self.run_id = Events(), ""
+
+    def go(self, resume: bool = False) -> RolloutResult:
+        if resume:
+            run = self.history.run(self.run_id)
+            state = RolloutState.from_dict(run["detail"]["rollout"], self.run_id)
+            record = self.history.resume(self.run_id)
+        else:
+            record = self.history.start(Operation.ROLLOUT, spec="demo", env="prod")
+            self.run_id, state = record.id, RolloutState("demo.yaml", list(CHAIN))
+        self.ui = Events(record)
+        machine = Rollout(state, history=self.history, record=record, factory=self.world.driver,
+                          ui=self.ui, plans_dir=self.home / "plans" / record.id)
+        if self.target is None:
+            result = machine.run()
+        else:
+            result = WorkflowRollout(self.target, PASSPHRASE, in_process_workers=True,
+                                     waiting=lambda ids: record.update(
+                                         detail={"approval_gate": ids})).run(machine,
+                                                                             self.history)
+        record.finish(result.outcome, exit_code=int(result.exit_code))
+        return result
+
+    def approve(self, digest: str) -> None:
+        """As ``provision approve``: to the waiting workflow first, then into the history."""
+        if self.target is not None:
+            Gates(self.target, PASSPHRASE, in_process_worker=True).approve(
+                ApprovalGate(self.run_id, "prod", digest), ApprovalRecord(digest, "github:carol"))
+        self.history.approve(self.run_id, "prod", plan_digest=digest, who="github:carol")
+
+    def plain(self, value: Any) -> Any:
+        """``value`` less the run id and the home directory."""
+        text = json.dumps(value).replace(self.run_id, "RUN")
+        return json.loads(text.replace(str(self.home), "HOME"))
+
+    def view(self, result: RolloutResult) -> list[Any]:
+        """The result, the run record's steps and the events."""
+        plain = self.plain
+        steps = [(s["env"], s["kind"], s["name"], s["status"], s["detail"].get("plan_digest"))
+                 for s in self.history.show(self.run_id).steps]
+        events = [(e["event"], e.get("env"), e.get("status"), e.get("plan_digest"))
+                  for e in self.ui.events]
+        halt = result.halt.to_dict() if result.halt else None
+        return [result.outcome.value, int(result.exit_code), plain(halt), plain(steps), events]
+
+
+def test_an_approval_halt_and_resume_end_the_same(tmp_path: Path, dev_server: DevServer) -> None:
+    seen = []
+    for name, server in (("local", None), ("temporal", dev_server)):
+        run = RolloutRun(tmp_path / name, server)
+        halted = run.go()
+        digest = run.history.run(run.run_id)["detail"]["rollout"]["envs"]["prod"]["plan_digest"]
+        if server is not None:           # the update's validator refuses another plan
+            with pytest.raises(PlanError, match=f"waits for plan {digest}"):
+                Gates(Target(server.address), PASSPHRASE, in_process_worker=True).approve(
+                    ApprovalGate(run.run_id, "prod", digest),
+                    ApprovalRecord("sha256:other", "github:carol"))
+        first = run.view(halted)
+        run.approve(digest)
+        done = run.go(resume=True)
+        record = run.history.run(run.run_id)
+        seen.append([first, run.view(done), record["outcome"],
+                     run.plain(record["detail"]["rollout"]),
+                     run.world.applies, [a.plan_digest for a in run.history.approvals(run.run_id)]])
+        run.history.close()
+    local, temporal = seen
+    assert local == temporal
+    first, last, outcome, state, applies, approvals = temporal
+    assert first[:2] == ["halted", int(ExitCode.HALTED)] and first[2]["gate"] == "approval"
+    assert "provision approve RUN --env prod" in first[2]["hint"]
+    assert last[:3] == ["applied", 0, None] and outcome == "applied"
+    assert [e for e, _, _ in applies] == ["dev"] * 3 + ["staging"] * 3 + ["prod"] * 3
+    assert [s[3] for s in last[3] if s[:2] == ["prod", "approval"]] == ["waiting", "approved"]
+    assert {e["status"] for e in state["envs"].values()} == {"applied"}
+    assert approvals == [first[2]["what"]]
