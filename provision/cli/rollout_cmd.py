@@ -117,13 +117,14 @@ def _run(history: History, state: RolloutState, record: RunRecorder, *, as_json:
         ui.emit("notice", message=text)
         ui.say(text)
 
-    # On a temporal executor the rollout is a workflow whose steps apply in process.
+    # On a temporal executor the rollout is a workflow; its steps (on this process's
+    # workers) apply each environment as an environment workflow on the same server.
     runner = rollout_gates.workflow_rollout(state, record, executor)
 
     def factory(env: str, hooks: Hooks) -> EnvDriver:
         return EngineDriver(state.spec_file, env, hooks, policies=policies, parallel=parallel,
                             run_id=record.id, notice=notice,
-                            executor=executor if runner is None else "local")
+                            executor=executor if runner is None else runner.stage_executor)
 
     ui.emit("run_started", run_id=record.id, operation=Operation.ROLLOUT.value,
             spec=record.spec, env=state.target, chain=state.chain, who=record.who)

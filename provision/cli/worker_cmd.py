@@ -81,8 +81,8 @@ class Rollouts:
     to the same history, so it must be the clients' (``PROVISION_HISTORY_DB``, and the
     home with the rollouts' stored plans, on a shared file system)."""
 
-    def __init__(self, notice: Callable[[str], None]) -> None:
-        self.notice = notice
+    def __init__(self, notice: Callable[[str], None], executor: str) -> None:
+        self.notice, self.executor = notice, executor   # the cluster the applies run on
 
     def __call__(self, run_id: str) -> RolloutContext:
         from provision.cli.progress import Progress
@@ -107,7 +107,8 @@ class Rollouts:
 
         def factory(env: str, hooks: Hooks) -> EnvDriver:
             return EngineDriver(state.spec_file, env, hooks, policies=policies,
-                                run_id=run["id"], notice=self.notice, executor="local")
+                                run_id=run["id"], notice=self.notice,
+                                executor=self.executor)
 
         rollout = Rollout(state, history=history, record=record, factory=factory,
                           ui=Progress(as_json=False, console=err, record=record),
@@ -131,7 +132,7 @@ def serve(queue: str, executor: str | None) -> int:
     async def main() -> None:
         client = await connect(target, target.address, worker_passphrase())
         running = worker(client, queue, activities, workflows=queue == DEFAULT_QUEUE,
-                         rollouts=RolloutActivities(Rollouts(notice))
+                         rollouts=RolloutActivities(Rollouts(notice, name))
                          if queue == DEFAULT_QUEUE else None)
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()

@@ -14,6 +14,7 @@ default queue (``provision worker``) and the client only starts, follows and que
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,9 @@ class WorkflowRollout:
     # Called when it waits for an approval: the waiting environment's workflow ids and
     # server (as for ``started``), "env" and the "plan_digest" it waits for.
     waiting: Callable[[dict[str, str]], None] = lambda ids: None
+    # While it runs: the executor of the environments' applies (each an environment
+    # workflow on the same server, with in-process workers where the rollout has them).
+    stage_executor: str = ""
 
     @property
     def in_process(self) -> bool:
@@ -84,6 +88,8 @@ class WorkflowRollout:
         async with AsyncExitStack() as stack:
             client, where = await serve(stack, self.target, self.passphrase, self.db_file)
             queue = DEFAULT_QUEUE
+            self.stage_executor = dataclasses.replace(
+                self.target, in_process=self.in_process).url(where["address"])
             if self.in_process:
                 queue = run_queue(rollout.run_id)
                 await stack.enter_async_context(worker(client, DEFAULT_QUEUE, None,

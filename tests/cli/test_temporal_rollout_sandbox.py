@@ -48,6 +48,10 @@ def test_rollout_halts_for_approval_and_resumes_through_temporal_local(
     last = run_cli("rollout", "--resume", run_id, "--json", env=env)
     assert last.code == 0, last.stdout + last.stderr
     assert _events(last)[-1]["outcome"] == "applied"
+    # prod's apply was its environment workflow, on the server the rollout's client started.
+    notices = [e["message"] for e in _events(last) if e["event"] == "notice"]
+    assert any(f"workflow provision/demo{sfx}/prod on the Temporal dev server" in n
+               for n in notices), notices
     assert _exists(s3, f"pdl{sfx}-prod")
 
     shown = json.loads(run_cli("runs", "show", run_id, "--json", env=env).stdout)
