@@ -265,3 +265,26 @@ def test_an_approval_halt_and_resume_end_the_same(tmp_path: Path, dev_server: De
     assert [s[3] for s in last[3] if s[:2] == ["prod", "approval"]] == ["waiting", "approved"]
     assert {e["status"] for e in state["envs"].values()} == {"applied"}
     assert approvals == [first[2]["what"]]
+
+
+def test_a_policy_halt_ends_the_rollout_the_same_and_resume_goes_on(
+        tmp_path: Path, dev_server: DevServer) -> None:
+    seen = []
+    for name, server in (("local", None), ("temporal", dev_server)):
+        run = RolloutRun(tmp_path / name, server)
+        run.world.violate["staging"] = "azure"
+        blocked = run.go()
+        run.world.violate.clear()
+        resumed = run.go(resume=True)         # a new rollout workflow: dev is not redone
+        seen.append([run.view(blocked), run.view(resumed), run.world.applies])
+        run.history.close()
+    local, temporal = seen
+    assert local == temporal
+    blocked, resumed, applies = temporal
+    assert blocked[:2] == ["policy-violation", int(ExitCode.POLICY)]
+    assert (blocked[2]["env"], blocked[2]["stage"], blocked[2]["what"]) == (
+        "staging", "azure", "PRV-TEST-001")
+    assert resumed[2]["gate"] == "approval" and resumed[2]["env"] == "prod"
+    assert [(e, s) for e, s, _ in applies] == [("dev", "aws"), ("dev", "azure"), ("dev", "gcp"),
+                                               ("staging", "aws"), ("staging", "azure"),
+                                               ("staging", "gcp")]
