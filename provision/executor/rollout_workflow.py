@@ -35,6 +35,7 @@ ROLLOUT_WORKFLOW = "provision.rollout"
 ENV_WORKFLOW = "provision.rollout_env"
 STEP_ACTIVITY = "provision.rollout_step"
 APPROVAL_GATE = "approval"
+RECHECK_UPDATE = "recheck"
 # One environment's step plans and applies it: it may run long; heartbeats tell a live
 # worker from a dead one (its retry repairs the stacks first, as a stage's does).
 STEP_TIMEOUT = timedelta(hours=12)
@@ -95,6 +96,7 @@ class RolloutEnvWorkflow:
         self._task = task                # set before any update is validated
         self._waiting: EnvStep | None = None
         self._approval: ApprovalRecord | None = None
+        self._recheck = False
 
     @workflow.query(name="waiting")
     def waiting(self) -> EnvStep | None:
@@ -113,8 +115,8 @@ class RolloutEnvWorkflow:
             step = await self._step(dataclasses.replace(task, approval=approval))
             if not step.waiting_for:
                 return step
-            self._approval, self._waiting = None, step
-            await workflow.wait_condition(lambda: self._approval is not None)
+            self._approval, self._waiting, self._recheck = None, step, False
+            await workflow.wait_condition(lambda: self._approval is not None or self._recheck)
             approval = self._approval
 
     async def _step(self, task: EnvTask) -> EnvStep:
@@ -139,6 +141,19 @@ class RolloutEnvWorkflow:
                 "env": task.env, "gate": "stage", "stage": "", "what": "",
                 "reason": message, "hint": hint})
         return step
+
+    @workflow.update(name=RECHECK_UPDATE)
+    def recheck(self) -> None:
+        """``rollout --resume`` while the environment waits: its step again, as on
+        ``local`` (the stored plan checked against spec and state; still no approval:
+        the same halt again, recorded; moved: voided, a new plan to approve)."""
+        self._recheck, self._waiting = True, None
+
+    @recheck.validator
+    def _validate_recheck(self) -> None:
+        if self._waiting is None:
+            raise ValueError(f"{self._task.env} in rollout {self._task.run_id} is not "
+                             "waiting for an approval")
 
     @workflow.update(name=UPDATE_NAME)
     def approve(self, approval: ApprovalRecord) -> ApprovalRecord:

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.client import (Client, WorkflowFailureError, WorkflowHandle,
+                               WorkflowQueryFailedError, WorkflowUpdateFailedError)
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
@@ -107,11 +108,26 @@ class WorkflowRollout:
             base = {"namespace": self.target.namespace,
                     **{k: v for k, v in where.items() if k != "url"}}
             self.started({"id": wid, "run_id": handle.result_run_id or "", **base})
+            await self._recheck(client, handle, rollout.run_id)
             step, child = await self._follow(client, handle, rollout.run_id)
             if child:
                 self.waiting({**child, **base, "env": step.env, "plan_digest": step.waiting_for})
             return step
         raise AssertionError("unreachable")
+
+    async def _recheck(self, client: Client, handle: WorkflowHandle[RolloutWorkflow, EnvStep],
+                       run_id: str) -> None:
+        """A rollout joined while an environment waits for an approval: its step runs
+        again (``RolloutEnvWorkflow.recheck``), as ``--resume`` does on ``local``."""
+        try:
+            env = await handle.query(RolloutWorkflow.current)
+            if not env:
+                return
+            child = client.get_workflow_handle_for(RolloutEnvWorkflow.run, gate_id(run_id, env))
+            if await child.query(RolloutEnvWorkflow.waiting) is not None:
+                await child.execute_update(RolloutEnvWorkflow.recheck)
+        except (RPCError, WorkflowQueryFailedError, WorkflowUpdateFailedError):
+            return          # not waiting (any more): following it is all there is to do
 
     async def _follow(self, client: Client, handle: WorkflowHandle[RolloutWorkflow, EnvStep],
                       run_id: str) -> tuple[EnvStep, dict[str, str]]:
@@ -123,14 +139,14 @@ class WorkflowRollout:
                 done, _ = await asyncio.wait([result], timeout=POLL_SECONDS)
                 if done:
                     return result.result(), {}
-                env = await handle.query(RolloutWorkflow.current)
-                if not env:
-                    continue
-                child = client.get_workflow_handle_for(RolloutEnvWorkflow.run,
-                                                       gate_id(run_id, env))
                 try:
+                    env = await handle.query(RolloutWorkflow.current)
+                    if not env:
+                        continue
+                    child = client.get_workflow_handle_for(RolloutEnvWorkflow.run,
+                                                           gate_id(run_id, env))
                     waiting = await child.query(RolloutEnvWorkflow.waiting)
-                except RPCError:                   # the child has not started yet
+                except (RPCError, WorkflowQueryFailedError):   # e.g. no child yet
                     continue
                 if waiting is not None:
                     described = await child.describe()

@@ -248,21 +248,24 @@ def test_an_approval_halt_and_resume_end_the_same(tmp_path: Path, dev_server: De
                     ApprovalGate(run.run_id, "prod", digest),
                     ApprovalRecord("sha256:other", "github:carol"))
         first = run.view(halted)
+        again = run.view(run.go(resume=True))       # no approval yet: the same halt again
         run.approve(digest)
         done = run.go(resume=True)
         record = run.history.run(run.run_id)
-        seen.append([first, run.view(done), record["outcome"],
+        seen.append([first, again, run.view(done), record["outcome"],
                      run.plain(record["detail"]["rollout"]),
                      run.world.applies, [a.plan_digest for a in run.history.approvals(run.run_id)]])
         run.history.close()
     local, temporal = seen
     assert local == temporal
-    first, last, outcome, state, applies, approvals = temporal
+    first, again, last, outcome, state, applies, approvals = temporal
     assert first[:2] == ["halted", int(ExitCode.HALTED)] and first[2]["gate"] == "approval"
+    assert again[:3] == first[:3] and again[4][-1][0] == "approval_needed"
     assert "provision approve RUN --env prod" in first[2]["hint"]
     assert last[:3] == ["applied", 0, None] and outcome == "applied"
     assert [e for e, _, _ in applies] == ["dev"] * 3 + ["staging"] * 3 + ["prod"] * 3
-    assert [s[3] for s in last[3] if s[:2] == ["prod", "approval"]] == ["waiting", "approved"]
+    assert [s[3] for s in last[3] if s[:2] == ["prod", "approval"]] == [
+        "waiting", "waiting", "approved"]
     assert {e["status"] for e in state["envs"].values()} == {"applied"}
     assert approvals == [first[2]["what"]]
 

@@ -157,8 +157,9 @@ def record_gate(out_dir: Path) -> None:
 
 def record_rollout(out_dir: Path) -> None:
     """A rollout workflow (rollout_workflow.py) on the in-memory rollout world: it halts at
-    prod, an approval of another plan is refused, the approval of its plan is accepted,
-    and the resumed rollout completes. Writes the rollout's and prod's histories."""
+    prod, a resume without approval halts there again (recheck), an approval of another
+    plan is refused, the approval of its plan is accepted, and the resumed rollout
+    completes. Writes the rollout's and prod's histories."""
     import tempfile
 
     from temporalio.client import Client
@@ -184,14 +185,16 @@ def record_rollout(out_dir: Path) -> None:
         history = History.open(home / "history.db", home=home)
         record = history.start(Operation.ROLLOUT, spec="demo", env="prod", run_id="r-1")
         state = RolloutState("demo.yaml", ["dev", "staging", "prod"])
-        for rec in (record, None):
-            if rec is None:
+        for call in ("start", "resume", "resume"):   # the first resume halts again
+            if call == "resume":
                 state = RolloutState.from_dict(history.run("r-1")["detail"]["rollout"], "r-1")
-                rec = history.resume("r-1")
-            machine = Rollout(state, history=history, record=rec, factory=world.driver,
-                              ui=Events(rec), plans_dir=home / "plans")
+                record = history.resume("r-1")
+            machine = Rollout(state, history=history, record=record, factory=world.driver,
+                              ui=Events(record), plans_dir=home / "plans")
             result = WorkflowRollout(target, PASSPHRASE, in_process_workers=True).run(
                 machine, history)
+            if call == "start":
+                continue
             if result.halt is not None:
                 gates = Gates(target, PASSPHRASE, in_process_worker=True)
                 gate = ApprovalGate("r-1", "prod", result.halt.what)
