@@ -9,9 +9,10 @@ approval the gate holds but the history lacks (one sent straight to Temporal) in
 the history, so the run records have the same shape on every executor.
 
 A rollout started since is a workflow itself (``provision.executor.rollout_workflow``,
-its ids in the run record as ``rollout_workflow``): each environment a child workflow
-that is the environment's gate (same id, same ``approve`` update), so ``approve`` works
-as before and ``rollout --resume`` joins the rollout's workflow (:func:`workflow_rollout`).
+its ids in the run record as ``workflow``, as an apply's): each environment a child
+workflow that is the environment's gate (same id, same ``approve`` update), so
+``approve`` works as before and ``rollout --resume`` joins the rollout's workflow
+(:func:`workflow_rollout`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ if TYPE_CHECKING:   # temporalio only once a temporal executor is chosen
     from provision.history import History, RunRecorder
 
 GATE = "approval_gate"
-WORKFLOW = "rollout_workflow"
+WORKFLOW = "workflow"         # as for an apply: what runs show describes
 # The environment whose state passphrase seals the rollout workflow's payloads.
 SEALED_BY = "sealed_by"
 
@@ -36,7 +37,7 @@ SEALED_BY = "sealed_by"
 def workflow_rollout(state: RolloutState, record: "RunRecorder",
                      executor: str | None) -> "WorkflowRollout | None":
     """The rollout's workflow on a temporal executor (None on ``local``); its ids go into
-    the run record (``rollout_workflow``), and those of an environment waiting for an
+    the run record (``workflow``), and those of an environment waiting for an
     approval as its gate (``approval_gate``, what ``approve`` sends the approval to).
     Payloads are sealed with the state passphrase of the chain's last environment."""
     from provision.executor import executor_name

@@ -42,7 +42,7 @@ def test_rollout_halts_for_approval_and_resumes_through_temporal_local(
     assert halted["detail"]["approval_gate"]["id"] == f"provision/rollout/{run_id}/prod"
     assert halted["detail"]["approval_gate"]["plan_digest"] == needed["plan_digest"]
     # The rollout is a workflow; prod's child workflow (the gate) waits in the SQLite file.
-    assert halted["detail"]["rollout_workflow"]["id"] == f"provision/rollout/{run_id}"
+    assert halted["detail"]["workflow"]["id"] == f"provision/rollout/{run_id}"
 
     assert run_cli("approve", run_id, "--env", "prod", "--non-interactive", env=env).code == 0
     last = run_cli("rollout", "--resume", run_id, "--json", env=env)
