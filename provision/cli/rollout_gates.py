@@ -1,18 +1,13 @@
-"""A rollout's approval gates on a temporal executor (``provision.executor.gates``).
+"""A rollout on a temporal executor, seen from the CLI (``provision.executor.rollouts``).
 
-On ``local`` an approval lives in the run history only. On ``temporal-local`` and
-``temporal://...`` a rollout that halts at a protected environment also opens that
-environment's gate workflow (its ids kept in the run record as ``approval_gate``);
-``provision approve`` sends the approval to it (after the same checks as on
-``local``) and records it in the history as before; ``rollout --resume`` takes an
-approval the gate holds but the history lacks (one sent straight to Temporal) into
-the history, so the run records have the same shape on every executor.
-
-A rollout started since is a workflow itself (``provision.executor.rollout_workflow``,
-its ids in the run record as ``workflow``, as an apply's): each environment a child
-workflow that is the environment's gate (same id, same ``approve`` update), so
-``approve`` works as before and ``rollout --resume`` joins the rollout's workflow
-(:func:`workflow_rollout`).
+On ``local`` the rollout runs in the ``provision rollout`` process and an approval lives
+in the run history only. On ``temporal-local`` and ``temporal://...`` the rollout is a
+workflow (``provision.executor.rollout_workflow``, its ids in the run record as
+``workflow``, as an apply's), each environment a child workflow; one that halts for an
+approval waits for it as an ``approve`` update, its ids in the run record as
+``approval_gate``. ``provision approve`` sends the approval there (after the same checks
+as on ``local``) and records it in the history as before; ``rollout --resume`` joins the
+rollout's workflow. The run records have the same shape on every executor.
 """
 
 from __future__ import annotations
@@ -26,7 +21,7 @@ from provision.rollout.state import RolloutState
 if TYPE_CHECKING:   # temporalio only once a temporal executor is chosen
     from provision.executor.gates import Gates
     from provision.executor.rollouts import WorkflowRollout
-    from provision.history import History, RunRecorder
+    from provision.history import RunRecorder
 
 GATE = "approval_gate"
 WORKFLOW = "workflow"         # as for an apply: what runs show describes
@@ -77,21 +72,6 @@ def _gates(spec_file: str, env: str, executor: str | None) -> "tuple[Gates | Non
     return Gates(Target.parse(name), session.state_passphrase(loaded.spec, loaded.env)), name
 
 
-def open_gate(state: RolloutState, record: "RunRecorder", executor: str | None) -> None:
-    """After a halt for approval: open the waiting environment's gate (temporal only)."""
-    from provision.executor.records import ApprovalGate
-
-    env = state.waiting_env()
-    if not env:
-        return
-    gates, name = _gates(state.spec_file, env, executor)
-    if gates is None:
-        return
-    digest = state.envs[env].plan_digest
-    ids = gates.open(ApprovalGate(record.id, env, digest))
-    record.update(detail={GATE: {**ids, "env": env, "plan_digest": digest, "executor": name}})
-
-
 def send_approval(run: dict[str, Any], env: str, digest: str, comment: str, who: str) -> None:
     """``approve``: the approval to the rollout's gate, when its run record names one."""
     gate = run["detail"].get(GATE)
@@ -105,22 +85,3 @@ def send_approval(run: dict[str, Any], env: str, digest: str, comment: str, who:
     if gates is not None:
         gates.approve(ApprovalGate(run["id"], env, str(gate.get("plan_digest", ""))),
                       ApprovalRecord(digest, who, comment))
-
-
-def take_approval(history: "History", state: RolloutState, run: dict[str, Any],
-                  executor: str | None) -> None:
-    """``rollout --resume``: an approval the gate holds and the history lacks goes into it."""
-    gate = run["detail"].get(GATE)
-    env = state.waiting_env()
-    if not isinstance(gate, dict) or not env or gate.get("env") != env or WORKFLOW in run["detail"]:
-        return      # a rollout workflow hands the approval to its step itself
-    digest = state.envs[env].plan_digest
-    if any(a.plan_digest == digest for a in history.approvals(run["id"], env)):
-        return
-    from provision.executor.records import ApprovalGate
-
-    gates, _ = _gates(state.spec_file, env, executor or gate.get("executor") or None)
-    found = gates.approved(ApprovalGate(run["id"], env, digest)) if gates else None
-    if found is not None:
-        history.approve(run["id"], env, plan_digest=digest, who=found.who,
-                        comment=found.comment or "approved through the Temporal gate")
