@@ -67,6 +67,7 @@ class WorkflowRollout:
     # While it runs: the executor of the environments' applies (each an environment
     # workflow on the same server, with in-process workers where the rollout has them).
     stage_executor: str = ""
+    max_attempts: int = 3                          # of an environment's step
 
     @property
     def in_process(self) -> bool:
@@ -82,6 +83,7 @@ class WorkflowRollout:
                                     f"'{rollout.run_id}''s in-process worker")
             return RolloutContext(rollout, history)
 
+        rollout.save()                   # as Rollout.run does first: resumable from here
         step = asyncio.run(self._run(rollout, RolloutActivities(resolve)))
         return result_of(step)
 
@@ -99,7 +101,7 @@ class WorkflowRollout:
                                                        rollouts=activities, parallel=1))
             state = rollout.state
             job = RolloutJob(rollout.run_id, state.spec_file, list(state.chain), queue,
-                             self.target.heartbeat_seconds)
+                             self.target.heartbeat_seconds, self.max_attempts)
             wid = rollout_id(rollout.run_id)
             handle = await client.start_workflow(
                 RolloutWorkflow.run, job, id=wid, task_queue=DEFAULT_QUEUE,

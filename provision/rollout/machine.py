@@ -83,7 +83,7 @@ class Rollout:
 
     def run(self) -> RolloutResult:
         """Go through the chain; the result says how the rollout ended (also recorded)."""
-        self._save()
+        self.save()
         for env in self.state.chain:
             result = self.step(env)
             if result is not None:
@@ -103,12 +103,12 @@ class Rollout:
             result = self._environment_closed(env, es)
         except ProvisionError as exc:
             es.status, es.reason = StageStatus.FAILED.value, exc.message
-            self._save()
+            self.save()
             self.ui.emit("env_done", env=env, status=es.status)
             result = RolloutResult(Outcome.FAILED, ExitCode.ERROR, Halt(
                 env, "stage", "", "", exc.message,
                 exc.hint or f"fix the cause, then: provision rollout --resume {self.run_id}"))
-        self._save()
+        self.save()
         return result
 
     # -- one environment -----------------------------------------------------------------
@@ -300,6 +300,7 @@ class Rollout:
                      failed=[r.name for r in failed])
         return failed
 
-    def _save(self) -> None:
+    def save(self) -> None:
+        """Keep the rollout's state (and chain) in its run record."""
         self.record.update(detail={"rollout": self.state.to_dict(),
                                    "envs": list(self.state.chain)})

@@ -93,3 +93,28 @@ def test_on_a_cluster_the_client_follows_and_a_worker_runs_the_steps(
         loop.close()
         history.close()
     assert not thread.is_alive()
+
+
+def test_a_step_that_breaks_fails_the_rollout_and_leaves_it_resumable(
+        tmp_path: Path, dev_server: DevServer) -> None:
+    """A step that raises (not a ProvisionError) ends the rollout as a failed stage,
+    and the run record holds the rollout's state from the start (--resume finds it)."""
+    history = History.open(tmp_path / "history.db", home=tmp_path)
+    record = history.start(Operation.ROLLOUT, spec="demo", env="prod")
+
+    def broken(env: str, hooks: Any) -> Any:
+        raise RuntimeError(f"no driver for {env}")
+
+    try:
+        rollout = Rollout(RolloutState("demo.yaml", ["dev", "prod"]), history=history,
+                          record=record, factory=broken, ui=Events(record),
+                          plans_dir=tmp_path)
+        result = WorkflowRollout(Target(dev_server.address), PASSPHRASE,
+                                 in_process_workers=True, max_attempts=1).run(rollout, history)
+        assert (result.outcome.value, result.exit_code) == ("failed", ExitCode.ERROR)
+        assert result.halt is not None and (result.halt.env, result.halt.gate) == ("dev", "stage")
+        assert "no driver for dev" in result.halt.reason
+        saved = history.run(record.id)["detail"]["rollout"]
+        assert RolloutState.from_dict(saved, record.id).chain == ["dev", "prod"]
+    finally:
+        history.close()
