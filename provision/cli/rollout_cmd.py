@@ -56,8 +56,6 @@ def rollout(spec: str, *, to: str, resume: str, as_json: bool, non_interactive: 
             state, record = _resumed(history, resume)
         else:
             state, record = _started(history, spec, to, rollback_on_failure, policies, no_policy)
-        if resume:
-            rollout_gates.take_approval(history, state, history.run(record.id), executor)
         return _run(history, state, record, as_json=as_json,
                     ask=_ask_at_terminal if _can_ask(as_json, non_interactive) else None,
                     parallel=parallel, executor=executor)
@@ -117,9 +115,14 @@ def _run(history: History, state: RolloutState, record: RunRecorder, *, as_json:
         ui.emit("notice", message=text)
         ui.say(text)
 
+    # On a temporal executor the rollout is a workflow; its steps (on this process's
+    # workers) apply each environment as an environment workflow on the same server.
+    runner = rollout_gates.workflow_rollout(state, record, executor)
+
     def factory(env: str, hooks: Hooks) -> EnvDriver:
         return EngineDriver(state.spec_file, env, hooks, policies=policies, parallel=parallel,
-                            run_id=record.id, notice=notice, executor=executor)
+                            run_id=record.id, notice=notice,
+                            executor=executor if runner is None else runner.stage_executor)
 
     ui.emit("run_started", run_id=record.id, operation=Operation.ROLLOUT.value,
             spec=record.spec, env=state.target, chain=state.chain, who=record.who)
@@ -127,19 +130,17 @@ def _run(history: History, state: RolloutState, record: RunRecorder, *, as_json:
     machine = Rollout(state, history=history, record=record, factory=factory, ui=ui,
                       plans_dir=home_dir() / "rollouts" / record.id, ask=asking)
     try:
-        result = machine.run()
+        result = machine.run() if runner is None else runner.run(machine, history)
     except KeyboardInterrupt:
         record.finish(Outcome.FAILED, exit_code=130, error="interrupted")
+        raise
+    except ProvisionError as exc:        # the rollout's workflow could not be run or followed
+        record.finish(Outcome.FAILED, exit_code=int(ExitCode.ERROR), error=exc.message)
         raise
     finally:
         ui.close()
     ui.context.pop("env", None)
     halt = result.halt
-    if halt is not None and halt.gate == "approval":
-        try:
-            rollout_gates.open_gate(state, record, executor)
-        except ProvisionError as exc:    # the halt stands; approve then records it only
-            notice(f"no approval gate workflow opened: {exc.message}")
     record.finish(result.outcome, exit_code=int(result.exit_code),
                   error=halt.reason if halt and result.outcome is not Outcome.HALTED else "",
                   detail={"halt": halt.to_dict() if halt else None})

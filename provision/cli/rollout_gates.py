@@ -1,12 +1,13 @@
-"""A rollout's approval gates on a temporal executor (``provision.executor.gates``).
+"""A rollout on a temporal executor, seen from the CLI (``provision.executor.rollouts``).
 
-On ``local`` an approval lives in the run history only. On ``temporal-local`` and
-``temporal://...`` a rollout that halts at a protected environment also opens that
-environment's gate workflow (its ids kept in the run record as ``approval_gate``);
-``provision approve`` sends the approval to it (after the same checks as on
-``local``) and records it in the history as before; ``rollout --resume`` takes an
-approval the gate holds but the history lacks (one sent straight to Temporal) into
-the history, so the run records have the same shape on every executor.
+On ``local`` the rollout runs in the ``provision rollout`` process and an approval lives
+in the run history only. On ``temporal-local`` and ``temporal://...`` the rollout is a
+workflow (``provision.executor.rollout_workflow``, its ids in the run record as
+``workflow``, as an apply's), each environment a child workflow; one that halts for an
+approval waits for it as an ``approve`` update, its ids in the run record as
+``approval_gate``. ``provision approve`` sends the approval there (after the same checks
+as on ``local``) and records it in the history as before; ``rollout --resume`` joins the
+rollout's workflow. The run records have the same shape on every executor.
 """
 
 from __future__ import annotations
@@ -14,13 +15,47 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from provision.cli import session
+from provision.errors import ProvisionError
 from provision.rollout.state import RolloutState
 
 if TYPE_CHECKING:   # temporalio only once a temporal executor is chosen
     from provision.executor.gates import Gates
-    from provision.history import History, RunRecorder
+    from provision.executor.rollouts import WorkflowRollout
+    from provision.history import RunRecorder
 
 GATE = "approval_gate"
+WORKFLOW = "workflow"         # as for an apply: what runs show describes
+# The environment whose state passphrase seals the rollout workflow's payloads.
+SEALED_BY = "sealed_by"
+
+
+def workflow_rollout(state: RolloutState, record: "RunRecorder",
+                     executor: str | None) -> "WorkflowRollout | None":
+    """The rollout's workflow on a temporal executor (None on ``local``); its ids go into
+    the run record (``workflow``), and those of an environment waiting for an
+    approval as its gate (``approval_gate``, what ``approve`` sends the approval to).
+    Payloads are sealed with the state passphrase of the chain's last environment."""
+    from provision.executor import executor_name
+
+    try:
+        loaded = session.load(state.spec_file, state.target)
+    except ProvisionError:      # the rollout's first step reports it, as on local
+        return None
+    name = executor_name(executor, loaded.spec.executor)
+    if name == "local":
+        return None
+    from provision.executor.rollouts import WorkflowRollout
+    from provision.executor.temporal import Target
+
+    def started(ids: dict[str, str]) -> None:
+        record.update(detail={WORKFLOW: {**ids, "executor": name}})
+
+    def waiting(ids: dict[str, str]) -> None:
+        record.update(detail={GATE: {**ids, "executor": name, SEALED_BY: state.target}})
+
+    return WorkflowRollout(Target.parse(name),
+                           session.state_passphrase(loaded.spec, loaded.env),
+                           started=started, waiting=waiting)
 
 
 def _gates(spec_file: str, env: str, executor: str | None) -> "tuple[Gates | None, str]":
@@ -37,21 +72,6 @@ def _gates(spec_file: str, env: str, executor: str | None) -> "tuple[Gates | Non
     return Gates(Target.parse(name), session.state_passphrase(loaded.spec, loaded.env)), name
 
 
-def open_gate(state: RolloutState, record: "RunRecorder", executor: str | None) -> None:
-    """After a halt for approval: open the waiting environment's gate (temporal only)."""
-    from provision.executor.records import ApprovalGate
-
-    env = state.waiting_env()
-    if not env:
-        return
-    gates, name = _gates(state.spec_file, env, executor)
-    if gates is None:
-        return
-    digest = state.envs[env].plan_digest
-    ids = gates.open(ApprovalGate(record.id, env, digest))
-    record.update(detail={GATE: {**ids, "env": env, "plan_digest": digest, "executor": name}})
-
-
 def send_approval(run: dict[str, Any], env: str, digest: str, comment: str, who: str) -> None:
     """``approve``: the approval to the rollout's gate, when its run record names one."""
     gate = run["detail"].get(GATE)
@@ -60,26 +80,8 @@ def send_approval(run: dict[str, Any], env: str, digest: str, comment: str, who:
     from provision.executor.records import ApprovalGate, ApprovalRecord
 
     state = RolloutState.from_dict(run["detail"].get("rollout"), run["id"])
-    gates, _ = _gates(state.spec_file, env, gate.get("executor") or None)
+    gates, _ = _gates(state.spec_file, str(gate.get(SEALED_BY) or env),
+                      gate.get("executor") or None)
     if gates is not None:
         gates.approve(ApprovalGate(run["id"], env, str(gate.get("plan_digest", ""))),
                       ApprovalRecord(digest, who, comment))
-
-
-def take_approval(history: "History", state: RolloutState, run: dict[str, Any],
-                  executor: str | None) -> None:
-    """``rollout --resume``: an approval the gate holds and the history lacks goes into it."""
-    gate = run["detail"].get(GATE)
-    env = state.waiting_env()
-    if not isinstance(gate, dict) or not env or gate.get("env") != env:
-        return
-    digest = state.envs[env].plan_digest
-    if any(a.plan_digest == digest for a in history.approvals(run["id"], env)):
-        return
-    from provision.executor.records import ApprovalGate
-
-    gates, _ = _gates(state.spec_file, env, executor or gate.get("executor") or None)
-    found = gates.approved(ApprovalGate(run["id"], env, digest)) if gates else None
-    if found is not None:
-        history.approve(run["id"], env, plan_digest=digest, who=found.who,
-                        comment=found.comment or "approved through the Temporal gate")

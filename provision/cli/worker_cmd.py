@@ -1,5 +1,6 @@
 """``provision worker --queue NAME``: run stage activities (and, on the default queue,
-the environment workflows) for a Temporal cluster, until SIGINT/SIGTERM.
+the workflows and the rollouts' environment steps) for a Temporal cluster, until
+SIGINT/SIGTERM.
 
 A worker holds the credentials of the machine it runs on: start the one polling
 ``prod-aws`` only where prod's AWS credentials are (the spec's ``queues:`` maps each
@@ -31,6 +32,7 @@ from provision.executor.activities import RunContext, StageActivities
 from provision.executor.checkpoints import CheckpointStore
 from provision.executor.plans import PlanStore, checkpoint_dir, plan_dir
 from provision.executor.records import DEFAULT_QUEUE, RunRef
+from provision.executor.rollout_activities import RolloutActivities, RolloutContext
 from provision.executor.temporal import Target, connect, worker
 from provision.vocabulary import Operation
 
@@ -74,6 +76,47 @@ class Runs:
         return RunContext(orch, lambda: run.recover(orch), supervisor.stop)
 
 
+class Rollouts:
+    """Rebuilds a rollout on this worker for each environment step of its workflow, from
+    the run history (its state, chain and policies) and the spec file; the step records
+    to the same history, so it must be the clients' (``PROVISION_HISTORY_DB``, and the
+    home with the rollouts' stored plans, on a shared file system)."""
+
+    def __init__(self, notice: Callable[[str], None], executor: str) -> None:
+        self.notice, self.executor = notice, executor   # the cluster the applies run on
+
+    def __call__(self, run_id: str) -> RolloutContext:
+        from provision.cli.progress import Progress
+        from provision.cli.recording import open_history
+        from provision.cli.rollout_driver import EngineDriver
+        from provision.engine.orchestrator import Hooks
+        from provision.history import RunRecorder
+        from provision.rollout.machine import Rollout
+        from provision.rollout.ports import EnvDriver
+        from provision.rollout.state import RolloutState
+
+        history = open_history()
+        try:
+            run = history.run(run_id)
+            state = RolloutState.from_dict(run["detail"].get("rollout"), run["id"])
+        except BaseException:
+            history.close()
+            raise
+        record = RunRecorder(history.conn, run["id"], Operation.ROLLOUT, env=run["env"],
+                             spec=run["spec"], who=run["who"])
+        policies = Path(state.policies) if state.policies else None
+
+        def factory(env: str, hooks: Hooks) -> EnvDriver:
+            return EngineDriver(state.spec_file, env, hooks, policies=policies,
+                                run_id=run["id"], notice=self.notice,
+                                executor=self.executor)
+
+        rollout = Rollout(state, history=history, record=record, factory=factory,
+                          ui=Progress(as_json=False, console=err, record=record),
+                          plans_dir=home_dir() / "rollouts" / run["id"])
+        return RolloutContext(rollout, history, history.close)
+
+
 def serve(queue: str, executor: str | None) -> int:
     """Run a worker on ``queue`` until interrupted; exit code 0."""
     name = executor_name(executor, None)
@@ -91,7 +134,9 @@ def serve(queue: str, executor: str | None) -> int:
 
     async def main() -> None:
         client = await connect(target, target.address, passphrase)
-        running = worker(client, queue, activities, workflows=queue == DEFAULT_QUEUE)
+        running = worker(client, queue, activities, workflows=queue == DEFAULT_QUEUE,
+                         rollouts=RolloutActivities(Rollouts(notice, name))
+                         if queue == DEFAULT_QUEUE else None)
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):

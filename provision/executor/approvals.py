@@ -1,8 +1,10 @@
 """The approval gate of a rollout as a Temporal workflow: waiting for an approval is
 waiting for an update, validated against the plan digest.
 
-When a rollout on a temporal executor halts at a protected environment, the client
-starts one ``provision.approval`` workflow (id ``provision/rollout/<run id>/<env>``)
+A rollout is a workflow now (rollout_workflow.py), whose environment waits for the
+approval itself; this gate is what rollouts halted before that wait at, so it stays
+registered (and replays). When such a rollout halted at a protected environment, the
+client started one ``provision.approval`` workflow (id ``provision/rollout/<run id>/<env>``)
 that waits, holding no worker and no activity, until an ``approve`` update names
 exactly the plan it waits for. The update's validator rejects any other digest before
 it enters the history; an accepted one completes the workflow with the approval.

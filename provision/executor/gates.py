@@ -1,8 +1,11 @@
-"""The client side of a rollout's approval gates (``approvals.ApprovalWorkflow``).
+"""The client side of a rollout's approval gates: the update ``approve`` to the workflow
+of the environment that waits (``rollout_workflow.RolloutEnvWorkflow``, or the
+``approvals.ApprovalWorkflow`` gate of a rollout halted before rollouts were workflows:
+both take the same update under the same id, validated against the plan digest).
 
-``provision rollout`` opens a gate when it halts at a protected environment on a
-temporal executor; ``provision approve`` sends the approval to it as an update (after
-the same checks as on ``local``); ``rollout --resume`` reads it. On ``temporal-local``
+``provision approve`` sends the approval as that update (after the same checks as on
+``local``); :meth:`Gates.open` and :meth:`Gates.approved` serve the older gate
+workflow (its tests and recorded history). On ``temporal-local``
 each call starts the dev server on its SQLite file and an in-process worker for the
 workflow's task, and stops both: between commands nothing runs, and the gate waits in
 the SQLite file. On a cluster, the workers of the default queue run the gate.

@@ -40,6 +40,8 @@ from provision.executor.activities import RunContext, StageActivities
 from provision.executor.checkpoints import CheckpointStore
 from provision.executor.codec import PassphraseCodec
 from provision.executor.plans import PlanStore, checkpoint_dir, plan_dir
+from provision.executor.rollout_activities import RolloutActivities
+from provision.executor.rollout_workflow import RolloutEnvWorkflow, RolloutWorkflow
 from provision.executor.records import (DEFAULT_QUEUE, EnvironmentJob, ErrorRecord, RunRef,
                                         StageRecord)
 from provision.executor.temporal_server import NAMESPACE, DevServer
@@ -59,6 +61,9 @@ class Target:
     namespace: str = NAMESPACE
     heartbeat_seconds: float = 30.0      # a stage silent this long is retried elsewhere
     ui: bool = False                     # temporal-local: serve the dev server's web UI
+    # temporal://...?workers=in-process: in-process workers on every queue of the run, as
+    # for the dev server (a rollout step's apply on a dev server its client started).
+    in_process: bool = False
 
     @property
     def local(self) -> bool:
@@ -85,7 +90,15 @@ class Target:
         if not parts.hostname or not parts.port:
             raise ExecutorError(f"executor '{text}' names no host:port",
                                 hint="e.g. temporal://temporal.internal:7233?namespace=infra")
-        return cls(f"{parts.hostname}:{parts.port}", namespace, heartbeat)
+        return cls(f"{parts.hostname}:{parts.port}", namespace, heartbeat,
+                   in_process=query.get("workers", [""])[0] == "in-process")
+
+    def url(self, address: str) -> str:
+        """This target as an executor name for the server at ``address`` (the dev server
+        once started), with its namespace, heartbeat and in-process workers."""
+        return (f"{SCHEME}{address}?namespace={quote(self.namespace)}"
+                f"&heartbeat={self.heartbeat_seconds:g}"
+                + ("&workers=in-process" if self.local or self.in_process else ""))
 
 
 def data_converter(passphrase: str) -> converter.DataConverter:
@@ -133,12 +146,16 @@ def workflow_id(spec: str, env: str) -> str:
 
 
 def worker(client: Client, queue: str, activities: StageActivities | None, *,
-           parallel: int = 4, workflows: bool = True) -> Worker:
-    """A worker on ``queue``: the workflows (environment, approval gate) and/or the stage
-    activities."""
+           parallel: int = 4, workflows: bool = True,
+           rollouts: RolloutActivities | None = None) -> Worker:
+    """A worker on ``queue``: the workflows (environment, approval gate, rollout and its
+    environments) and/or the stage activities and/or the rollout step activity."""
     acts: Sequence[Callable[..., object]] = activities.all() if activities else []
+    if rollouts is not None:
+        acts = [*acts, rollouts.step]
     return Worker(client, task_queue=queue,
-                  workflows=[EnvironmentWorkflow, ApprovalWorkflow] if workflows else [],
+                  workflows=[EnvironmentWorkflow, ApprovalWorkflow, RolloutWorkflow,
+                             RolloutEnvWorkflow] if workflows else [],
                   activities=acts,
                   activity_executor=ThreadPoolExecutor(max(1, parallel)) if acts else None,
                   workflow_runner=sandboxed_runner(),
@@ -240,11 +257,12 @@ class TemporalExecutor:
         async with AsyncExitStack() as stack:
             client, where = await serve(stack, self.target, self.passphrase, self.db_file)
             address = where["address"]
-            if self.target.local:
+            if self.target.local or self.target.in_process:
                 self.notice(f"workflow {wid} on the Temporal dev server {address}"
                             + (f": {where['url']}{quote(wid, safe='')}" if self.target.ui
                                else ""))
-            if self.in_process_workers or (self.in_process_workers is None and self.target.local):
+            if self.in_process_workers or (self.in_process_workers is None and (
+                    self.target.local or self.target.in_process)):
                 # Local credentials serve every queue: one in-process worker per queue.
                 for queue in sorted({DEFAULT_QUEUE, *job.queues.values()}):
                     await stack.enter_async_context(worker(
@@ -265,7 +283,8 @@ class TemporalExecutor:
                      job: EnvironmentJob) -> WorkflowHandle[Any, list[StageRecord]]:
         """Start the environment's workflow; one of that id still running is refused, except
         on the dev server: this process holds the environment lock, so that workflow's
-        client died (it is terminated, with a notice, and the run starts)."""
+        client died (it is terminated, with a notice, and the run starts); the same with
+        in-process workers on a server a rollout's client started (``?workers=in-process``)."""
         for attempt in (1, 2):
             try:
                 return await client.start_workflow(
@@ -273,7 +292,7 @@ class TemporalExecutor:
                     id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                     id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)
             except WorkflowAlreadyStartedError:
-                if not self.target.local or attempt > 1:
+                if not (self.target.local or self.target.in_process) or attempt > 1:
                     raise WorkflowError(
                         wid, "another run of this environment is in flight",
                         hint="wait for it, or inspect it with: temporal workflow describe "

@@ -83,26 +83,33 @@ class Rollout:
 
     def run(self) -> RolloutResult:
         """Go through the chain; the result says how the rollout ended (also recorded)."""
-        self._save()
+        self.save()
         for env in self.state.chain:
-            es = self.state.envs[env]
-            if es.done:
-                self.ui.say(f"{env}: {es.status} earlier in this rollout; not redone")
-                continue
-            self.record.env = env
-            try:
-                result = self._environment_closed(env, es)
-            except ProvisionError as exc:
-                es.status, es.reason = StageStatus.FAILED.value, exc.message
-                self._save()
-                self.ui.emit("env_done", env=env, status=es.status)
-                result = RolloutResult(Outcome.FAILED, ExitCode.ERROR, Halt(
-                    env, "stage", "", "", exc.message,
-                    exc.hint or f"fix the cause, then: provision rollout --resume {self.run_id}"))
-            self._save()
+            result = self.step(env)
             if result is not None:
                 return result
         return RolloutResult(Outcome.APPLIED, ExitCode.OK)
+
+    def step(self, env: str) -> RolloutResult | None:
+        """Take ``env`` (one environment of the chain) as far as it goes: None when it is
+        done (applied or unchanged, now or earlier), else how the rollout stops there.
+        A rollout workflow runs one step per environment (provision.executor.rollout_*)."""
+        es = self.state.envs[env]
+        if es.done:
+            self.ui.say(f"{env}: {es.status} earlier in this rollout; not redone")
+            return None
+        self.record.env = env
+        try:
+            result = self._environment_closed(env, es)
+        except ProvisionError as exc:
+            es.status, es.reason = StageStatus.FAILED.value, exc.message
+            self.save()
+            self.ui.emit("env_done", env=env, status=es.status)
+            result = RolloutResult(Outcome.FAILED, ExitCode.ERROR, Halt(
+                env, "stage", "", "", exc.message,
+                exc.hint or f"fix the cause, then: provision rollout --resume {self.run_id}"))
+        self.save()
+        return result
 
     # -- one environment -----------------------------------------------------------------
     def _environment_closed(self, env: str, es: EnvState) -> RolloutResult | None:
@@ -293,6 +300,7 @@ class Rollout:
                      failed=[r.name for r in failed])
         return failed
 
-    def _save(self) -> None:
+    def save(self) -> None:
+        """Keep the rollout's state (and chain) in its run record."""
         self.record.update(detail={"rollout": self.state.to_dict(),
                                    "envs": list(self.state.chain)})

@@ -1,8 +1,9 @@
-"""A rollout through ``--executor temporal-local``: each environment's apply is a Temporal
-workflow on the dev server the CLI starts and stops; the approval halt opens the
-environment's approval gate workflow, ``approve`` sends the approval to it, and the resume
-works as on the local executor (the rollout's state lives in the run history and the gate
-in the dev server's SQLite file, so no server runs while the rollout waits)."""
+"""A rollout through ``--executor temporal-local``: the rollout is a Temporal workflow on
+the dev server the CLI starts and stops, each environment a child workflow; the approval
+halt leaves prod's workflow waiting for the approval, ``approve`` sends it as an update,
+and the resume follows the workflow to the end (the rollout's state lives in the run
+history and its workflows in the dev server's SQLite file, so no server runs while the
+rollout waits)."""
 
 from __future__ import annotations
 
@@ -40,11 +41,17 @@ def test_rollout_halts_for_approval_and_resumes_through_temporal_local(
     halted = json.loads(run_cli("runs", "show", run_id, "--json", env=env).stdout)
     assert halted["detail"]["approval_gate"]["id"] == f"provision/rollout/{run_id}/prod"
     assert halted["detail"]["approval_gate"]["plan_digest"] == needed["plan_digest"]
+    # The rollout is a workflow; prod's child workflow (the gate) waits in the SQLite file.
+    assert halted["detail"]["workflow"]["id"] == f"provision/rollout/{run_id}"
 
     assert run_cli("approve", run_id, "--env", "prod", "--non-interactive", env=env).code == 0
     last = run_cli("rollout", "--resume", run_id, "--json", env=env)
     assert last.code == 0, last.stdout + last.stderr
     assert _events(last)[-1]["outcome"] == "applied"
+    # prod's apply was its environment workflow, on the server the rollout's client started.
+    notices = [e["message"] for e in _events(last) if e["event"] == "notice"]
+    assert any(f"workflow provision/demo{sfx}/prod on the Temporal dev server" in n
+               for n in notices), notices
     assert _exists(s3, f"pdl{sfx}-prod")
 
     shown = json.loads(run_cli("runs", "show", run_id, "--json", env=env).stdout)

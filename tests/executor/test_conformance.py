@@ -8,6 +8,8 @@ once as a Temporal workflow whose stage activities run on in-process workers (th
 
 from __future__ import annotations
 
+import json
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,12 +22,19 @@ from provision.engine.hooks import Hooks
 from provision.engine.orchestrator import ApplyReport, Orchestrator
 from provision.engine.testing import FakeEngine
 from provision.executor import Executor, LocalExecutor, RunRef
+from provision.errors import PlanError
+from provision.executor.gates import Gates
+from provision.executor.records import ApprovalGate, ApprovalRecord
+from provision.executor.rollouts import WorkflowRollout
 from provision.executor.temporal import Target, TemporalExecutor
 from provision.executor.temporal_server import DevServer
 from provision.graph.stages import build_stages
 from provision.plan.model import Plan, StagePlan
 from provision.provider import CloudConfig
-from provision.vocabulary import StageStatus
+from provision.history import History
+from provision.rollout.machine import Rollout, RolloutResult
+from provision.rollout.state import RolloutState
+from provision.vocabulary import ExitCode, Operation, StageStatus
 from providers.testing import FakeAdapter, fake_registry
 
 CONFIGS = {"test": CloudConfig("test", {"zone": "z1"})}
@@ -316,3 +325,122 @@ def test_a_stale_saved_plan_fails_its_stage_the_same(run_both: Any, tmp_path: Pa
     assert by_stage["api"][:2] == (StageStatus.SKIPPED.value,
                                    "it depends on stage 'db', which failed")
     assert by_stage["net"][0] == StageStatus.UNCHANGED.value
+
+
+# -- a rollout: approval halt and resume -------------------------------------------------
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "rollout"))
+from rollout_fakes import Events, World  # noqa: E402
+
+CHAIN = ["dev", "staging", "prod"]
+
+
+class RolloutRun:
+    """One rollout through the chain on an in-memory world (tests/rollout/rollout_fakes.py),
+    its run history in ``home``, driven in process or as the rollout workflow."""
+
+    def __init__(self, home: Path, server: DevServer | None) -> None:
+        self.home, self.world = home, World()
+        self.history = History.open(home / "history.db", home=home)
+        self.target = Target(server.address) if server else None
+        self.ui, self.run_id = Events(), ""
+
+    def go(self, resume: bool = False) -> RolloutResult:
+        if resume:
+            run = self.history.run(self.run_id)
+            state = RolloutState.from_dict(run["detail"]["rollout"], self.run_id)
+            record = self.history.resume(self.run_id)
+        else:
+            record = self.history.start(Operation.ROLLOUT, spec="demo", env="prod")
+            self.run_id, state = record.id, RolloutState("demo.yaml", list(CHAIN))
+        self.ui = Events(record)
+        machine = Rollout(state, history=self.history, record=record, factory=self.world.driver,
+                          ui=self.ui, plans_dir=self.home / "plans" / record.id)
+        if self.target is None:
+            result = machine.run()
+        else:
+            result = WorkflowRollout(self.target, PASSPHRASE, in_process_workers=True,
+                                     waiting=lambda ids: record.update(
+                                         detail={"approval_gate": ids})).run(machine,
+                                                                             self.history)
+        record.finish(result.outcome, exit_code=int(result.exit_code))
+        return result
+
+    def approve(self, digest: str) -> None:
+        """As ``provision approve``: to the waiting workflow first, then into the history."""
+        if self.target is not None:
+            Gates(self.target, PASSPHRASE, in_process_worker=True).approve(
+                ApprovalGate(self.run_id, "prod", digest), ApprovalRecord(digest, "github:carol"))
+        self.history.approve(self.run_id, "prod", plan_digest=digest, who="github:carol")
+
+    def plain(self, value: Any) -> Any:
+        """``value`` less the run id and the home directory."""
+        text = json.dumps(value).replace(self.run_id, "RUN")
+        return json.loads(text.replace(str(self.home), "HOME"))
+
+    def view(self, result: RolloutResult) -> list[Any]:
+        """The result, the run record's steps and the events."""
+        plain = self.plain
+        steps = [(s["env"], s["kind"], s["name"], s["status"], s["detail"].get("plan_digest"))
+                 for s in self.history.show(self.run_id).steps]
+        events = [(e["event"], e.get("env"), e.get("status"), e.get("plan_digest"))
+                  for e in self.ui.events]
+        halt = result.halt.to_dict() if result.halt else None
+        return [result.outcome.value, int(result.exit_code), plain(halt), plain(steps), events]
+
+
+def test_an_approval_halt_and_resume_end_the_same(tmp_path: Path, dev_server: DevServer) -> None:
+    seen = []
+    for name, server in (("local", None), ("temporal", dev_server)):
+        run = RolloutRun(tmp_path / name, server)
+        halted = run.go()
+        digest = run.history.run(run.run_id)["detail"]["rollout"]["envs"]["prod"]["plan_digest"]
+        if server is not None:           # the update's validator refuses another plan
+            with pytest.raises(PlanError, match=f"waits for plan {digest}"):
+                Gates(Target(server.address), PASSPHRASE, in_process_worker=True).approve(
+                    ApprovalGate(run.run_id, "prod", digest),
+                    ApprovalRecord("sha256:other", "github:carol"))
+        first = run.view(halted)
+        again = run.view(run.go(resume=True))       # no approval yet: the same halt again
+        run.approve(digest)
+        done = run.go(resume=True)
+        record = run.history.run(run.run_id)
+        seen.append([first, again, run.view(done), record["outcome"],
+                     run.plain(record["detail"]["rollout"]),
+                     run.world.applies, [a.plan_digest for a in run.history.approvals(run.run_id)]])
+        run.history.close()
+    local, temporal = seen
+    assert local == temporal
+    first, again, last, outcome, state, applies, approvals = temporal
+    assert first[:2] == ["halted", int(ExitCode.HALTED)] and first[2]["gate"] == "approval"
+    assert again[:3] == first[:3] and again[4][-1][0] == "approval_needed"
+    assert "provision approve RUN --env prod" in first[2]["hint"]
+    assert last[:3] == ["applied", 0, None] and outcome == "applied"
+    assert [e for e, _, _ in applies] == ["dev"] * 3 + ["staging"] * 3 + ["prod"] * 3
+    assert [s[3] for s in last[3] if s[:2] == ["prod", "approval"]] == [
+        "waiting", "waiting", "approved"]
+    assert {e["status"] for e in state["envs"].values()} == {"applied"}
+    assert approvals == [first[2]["what"]]
+
+
+def test_a_policy_halt_ends_the_rollout_the_same_and_resume_goes_on(
+        tmp_path: Path, dev_server: DevServer) -> None:
+    seen = []
+    for name, server in (("local", None), ("temporal", dev_server)):
+        run = RolloutRun(tmp_path / name, server)
+        run.world.violate["staging"] = "azure"
+        blocked = run.go()
+        run.world.violate.clear()
+        resumed = run.go(resume=True)         # a new rollout workflow: dev is not redone
+        seen.append([run.view(blocked), run.view(resumed), run.world.applies])
+        run.history.close()
+    local, temporal = seen
+    assert local == temporal
+    blocked, resumed, applies = temporal
+    assert blocked[:2] == ["policy-violation", int(ExitCode.POLICY)]
+    assert (blocked[2]["env"], blocked[2]["stage"], blocked[2]["what"]) == (
+        "staging", "azure", "PRV-TEST-001")
+    assert resumed[2]["gate"] == "approval" and resumed[2]["env"] == "prod"
+    assert [(e, s) for e, s, _ in applies] == [("dev", "aws"), ("dev", "azure"), ("dev", "gcp"),
+                                               ("staging", "aws"), ("staging", "azure"),
+                                               ("staging", "gcp")]

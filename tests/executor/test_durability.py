@@ -114,3 +114,66 @@ def test_temporal_local_takes_over_from_a_workflow_whose_client_died(
     assert any("terminated workflow provision/d/dev" in n for n in notices)
     ups = [s for _, what, op, s in engine.journal if what == "start" and op == "up"]
     assert ups == ["d.dev.net", "d.dev.app"]           # the dead run's task applied nothing
+
+
+def test_a_rollout_waiting_for_approval_survives_a_killed_dev_server(tmp_path: Path) -> None:
+    """The rollout workflow halts at prod for an approval; the dev server dies (SIGKILL)
+    while it waits; ``approve`` and ``rollout --resume`` (each starting the dev server on
+    the same SQLite file, as on temporal-local) then complete it, prod applied once."""
+    import sys
+
+    from provision.executor.gates import Gates
+    from provision.executor.records import ApprovalGate, ApprovalRecord
+    from provision.executor.rollouts import WorkflowRollout
+    from provision.history import History
+    from provision.rollout.machine import Rollout, RolloutResult
+    from provision.rollout.state import RolloutState
+    from provision.vocabulary import ExitCode, Operation, Outcome
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "rollout"))
+    from rollout_fakes import Events, World
+
+    passphrase = "test-passphrase-not-secret"
+    db_file = tmp_path / "dev.sqlite"
+    world, history = World(), History.open(tmp_path / "history.db", home=tmp_path)
+    record = history.start(Operation.ROLLOUT, spec="demo", env="prod")
+    run_id = record.id
+
+    def go(target: Target, state: RolloutState, rec: object) -> RolloutResult:
+        machine = Rollout(state, history=history, record=rec,  # type: ignore[arg-type]
+                          factory=world.driver, ui=Events(rec), plans_dir=tmp_path / "plans")
+        return WorkflowRollout(target, passphrase, db_file,
+                               in_process_workers=True).run(machine, history)
+
+    first = DevServer(db_file).start()
+    try:
+        halted = go(Target(first.address), RolloutState("demo.yaml", ["dev", "staging", "prod"]),
+                    record)
+        assert halted.exit_code is ExitCode.HALTED and halted.halt is not None
+        assert (halted.halt.env, halted.halt.gate) == ("prod", "approval")
+        assert first.pid is not None
+        os.killpg(first.pid, signal.SIGKILL)          # the server dies while prod waits
+        while process.is_alive(first.pid):
+            time.sleep(0.05)
+        first.pid = None
+    finally:
+        first.stop()
+    assert [e for e, _, _ in world.applies] == ["dev"] * 3 + ["staging"] * 3
+
+    digest = halted.halt.what
+    local = Target()                                  # temporal-local: its own server each call
+    Gates(local, passphrase, db_file).approve(ApprovalGate(run_id, "prod", digest),
+                                              ApprovalRecord(digest, "github:carol", "fine"))
+    run = history.run(run_id)
+    done = go(local, RolloutState.from_dict(run["detail"]["rollout"], run_id),
+              history.resume(run_id))
+    assert (done.outcome, done.exit_code, done.halt) == (Outcome.APPLIED, ExitCode.OK, None)
+    assert [e for e, _, _ in world.applies] == ["dev"] * 3 + ["staging"] * 3 + ["prod"] * 3
+    [approval] = history.approvals(run_id, "prod")    # the step took it into the history
+    assert (approval.who, approval.plan_digest, approval.comment) == ("github:carol", digest,
+                                                                      "fine")
+    steps = [(s["env"], s["kind"], s["name"], s["status"]) for s in history.show(run_id).steps]
+    assert [s[3] for s in steps if s[:2] == ("prod", "approval")] == ["waiting", "approved"]
+    assert [s[2:] for s in steps if s[:2] == ("prod", "stage")] == [
+        ("aws", "applied"), ("azure", "applied"), ("gcp", "applied")]
+    history.close()

@@ -41,6 +41,18 @@ def test_targets_parse_and_a_bad_one_says_what_is_accepted() -> None:
         Target.parse("temporal://nowhere")
 
 
+def test_a_started_dev_server_is_named_as_a_cluster_with_in_process_workers() -> None:
+    """A rollout's environment applies run on the server its client started: the target
+    as an executor name for that address keeps namespace, heartbeat and workers."""
+    from provision.executor.temporal import Target
+
+    named = Target.parse("temporal-local?heartbeat=5&namespace=ns").url("127.0.0.1:7999")
+    assert named == "temporal://127.0.0.1:7999?namespace=ns&heartbeat=5&workers=in-process"
+    assert Target.parse(named) == Target("127.0.0.1:7999", "ns", 5.0, in_process=True)
+    cluster = Target.parse("temporal://t.internal:7233")
+    assert Target.parse(cluster.url(cluster.address)) == cluster and not cluster.in_process
+
+
 def test_the_local_default_never_imports_temporal() -> None:
     code = ("import sys; from provision.executor import choose; "
             "choose('local'); print('temporalio' in sys.modules)")

@@ -23,6 +23,7 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 from provision.executor.approvals import ApprovalWorkflow
 from provision.executor.records import EnvironmentJob, StageRecord, StageTask
+from provision.executor.rollout_workflow import RolloutEnvWorkflow, RolloutWorkflow
 from provision.executor.temporal import data_converter, sandboxed_runner
 from provision.executor.workflows import DESTROY_ACTIVITY, WORKFLOW_NAME, EnvironmentWorkflow
 
@@ -42,7 +43,8 @@ resources:
 
 def _replay(path: Path) -> None:
     history = WorkflowHistory.from_json("provision/t/dev", path.read_text())
-    replayer = Replayer(workflows=[EnvironmentWorkflow, ApprovalWorkflow],
+    replayer = Replayer(workflows=[EnvironmentWorkflow, ApprovalWorkflow, RolloutWorkflow,
+                                   RolloutEnvWorkflow],
                         data_converter=data_converter(PASSPHRASE),
                         workflow_runner=sandboxed_runner())
     asyncio.run(replayer.replay_workflow(history))
@@ -211,6 +213,66 @@ def record_gate(out_dir: Path) -> None:
         (out_dir / "approval-gate.json").write_text(asyncio.run(fetch()))
 
 
+def record_rollout(out_dir: Path) -> None:
+    """A rollout workflow (rollout_workflow.py) on the in-memory rollout world: it halts at
+    prod, a resume without approval halts there again (recheck), an approval of another
+    plan is refused, the approval of its plan is accepted, and the resumed rollout
+    completes. Writes the rollout's and prod's histories."""
+    import tempfile
+
+    from temporalio.client import Client
+
+    from provision.errors import PlanError
+    from provision.executor.approvals import gate_id
+    from provision.executor.gates import Gates
+    from provision.executor.records import ApprovalGate, ApprovalRecord
+    from provision.executor.rollout_workflow import rollout_id
+    from provision.executor.rollouts import WorkflowRollout
+    from provision.executor.temporal import Target
+    from provision.executor.temporal_server import DevServer
+    from provision.history import History
+    from provision.rollout.machine import Rollout
+    from provision.rollout.state import RolloutState
+    from provision.vocabulary import Operation
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "rollout"))
+    from rollout_fakes import Events, World
+
+    with tempfile.TemporaryDirectory() as tmp, DevServer(Path(tmp) / "dev.sqlite") as server:
+        home, world, target = Path(tmp), World(), Target(server.address)
+        history = History.open(home / "history.db", home=home)
+        record = history.start(Operation.ROLLOUT, spec="demo", env="prod", run_id="r-1")
+        state = RolloutState("demo.yaml", ["dev", "staging", "prod"])
+        for call in ("start", "resume", "resume"):   # the first resume halts again
+            if call == "resume":
+                state = RolloutState.from_dict(history.run("r-1")["detail"]["rollout"], "r-1")
+                record = history.resume("r-1")
+            machine = Rollout(state, history=history, record=record, factory=world.driver,
+                              ui=Events(record), plans_dir=home / "plans")
+            result = WorkflowRollout(target, PASSPHRASE, in_process_workers=True).run(
+                machine, history)
+            if call == "start":
+                continue
+            if result.halt is not None:
+                gates = Gates(target, PASSPHRASE, in_process_worker=True)
+                gate = ApprovalGate("r-1", "prod", result.halt.what)
+                try:
+                    gates.approve(gate, ApprovalRecord("sha256:bbb", "github:octo"))
+                except PlanError:
+                    pass
+                gates.approve(gate, ApprovalRecord(result.halt.what, "github:octo", "fine"))
+        history.close()
+
+        async def fetch(wid: str) -> str:
+            client = await Client.connect(server.address, data_converter=data_converter(PASSPHRASE))
+            return (await client.get_workflow_handle(wid).fetch_history()).to_json()
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "rollout.json").write_text(asyncio.run(fetch(rollout_id("r-1"))))
+        (out_dir / "rollout-env-prod.json").write_text(asyncio.run(fetch(gate_id("r-1", "prod"))))
+
+
 if __name__ == "__main__":
     record(Path(sys.argv[1]) if len(sys.argv) > 1 else HISTORIES)
     record_gate(Path(sys.argv[1]) if len(sys.argv) > 1 else HISTORIES)
+    record_rollout(Path(sys.argv[1]) if len(sys.argv) > 1 else HISTORIES)
