@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from provision import spec as specs
-from provision.spec import hcl_cache, loader_hcl
+from provision.spec import hcl_cache, hclread, loader_hcl
 
 CORPUS = sorted((Path(__file__).parent / "corpus").glob("*.hcl"))
 SPEC = '''name = "cached"
@@ -45,6 +45,7 @@ def test_a_hit_does_not_parse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         raise AssertionError("parsed again")
 
     monkeypatch.setattr(loader_hcl, "parse_hcl", no_parse)
+    monkeypatch.setattr(hclread, "parse", no_parse)     # the fast reader, when built
     again = hcl_cache.parse(SPEC, "b.hcl", tmp_path)
     assert again.file == "b.hcl" and again.data == first.data
     assert again.locations == first.locations

@@ -1,0 +1,544 @@
+// Command hclread reads an HCL spec on standard input and prints, as JSON, the
+// document provision's HCL reader (provision/spec/loader_hcl.py, on python-hcl2)
+// builds from it, as flat lists (cheap to decode):
+//
+//	{"data": ...,                                   the spec's plain data
+//	 "paths": [parent, key, parent, key, ...],      path i (from 1) is path parent + (key,);
+//	                                                path 0 is the root, ()
+//	 "locations": [path, line, column, ...],        in the order the reader records them
+//	 "duplicates": [path, line, column, first_line, ...]}
+//
+// (see provision/spec/hclread.py).
+//
+// It parses with hashicorp/hcl's hclsyntax and covers the plain subset of HCL
+// whose python-hcl2 rendering is known exactly: blocks with quoted labels,
+// attributes, objects, tuples, quoted strings without escapes or directives
+// whose interpolations are plain references, decimal numbers, booleans, null
+// and plain references. For anything else -- a syntax error, an expression
+// outside that subset, a block python-hcl2's reader would report, nesting deeper
+// than -max-depth -- it prints the reason on standard error and exits with 3, and
+// the caller reads the file with python-hcl2 (which then gives the diagnostics).
+//
+// Lines and columns are 1-based; columns count characters (code points), as
+// python-hcl2's parser does.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+)
+
+const exitFallback = 3
+
+var topBlock = map[string]string{"variable": "variables", "environment": "environments", "resource": "resources"}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isIdentStart(c byte) bool { return c == '_' || (c|0x20 >= 'a' && c|0x20 <= 'z') }
+
+// isIdent: [A-Za-z_][A-Za-z0-9_-]* (python-hcl2's NAME, ASCII only).
+func isIdent(s string) bool {
+	if s == "" || !isIdentStart(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !isIdentStart(c) && !isDigit(c) && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// isRef: NAME ("." NAME)*.
+func isRef(s string) bool {
+	for {
+		dot := strings.IndexByte(s, '.')
+		if dot < 0 {
+			return isIdent(s)
+		}
+		if !isIdent(s[:dot]) {
+			return false
+		}
+		s = s[dot+1:]
+	}
+}
+
+// isDigits: [0-9]+.
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// isInt: -?[0-9]+;  isFloat: -?[0-9]+.[0-9]+
+func isInt(s string) bool { return isDigits(strings.TrimPrefix(s, "-")) }
+
+func isFloat(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	dot := strings.IndexByte(s, '.')
+	return dot > 0 && isDigits(s[:dot]) && isDigits(s[dot+1:])
+}
+
+// fallback aborts the read: the caller uses python-hcl2 instead.
+type fallback struct{ reason string }
+
+func bail(format string, args ...any) { panic(fallback{fmt.Sprintf(format, args...)}) }
+
+// number is a JSON number token, kept as text.
+type number string
+
+// object is a map that keeps its keys in insertion order, like a Python dict.
+type object struct {
+	keys   []string
+	values map[string]any
+}
+
+func newObject() *object { return &object{values: map[string]any{}} }
+
+func (o *object) has(k string) bool { _, ok := o.values[k]; return ok }
+
+func (o *object) set(k string, v any) {
+	if !o.has(k) {
+		o.keys = append(o.keys, k)
+	}
+	o.values[k] = v
+}
+
+type pos struct{ line, column int }
+
+// path is a key path (a linked list towards the root) with a string form that
+// identifies it (a map key) and, once written out, an id in the path table.
+type path = *node
+
+type node struct {
+	parent path
+	key    any // string or int
+	depth  int
+	skey   string
+	id     int // 0: the root, or not yet in the table
+}
+
+type location struct {
+	path path
+	at   pos
+}
+
+type duplicate struct {
+	path      path
+	at        pos
+	firstLine int
+}
+
+type reader struct {
+	src        []byte
+	lineStarts []int
+	maxDepth   int
+	locKeys    []string
+	locs       map[string]*location
+	duplicates []duplicate
+	table      []any // parent id, key, parent id, key, ...: path i+1 is table[2i:2i+2]
+}
+
+func (r *reader) pos(p hcl.Pos) pos {
+	off := p.Byte
+	line := sort.Search(len(r.lineStarts), func(i int) bool { return r.lineStarts[i] > off })
+	start := r.lineStarts[line-1]
+	return pos{line, utf8.RuneCount(r.src[start:off]) + 1}
+}
+
+func (r *reader) raw(rng hcl.Range) string { return string(r.src[rng.Start.Byte:rng.End.Byte]) }
+
+func extend(p path, k any) path {
+	if s, ok := k.(string); ok {
+		return &node{parent: p, key: k, depth: p.depth + 1, skey: p.skey + "\x00s" + s}
+	}
+	return &node{parent: p, key: k, depth: p.depth + 1, skey: p.skey + "\x00i" + strconv.Itoa(k.(int))}
+}
+
+// id is p's id in the path table, adding p (after its parents) when it is not there yet.
+func (r *reader) id(p path) int {
+	if p.id > 0 || p.parent == nil {
+		return p.id
+	}
+	parent := r.id(p.parent)
+	r.table = append(r.table, parent, p.key)
+	p.id = len(r.table) / 2
+	return p.id
+}
+
+func (r *reader) location(p path) (pos, bool) {
+	l, ok := r.locs[p.skey]
+	if !ok {
+		return pos{}, false
+	}
+	return l.at, true
+}
+
+// locate is “doc.locations[path] = at“ (a dict keeps a replaced key in place).
+func (r *reader) locate(p path, at pos) {
+	if p.depth > r.maxDepth {
+		bail("nests deeper than %d levels", r.maxDepth)
+	}
+	if l, ok := r.locs[p.skey]; ok {
+		l.at = at
+		return
+	}
+	r.locKeys = append(r.locKeys, p.skey)
+	r.locs[p.skey] = &location{p, at}
+}
+
+// put mirrors loader_hcl._put.
+func (r *reader) put(result *object, key string, value any, p path, at pos) {
+	sub := extend(p, key)
+	if result.has(key) {
+		first, _ := r.location(sub)
+		r.duplicates = append(r.duplicates, duplicate{sub, at, first.line})
+		return
+	}
+	r.locate(sub, at)
+	result.set(key, value)
+}
+
+type item struct {
+	start int
+	attr  *hclsyntax.Attribute
+	block *hclsyntax.Block
+}
+
+// body mirrors loader_hcl._body: attributes and blocks in source order.
+func (r *reader) body(b *hclsyntax.Body, p path, top bool) *object {
+	items := make([]item, 0, len(b.Attributes)+len(b.Blocks))
+	for _, a := range b.Attributes {
+		items = append(items, item{start: a.SrcRange.Start.Byte, attr: a})
+	}
+	for _, blk := range b.Blocks {
+		items = append(items, item{start: blk.TypeRange.Start.Byte, block: blk})
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].start < items[j].start })
+	result := newObject()
+	for _, it := range items {
+		if a := it.attr; a != nil {
+			name := r.raw(a.NameRange)
+			if !isIdent(name) {
+				bail("attribute name %q", name)
+			}
+			at := r.pos(a.NameRange.Start)
+			if result.has(name) {
+				r.put(result, name, nil, p, at)
+				continue
+			}
+			sub := extend(p, name)
+			r.locate(sub, at)
+			result.set(name, r.expr(a.Expr, sub))
+		} else {
+			r.block(it.block, result, p, top)
+		}
+	}
+	return result
+}
+
+// block mirrors loader_hcl._block (whose diagnostics make this read fall back).
+func (r *reader) block(b *hclsyntax.Block, result *object, p path, top bool) {
+	kind := r.raw(b.TypeRange)
+	if !isIdent(kind) {
+		bail("block type %q", kind)
+	}
+	names := make([]string, len(b.LabelRanges))
+	for i, rng := range b.LabelRanges {
+		names[i] = r.quoted(rng, false)
+	}
+	at := r.pos(b.TypeRange.Start)
+	key := kind
+	if top {
+		if mapped, ok := topBlock[kind]; ok {
+			key = mapped
+			if len(names) != 1 {
+				bail("'%s' block with %d labels", kind, len(names))
+			}
+		}
+	}
+	if len(names) > 1 {
+		bail("block '%s' with %d labels", kind, len(names))
+	}
+	if len(names) == 0 {
+		if result.has(key) {
+			r.put(result, key, nil, p, at)
+			return
+		}
+		sub := extend(p, key)
+		r.locate(sub, at)
+		result.set(key, r.body(b.Body, sub, false))
+		return
+	}
+	if !result.has(key) {
+		result.set(key, newObject())
+	}
+	group, ok := result.values[key].(*object)
+	if !ok {
+		r.put(result, key, nil, p, at)
+		return
+	}
+	sub := extend(p, key)
+	if _, seen := r.location(sub); !seen {
+		r.locate(sub, at)
+	}
+	value := r.body(b.Body, extend(sub, names[0]), false)
+	r.put(group, names[0], value, sub, at)
+}
+
+// quoted is the text of a quoted string that python-hcl2 passes through as it
+// is written: no escapes, no directives, and (with refs) interpolations only of
+// plain references.
+func (r *reader) quoted(rng hcl.Range, refs bool) string {
+	text := r.raw(rng)
+	if len(text) < 2 || text[0] != '"' || text[len(text)-1] != '"' {
+		bail("not a quoted string: %q", text)
+	}
+	inner := text[1 : len(text)-1]
+	if bytes.ContainsAny([]byte(inner), "\\\"\n\r") || bytes.Contains([]byte(inner), []byte("%{")) ||
+		bytes.Contains([]byte(inner), []byte("$$")) {
+		bail("string with escapes or directives: %q", text)
+	}
+	for i := 0; i < len(inner); i++ {
+		if inner[i] != '$' || i+1 >= len(inner) || inner[i+1] != '{' {
+			continue
+		}
+		if !refs {
+			bail("interpolation in %q", text)
+		}
+		end := bytes.IndexByte([]byte(inner[i:]), '}')
+		if end < 0 || !isRef(inner[i+2:i+end]) {
+			bail("interpolation in %q", text)
+		}
+		i += end
+	}
+	return inner
+}
+
+// expr mirrors loader_hcl._expr for the subset, and bails outside it.
+func (r *reader) expr(e hclsyntax.Expression, p path) any {
+	switch x := e.(type) {
+	case *hclsyntax.ObjectConsExpr:
+		obj := newObject()
+		for _, el := range x.Items {
+			k, ok := el.KeyExpr.(*hclsyntax.ObjectConsKeyExpr)
+			if !ok || k.ForceNonLiteral {
+				bail("object key")
+			}
+			var key string
+			switch w := k.Wrapped.(type) {
+			case *hclsyntax.ScopeTraversalExpr:
+				key = r.raw(w.SrcRange)
+				if !isIdent(key) {
+					bail("object key %q", key)
+				}
+			case *hclsyntax.TemplateExpr:
+				key = r.quoted(w.SrcRange, false)
+			default:
+				bail("object key")
+			}
+			at := r.pos(k.Range().Start)
+			if obj.has(key) {
+				r.put(obj, key, nil, p, at)
+				continue
+			}
+			sub := extend(p, key)
+			r.locate(sub, at)
+			obj.set(key, r.expr(el.ValueExpr, sub))
+		}
+		return obj
+	case *hclsyntax.TupleConsExpr:
+		items := make([]any, 0, len(x.Exprs))
+		for i, el := range x.Exprs {
+			sub := extend(p, i)
+			r.locate(sub, r.pos(el.Range().Start))
+			items = append(items, r.expr(el, sub))
+		}
+		return items
+	case *hclsyntax.TemplateExpr, *hclsyntax.TemplateWrapExpr:
+		return r.quoted(e.Range(), true)
+	case *hclsyntax.ScopeTraversalExpr:
+		text := r.raw(x.SrcRange)
+		if !isRef(text) {
+			bail("reference %q", text)
+		}
+		if len(x.Traversal) == 1 {
+			return text // python-hcl2 renders a bare name as the name itself
+		}
+		return "${" + text + "}"
+	case *hclsyntax.LiteralValueExpr, *hclsyntax.UnaryOpExpr:
+		return r.literal(r.raw(e.Range()))
+	}
+	bail("expression %T", e)
+	return nil
+}
+
+func (r *reader) literal(text string) any {
+	switch {
+	case text == "true":
+		return true
+	case text == "false":
+		return false
+	case text == "null":
+		return nil
+	case isInt(text):
+		sign, digits := "", text
+		if digits[0] == '-' {
+			sign, digits = "-", digits[1:]
+		}
+		for len(digits) > 1 && digits[0] == '0' {
+			digits = digits[1:]
+		}
+		return number(sign + digits)
+	case isFloat(text):
+		if _, err := strconv.ParseFloat(text, 64); err != nil {
+			bail("number %q", text)
+		}
+		sign, digits := "", text
+		if digits[0] == '-' {
+			sign, digits = "-", digits[1:]
+		}
+		for len(digits) > 1 && digits[0] == '0' && digits[1] != '.' {
+			digits = digits[1:]
+		}
+		return number(sign + digits)
+	}
+	bail("literal %q", text)
+	return nil
+}
+
+// plain: printable ASCII that JSON writes as it is.
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// write encodes v as JSON (objects in insertion order).
+func write(w *bufio.Writer, v any) {
+	switch x := v.(type) {
+	case nil:
+		w.WriteString("null")
+	case bool:
+		w.WriteString(strconv.FormatBool(x))
+	case int:
+		w.WriteString(strconv.Itoa(x))
+	case number:
+		w.WriteString(string(x))
+	case string:
+		if plain(x) {
+			w.WriteByte('"')
+			w.WriteString(x)
+			w.WriteByte('"')
+			return
+		}
+		b, _ := json.Marshal(x)
+		w.Write(b)
+	case []any:
+		w.WriteByte('[')
+		for i, el := range x {
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			write(w, el)
+		}
+		w.WriteByte(']')
+	case *object:
+		w.WriteByte('{')
+		for i, k := range x.keys {
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			write(w, k)
+			w.WriteByte(':')
+			write(w, x.values[k])
+		}
+		w.WriteByte('}')
+	default:
+		panic(fmt.Sprintf("cannot encode %T", v))
+	}
+}
+
+func read(src []byte, maxDepth int) (r *reader, data *object, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			f, ok := p.(fallback)
+			if !ok {
+				panic(p)
+			}
+			err = fmt.Errorf("%s", f.reason)
+		}
+	}()
+	file, diags := hclsyntax.ParseConfig(src, "spec.hcl", hcl.InitialPos)
+	if diags.HasErrors() {
+		return nil, nil, fmt.Errorf("syntax: %s", diags.Error())
+	}
+	r = &reader{src: src, lineStarts: []int{0}, maxDepth: maxDepth, locs: map[string]*location{}}
+	for i, c := range src {
+		if c == '\n' {
+			r.lineStarts = append(r.lineStarts, i+1)
+		}
+	}
+	root := &node{}
+	r.locate(root, pos{1, 1})
+	data = r.body(file.Body.(*hclsyntax.Body), root, true)
+	return r, data, nil
+}
+
+func main() {
+	maxDepth := flag.Int("max-depth", 64, "deepest key path accepted (longer ones fall back)")
+	flag.Parse()
+	debug.SetGCPercent(400) // a short run on one file: trade memory for fewer collections
+	src, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	r, data, err := read(src, *maxDepth)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(exitFallback)
+	}
+	w := bufio.NewWriterSize(os.Stdout, 1<<16)
+	w.WriteString(`{"data":`)
+	write(w, data)
+	locations := make([]any, 0, 3*len(r.locKeys))
+	for _, k := range r.locKeys {
+		l := r.locs[k]
+		locations = append(locations, r.id(l.path), l.at.line, l.at.column)
+	}
+	duplicates := make([]any, 0, 4*len(r.duplicates))
+	for _, d := range r.duplicates {
+		duplicates = append(duplicates, r.id(d.path), d.at.line, d.at.column, d.firstLine)
+	}
+	w.WriteString(`,"paths":`)
+	write(w, r.table)
+	w.WriteString(`,"locations":`)
+	write(w, locations)
+	w.WriteString(`,"duplicates":`)
+	write(w, duplicates)
+	w.WriteString("}\n")
+	if err := w.Flush(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
