@@ -81,6 +81,24 @@ def test_the_examples_and_a_generated_spec_are_read_by_hclread(binary: Path,
         assert _same_as_python_hcl2(text, str(path), binary) is not None, path
 
 
+def test_a_large_file_read_in_parts_reads_alike(binary: Path) -> None:
+    """hclread parses files over 64 KB in parts cut at top-level line breaks: comments,
+    strings holding brackets or comment marks, and blocks across the cuts read alike."""
+    part = ('# a comment with { and "\n'
+            'resource "r@" {  // { ( [\n'
+            '  type = "aws:s3:Bucket"  /* } ] ) */\n'
+            '  properties {\n'
+            '    bucket = "b-@-#-//-{-}-${var.owner}"\n'
+            '    tags   = {\n      a = "x"\n      b = [1, "]", { c = "}" }]\n    }\n'
+            '  }\n}\n/* a comment\nover lines { */\n')
+    text = 'name = "big"\n' + "".join(part.replace("@", str(i)) for i in range(300)) \
+        + 'backend = "x"\n'
+    assert len(text) > 64 * 1024
+    assert _same_as_python_hcl2(text, "big.hcl", binary) is not None
+    # a name defined in two parts is redefined, as in one: python-hcl2 reads it
+    assert hclread.parse(text + 'name = "again"\n', "big.hcl", binary) is None
+
+
 @pytest.mark.parametrize("text", SNIPPETS)
 def test_edge_snippets_read_alike_or_fall_back(text: str, binary: Path) -> None:
     _same_as_python_hcl2(text, "s.hcl", binary)

@@ -223,15 +223,26 @@ type item struct {
 
 // body mirrors loader_hcl._body: attributes and blocks in source order.
 func (r *reader) body(b *hclsyntax.Body, p path, top bool) *object {
+	result := newObject()
+	r.fill(result, b, p, top, map[string]bool{})
+	return result
+}
+
+// fill adds the items of b to result. The top-level body may come in several parts
+// (see chunks), filled in order with one “seen“.
+func (r *reader) fill(result *object, b *hclsyntax.Body, p path, top bool, seen map[string]bool) {
 	items := make([]item, 0, len(b.Attributes)+len(b.Blocks))
-	for _, a := range b.Attributes {
+	for name, a := range b.Attributes {
+		if seen[name] { // hclsyntax reports this within one part; across parts, so do we
+			bail("attribute %q redefined", name)
+		}
+		seen[name] = true
 		items = append(items, item{start: a.SrcRange.Start.Byte, attr: a})
 	}
 	for _, blk := range b.Blocks {
 		items = append(items, item{start: blk.TypeRange.Start.Byte, block: blk})
 	}
 	sort.Slice(items, func(i, j int) bool { return items[i].start < items[j].start })
-	result := newObject()
 	for _, it := range items {
 		if a := it.attr; a != nil {
 			name := r.raw(a.NameRange)
@@ -250,7 +261,6 @@ func (r *reader) body(b *hclsyntax.Body, p path, top bool) *object {
 			r.block(it.block, result, p, top)
 		}
 	}
-	return result
 }
 
 // block mirrors loader_hcl._block (whose diagnostics make this read fall back).
@@ -433,6 +443,94 @@ func plain(s string) bool {
 	return true
 }
 
+// chunkSize is the size of the parts a large file is parsed in: hclsyntax keeps every
+// token of what it parses, and a 2 MB file parsed whole costs hundreds of MB and a
+// fifth of the run in page faults.
+const chunkSize = 64 << 10
+
+// chunks gives offsets where src can be cut into parts of about size bytes that
+// hclsyntax parses alone as it would parse them in the whole file: line starts
+// outside any bracket, string or comment (an item of a body ends at a newline
+// outside brackets). It gives none when it meets what it does not follow (a
+// heredoc, a directive, an interpolation holding quotes or braces) or the text does
+// not close what it opens; the file is then parsed whole.
+func chunks(src []byte, size int) []int {
+	var cuts []int
+	depth, last := 0, 0
+	for i := 0; i < len(src); i++ {
+		switch c := src[i]; c {
+		case '#':
+			for i < len(src) && src[i] != '\n' {
+				i++
+			}
+			i--
+		case '/':
+			if i+1 < len(src) && src[i+1] == '/' {
+				for i < len(src) && src[i] != '\n' {
+					i++
+				}
+				i--
+			} else if i+1 < len(src) && src[i+1] == '*' {
+				end := bytes.Index(src[i+2:], []byte("*/"))
+				if end < 0 {
+					return nil
+				}
+				i += end + 3
+			}
+		case '<':
+			if i+1 < len(src) && src[i+1] == '<' {
+				return nil
+			}
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			if depth--; depth < 0 {
+				return nil
+			}
+		case '"':
+			end := stringEnd(src, i+1)
+			if end < 0 {
+				return nil
+			}
+			i = end
+		case '\n':
+			if depth == 0 && i+1-last >= size && i+1 < len(src) {
+				last = i + 1
+				cuts = append(cuts, last)
+			}
+		}
+	}
+	if depth != 0 {
+		return nil
+	}
+	return cuts
+}
+
+// stringEnd is the offset of the quote closing the string that starts at i, or -1.
+func stringEnd(src []byte, i int) int {
+	for ; i < len(src); i++ {
+		switch src[i] {
+		case '"':
+			return i
+		case '\\':
+			i++
+		case '\n', '%':
+			return -1
+		case '$':
+			if i+1 < len(src) && src[i+1] == '$' {
+				i++ // "$$": a literal "$" (and "$${" a literal "${")
+			} else if i+1 < len(src) && src[i+1] == '{' {
+				end := bytes.IndexByte(src[i:], '}')
+				if end < 0 || bytes.ContainsAny(src[i+2:i+end], "\"{\n") {
+					return -1
+				}
+				i += end
+			}
+		}
+	}
+	return -1
+}
+
 // write encodes v as JSON (objects in insertion order).
 func write(w *bufio.Writer, v any) {
 	switch x := v.(type) {
@@ -488,10 +586,6 @@ func read(src []byte, maxDepth int) (r *reader, data *object, err error) {
 			err = fmt.Errorf("%s", f.reason)
 		}
 	}()
-	file, diags := hclsyntax.ParseConfig(src, "spec.hcl", hcl.InitialPos)
-	if diags.HasErrors() {
-		return nil, nil, fmt.Errorf("syntax: %s", diags.Error())
-	}
 	r = &reader{src: src, lineStarts: []int{0}, maxDepth: maxDepth, locs: map[string]*location{}}
 	for i, c := range src {
 		if c == '\n' {
@@ -500,7 +594,18 @@ func read(src []byte, maxDepth int) (r *reader, data *object, err error) {
 	}
 	root := &node{}
 	r.locate(root, pos{1, 1})
-	data = r.body(file.Body.(*hclsyntax.Body), root, true)
+	data = newObject()
+	seen := map[string]bool{}
+	start := 0
+	for _, end := range append(chunks(src, chunkSize), len(src)) {
+		at := hcl.Pos{Byte: start, Line: sort.SearchInts(r.lineStarts, start+1), Column: 1}
+		file, diags := hclsyntax.ParseConfig(src[start:end], "spec.hcl", at)
+		if diags.HasErrors() {
+			return nil, nil, fmt.Errorf("syntax: %s", diags.Error())
+		}
+		r.fill(data, file.Body.(*hclsyntax.Body), root, true, seen)
+		start = end
+	}
 	return r, data, nil
 }
 
