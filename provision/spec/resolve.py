@@ -132,12 +132,16 @@ def _resolve(spec: Spec, env: str) -> Spec:
     for rid, res in spec.resources.items():
         override = environment.overrides.get(rid, {})
         props: dict[str, Any] = merge(res.properties, override) if override else res.properties
-        locations = dict(res.property_locations)
+        # Shared with ``res`` (neither is changed once built), copied only to add the
+        # location of a property that only an override writes.
+        locations = res.property_locations
         resolved: dict[str, Any] = {}
         for key, value in props.items():
             loc = locations.get(key) or environment.location or res.location
-            if loc is not None:
-                locations.setdefault(key, loc)
+            if loc is not None and key not in locations:
+                if locations is res.property_locations:
+                    locations = dict(locations)
+                locations[key] = loc
             at[0], at[1], at[2], at[3] = res, key, value, loc
             resolved[key] = substitute(value, lookup)
         resources[rid] = _with_properties(res, resolved, locations)

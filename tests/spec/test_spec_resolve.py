@@ -92,3 +92,22 @@ def test_resolved_resources_keep_every_field() -> None:
     new_locs = {"y": SourceLocation("f", 6, 7)}
     assert _with_properties(res, {"y": 2}, new_locs) == dataclasses.replace(
         res, properties={"y": 2}, property_locations=new_locs)
+
+
+def test_a_property_only_an_override_writes_is_located_in_the_resolved_spec_only() -> None:
+    spec = loads(
+        "name: x\n"
+        "environments:\n"
+        "  dev:\n"
+        "    aws: {region: r1}\n"
+        "    overrides: {a: {versioning: true}}\n"
+        "resources:\n"
+        "  a: {type: aws:s3:Bucket, properties: {bucket: b}}\n"
+        "  c: {type: aws:s3:Bucket, properties: {bucket: d}}\n", "t.yaml")
+    resolved = resolve(spec, "dev")
+    env_line = spec.environments["dev"].location
+    assert resolved.resources["a"].property_locations["versioning"] == env_line
+    assert "versioning" not in spec.resources["a"].property_locations
+    assert resolved.resources["a"].property_locations["bucket"] == \
+        spec.resources["a"].property_locations["bucket"]
+    assert resolved.resources["c"].property_locations == spec.resources["c"].property_locations
