@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import tempfile
-from importlib.metadata import version as dist_version
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +60,8 @@ def default_dir() -> Path | None:
 
 
 def _key(text: str, reader: Path) -> str:
+    from importlib.metadata import version as dist_version   # a tenth of a load's imports
+
     h = hashlib.sha256(f"{FORMAT}\0{dist_version('python-hcl2')}\0".encode())
     h.update(reader.read_bytes())
     h.update(b"\0")
