@@ -122,21 +122,23 @@ func (o *object) set(k string, v any) {
 
 type pos struct{ line, column int }
 
-// path is a key path (a linked list towards the root) with a string form that
-// identifies it (a map key) and, once written out, an id in the path table.
+// path is a key path: a node of a tree rooted at (), one node per distinct path
+// (see extend), which holds the path's location once it has one and, once written
+// out, its id in the path table.
 type path = *node
 
 type node struct {
-	parent path
-	key    any // string or int
-	depth  int
-	skey   string
-	id     int // 0: the root, or not yet in the table
+	parent  path
+	key     any // string or int
+	depth   int
+	id      int // 0: the root, or not yet in the table
+	at      pos
+	located bool
 }
 
-type location struct {
-	path path
-	at   pos
+type nodeKey struct {
+	parent path
+	key    any
 }
 
 type duplicate struct {
@@ -149,8 +151,8 @@ type reader struct {
 	src        []byte
 	lineStarts []int
 	maxDepth   int
-	locKeys    []string
-	locs       map[string]*location
+	nodes      map[nodeKey]path
+	located    []path // in the order their locations were first recorded
 	duplicates []duplicate
 	table      []any // parent id, key, parent id, key, ...: path i+1 is table[2i:2i+2]
 }
@@ -164,11 +166,15 @@ func (r *reader) pos(p hcl.Pos) pos {
 
 func (r *reader) raw(rng hcl.Range) string { return string(r.src[rng.Start.Byte:rng.End.Byte]) }
 
-func extend(p path, k any) path {
-	if s, ok := k.(string); ok {
-		return &node{parent: p, key: k, depth: p.depth + 1, skey: p.skey + "\x00s" + s}
+// extend is the path p + (k,): the same node for the same path.
+func (r *reader) extend(p path, k any) path {
+	nk := nodeKey{p, k}
+	if n, ok := r.nodes[nk]; ok {
+		return n
 	}
-	return &node{parent: p, key: k, depth: p.depth + 1, skey: p.skey + "\x00i" + strconv.Itoa(k.(int))}
+	n := &node{parent: p, key: k, depth: p.depth + 1}
+	r.nodes[nk] = n
+	return n
 }
 
 // id is p's id in the path table, adding p (after its parents) when it is not there yet.
@@ -182,30 +188,23 @@ func (r *reader) id(p path) int {
 	return p.id
 }
 
-func (r *reader) location(p path) (pos, bool) {
-	l, ok := r.locs[p.skey]
-	if !ok {
-		return pos{}, false
-	}
-	return l.at, true
-}
+func (r *reader) location(p path) (pos, bool) { return p.at, p.located }
 
 // locate is “doc.locations[path] = at“ (a dict keeps a replaced key in place).
 func (r *reader) locate(p path, at pos) {
 	if p.depth > r.maxDepth {
 		bail("nests deeper than %d levels", r.maxDepth)
 	}
-	if l, ok := r.locs[p.skey]; ok {
-		l.at = at
-		return
+	if !p.located {
+		p.located = true
+		r.located = append(r.located, p)
 	}
-	r.locKeys = append(r.locKeys, p.skey)
-	r.locs[p.skey] = &location{p, at}
+	p.at = at
 }
 
 // put mirrors loader_hcl._put.
 func (r *reader) put(result *object, key string, value any, p path, at pos) {
-	sub := extend(p, key)
+	sub := r.extend(p, key)
 	if result.has(key) {
 		first, _ := r.location(sub)
 		r.duplicates = append(r.duplicates, duplicate{sub, at, first.line})
@@ -254,7 +253,7 @@ func (r *reader) fill(result *object, b *hclsyntax.Body, p path, top bool, seen 
 				r.put(result, name, nil, p, at)
 				continue
 			}
-			sub := extend(p, name)
+			sub := r.extend(p, name)
 			r.locate(sub, at)
 			result.set(name, r.expr(a.Expr, sub))
 		} else {
@@ -291,7 +290,7 @@ func (r *reader) block(b *hclsyntax.Block, result *object, p path, top bool) {
 			r.put(result, key, nil, p, at)
 			return
 		}
-		sub := extend(p, key)
+		sub := r.extend(p, key)
 		r.locate(sub, at)
 		result.set(key, r.body(b.Body, sub, false))
 		return
@@ -304,11 +303,11 @@ func (r *reader) block(b *hclsyntax.Block, result *object, p path, top bool) {
 		r.put(result, key, nil, p, at)
 		return
 	}
-	sub := extend(p, key)
+	sub := r.extend(p, key)
 	if _, seen := r.location(sub); !seen {
 		r.locate(sub, at)
 	}
-	value := r.body(b.Body, extend(sub, names[0]), false)
+	value := r.body(b.Body, r.extend(sub, names[0]), false)
 	r.put(group, names[0], value, sub, at)
 }
 
@@ -368,7 +367,7 @@ func (r *reader) expr(e hclsyntax.Expression, p path) any {
 				r.put(obj, key, nil, p, at)
 				continue
 			}
-			sub := extend(p, key)
+			sub := r.extend(p, key)
 			r.locate(sub, at)
 			obj.set(key, r.expr(el.ValueExpr, sub))
 		}
@@ -376,7 +375,7 @@ func (r *reader) expr(e hclsyntax.Expression, p path) any {
 	case *hclsyntax.TupleConsExpr:
 		items := make([]any, 0, len(x.Exprs))
 		for i, el := range x.Exprs {
-			sub := extend(p, i)
+			sub := r.extend(p, i)
 			r.locate(sub, r.pos(el.Range().Start))
 			items = append(items, r.expr(el, sub))
 		}
@@ -586,7 +585,7 @@ func read(src []byte, maxDepth int) (r *reader, data *object, err error) {
 			err = fmt.Errorf("%s", f.reason)
 		}
 	}()
-	r = &reader{src: src, lineStarts: []int{0}, maxDepth: maxDepth, locs: map[string]*location{}}
+	r = &reader{src: src, lineStarts: []int{0}, maxDepth: maxDepth, nodes: map[nodeKey]path{}}
 	for i, c := range src {
 		if c == '\n' {
 			r.lineStarts = append(r.lineStarts, i+1)
@@ -626,10 +625,9 @@ func main() {
 	w := bufio.NewWriterSize(os.Stdout, 1<<16)
 	w.WriteString(`{"data":`)
 	write(w, data)
-	locations := make([]any, 0, 3*len(r.locKeys))
-	for _, k := range r.locKeys {
-		l := r.locs[k]
-		locations = append(locations, r.id(l.path), l.at.line, l.at.column)
+	locations := make([]any, 0, 3*len(r.located))
+	for _, p := range r.located {
+		locations = append(locations, r.id(p), p.at.line, p.at.column)
 	}
 	duplicates := make([]any, 0, 4*len(r.duplicates))
 	for _, d := range r.duplicates {
