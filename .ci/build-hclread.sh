@@ -25,6 +25,8 @@ command -v go >/dev/null || { log "Go is required to build hclread (HCL specs ar
 export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=readonly
 mkdir -p "$dir"
 log "building hclread $key"
-(cd "$src" && go build -trimpath -ldflags "-s -w" -o "$dir/hclread.tmp" .)
-mv "$dir/hclread.tmp" "$dir/hclread"
+tmp="$(mktemp "$dir/.hclread.XXXXXX")"   # concurrent builds of one key each write their own
+trap 'rm -f "$tmp"' EXIT
+(cd "$src" && go build -trimpath -ldflags "-s -w" -o "$tmp" .)
+mv -f "$tmp" "$dir/hclread"
 echo "$dir/hclread"
