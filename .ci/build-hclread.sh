@@ -6,12 +6,13 @@
 #   .ci/build-hclread.sh
 #
 # Result: $PROVISION_CACHE/hclread/KEY/hclread, KEY being the first 16 hex digits
-# of SHA-256 over tools/hclread/{go.mod,go.sum,main.go}. Prints the binary's path.
+# of SHA-256 over tools/hclread's go.mod, go.sum and *.go (by name). Prints the
+# binary's path.
 set -euo pipefail
 
 src="$(cd "$(dirname "$0")/../tools/hclread" && pwd)"
 cache="${PROVISION_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/provision}"
-key="$(cd "$src" && cat go.mod go.sum main.go | sha256sum | cut -c1-16)"
+key="$(cd "$src" && cat go.mod go.sum $(LC_ALL=C ls *.go) | sha256sum | cut -c1-16)"
 dir="$cache/hclread/$key"
 
 log() { printf '[build-hclread] %s\n' "$*" >&2; }

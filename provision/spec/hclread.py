@@ -32,18 +32,22 @@ from provision.spec.limits import MAX_DEPTH
 BIN_ENV = "PROVISION_HCLREAD_BIN"
 ENV_SWITCH = "PROVISION_HCLREAD"
 SOURCE = Path(__file__).resolve().parents[2] / "tools" / "hclread"
-SOURCE_FILES = ("go.mod", "go.sum", "main.go")     # hashed in this order
 FALLBACK = 3        # hclread's exit status for "read this one with python-hcl2"
 TIMEOUT = 300       # seconds
 
 
+def source_files(source: Path = SOURCE) -> list[Path]:
+    """What the build key covers, in hashing order: go.mod, go.sum, then the .go files by name."""
+    return [source / "go.mod", source / "go.sum", *sorted(source.glob("*.go"))]
+
+
 def source_key(source: Path = SOURCE) -> str | None:
-    """16 hex digits of SHA-256 over ``go.mod``, ``go.sum`` and ``main.go`` (concatenated,
-    as ``cat go.mod go.sum main.go | sha256sum`` does), or None when the source is absent."""
+    """16 hex digits of SHA-256 over :func:`source_files` concatenated (as
+    ``.ci/build-hclread.sh`` computes it), or None when the source is absent."""
     h = hashlib.sha256()
     try:
-        for name in SOURCE_FILES:
-            h.update((source / name).read_bytes())
+        for file in source_files(source):
+            h.update(file.read_bytes())
     except OSError:
         return None
     return h.hexdigest()[:16]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from provision.engine.toolchain import cache_root
 from provision.spec import hcl_cache, hclread, loader_hcl
 from provision.spec.document import Document
 
@@ -122,10 +123,11 @@ def test_syntax_errors_are_reported_by_python_hcl2(binary: Path, monkeypatch: py
 
 def test_the_binary_is_found_by_the_key_the_build_script_uses(
         binary: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    script_key = subprocess.run(
-        ["bash", "-c", "cat go.mod go.sum main.go | sha256sum | cut -c1-16"],
-        cwd=hclread.SOURCE, capture_output=True, text=True, check=True).stdout.strip()
+    built = subprocess.run(["bash", str(ROOT / ".ci" / "build-hclread.sh")], capture_output=True,
+                           text=True, check=True).stdout.strip()
+    script_key = Path(built).parent.name
     assert hclread.source_key() == script_key
+    assert Path(built) == cache_root() / "hclread" / script_key / "hclread"
     monkeypatch.delenv(hclread.BIN_ENV, raising=False)
     monkeypatch.setenv("PROVISION_CACHE", str(tmp_path))
     assert hclread.find_hclread() is None
