@@ -1,11 +1,13 @@
-"""Parsed HCL specs, cached by content: python-hcl2 parses about 30x slower than YAML.
+"""Parsed HCL specs, cached by content: a first read costs about 2x YAML's (hclread), 30x
+with python-hcl2.
 
 ``parse(text, file)`` returns what :func:`provision.spec.loader_hcl.parse_hcl`
 returns, read by the fast reader (:mod:`provision.spec.hclread`) when it is built
-and the text is in its subset, else by python-hcl2. A parse without diagnostics is kept as JSON under
-``$PROVISION_CACHE/hcl/<key>.json``, where the key is the SHA-256 of the text
-and of the reader itself (the source of ``loader_hcl.py`` and python-hcl2's
-version): an edited spec or a changed reader never meets an old parse. Files
+and the text is in its subset, else by python-hcl2. A parse without diagnostics
+is kept as JSON under ``$PROVISION_CACHE/hcl/<key>.json``, where the key is the
+SHA-256 of the text and of the readers themselves (the source of ``loader_hcl.py``,
+python-hcl2's version and hclread's source key): an edited spec or a changed
+reader never meets an old parse. Files
 with syntax errors are parsed every time, so their diagnostics are always
 fresh. The cache is best-effort: an unreadable, corrupt or unwritable entry only
 means a parse; ``PROVISION_HCL_CACHE=0`` turns it off. At most ``KEEP`` entries
@@ -62,7 +64,8 @@ def default_dir() -> Path | None:
 def _key(text: str, reader: Path) -> str:
     from importlib.metadata import version as dist_version   # a tenth of a load's imports
 
-    h = hashlib.sha256(f"{FORMAT}\0{dist_version('python-hcl2')}\0".encode())
+    h = hashlib.sha256(f"{FORMAT}\0{dist_version('python-hcl2')}\0"
+                       f"{hclread.source_key()}\0".encode())
     h.update(reader.read_bytes())
     h.update(b"\0")
     h.update(text.encode("utf-8", "surrogatepass"))

@@ -82,3 +82,10 @@ def test_load_uses_the_cache_and_can_be_switched_off(tmp_path: Path,
     assert len(list((tmp_path / "cache" / "hcl").glob("*.json"))) == 1
     monkeypatch.setenv(hcl_cache.ENV_SWITCH, "0")
     assert hcl_cache.default_dir() is None
+
+
+def test_a_changed_fast_reader_misses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    hcl_cache.parse(SPEC, "a.hcl", tmp_path)
+    monkeypatch.setattr(hclread, "source_key", lambda: "another-build")
+    hcl_cache.parse(SPEC, "a.hcl", tmp_path)
+    assert len(list(tmp_path.glob("*.json"))) == 2
