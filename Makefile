@@ -1,6 +1,6 @@
 # provision — the two commands a newcomer needs: `make demo` and `make test`.
 # Both do their own set-up, idempotently: a virtualenv in .venv, the Pulumi CLI,
-# OPA and the Temporal CLI built from Go modules and Azurite from npm, all cached outside the clone
+# OPA, the Temporal CLI and the fast HCL reader built from Go modules and Azurite from npm, all cached outside the clone
 # (~/.cache/provision, keyed by version) so fresh clones and CI reuse them.
 
 PYTHON ?= python3
@@ -19,9 +19,9 @@ CACHE  ?= $(or $(PROVISION_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/provisi
 CHECKOV_VERSION := 3.3.30
 CHECKOV := $(CACHE)/tools/checkov-$(CHECKOV_VERSION)/bin/checkov
 
-.PHONY: setup pulumi opa temporal fake-gcs azurite test demo demo-down typecheck bench clean
+.PHONY: setup pulumi opa temporal fake-gcs azurite hclread test demo demo-down typecheck bench clean
 
-setup: $(STAMP) pulumi opa temporal fake-gcs azurite
+setup: $(STAMP) pulumi opa temporal fake-gcs azurite hclread
 
 $(CHECKOV): | $(STAMP)
 	UV_TOOL_DIR=$(CACHE)/tools/checkov-$(CHECKOV_VERSION)/tools \
@@ -48,6 +48,10 @@ fake-gcs:
 
 azurite:
 	@bash .ci/install-azurite.sh >/dev/null
+
+# The fast HCL reader (tools/hclread); without it HCL specs are read with python-hcl2.
+hclread:
+	@bash .ci/build-hclread.sh >/dev/null
 
 test: setup $(CHECKOV)
 	$(BIN)/python -m mypy

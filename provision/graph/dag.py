@@ -73,17 +73,35 @@ class DAG:
 
         Raises :class:`CycleError` with the cycle's path if there is one.
         """
-        sorter = graphlib.TopologicalSorter(self._deps)
-        try:
-            sorter.prepare()
-        except graphlib.CycleError as exc:
-            raise CycleError(_closed_path(exc.args[1])) from None
-        rank = {n: i for i, n in enumerate(self._deps)}
+        # Kahn's algorithm level by level: the batches graphlib.TopologicalSorter's
+        # get_ready/done hand out, without its per-node bookkeeping. A cycle is left
+        # to graphlib, which names it.
+        deps = self._deps
+        waiting = {n: len(d) for n, d in deps.items()}
+        dependents: dict[str, list[str]] = {n: [] for n in deps}
+        for node, node_deps in deps.items():
+            for dep in node_deps:
+                dependents[dep].append(node)
+        rank = {n: i for i, n in enumerate(deps)}
+        level = [n for n, count in waiting.items() if not count]   # already in rank order
         result: list[list[str]] = []
-        while sorter.is_active():
-            ready = sorted(sorter.get_ready(), key=rank.__getitem__)
-            result.append(ready)
-            sorter.done(*ready)
+        placed = 0
+        while level:
+            result.append(level)
+            placed += len(level)
+            ready = []
+            for node in level:
+                for dependent in dependents[node]:
+                    waiting[dependent] -= 1
+                    if not waiting[dependent]:
+                        ready.append(dependent)
+            level = sorted(ready, key=rank.__getitem__)
+        if placed != len(deps):
+            try:
+                graphlib.TopologicalSorter(deps).prepare()
+            except graphlib.CycleError as exc:
+                raise CycleError(_closed_path(exc.args[1])) from None
+            raise AssertionError("unplaced nodes but no cycle")   # pragma: no cover
         return result
 
     def order(self) -> list[str]:

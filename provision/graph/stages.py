@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from provision.errors import CycleError
 from provision.graph.dag import DAG
-from provision.spec.model import Spec
+from provision.spec.model import Reference, Spec
 from provision.spec.perf import gc_paused
 from provision.spec.refs import iter_references
 
@@ -57,21 +57,40 @@ EdgeReasons = dict[tuple[str, str], str]
 
 def resource_dependencies(spec: Spec) -> tuple[DAG, EdgeReasons]:
     """The resource DAG (unordered yet) and, for each edge, what wrote it."""
+    dag, why = _dependencies(spec)
+    return dag, _reasons(why)
+
+
+# (resource, dependency) -> the first reference and property key that made the edge,
+# or None for depends_on: formatted (EdgeReasons) only when needed, for a cycle.
+_Why = dict[tuple[str, str], "tuple[Reference, str] | None"]
+
+
+def _dependencies(spec: Spec) -> tuple[DAG, _Why]:
     dag = DAG()
-    reasons: EdgeReasons = {}
-    for rid, res in spec.resources.items():
+    why: _Why = {}
+    resources = spec.resources
+    for rid, res in resources.items():
         deps: list[str] = []
         for key, value in res.properties.items():
+            if value.__class__ is str:
+                continue
             for ref in iter_references(value):
-                if ref.kind == "resource" and ref.target in spec.resources:
+                if ref.kind == "resource" and ref.target in resources:
                     deps.append(ref.target)
-                    reasons.setdefault((rid, ref.target), f"{ref} in property '{key}'")
+                    if (rid, ref.target) not in why:
+                        why[rid, ref.target] = (ref, key)
         for dep in res.depends_on:
-            if dep in spec.resources:
+            if dep in resources:
                 deps.append(dep)
-                reasons.setdefault((rid, dep), "depends_on")
+                why.setdefault((rid, dep), None)
         dag.add(rid, deps)
-    return dag, reasons
+    return dag, why
+
+
+def _reasons(why: _Why) -> EdgeReasons:
+    return {edge: "depends_on" if w is None else f"{w[0]} in property '{w[1]}'"
+            for edge, w in why.items()}
 
 
 def stage_name(spec: Spec, resource_id: str) -> str:
@@ -91,13 +110,13 @@ def build_stages(spec: Spec) -> StageGraph:
 
 
 def _build_stages(spec: Spec) -> StageGraph:
-    dag, reasons = resource_dependencies(spec)
+    dag, why = _dependencies(spec)
     stage_of = {rid: res.stage or res.cloud for rid, res in spec.resources.items()}
     try:
         order = [rid for level in dag.levels() for rid in level]
     except CycleError as exc:
         raise CycleError(exc.path, what="resources",
-                         detail=_explain_resource_cycle(exc.path, reasons)) from None
+                         detail=_explain_resource_cycle(exc.path, _reasons(why))) from None
     # Stages are listed in order of first appearance in the spec, members in dependency order.
     members: dict[str, list[str]] = {name: [] for name in stage_of.values()}
     for rid in order:
@@ -114,6 +133,7 @@ def _build_stages(spec: Spec) -> StageGraph:
     try:
         levels = stage_dag.levels()
     except CycleError as exc:
+        reasons = _reasons(why)
         stage_cycle = exc.path
         lines = []
         for a, b in zip(stage_cycle, stage_cycle[1:]):

@@ -48,7 +48,8 @@ class Document:
         return self.locations.get((), (0, 0))
 
     def location(self, path: Path) -> SourceLocation:
-        line, column = self.where(path)
+        found = self.locations.get(path)        # the common case, without where()'s walk
+        line, column = found if found is not None else self.where(path)
         return SourceLocation(self.file, line, column)
 
     def diag(self, path: Path, message: str, *, resource: str = "", hint: str = "") -> Diagnostic:

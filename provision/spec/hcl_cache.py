@@ -1,10 +1,13 @@
-"""Parsed HCL specs, cached by content: python-hcl2 parses about 10x slower than YAML.
+"""Parsed HCL specs, cached by content: a first read costs about 2x YAML's (hclread), 30x
+with python-hcl2.
 
 ``parse(text, file)`` returns what :func:`provision.spec.loader_hcl.parse_hcl`
-returns. A parse without diagnostics is kept as JSON under
-``$PROVISION_CACHE/hcl/<key>.json``, where the key is the SHA-256 of the text
-and of the reader itself (the source of ``loader_hcl.py`` and python-hcl2's
-version): an edited spec or a changed reader never meets an old parse. Files
+returns, read by the fast reader (:mod:`provision.spec.hclread`) when it is built
+and the text is in its subset, else by python-hcl2. A parse without diagnostics
+is kept as JSON under ``$PROVISION_CACHE/hcl/<key>.json``, where the key is the
+SHA-256 of the text and of the readers themselves (the source of ``loader_hcl.py``,
+python-hcl2's version and hclread's source key): an edited spec or a changed
+reader never meets an old parse. Files
 with syntax errors are parsed every time, so their diagnostics are always
 fresh. The cache is best-effort: an unreadable, corrupt or unwritable entry only
 means a parse; ``PROVISION_HCL_CACHE=0`` turns it off. At most ``KEEP`` entries
@@ -17,11 +20,11 @@ import hashlib
 import json
 import os
 import tempfile
-from importlib.metadata import version as dist_version
 from pathlib import Path
 from typing import Any
 
-from provision.spec.document import Document
+from provision.spec import hclread
+from provision.spec.document import Document, may_hold_controls
 
 FORMAT = 1          # of the cache entries; part of the key
 KEEP = 32
@@ -34,12 +37,14 @@ def parse(text: str, file: str, cache_dir: Path | None = None) -> Document:
     directory = cache_dir if cache_dir is not None else default_dir()
     if directory is not None:
         entry = directory / f"{_key(text, READER)}.json"
-        cached = _read(entry, file)
+        cached = _read(entry, file, text)
         if cached is not None:
             return cached
-    from provision.spec import loader_hcl   # imports python-hcl2 (a tenth of a second)
+    doc = hclread.parse(text, file)
+    if doc is None:
+        from provision.spec import loader_hcl   # imports python-hcl2 (a tenth of a second)
 
-    doc = loader_hcl.parse_hcl(text, file)
+        doc = loader_hcl.parse_hcl(text, file)
     if directory is None:
         return doc
     if not doc.diagnostics:
@@ -57,21 +62,19 @@ def default_dir() -> Path | None:
 
 
 def _key(text: str, reader: Path) -> str:
-    h = hashlib.sha256(f"{FORMAT}\0{dist_version('python-hcl2')}\0".encode())
+    from importlib.metadata import version as dist_version   # a tenth of a load's imports
+
+    h = hashlib.sha256(f"{FORMAT}\0{dist_version('python-hcl2')}\0"
+                       f"{hclread.source_key()}\0".encode())
     h.update(reader.read_bytes())
     h.update(b"\0")
     h.update(text.encode("utf-8", "surrogatepass"))
     return h.hexdigest()
 
 
-def _read(entry: Path, file: str) -> Document | None:
+def _read(entry: Path, file: str, text: str) -> Document | None:
     try:
-        raw = json.loads(entry.read_bytes())
-        return Document(
-            file=file, form="hcl", data=raw["data"],
-            locations={tuple(path): (line, column) for path, line, column in raw["locations"]},
-            duplicates=[(tuple(path), line, column, first)
-                        for path, line, column, first in raw["duplicates"]])
+        return hclread.from_blob(json.loads(entry.read_bytes()), file, may_hold_controls(text))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

@@ -96,6 +96,11 @@ class _Loader(_BaseParser, SafeConstructor, CoreResolver):  # type: ignore[misc]
                 if len(value) <= 32 and len(_RESOLVED) < 65536:
                     _RESOLVED[value] = tag
             return tag
+        if not self.yaml_path_resolvers:   # none are registered: the default tags
+            if kind is yaml.MappingNode:
+                return _MAP
+            if kind is yaml.SequenceNode:
+                return _SEQ
         return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
 
 
@@ -247,9 +252,16 @@ class _Walker:
                     first = doc.locations.get(sub, (0, 0))
                     doc.duplicates.append((sub, line, col, first[0]))
                 continue
-            if not self.expanding:
-                doc.locations[sub] = _mark(key_node)
-            result[key] = self.convert(value_node, sub, depth + 1)
+            if self.expanding:
+                result[key] = self.convert(value_node, sub, depth + 1)
+                continue
+            mark = key_node.start_mark
+            doc.locations[sub] = (mark.line + 1, mark.column + 1)
+            if value_node.__class__ is yaml.ScalarNode:   # convert()'s first case, inline
+                result[key] = (value_node.value if value_node.tag == _STR
+                               else self.scalar(value_node))
+            else:
+                result[key] = self.convert(value_node, sub, depth + 1)
         # `<<: *base` (or a list of them): keys written here win, then earlier merges.
         for source in merged:
             for part in source if isinstance(source, list) else [source]:

@@ -71,22 +71,23 @@ def parse_string(text: str) -> Value:
     """Turn a string into a str, Reference or Template."""
     if "${" not in text:
         return text
+    # _REF.split gives the literal text between matches and, for each match, its group:
+    # None for an escaped "$${", else the inside of "${...}".
+    pieces = _REF.split(text)
     parts: list[str | Reference] = []
-    pos = 0
-    buf = ""
-    for match in _REF.finditer(text):
-        _check_plain(text[pos:match.start()], text)
-        buf += text[pos:match.start()]
-        pos = match.end()
-        if match.group(0) == "$${":
+    buf = pieces[0]
+    _check_plain(buf, text)
+    for i in range(1, len(pieces), 2):
+        inner, literal = pieces[i], pieces[i + 1]
+        if inner is None:
             buf += "${"
-            continue
-        if buf:
-            parts.append(buf)
+        else:
+            if buf:
+                parts.append(buf)
+            parts.append(parse_reference(inner, "${" + inner + "}"))
             buf = ""
-        parts.append(parse_reference(match.group(1), match.group(0)))
-    _check_plain(text[pos:], text)
-    buf += text[pos:]
+        _check_plain(literal, text)     # in order: the first problem in the text is reported
+        buf += literal
     if buf:
         parts.append(buf)
     if len(parts) == 1 and isinstance(parts[0], Reference):

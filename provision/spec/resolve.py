@@ -118,27 +118,42 @@ def _resolve(spec: Spec, env: str) -> Spec:
                                    f"environment '{env}' overrides unknown resource '{rid}'",
                                    hint=did_you_mean(rid, spec.resources,
                                                      fallback=one_of(spec.resources))))
+    # One lookup for every value; ``at`` says whose value is being resolved, for reports.
+    at: list[Any] = [None, "", None, None]      # resource, property key, value, location
+
+    def report(ref: Reference, message: str, hint: str) -> None:
+        res, key, value, loc = at
+        where = next((p for p, r in located_references(value, key) if r == ref), "")
+        if where and key in res.properties:
+            loc = locate(res, where)
+        diagnostics.append(_at(loc, message, resource=res.id, hint=hint))
+
+    lookup = make_lookup(spec, environment, values, report)
     for rid, res in spec.resources.items():
         override = environment.overrides.get(rid, {})
         props: dict[str, Any] = merge(res.properties, override) if override else res.properties
-        locations = dict(res.property_locations)
+        # Shared with ``res`` (neither is changed once built), copied only to add the
+        # location of a property that only an override writes.
+        locations = res.property_locations
         resolved: dict[str, Any] = {}
         for key, value in props.items():
             loc = locations.get(key) or environment.location or res.location
-            if loc is not None:
-                locations.setdefault(key, loc)
-
-            def report(ref: Reference, message: str, hint: str, key: str = key,
-                       value: Any = value, res: Resource = res,
-                       loc: SourceLocation | None = loc) -> None:
-                where = next((p for p, r in located_references(value, key) if r == ref), "")
-                if where and key in res.properties:
-                    loc = locate(res, where)
-                diagnostics.append(_at(loc, message, resource=res.id, hint=hint))
-
-            resolved[key] = substitute(value, make_lookup(spec, environment, values, report))
-        resources[rid] = dataclasses.replace(res, properties=resolved,
-                                             property_locations=locations)
+            if loc is not None and key not in locations:
+                if locations is res.property_locations:
+                    locations = dict(locations)
+                locations[key] = loc
+            at[0], at[1], at[2], at[3] = res, key, value, loc
+            resolved[key] = substitute(value, lookup)
+        resources[rid] = _with_properties(res, resolved, locations)
     if diagnostics:
         raise SpecError(list(dict.fromkeys(diagnostics)))
     return dataclasses.replace(spec, resources=resources)
+
+
+def _with_properties(res: Resource, properties: dict[str, Any],
+                     property_locations: dict[str, SourceLocation]) -> Resource:
+    """``dataclasses.replace(res, properties=..., property_locations=...)``, without its
+    per-call field introspection (10k resources: a tenth of resolve's time)."""
+    return Resource(id=res.id, type=res.type, properties=properties, stage=res.stage,
+                    depends_on=res.depends_on, protect=res.protect, location=res.location,
+                    property_locations=property_locations)

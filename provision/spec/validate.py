@@ -66,6 +66,10 @@ class _Validator:
         self.registry = registry
         self.diagnostics: list[Diagnostic] = []
         self.schemas: dict[str, ResourceSchema] = {}
+        # What resource() found in each resource's properties, for environments():
+        # rid -> [(property key, located references in its value)].
+        self.located: dict[str, list[tuple[str, list[tuple[str, Reference]]]]] = {}
+        self._readable: dict[str, set[str]] = {}    # type name -> schema.readable()
 
     def add(self, loc: SourceLocation | None, message: str, resource: str = "",
             hint: str = "") -> None:
@@ -101,11 +105,21 @@ class _Validator:
                 return "string"
         return None
 
+    def readable(self, schema: ResourceSchema) -> set[str]:
+        """``schema.readable()``, made once per type."""
+        found = self._readable.get(schema.type_name)
+        if found is None:
+            found = self._readable[schema.type_name] = schema.readable()
+        return found
+
     def resource(self, rid: str, res: Resource) -> None:
         schema = self.schemas.get(rid)
+        located = self.located[rid] = []
         for key, value in res.properties.items():
             loc = res.property_locations.get(key, res.location)
-            self.references(rid, located_references(value, key), res)
+            refs = located_references(value, key)
+            located.append((key, refs))
+            self.references(rid, refs, res)
             if schema is None:
                 continue
             if key not in schema.properties:
@@ -206,7 +220,7 @@ class _Validator:
                 continue
             if ref.kind == "resource" and ref.target in self.spec.resources:
                 schema = self.schemas.get(ref.target)
-                if schema is None or ref.attribute.split(".", 1)[0] in schema.readable():
+                if schema is None or ref.attribute.split(".", 1)[0] in self.readable(schema):
                     continue  # the common case: known, located only when reported
             loc = locate(where, path) if isinstance(where, Resource) else where
             if ref.kind == "var" and ref.target not in self.spec.variables:
@@ -252,8 +266,10 @@ class _Validator:
                                  did_you_mean(key, schema.properties,
                                               fallback=one_of(schema.properties)))
             for rid, res in self.spec.resources.items():
-                for key, value in res.properties.items():
-                    self.env_refs(env, res, located_references(value, key), values)
+                for _, refs in self.located.get(rid) or [
+                        (key, located_references(value, key))
+                        for key, value in res.properties.items()]:
+                    self.env_refs(env, res, refs, values)
 
     def env_refs(self, env: Environment, res: Resource, refs: list[tuple[str, Reference]],
                  values: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from provision import spec as specs
-from provision.spec import hcl_cache, loader_hcl
+from provision.spec import hcl_cache, hclread, loader_hcl
 
 CORPUS = sorted((Path(__file__).parent / "corpus").glob("*.hcl"))
 SPEC = '''name = "cached"
@@ -45,6 +45,7 @@ def test_a_hit_does_not_parse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         raise AssertionError("parsed again")
 
     monkeypatch.setattr(loader_hcl, "parse_hcl", no_parse)
+    monkeypatch.setattr(hclread, "parse", no_parse)     # the fast reader, when built
     again = hcl_cache.parse(SPEC, "b.hcl", tmp_path)
     assert again.file == "b.hcl" and again.data == first.data
     assert again.locations == first.locations
@@ -81,3 +82,10 @@ def test_load_uses_the_cache_and_can_be_switched_off(tmp_path: Path,
     assert len(list((tmp_path / "cache" / "hcl").glob("*.json"))) == 1
     monkeypatch.setenv(hcl_cache.ENV_SWITCH, "0")
     assert hcl_cache.default_dir() is None
+
+
+def test_a_changed_fast_reader_misses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    hcl_cache.parse(SPEC, "a.hcl", tmp_path)
+    monkeypatch.setattr(hclread, "source_key", lambda: "another-build")
+    hcl_cache.parse(SPEC, "a.hcl", tmp_path)
+    assert len(list(tmp_path.glob("*.json"))) == 2

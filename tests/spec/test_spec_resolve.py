@@ -74,3 +74,40 @@ def test_unknown_environment() -> None:
     with pytest.raises(EnvironmentNotFoundError) as info:
         resolve(spec, "staging")
     assert "local, prod" in info.value.hint
+
+
+def test_resolved_resources_keep_every_field() -> None:
+    """resolve copies resources field by field (faster than dataclasses.replace): a new
+    Resource field must be copied there too."""
+    import dataclasses
+
+    from provision.spec.model import Resource, SourceLocation
+    from provision.spec.resolve import _with_properties
+
+    assert [f.name for f in dataclasses.fields(Resource)] == [
+        "id", "type", "properties", "stage", "depends_on", "protect", "location",
+        "property_locations"], "copy the new field in provision.spec.resolve._with_properties"
+    res = Resource("a", "aws:s3:Bucket", {"x": 1}, "s1", ("b",), True, SourceLocation("f", 2, 3),
+                   {"x": SourceLocation("f", 4, 5)})
+    new_locs = {"y": SourceLocation("f", 6, 7)}
+    assert _with_properties(res, {"y": 2}, new_locs) == dataclasses.replace(
+        res, properties={"y": 2}, property_locations=new_locs)
+
+
+def test_a_property_only_an_override_writes_is_located_in_the_resolved_spec_only() -> None:
+    spec = loads(
+        "name: x\n"
+        "environments:\n"
+        "  dev:\n"
+        "    aws: {region: r1}\n"
+        "    overrides: {a: {versioning: true}}\n"
+        "resources:\n"
+        "  a: {type: aws:s3:Bucket, properties: {bucket: b}}\n"
+        "  c: {type: aws:s3:Bucket, properties: {bucket: d}}\n", "t.yaml")
+    resolved = resolve(spec, "dev")
+    env_line = spec.environments["dev"].location
+    assert resolved.resources["a"].property_locations["versioning"] == env_line
+    assert "versioning" not in spec.resources["a"].property_locations
+    assert resolved.resources["a"].property_locations["bucket"] == \
+        spec.resources["a"].property_locations["bucket"]
+    assert resolved.resources["c"].property_locations == spec.resources["c"].property_locations
