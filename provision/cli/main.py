@@ -35,8 +35,24 @@ app.add_typer(sandbox_app, name="sandbox")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"provision {version('provision')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(show_version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="Show provision's version and exit.")] = False) -> None:
+    """Multi-cloud provisioning: one spec, staged plans, policy gates."""
+
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment of the spec.")]
 TargetOpt = Annotated[Optional[list[str]], typer.Option("--target", help="Only this resource and what it depends on (repeatable).")]
+DestroyTargetOpt = Annotated[Optional[list[str]], typer.Option("--target", help="Only this resource and what depends on it (repeatable).")]
 ExcludeOpt = Annotated[Optional[list[str]], typer.Option("--exclude", help="Leave this resource out (repeatable).")]
 ParallelOpt = Annotated[int, typer.Option("--parallel", min=1, help="Independent stages run at once.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
@@ -119,7 +135,7 @@ def import_(spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file 
 def destroy(spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file.")], env: EnvOpt,
             yes: Annotated[bool, typer.Option("--yes", "-y", help="Destroy without asking.")] = False,
             json_out: JsonOpt = False,
-            target: TargetOpt = None, exclude: ExcludeOpt = None,
+            target: DestroyTargetOpt = None, exclude: ExcludeOpt = None,
             executor: ExecutorOpt = None) -> None:
     """Delete every resource of the spec in the environment, in reverse stage order."""
     from provision.cli import commands  # imported on use: keeps --help fast
