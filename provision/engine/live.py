@@ -3,19 +3,38 @@
 Used after a stage is applied, for the post-stage policy gate and for
 ``provision policy check --phase post``: what the cloud reports now, not what
 the plan said.
+
+After an update the gate need not read everything again: a resource that this
+update created, updated or replaced ended its step with a read through its
+adapter (``ResourceSchema.read_back``), recorded in the stack's outputs, so
+:func:`read_back_records` takes those as live records; the others (unchanged,
+outside a ``--target``, of an adapter without a read-back) are read live.
 """
 
 from __future__ import annotations
 
+import copy
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
+from provision.engine.protocol import Step
 from provision.errors import ProviderError
 from provision.plan.model import Live, LiveResource
 from provision.provider import AdapterRegistry, CloudConfig
 from provision.spec.model import Spec
+from provision.vocabulary import StepOp
 
-__all__ = ["Live", "LiveResource", "read_live"]
+__all__ = ["Live", "LiveResource", "READ_BACK_STEPS", "read_back_records", "read_live"]
+
+# Steps that end with the adapter's read of the resource (``ResourceSchema.read_back``):
+# its create or update; a replacement's create (Pulumi: ``replace`` with
+# ``create-replacement`` and ``delete-replaced``; the fake engine: ``replace``); an
+# import reads the resource it adopts.
+READ_BACK_STEPS = frozenset({StepOp.CREATE, StepOp.UPDATE, StepOp.REPLACE,
+                             StepOp.CREATE_REPLACEMENT, StepOp.IMPORT})
+# Steps beside those that leave the resource's record as the read-back made it.
+_ALONGSIDE = frozenset({StepOp.DELETE_REPLACED})
 
 
 # Adapter reads at once: each is a few round trips to one cloud API, through one cached
@@ -54,6 +73,8 @@ def read_live(spec: Spec, registry: AdapterRegistry, configs: Mapping[str, Cloud
         return LiveResource(resource.type, dict(result.properties),
                             loc.file if loc else "", loc.line if loc else 0)
 
+    if not wanted:
+        return {}
     with ThreadPoolExecutor(max_workers=max(1, min(READ_THREADS, len(wanted))),
                             thread_name_prefix="live") as pool:
         futures = [(rid, pool.submit(read, rid)) for rid in wanted]
@@ -63,3 +84,35 @@ def read_live(spec: Spec, registry: AdapterRegistry, configs: Mapping[str, Cloud
             if found is not None:
                 live[rid] = found
     return live
+
+
+def read_back_records(spec: Spec, registry: AdapterRegistry, resource_ids: list[str],
+                      steps: Iterable[Step], outputs: Mapping[str, Any]) -> Live:
+    """``{resource_id: LiveResource}`` for the resources of ``resource_ids`` whose record
+    in the stack ``outputs`` an update's ``steps`` left fresh from the cloud: each step
+    on the resource is in :data:`READ_BACK_STEPS` (a replacement's delete beside it),
+    its type's adapter declares ``read_back``, and the outputs export its ``id``.
+    Properties are the exported attributes (the adapter's result) without ``id``, each
+    record located at its declaration in ``spec``, as :func:`read_live` makes them.
+
+    A resource whose step was ``same``, that had no step (outside a ``--target``), or
+    whose steps are unknown (``steps`` empty: an update on another worker) is not here:
+    it must be read live."""
+    ops: dict[str, set[StepOp]] = defaultdict(set)
+    for step in steps:
+        ops[step.resource].add(step.op)
+    taken: Live = {}
+    for rid in resource_ids:
+        done, record = ops.get(rid, set()), outputs.get(rid)
+        if not done & READ_BACK_STEPS or done - READ_BACK_STEPS - _ALONGSIDE:
+            continue
+        if not isinstance(record, dict) or not record.get("id"):
+            continue
+        resource = spec.resources[rid]
+        if resource.type not in registry or not registry.schema(resource.type).read_back:
+            continue
+        loc = resource.location
+        taken[rid] = LiveResource(resource.type,
+                                  {k: copy.deepcopy(v) for k, v in record.items() if k != "id"},
+                                  loc.file if loc else "", loc.line if loc else 0)
+    return taken
