@@ -202,7 +202,7 @@ class StageApply(StackValues):
         resources = self.stages.stage(name).resources
         source = result.outputs if outputs is None else outputs
         # What this update created or changed it read back already; the rest is read live.
-        taken = read_back_records(self.spec, self.registry, resources, result.steps, source)
+        taken = read_back_records(self.spec, self.registry, resources, result, source)
         try:
             read = self._read_live(name, [r for r in resources if r not in taken], source)
         except LiveCheckError as exc:

@@ -12,7 +12,7 @@ import pytest
 from provision.engine.hooks import Hooks
 from provision.engine.live import read_back_records, read_live
 from provision.engine.orchestrator import Orchestrator
-from provision.engine.protocol import Step
+from provision.engine.protocol import MASKED_SECRET, RunResult, Step
 from provision.plan.model import Live
 from provision.provider import CloudConfig
 from provision.vocabulary import StageStatus, StepOp
@@ -29,6 +29,7 @@ resources:
   a: {type: test:fake:Thing, stage: one, properties: {name: alpha, size: 1, secret_value: hush}}
   b: {type: test:fake:Thing, stage: one, properties: {name: beta, size: 1}}
   c: {type: test:fake:Other, stage: one, properties: {name: gamma, tags: {k: v}}}
+  d: {type: test:fake:Thing, stage: one, properties: {name: delta}}
 """
 
 
@@ -92,12 +93,13 @@ def test_a_created_stage_is_judged_on_its_read_backs_and_read_again_nowhere(
     orch, gate, reader = gated(make_orchestrator, SPEC)
     report = orch.apply(orch.plan())
     assert report.outcome("one").status is StageStatus.APPLIED
-    assert reader.asked == [[]]                 # asked for nothing: all three were created
-    assert reads() == 0                         # and no adapter read happened at all
+    assert reader.asked == [["a"]]              # the one holding a secret, read live
+    assert reads() == 1                         # no other adapter read happened at all
     judged = gate.post["one"]
-    assert list(judged) == ["a", "b", "c"]
+    assert list(judged) == ["a", "b", "c", "d"]
     assert judged == everything_read(orch, "one")    # the same records a live read gives
-    assert judged["a"].properties["secret_value"] == "hush"    # as the adapter reports it
+    assert judged["a"].properties["secret_value"] == "hush"    # as the adapter reads it
+    assert judged["d"].properties["size"] == 1                 # filled in by the cloud
     assert (judged["b"].file, judged["b"].line) == (orch.spec.path, 6)
 
 
@@ -106,15 +108,18 @@ def test_only_unchanged_resources_are_read_live_after_an_update(make_orchestrato
     first = make_orchestrator(SPEC)
     first.apply(first.plan())
     changed = SPEC.replace("name: beta, size: 1", "name: beta, size: 5") \
-        .replace("name: gamma,", "name: delta,")          # b updated, c replaced, a same
+        .replace("name: gamma,", "name: epsilon,")     # b updated, c replaced, a and d same
+    changed += "  e: {type: test:fake:Thing, stage: one, properties: {name: eta, secret_value: psst}}\n"
     orch, gate, reader = gated(make_orchestrator, changed)
     report = orch.apply(orch.plan())
     assert report.outcome("one").status is StageStatus.APPLIED
-    assert reader.asked == [["a"]]              # the unchanged one, read live
+    assert reader.asked == [["a", "d", "e"]]    # the unchanged ones and the secret one, live
     judged = gate.post["one"]
-    assert list(judged) == ["a", "b", "c"]
+    assert list(judged) == ["a", "b", "c", "d", "e"]
     assert judged == everything_read(orch, "one")
-    assert judged["b"].properties["size"] == 5 and judged["c"].properties["name"] == "delta"
+    assert judged["e"].properties["secret_value"] == "psst"     # as the adapter reads it
+    assert judged["b"].properties["size"] == 5 and judged["c"].properties["name"] == "epsilon"
+    assert judged["c"].properties["size"] == 1                 # filled in by the cloud
 
 
 def test_an_unchanged_resource_that_drifted_during_the_update_is_judged_as_it_is_now(
@@ -123,17 +128,17 @@ def test_an_unchanged_resource_that_drifted_during_the_update_is_judged_as_it_is
     first.apply(first.plan())
 
     def drift(stage: str, step: Step) -> None:
-        """Someone resizes ``alpha`` after the update's refresh read it."""
+        """Someone resizes ``delta`` after the update's refresh read it."""
         if step.resource == "b":
             with FakeAdapter.cloud.transaction() as data:
-                data["resources"]["test:fake:Thing|alpha"]["size"] = 9
+                data["resources"]["test:fake:Thing|delta"]["size"] = 9
 
     orch, gate, reader = gated(make_orchestrator,
                                SPEC.replace("name: beta, size: 1", "name: beta, size: 5"),
                                hooks=Hooks(step=drift))
     orch.apply(orch.plan())
-    assert sorted(r for ids in reader.asked for r in ids) == ["a", "c"]
-    assert gate.post["one"]["a"].properties["size"] == 9          # not the update's 1
+    assert reader.asked == [["a", "c", "d"]]
+    assert gate.post["one"]["d"].properties["size"] == 9          # not the update's 1
     assert gate.post["one"]["b"].properties["size"] == 5
 
 
@@ -143,19 +148,22 @@ def test_a_type_whose_adapter_does_not_read_back_is_read_live_even_when_created(
     other = orch.registry.get("test:fake:Other")
     other.schema = replace(other.schema, read_back=False)
     orch.apply(orch.plan())
-    assert reader.asked == [["c"]]
+    assert reader.asked == [["a", "c"]]
     assert gate.post["one"] == everything_read(orch, "one")
 
 
-def test_read_back_records_need_a_read_back_step_an_exported_id_and_a_read_back_adapter(
+def test_read_back_records_need_a_read_back_step_what_it_wrote_and_an_exported_id(
         make_orchestrator: Make) -> None:
     orch = make_orchestrator(SPEC)
     registry = fake_registry()
-    outputs = {rid: {"id": f"id-{rid}", "name": rid, "size": 2} for rid in ("a", "b", "c")}
+    outputs = {rid: {"id": f"id-{rid}"} for rid in ("a", "b", "c")}
+    wrote = {rid: {"name": rid, "size": 2} for rid in ("a", "b", "c")}
 
-    def taken(*steps: tuple[StepOp, str], out: dict[str, Any] = outputs) -> list[str]:
-        return sorted(read_back_records(orch.spec, registry, ["a", "b", "c"],
-                                        [Step(op, rid, None, None) for op, rid in steps], out))
+    def taken(*steps: tuple[StepOp, str], out: dict[str, Any] = outputs,
+              written: dict[str, Any] = wrote) -> list[str]:
+        result = RunResult([Step(op, rid, None, None) for op, rid in steps], {}, {},
+                           written=written)
+        return sorted(read_back_records(orch.spec, registry, ["a", "b", "c"], result, out))
 
     assert taken() == []                                         # steps unknown: read all
     assert taken((StepOp.SAME, "a"), (StepOp.CREATE, "b"), (StepOp.UPDATE, "c")) == ["b", "c"]
@@ -165,6 +173,12 @@ def test_read_back_records_need_a_read_back_step_an_exported_id_and_a_read_back_
     assert taken((StepOp.DELETE_REPLACED, "a"), (StepOp.READ, "b"),
                  (StepOp.REFRESH, "c")) == []
     assert taken((StepOp.CREATE, "a"), out={"a": {"name": "a"}}) == []    # no id exported
-    record = read_back_records(orch.spec, registry, ["a"], [Step(StepOp.CREATE, "a", None, None)],
-                               outputs)["a"]
-    assert record.type == "test:fake:Thing" and record.properties == {"name": "a", "size": 2}
+    assert taken((StepOp.CREATE, "a"), (StepOp.CREATE, "b"), written={"a": {}}) == ["a"]
+    assert taken((StepOp.CREATE, "a"), (StepOp.CREATE, "b"), written={
+        "a": {"tags": {"k": MASKED_SECRET}}, "b": {"secret_value": MASKED_SECRET}}) == []
+    record = read_back_records(orch.spec, registry, ["a"],
+                               RunResult([Step(StepOp.CREATE, "a", None, None)], {}, {},
+                                         written=wrote), outputs)["a"]
+    assert record.type == "test:fake:Thing" and record.properties == {"name": "a", "size": 2, "tags": None, "members": None,
+                                 "secret_value": None, "arn": None, "created_serial": None}
+    assert (record.file, record.line) == (orch.spec.path, 5)
