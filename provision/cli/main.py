@@ -342,6 +342,24 @@ def _usage_context(args: list[str]) -> Any:
     return ctx
 
 
+# The commands whose --json output is NDJSON events (docs/events.md).
+_EVENT_COMMANDS = ("apply", "destroy", "rollout", "approve")
+
+
+def _json_error(message: str, hint: str, diagnostics: list[str] | None = None) -> None:
+    """With ``--json``, an error that stopped an event command before it could report
+    one itself: its ``error`` event on stdout, so a pipeline reading only stdout sees why."""
+    args = sys.argv[1:]
+    if "--json" not in args or not args or args[0] not in _EVENT_COMMANDS:
+        return
+    from provision.cli.progress import Progress
+
+    fields: dict[str, Any] = {"message": message, "hint": hint}
+    if diagnostics:
+        fields["diagnostics"] = diagnostics
+    Progress(as_json=True).emit("error", **fields)
+
+
 def run() -> None:
     """Console-script entry point: run the app and map errors to exit codes."""
     try:
@@ -352,10 +370,12 @@ def run() -> None:
         sys.exit(exc.exit_code)
     except SpecError as exc:          # renders one "error: ..." line per diagnostic
         err.print(exc.render(), markup=False)
+        _json_error(exc.message, "", [d.render() for d in exc.diagnostics])
         sys.exit(1)
     except ProvisionError as exc:
         err.print("[red]error:[/red] ", end="")
         err.print(exc.render(), markup=False)
+        _json_error(exc.message, exc.hint)
         sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted")
