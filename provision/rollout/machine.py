@@ -2,6 +2,10 @@
 
 For each environment of the chain not finished before:
 
+0. the promotion gate: every environment finished earlier in this rollout must still
+   resolve to the spec it was applied with (its recorded resolved-spec digest); when
+   one does not (a change it shares with this one), the rollout halts (exit 4) and only
+   a new rollout, through the earlier environments first, promotes the new spec;
 1. plan it (or, on resume after an approval, load the plan that was approved);
 2. a protected environment (or ``approval: true``) with changes needs an approval of
    exactly that plan: without one the plan is stored and the rollout halts (exit 4);
@@ -257,7 +261,8 @@ class Rollout:
             self.ui.emit("env_done", env=env, status=es.status)
             first = health[0]
             return RolloutResult(Outcome.HALTED, ExitCode.HALTED, Halt(
-                env, HaltGate.HEALTH.value, "", names, f"health check '{first.name}' failed: {first.detail}"
+                env, HaltGate.HEALTH.value, "", names,
+                f"health check '{first.name}' failed: {first.detail}"
                 + (f" ({first.location})" if first.location else ""),
                 f"fix {env} (or the check), then: provision rollout --resume {self.run_id}"))
         es.status = (StageStatus.APPLIED if plan.has_changes() else StageStatus.UNCHANGED).value
