@@ -14,6 +14,7 @@ from provision.cli.recording import recorded
 from provision.history import RunRecorder
 from provision.cli.live_view import make_progress
 from provision.cli.progress import Progress, status_summary
+from provision.engine.freshness import ensure_state_unchanged
 from provision.engine.orchestrator import ensure_plan_matches, refuse_protected, spec_digest
 from provision.engine.report import ApplyReport
 from provision.errors import PlanError, PolicyViolation, ProvisionError
@@ -215,6 +216,7 @@ def _apply(loaded: session.Loaded, spec: str, saved: Plan | None, progress: Prog
             run.recover(orch)
             if saved is not None:
                 ensure_plan_matches(saved, loaded.spec, loaded.env, spec_digest([spec]))
+                ensure_state_unchanged(saved, orch.snapshots())
                 the_plan = saved
             else:
                 the_plan = orch.plan()

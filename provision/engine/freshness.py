@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from provision.engine.protocol import StackSnapshot
-from provision.plan.model import UNKNOWN, Change
+from provision.errors import StalePlanError
+from provision.plan.model import UNKNOWN, Change, Plan
 from provision.plan.render_json import SENSITIVE_JSON
 
 # The state digest a plan records for a stage that had no stack when it was planned.
@@ -21,6 +22,21 @@ def state_unchanged(planned: str, now: StackSnapshot | None) -> bool:
     if planned == NO_STATE:
         return not (now.inputs or now.recorded or now.outputs or now.pending)
     return now.digest == planned
+
+
+def ensure_state_unchanged(plan: Plan, snapshots: Mapping[str, StackSnapshot]) -> None:
+    """Refuse a saved ``plan`` before anything is applied when the state of any of its
+    stages moved since it was made (``snapshots``: stage -> its stack now, absent when
+    there is none). Raises :class:`StalePlanError` naming every such stage. Each stage
+    is checked again as it starts (another run may move it meanwhile)."""
+    moved = [s.name for s in plan.stages if s.name in plan.state_digests
+             and not state_unchanged(plan.state_digests[s.name], snapshots.get(s.name))]
+    if moved:
+        which = ", ".join(f"'{name}'" for name in moved)
+        raise StalePlanError(
+            f"the state of stage{'s' if len(moved) > 1 else ''} {which} changed since the "
+            "plan was made; nothing was applied",
+            hint="make a new plan with `provision plan ... --out`")
 
 
 def same_as_shown(saved: Change, fresh: Change) -> bool:

@@ -51,6 +51,7 @@ resources:
     moved = run_cli("apply", "p3.json", env=env)
     assert moved.code == 1
     assert "the state of stage 'aws' changed since the plan was made" in moved.stderr
+    assert "nothing was applied" in moved.stderr          # refused before any stage starts
     tags = s3.get_bucket_tagging(Bucket=f"saved-{sfx}")["TagSet"]
     assert {"Key": "v", "Value": "2"} in tags
 

@@ -42,3 +42,23 @@ def test_a_stage_planned_without_a_stack_is_unchanged_while_its_stack_records_no
     assert state_unchanged("d1", StackSnapshot(outputs={}, digest="d1"))
     assert not state_unchanged("d1", StackSnapshot(outputs={}, digest="d2"))
     assert not state_unchanged("d1", None)
+
+
+def test_a_saved_plan_is_refused_up_front_naming_every_stage_that_moved() -> None:
+    import pytest
+
+    from provision.engine.freshness import ensure_state_unchanged
+    from provision.errors import StalePlanError
+    from provision.plan.model import Plan, StagePlan
+
+    plan = Plan("s", "dev", "s.yaml", [StagePlan(n, f"s.dev.{n}") for n in ("aws", "gcp", "new")],
+                state_digests={"aws": "sha256:a", "gcp": "sha256:g", "new": NO_STATE})
+    same = {"aws": StackSnapshot(outputs={}, digest="sha256:a"),
+            "gcp": StackSnapshot(outputs={}, digest="sha256:g")}
+    ensure_state_unchanged(plan, same)                      # nothing moved: no error
+    moved = {**same, "gcp": StackSnapshot(outputs={}, digest="sha256:other"),
+             "new": StackSnapshot(outputs={"b": {"id": "x"}}, digest="sha256:n")}
+    with pytest.raises(StalePlanError) as raised:
+        ensure_state_unchanged(plan, moved)
+    assert str(raised.value).startswith("the state of stages 'gcp', 'new' changed since the "
+                                        "plan was made; nothing was applied")
