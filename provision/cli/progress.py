@@ -74,11 +74,12 @@ class Progress:
 
     def hooks(self) -> Hooks:
         def stage_start(stage: str, op: Operation) -> None:
+            if op is Operation.PLAN:   # planning a stage ends in no stage_done: the plan
+                return                 # (and its `plan` event in a rollout) reports it
             self.emit("stage_start", stage=stage, operation=op.value)
-            if self.record is not None and op is not Operation.PLAN:
+            if self.record is not None:
                 self.record.stage_started(stage)
-            if op is not Operation.PLAN:
-                self.say(f"[bold]{op.value}[/bold] stage [cyan]{stage}[/cyan]")
+            self.say(f"[bold]{op.value}[/bold] stage [cyan]{stage}[/cyan]")
 
         def step(stage: str, s: Step) -> None:
             if not s.op.changes:
