@@ -104,7 +104,19 @@ def _explain_resource_cycle(path: list[str], reasons: EdgeReasons) -> str:
 
 
 def build_stages(spec: Spec) -> StageGraph:
-    """Stage graph of a resolved spec; raises CycleError for resource or stage cycles."""
+    """Stage graph of a resolved spec; raises CycleError for resource or stage cycles.
+
+    The graph ``validate`` built for its cycle check (``spec.graph_memo``, moved to
+    the resolved spec by ``resolve`` when the environment changes no resource
+    reference) is returned instead of being built again, once: the memo is dropped
+    on use, so each graph returned is the caller's own.
+    """
+    memo = spec.graph_memo
+    if memo is not None:
+        spec.graph_memo = None
+        if memo.fits(spec):
+            graph: StageGraph = memo.graph
+            return graph
     with gc_paused():
         return _build_stages(spec)
 

@@ -17,7 +17,8 @@ from provision.provider import AdapterRegistry, PropertySchema, ResourceSchema
 from provision.spec.hints import did_you_mean, one_of
 from provision.spec.build import locate
 from provision.spec.constraints import check_constraints
-from provision.spec.model import Environment, Reference, Resource, SourceLocation, Spec, Template
+from provision.spec.model import (Environment, GraphMemo, Reference, Resource, SourceLocation,
+                                  Spec, Template)
 from provision.spec.perf import gc_paused
 from provision.spec.refs import located_references
 from provision.spec.resolve import make_lookup, variable_values
@@ -286,7 +287,7 @@ class _Validator:
         from provision.graph.stages import build_stages
 
         try:
-            build_stages(self.spec)
+            graph = build_stages(self.spec)
         except CycleError as exc:
             first = self.spec.resources.get(exc.path[0]) if exc.path else None
             if first is None and exc.path:
@@ -297,6 +298,9 @@ class _Validator:
             self.add(first.location if first else None, message,
                      exc.path[0] if first and exc.path[0] in self.spec.resources else "",
                      hint or exc.hint)
+        else:
+            # Kept for the one build_stages of this spec (or its resolution) that follows.
+            self.spec.graph_memo = GraphMemo.of(self.spec, graph)
 
 
 def _templates(value: Any, dotted: str) -> list[tuple[str, Template]]:
