@@ -123,7 +123,12 @@ def build_stages(spec: Spec) -> StageGraph:
 
 def _build_stages(spec: Spec) -> StageGraph:
     dag, why = _dependencies(spec)
-    stage_of = {rid: res.stage or res.cloud for rid, res in spec.resources.items()}
+    stage_of: dict[str, str] = {}
+    clouds: dict[str, set[str]] = {}      # stage -> the clouds of its resources
+    for rid, res in spec.resources.items():
+        cloud = res.type.split(":", 1)[0]   # res.cloud, without a property call
+        name = stage_of[rid] = res.stage or cloud
+        clouds.setdefault(name, set()).add(cloud)
     try:
         order = [rid for level in dag.levels() for rid in level]
     except CycleError as exc:
@@ -161,8 +166,8 @@ def _build_stages(spec: Spec) -> StageGraph:
         raise CycleError(stage_cycle, what="stages", detail="\n".join(lines)) from None
     stages = []
     for name in (n for level in levels for n in level):
-        clouds = {spec.resources[r].cloud for r in members[name]}
+        used = clouds[name]
         stages.append(Stage(name=name, resources=members[name],
                             depends_on=stage_dag.dependencies(name),
-                            cloud=clouds.pop() if len(clouds) == 1 else None))
+                            cloud=next(iter(used)) if len(used) == 1 else None))
     return StageGraph(stages=stages, levels=levels, resource_graph=dag)

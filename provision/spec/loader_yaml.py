@@ -232,32 +232,36 @@ class _Walker:
         if node.tag != _MAP:
             raise self.unsupported(node)
         doc = self.doc
+        locations = doc.locations
+        scalar_node = yaml.ScalarNode
+        expanding = self.expanding      # not changed by the calls below once they return
         result: dict[Any, Any] = {}
         merged: list[Any] = []
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
+            key_tag = key_node.tag
+            if key_tag == _MERGE:
                 merged.append(self.convert(value_node, path, depth))
                 continue
-            if not isinstance(key_node, yaml.ScalarNode):
+            if key_node.__class__ is not scalar_node:
                 line, col = _mark(key_node)
                 doc.diagnostics.append(Diagnostic(
                     "map keys must be plain strings", file=doc.file, line=line, column=col))
                 continue
             # Keys are names: keep them as written (YAML 1.1 would turn `on:` into True).
-            key = str(key_node.value)
+            key = key_node.value
             sub = path + (key,)
             if key in result:  # merged keys are added after the loop: this one is written
-                if not self.expanding:
+                if not expanding:
                     line, col = _mark(key_node)
-                    first = doc.locations.get(sub, (0, 0))
+                    first = locations.get(sub, (0, 0))
                     doc.duplicates.append((sub, line, col, first[0]))
                 continue
-            if self.expanding:
+            if expanding:
                 result[key] = self.convert(value_node, sub, depth + 1)
                 continue
             mark = key_node.start_mark
-            doc.locations[sub] = (mark.line + 1, mark.column + 1)
-            if value_node.__class__ is yaml.ScalarNode:   # convert()'s first case, inline
+            locations[sub] = (mark.line + 1, mark.column + 1)
+            if value_node.__class__ is scalar_node:   # convert()'s first case, inline
                 result[key] = (value_node.value if value_node.tag == _STR
                                else self.scalar(value_node))
             else:

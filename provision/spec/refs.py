@@ -100,6 +100,19 @@ def parse_string(text: str) -> Value:
 _PARSED: dict[str, Value] = {}
 
 
+def parse_text(text: str) -> Value:
+    """:func:`parse_string`, remembered for texts seen before (the result is immutable,
+    so sharing it is safe). Raises :class:`RefSyntaxError`."""
+    if "${" not in text:
+        return text
+    parsed = _PARSED.get(text)
+    if parsed is None:
+        parsed = parse_string(text)
+        if len(_PARSED) < 65536:
+            _PARSED[text] = parsed
+    return parsed
+
+
 def parse_value(value: Any, on_error: Callable[[RefSyntaxError, tuple[Any, ...]], None],
                 path: tuple[Any, ...] = ()) -> Value:
     """Parse every string in a nested value; report syntax errors (with the path below
@@ -107,17 +120,11 @@ def parse_value(value: Any, on_error: Callable[[RefSyntaxError, tuple[Any, ...]]
     if isinstance(value, str):
         if "${" not in value:
             return value
-        parsed = _PARSED.get(value)
-        if parsed is not None:
-            return parsed
         try:
-            parsed = parse_string(value)
+            return parse_text(value)
         except RefSyntaxError as exc:
             on_error(exc, path)
             return value
-        if len(_PARSED) < 65536:
-            _PARSED[value] = parsed  # parsed values are immutable, so sharing them is safe
-        return parsed
     if isinstance(value, dict):
         return {k: parse_value(v, on_error, path + (k,)) for k, v in value.items()}
     if isinstance(value, list):
