@@ -155,10 +155,12 @@ def _collect_at(value: Value, path: str, found: list[tuple[str, Reference]]) -> 
         found.extend((path, p) for p in value.parts if isinstance(p, Reference))
     elif isinstance(value, dict):
         for key, item in value.items():
-            _collect_at(item, f"{path}.{key}", found)
+            if not isinstance(item, str):   # a plain string holds none: no path for it
+                _collect_at(item, f"{path}.{key}", found)
     elif isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
-            _collect_at(item, f"{path}.{index}", found)
+            if not isinstance(item, str):
+                _collect_at(item, f"{path}.{index}", found)
 
 
 def _collect(value: Value, found: list[Reference]) -> None:
