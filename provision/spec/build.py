@@ -24,6 +24,7 @@ TOP_KEYS = ("name", "backend", "executor", "variables", "environments", "resourc
 # What HCL users write at top level: attributes and the block types.
 HCL_TOP_NAMES = ("name", "backend", "executor", "variable", "environment", "resource", "promotion")
 RESOURCE_KEYS = ("type", "properties", "stage", "depends_on", "protect")
+_RESOURCE_KEY_SET = frozenset(RESOURCE_KEYS)
 VARIABLE_KEYS = ("type", "default", "description")
 VARIABLE_TYPES = ("string", "number", "bool", "list", "map")
 CLOUDS = ("aws", "azure", "gcp")
@@ -223,8 +224,10 @@ class _Builder:
             self.error(path, f"invalid resource id '{rid}'", resource=rid,
                        hint="use letters, digits, '_' and '-', starting with a letter; "
                             "'var' and 'env' are reserved")
-        body = self.expect_map(raw, path, f"resource '{rid}'", resource=rid)
-        self.unknown_keys(body, RESOURCE_KEYS, path, "resource", resource=rid)
+        body = raw if raw.__class__ is dict else self.expect_map(
+            raw, path, f"resource '{rid}'", resource=rid)
+        if not body.keys() <= _RESOURCE_KEY_SET:
+            self.unknown_keys(body, RESOURCE_KEYS, path, "resource", resource=rid)
         rtype = body.get("type")
         if not isinstance(rtype, str) or not rtype:
             self.error(path, "resource has no 'type'", resource=rid,
@@ -234,9 +237,12 @@ class _Builder:
             self.error(path + ("type",), f"malformed resource type '{rtype}'", resource=rid,
                        hint="types look like <cloud>:<module>:<Type>, e.g. aws:s3:Bucket")
         res = Resource(id=rid, type=rtype, location=self.doc.location(path))
-        props = self.expect_map(body.get("properties"), path + ("properties",), "'properties'",
-                                resource=rid)
-        self.controls(props, path + ("properties",), "properties", rid)
+        props = body.get("properties")
+        if props.__class__ is not dict:
+            props = self.expect_map(props, path + ("properties",), "'properties'",
+                                    resource=rid)
+        if self.doc.controls:
+            self.controls(props, path + ("properties",), "properties", rid)
         locations, file = self.doc.locations, self.doc.file
         plocs, properties = res.property_locations, res.properties
         for key, value in props.items():
