@@ -241,7 +241,8 @@ class _Walker:
             raise self.unsupported(node)
         doc = self.doc
         locations = doc.locations
-        scalar_node = yaml.ScalarNode
+        scalar_node, mapping_node = yaml.ScalarNode, yaml.MappingNode
+        seen = self.seen
         expanding = self.expanding      # not changed by the calls below once they return
         result: dict[Any, Any] = {}
         merged: list[Any] = []
@@ -272,6 +273,10 @@ class _Walker:
             if value_node.__class__ is scalar_node:   # convert()'s first case, inline
                 result[key] = (value_node.value if value_node.tag == _STR
                                else self.scalar(value_node))
+            elif (value_node.__class__ is mapping_node and depth < MAX_DEPTH
+                  and id(value_node) not in seen):
+                seen.add(id(value_node))    # convert()'s path for a map met the first time
+                result[key] = self.mapping(value_node, sub, depth + 1)
             else:
                 result[key] = self.convert(value_node, sub, depth + 1)
         # `<<: *base` (or a list of them): keys written here win, then earlier merges.
