@@ -15,7 +15,10 @@ both sides alike (the load average is printed with every table):
   N x (create_bucket + put_bucket_tagging) made directly with boto3 on the same moto.
 * ``bare``  -- ``provision apply`` of N buckets against a bare Pulumi Automation API
   program (one inline stack, ``stack.up``) declaring the same resources through the
-  same adapters (provision's dynamic provider).
+  same adapters (provision's dynamic provider). provision runs with ``--no-policy``,
+  or with ``--bare-policies DIR`` with the gates before and after each stage; then
+  the S3 adapter reads made in provision's own process (the gate after the stage;
+  Pulumi's refresh reads run in its provider processes) are counted too.
 * ``dag``   -- an unbalanced stage DAG (a chain of stages beside one big stage):
   makespan of the apply / its critical path, both from the stage events of that apply.
 * ``demo``  -- no-op ``provision plan`` of stacks/demo.yaml (three clouds) with the
@@ -104,8 +107,12 @@ class Bench:
     def close(self) -> None:
         self.sandbox.down()
 
-    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run([sys.executable, "-m", "provision.cli.main", *args],
+    def cli(self, *args: str, check: bool = True,
+            counted: bool = False) -> subprocess.CompletedProcess[str]:
+        """``provision ARGS``; ``counted``: its S3 adapter reads are counted
+        (:func:`counted_cli`, reported on stderr after :data:`READS_MARK`)."""
+        run = [__file__, "--counted-cli"] if counted else ["-m", "provision.cli.main"]
+        proc = subprocess.run([sys.executable, *run, *args],
                               cwd=self.work, env=self.env, capture_output=True, text=True,
                               check=False)
         if check and proc.returncode not in (0, 2):
@@ -184,18 +191,23 @@ def noop_and_apply(b: Bench, sizes: list[int], runs: int) -> dict[str, Any]:
             for n, s in rows.items()}
 
 
-def bare(b: Bench, n: int, runs: int) -> dict[str, Any]:
-    """provision apply of n buckets vs a bare Automation API program (same adapters)."""
+def bare(b: Bench, n: int, runs: int, policies: Path | None = None) -> dict[str, Any]:
+    """provision apply of n buckets vs a bare Automation API program (same adapters);
+    with ``policies``, provision applies with its gates and its adapter reads are
+    counted."""
     samples: dict[str, list[float]] = {k: [] for k in ("provision", "provision_cpu",
-                                                         "bare", "bare_cpu")}
+                                                         "bare", "bare_cpu", "reads")}
+    gates = ("--policies", str(policies)) if policies is not None else ("--no-policy",)
     for _ in range(runs):
         sfx = _suffix()
         spec = b.work / f"bare-{sfx}.yaml"
         buckets_spec(spec, f"barex{sfx}", n, f"prov-{sfx}")
-        wall, cpu, _ = timed(lambda: b.cli("apply", spec.name, "--env", "local", "--yes",
-                                           "--no-policy"))
+        wall, cpu, proc = timed(lambda: b.cli("apply", spec.name, "--env", "local", "--yes",
+                                              *gates, counted=policies is not None))
         samples["provision"].append(wall)
         samples["provision_cpu"].append(cpu)
+        if policies is not None:
+            samples["reads"].append(float(proc.stderr.rsplit(READS_MARK, 1)[1].split()[0]))
         b.cli("destroy", spec.name, "--env", "local", "--yes")
         spec2 = b.work / f"bare2-{sfx}.yaml"
         buckets_spec(spec2, f"rawx{sfx}", n, f"raw-{sfx}")
@@ -209,11 +221,37 @@ def bare(b: Bench, n: int, runs: int) -> dict[str, Any]:
         samples["bare_cpu"].append(cpu)
         subprocess.run(cmd + ["--destroy"], cwd=b.work, env=b.env, capture_output=True,
                        check=True)
-    med = {k: statistics.median(v) for k, v in samples.items()}
-    print(f"  N={n}: provision apply {med['provision']:.2f}s (cpu {med['provision_cpu']:.2f}s)"
-          f"  bare Automation API {med['bare']:.2f}s (cpu {med['bare_cpu']:.2f}s)  ratio "
+    med = {k: statistics.median(v) for k, v in samples.items() if v}
+    reads = f", {med['reads']:.0f} adapter reads" if "reads" in med else ""
+    print(f"  N={n}: provision apply {med['provision']:.2f}s (cpu {med['provision_cpu']:.2f}s"
+          f"{reads})  bare Automation API {med['bare']:.2f}s (cpu {med['bare_cpu']:.2f}s)  ratio "
           f"{med['provision'] / med['bare']:.2f}x  [{_load()}]", flush=True)
     return med | {"n": n, "runs": runs}
+
+
+READS_MARK = "adapter-reads:"
+
+
+def counted_cli(argv: list[str]) -> None:
+    """``provision ARGV`` in this process, the S3 adapter's reads made here counted and
+    reported on stderr after :data:`READS_MARK` when it exits."""
+    import atexit
+    import threading
+
+    from providers.aws import s3_bucket
+    from provision.cli.main import run
+
+    original, lock, calls = s3_bucket.S3Bucket.read, threading.Lock(), [0]
+
+    def read(self: Any, id: str, props: Any, config: Any) -> Any:
+        with lock:
+            calls[0] += 1
+        return original(self, id, props, config)
+
+    s3_bucket.S3Bucket.read = read  # type: ignore[method-assign]
+    atexit.register(lambda: print(f"{READS_MARK} {calls[0]}", file=sys.stderr, flush=True))
+    sys.argv = ["provision", *argv]
+    run()
 
 
 def bare_child(spec_path: Path, destroy: bool, parallel: int = 16) -> None:
@@ -402,6 +440,9 @@ def main() -> int:
                         help="noop and apply are one scenario (measured together)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 50, 200])
     parser.add_argument("--bare-size", type=int, default=50)
+    parser.add_argument("--bare-policies", type=Path,
+                        help="bare: provision applies with these policy packs (gates before "
+                             "and after the stage; its adapter reads counted), not --no-policy")
     parser.add_argument("--pulumi-parallel", type=int, nargs="+", default=[10, 32, 64],
                         help="Pulumi --parallel values for the parallel scenario "
                              "(one value: the bare child's)")
@@ -410,7 +451,11 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument("--bare-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--destroy", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--counted-cli", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.counted_cli is not None:
+        counted_cli(args.counted_cli)
+        return 0
     if args.bare_child:
         bare_child(args.bare_child, args.destroy, args.pulumi_parallel[0])
         return 0
@@ -427,7 +472,9 @@ def main() -> int:
                 results["noop"] = noop_and_apply(b, args.sizes, args.runs)
             if "bare" in args.scenarios:
                 print(f"provision apply vs a bare Automation API program (median of {args.runs}):")
-                results["bare"] = bare(b, args.bare_size, args.runs)
+                results["bare"] = bare(b, args.bare_size, args.runs,
+                                       args.bare_policies.resolve() if args.bare_policies
+                                       else None)
             if "dag" in args.scenarios:
                 print(f"unbalanced DAG: {DAG_CHAIN} chained stages beside one stage of "
                       f"{DAG_BIG} buckets (median of {args.runs}):")

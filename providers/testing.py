@@ -66,6 +66,7 @@ def fake_schema(type_name: str) -> ResourceSchema:
             "secret_value": PropertySchema("string", secret=True),
         },
         outputs={"arn": "string", "created_serial": "integer"},
+        read_back=True,                     # create and update return the stored record
     )
 
 

@@ -55,6 +55,12 @@ class ResourceSchema:
     # crash leaves pending; the adapter tags the resource with it, and its ``find``
     # looks the token up. Other properties never carry it.
     create_token: bool = False
+    # ``create`` and ``update`` end with a read of the resource: their result is what
+    # ``read`` would report at that moment (the cloud's representation, not the inputs
+    # echoed). The gate after a stage then takes a created or updated resource's
+    # recorded outputs as its live record instead of reading it again
+    # (``provision.engine.live``); False: it is read live.
+    read_back: bool = False
 
     def readable(self) -> set[str]:
         return {"id", *self.properties, *self.outputs}

@@ -46,6 +46,7 @@ _CAPACITY = (Range(1, None, source=CREATE_TABLE),)
 SCHEMA = ResourceSchema(
     type_name=TYPE,
     cloud="aws",
+    read_back=True,                 # create and update end with a read
     terraform_type="aws_dynamodb_table",
     description="A DynamoDB table.",
     properties={

@@ -66,6 +66,7 @@ RULE_SOURCE = AnyKey(("cidr_blocks", "ipv6_cidr_blocks", "security_groups"), sou
 SCHEMA = ResourceSchema(
     type_name=TYPE,
     cloud="aws",
+    read_back=True,                 # create and update end with a read
     terraform_type="aws_security_group",
     description="A VPC security group.",
     properties={

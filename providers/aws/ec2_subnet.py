@@ -32,6 +32,7 @@ NOT_FOUND = frozenset({"InvalidSubnetID.NotFound"})
 SCHEMA = ResourceSchema(
     type_name=TYPE,
     cloud="aws",
+    read_back=True,                 # create and update end with a read
     terraform_type="aws_subnet",
     description="A subnet of a VPC.",
     properties={

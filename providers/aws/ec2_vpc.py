@@ -36,6 +36,7 @@ NOT_FOUND = frozenset({"InvalidVpcID.NotFound"})
 SCHEMA = ResourceSchema(
     type_name=TYPE,
     cloud="aws",
+    read_back=True,                 # create and update end with a read
     terraform_type="aws_vpc",
     description="A virtual private cloud.",
     properties={

@@ -39,6 +39,7 @@ _NAME = (Length(1, 64, source=CREATE_ROLE),
 SCHEMA = ResourceSchema(
     type_name=TYPE,
     cloud="aws",
+    read_back=True,                 # create and update end with a read
     terraform_type="aws_iam_role",
     description="An IAM role.",
     properties={

@@ -62,6 +62,7 @@ BUCKET_NAME = (
 SCHEMA = ResourceSchema(
     type_name=TYPE,
     cloud="aws",
+    read_back=True,                 # create and update end with a read
     terraform_type="aws_s3_bucket",
     description="An S3 bucket.",
     properties={

@@ -76,6 +76,7 @@ def _seconds(low: int, high: int) -> tuple[Range]:
 SCHEMA = ResourceSchema(
     type_name=TYPE,
     cloud="aws",
+    read_back=True,                 # create and update end with a read
     terraform_type="aws_sqs_queue",
     description="An SQS queue.",
     properties={

@@ -22,6 +22,7 @@ PUBLIC_ACCESS = ("none", "blob", "container")
 SCHEMA = ResourceSchema(
     type_name=TYPE,
     cloud="azure",
+    read_back=True,                 # create and update end with a read
     terraform_type="azurerm_storage_container",
     description="A blob container in a storage account.",
     properties={

@@ -51,6 +51,7 @@ API_VERSION = Pattern(r"\d{4}-\d{2}-\d{2}(-preview)?", "yyyy-mm-dd or yyyy-mm-dd
 SCHEMA = ResourceSchema(
     type_name=TYPE,
     cloud="azure",
+    read_back=True,                 # create and update end with a read
     terraform_type="azapi_resource",
     description="Any Azure Resource Manager resource, by type, API version and properties.",
     properties={

@@ -21,6 +21,7 @@ TYPE = "azure:resources:ResourceGroup"
 SCHEMA = ResourceSchema(
     type_name=TYPE,
     cloud="azure",
+    read_back=True,                 # create and update end with a read
     terraform_type="azurerm_resource_group",
     description="An Azure resource group.",
     properties={

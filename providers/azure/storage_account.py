@@ -21,6 +21,7 @@ TYPE = "azure:storage:Account"
 SCHEMA = ResourceSchema(
     type_name=TYPE,
     cloud="azure",
+    read_back=True,                 # create and update end with a read
     terraform_type="azurerm_storage_account",
     description="An Azure storage account.",
     properties={

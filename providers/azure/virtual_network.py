@@ -31,6 +31,7 @@ TYPE = "azure:network:VirtualNetwork"
 SCHEMA = ResourceSchema(
     type_name=TYPE,
     cloud="azure",
+    read_back=True,                 # create and update end with a read
     terraform_type="azurerm_virtual_network",
     description="An Azure virtual network and its subnets.",
     properties={

@@ -22,6 +22,7 @@ TYPE = "gcp:resourcemanager:Project"
 SCHEMA = ResourceSchema(
     type_name=TYPE,
     cloud="gcp",
+    read_back=True,                 # create and update end with a read
     terraform_type="google_project",
     description="A Google Cloud project.",
     properties={

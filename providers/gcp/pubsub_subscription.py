@@ -31,6 +31,7 @@ TYPE = "gcp:pubsub:Subscription"
 SCHEMA = ResourceSchema(
     type_name=TYPE,
     cloud="gcp",
+    read_back=True,                 # create and update end with a read
     terraform_type="google_pubsub_subscription",
     description="A Pub/Sub subscription to a topic.",
     properties={

@@ -38,6 +38,7 @@ MEMBER = Pattern(r"allUsers|allAuthenticatedUsers|(user|serviceAccount|group|dom
 SCHEMA = ResourceSchema(
     type_name=TYPE,
     cloud="gcp",
+    read_back=True,                 # create and update end with a read
     terraform_type="google_pubsub_topic",
     description="A Pub/Sub topic.",
     properties={

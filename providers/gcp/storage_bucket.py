@@ -22,6 +22,7 @@ TYPE = "gcp:storage:Bucket"
 SCHEMA = ResourceSchema(
     type_name=TYPE,
     cloud="gcp",
+    read_back=True,                 # create and update end with a read
     terraform_type="google_storage_bucket",
     description="A Cloud Storage bucket.",
     properties={

@@ -35,8 +35,24 @@ app.add_typer(sandbox_app, name="sandbox")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"provision {version('provision')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(show_version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="Show provision's version and exit.")] = False) -> None:
+    """Multi-cloud provisioning: one spec, staged plans, policy gates."""
+
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment of the spec.")]
 TargetOpt = Annotated[Optional[list[str]], typer.Option("--target", help="Only this resource and what it depends on (repeatable).")]
+DestroyTargetOpt = Annotated[Optional[list[str]], typer.Option("--target", help="Only this resource and what depends on it (repeatable).")]
 ExcludeOpt = Annotated[Optional[list[str]], typer.Option("--exclude", help="Leave this resource out (repeatable).")]
 ParallelOpt = Annotated[int, typer.Option("--parallel", min=1, help="Independent stages run at once.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
@@ -119,7 +135,7 @@ def import_(spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file 
 def destroy(spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file.")], env: EnvOpt,
             yes: Annotated[bool, typer.Option("--yes", "-y", help="Destroy without asking.")] = False,
             json_out: JsonOpt = False,
-            target: TargetOpt = None, exclude: ExcludeOpt = None,
+            target: DestroyTargetOpt = None, exclude: ExcludeOpt = None,
             executor: ExecutorOpt = None) -> None:
     """Delete every resource of the spec in the environment, in reverse stage order."""
     from provision.cli import commands  # imported on use: keeps --help fast
@@ -326,6 +342,24 @@ def _usage_context(args: list[str]) -> Any:
     return ctx
 
 
+# The commands whose --json output is NDJSON events (docs/events.md).
+_EVENT_COMMANDS = ("apply", "destroy", "rollout", "approve")
+
+
+def _json_error(message: str, hint: str, diagnostics: list[str] | None = None) -> None:
+    """With ``--json``, an error that stopped an event command before it could report
+    one itself: its ``error`` event on stdout, so a pipeline reading only stdout sees why."""
+    args = sys.argv[1:]
+    if "--json" not in args or not args or args[0] not in _EVENT_COMMANDS:
+        return
+    from provision.cli.progress import Progress
+
+    fields: dict[str, Any] = {"message": message, "hint": hint}
+    if diagnostics:
+        fields["diagnostics"] = diagnostics
+    Progress(as_json=True).emit("error", **fields)
+
+
 def run() -> None:
     """Console-script entry point: run the app and map errors to exit codes."""
     try:
@@ -336,10 +370,12 @@ def run() -> None:
         sys.exit(exc.exit_code)
     except SpecError as exc:          # renders one "error: ..." line per diagnostic
         err.print(exc.render(), markup=False)
+        _json_error(exc.message, "", [d.render() for d in exc.diagnostics])
         sys.exit(1)
     except ProvisionError as exc:
         err.print("[red]error:[/red] ", end="")
         err.print(exc.render(), markup=False)
+        _json_error(exc.message, exc.hint)
         sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted")

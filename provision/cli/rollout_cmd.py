@@ -53,7 +53,7 @@ def rollout(spec: str, *, to: str, resume: str, as_json: bool, non_interactive: 
     history = open_history()
     try:
         if resume:
-            state, record = _resumed(history, resume)
+            state, record, executor = _resumed(history, resume, executor)
         else:
             state, record = _started(history, spec, to, rollback_on_failure, policies, no_policy)
         return _run(history, state, record, as_json=as_json,
@@ -88,15 +88,31 @@ def _started(history: History, spec: str, to: str, rollback_on_failure: bool,
     return state, record
 
 
-def _resumed(history: History, run_id: str) -> tuple[RolloutState, RunRecorder]:
+def _resumed(history: History, run_id: str,
+             executor: str | None) -> tuple[RolloutState, RunRecorder, str | None]:
+    """The halted rollout ``run_id``, its run record reopened, and the executor to resume
+    it on: the one it started on (a rollout on a temporal executor is a workflow that
+    waits there) unless ``executor`` names that same one. Raises PlanError for a run that
+    is no rollout or an executor other than the rollout's."""
     run = history.run(run_id)
     if run["operation"] != Operation.ROLLOUT.value:
         raise PlanError(f"run {run['id']} is a {run['operation']}, not a rollout",
                         hint="--resume takes the run id a halted rollout printed")
+    workflow = run["detail"].get(rollout_gates.WORKFLOW)
+    started_on = str(workflow.get("executor", "")) if isinstance(workflow, dict) else ""
+    if started_on:
+        from provision.executor import executor_name
+
+        if executor is not None and executor_name(executor, None) != started_on:
+            raise PlanError(f"rollout {run['id']} runs on the {started_on} executor, "
+                            f"not {executor}",
+                            hint=f"provision rollout --resume {run['id']} (it resumes "
+                                 f"on {started_on})")
+        executor = started_on
     state = RolloutState.from_dict(run["detail"].get("rollout"), run["id"])
     record = history.resume(run["id"])
     record.update(spec_digest=spec_digest([state.spec_file]))
-    return state, record
+    return state, record, executor
 
 
 def _run(history: History, state: RolloutState, record: RunRecorder, *, as_json: bool,
@@ -191,6 +207,11 @@ def approve(run_id: str, env: str, *, comment: str, as_json: bool, yes: bool,
                             f"rollout printed ({es.plan_digest})",
                             hint="it was changed after the rollout halted: do not approve it; "
                                  f"run provision rollout --resume {run['id']} to plan again")
+        given = [a for a in history.approvals(run["id"], env) if a.plan_digest == digest]
+        if given:      # as the rollout's workflow refuses a second one on temporal
+            raise PlanError(f"{env} in rollout {run['id']} is approved already (plan "
+                            f"{digest}, by {given[0].who})",
+                            hint=f"apply it with: provision rollout --resume {run['id']}")
         if not yes and _can_ask(as_json, non_interactive):
             _show_stored_plan(es.plan_file)
             if input(f"approve this plan for '{env}' ({digest})? (yes/no) ").strip() != "yes":

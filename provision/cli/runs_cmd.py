@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from provision.cli.params import Command
+from provision.vocabulary import Operation
 
 if TYPE_CHECKING:   # imported where used: `provision --help` loads this module (see main.py)
     from rich.console import Console
@@ -127,7 +128,8 @@ def _workflow_status(view: RunView) -> "WorkflowStatus | None":
 def _print_view(view: RunView, status: "WorkflowStatus | None" = None) -> None:
     out, _ = _consoles()
     r = view.run
-    out.print(f"run {r['id']}: {r['operation']} {r['spec']} env {r['env'] or '-'} "
+    where = "to" if r["operation"] == Operation.ROLLOUT.value else "env"
+    out.print(f"run {r['id']}: {r['operation']} {r['spec']} {where} {r['env'] or '-'} "
               f"by {r['who'] or '?'}", markup=False)
     out.print(f"  started {r['started_at']}  finished {r['finished_at'] or '-'}  "
               f"duration {r['duration_s'] if r['duration_s'] is not None else '-'}s", markup=False)
@@ -152,7 +154,8 @@ def _print_view(view: RunView, status: "WorkflowStatus | None" = None) -> None:
         for s in view.steps:
             took = f" ({s['duration_s']:.1f}s)" if s["duration_s"] is not None else ""
             env = f"{s['env']}: " if s["env"] else ""
-            out.print(f"  {env}{s['kind']} {s['name']}: {_c(s['status'])}{took}"
+            what = s["kind"] if s["name"] in ("", s["kind"]) else f"{s['kind']} {s['name']}"
+            out.print(f"  {env}{what}: {_c(s['status'])}{took}"
                       + _step_note(s["detail"]))
     failing = [p for p in view.policy if p["status"] != "pass"]
     if view.policy:

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import providers
 from provision import spec as specs
-from provision.engine.clouds import backend_url, cloud_configs, home_dir, passphrase
+from provision.engine.clouds import (PASSPHRASE_VARIABLES, backend_url, cloud_configs, home_dir,
+                                     passphrase)
 from provision.engine import passphrase as passphrases
 from provision.engine.hooks import Gate, Hooks, LiveReader
 from provision.engine.orchestrator import Orchestrator
@@ -25,7 +26,8 @@ from provision.engine.statestore import StateStore, StoreRegistry
 from provision.engine.supervise import Supervisor
 from provision.engine.toolchain import find_toolchain
 from provision.coerce import coerce_spec
-from provision.errors import EnvironmentNotFoundError, SandboxNotRunningError, SpecError
+from provision.errors import (EnvironmentNotFoundError, PassphraseError, SandboxNotRunningError,
+                             SpecError)
 from provision.graph.select import select, select_for_destroy
 from provision.graph.stages import StageGraph, build_stages
 from provision.provider import AdapterRegistry
@@ -159,6 +161,26 @@ def verify_state(loaded: Loaded, orch: Orchestrator) -> dict[str, StackSnapshot]
     """Read every existing stack of the run once and verify the passphrase against each
     one's salt, before anything touches a cloud. Returns the snapshots by stage."""
     snaps = orch.snapshots()
-    passphrases.verify(state_passphrase(loaded.spec, loaded.env),
-                       {orch.stack_name(n): s.salt for n, s in snaps.items() if s.salt})
+    salts = {orch.stack_name(n): s.salt for n, s in snaps.items() if s.salt}
+    try:
+        passphrases.verify(state_passphrase(loaded.spec, loaded.env), salts)
+    except PassphraseError as exc:
+        raise _overridden(loaded.env, salts) or exc from None
     return snaps
+
+
+def _overridden(env: Environment, salts: dict[str, str]) -> PassphraseError | None:
+    """For a sandbox environment whose stacks were made with the generated passphrase
+    file while a passphrase variable now overrides it: the error that says so."""
+    variable = next((v for v in PASSPHRASE_VARIABLES if os.environ.get(v)), "")
+    generated = home_dir() / "passphrase"
+    if not (env.sandbox and variable and generated.is_file() and salts):
+        return None
+    # One stack is enough to tell (each check is about a second of PBKDF2).
+    if not passphrases.matches(generated.read_text().strip(), next(iter(salts.values()))):
+        return None
+    return PassphraseError(
+        f"the stacks of '{env.name}' were made with the generated passphrase {generated}, "
+        f"but {variable} is set and takes precedence",
+        hint=f"unset {variable} for commands on '{env.name}' (it is for the environments "
+             "whose state you encrypt with your own passphrase)")

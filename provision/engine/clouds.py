@@ -52,13 +52,18 @@ def backend_url(spec: Spec) -> str:
     return f"file://{state}"
 
 
+# Where a state passphrase comes from, first match wins (else the generated file, for
+# sandbox environments only).
+PASSPHRASE_VARIABLES = ("PROVISION_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE")
+
+
 def passphrase(env: Environment, stacks_exist: Callable[[], bool] = lambda: False) -> str:
     """The state-encryption passphrase: from the environment, or generated for ``local``.
 
     The generated one is never generated again while any stack exists on the backend
     (``stacks_exist``): that would make the existing state unreadable. Raises
     CredentialsError then, and when a non-sandbox environment has no passphrase."""
-    for var in ("PROVISION_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE"):
+    for var in PASSPHRASE_VARIABLES:
         if value := os.environ.get(var):
             return value
     if not env.sandbox:

@@ -32,6 +32,8 @@ from provision.vocabulary import StepOp
 
 # The stack output every engine adds: ``{"types": {resource id: type name}}``.
 META_OUTPUT = "__provision"
+# A secret value as the engine's events show it (``RunResult.written``).
+MASKED_SECRET = "[secret]"
 
 
 # -- what a stack should contain -----------------------------------------------------------
@@ -116,12 +118,17 @@ class RunResult:
     ``outputs``: the stack's outputs afterwards (resource id -> exported
     attributes, plus ``META_OUTPUT``); ``summary``: step op -> number of
     resources (Pulumi's ``resource_changes``, e.g. ``{"create": 2, "same": 1}``).
+    ``written``: resource id -> the attributes the engine recorded for it when its
+    step finished (for a create or update: the adapter's result; the engine's
+    resource-outputs events), provision's bookkeeping keys dropped and secret values
+    masked as :data:`MASKED_SECRET`; empty when the engine does not say.
     """
 
     steps: list[Step]
     outputs: dict[str, Any]
     summary: dict[str, int]
     version: int | None = None        # the stack's update version the engine recorded
+    written: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
 
 class PendingKind(str, Enum):

@@ -38,6 +38,8 @@ class EventSink:
         # Steps on the stack's own resource (pulumi:pulumi:Stack), which Pulumi's resource
         # changes count too (its providers they do not): left out of the summary shown.
         self.own: dict[str, int] = {}
+        # Resource id -> its outputs when its last step finished (``RunResult.written``).
+        self.written: dict[str, dict[str, Any]] = {}
         self.started = datetime.now(timezone.utc)
         self._forward = forward
         self._lock = threading.Lock()
@@ -52,6 +54,13 @@ class EventSink:
         if diag is not None and diag.severity == "error":
             with self._lock:
                 self.errors.append(diag.message.strip())
+        done = event.res_outputs_event
+        if done is not None and not done.planning and done.metadata.type == RESOURCE_TYPE:
+            state = done.metadata.new
+            if state is not None and state.outputs is not None:
+                with self._lock:
+                    self.written[done.metadata.urn.rsplit("::", 1)[-1]] = \
+                        clean(state.outputs) or {}
         pre = event.resource_pre_event
         if pre is None:
             return

@@ -190,7 +190,7 @@ class StackRunner:
                                  request.on_step)
         outputs = {k: v.value for k, v in result.outputs.items()}
         return RunResult(sink.steps, outputs, resource_counts(result.summary.resource_changes, sink.own),
-                         result.summary.version)
+                         result.summary.version, written=dict(sink.written))
 
     def import_resources(self, request: ImportRequest) -> RunResult:
         """An update that targets only the resources to adopt (``Declared.import_id``):

@@ -15,6 +15,7 @@ import tenacity
 
 from provision.engine.declare import restore_declaration, stage_declaration
 from provision.engine.freshness import same_as_shown, state_unchanged
+from provision.engine.live import read_back_records
 from provision.engine.protocol import META_OUTPUT, RunResult, StackSnapshot, Step, UpRequest
 from provision.engine.report import StageOutcome
 from provision.engine.secrets import secret_properties
@@ -188,17 +189,26 @@ class StageApply(StackValues):
     def verify(self, name: str, result: RunResult,
                outputs: Mapping[str, Any] | None = None) -> StageOutcome | PolicyViolation:
         """The live read and gate after the update ``result`` of stage ``name`` (its live
-        records read from the stack ``outputs``, by default the update's): the stage's
+        records from the stack ``outputs``, by default the update's: a resource the
+        update created, updated or replaced as its adapter read it back at the end of
+        that step, every other one read live through the live reader, which is asked
+        for the others even when there are none, see
+        :func:`~provision.engine.live.read_back_records`): the stage's
         outcome (APPLIED; UNVERIFIED when the live state cannot be read; FAILED when the
         gate itself fails), or the gate's :class:`PolicyViolation`, which the caller
         turns into a rollback (:meth:`roll_back`) or a FAILED stage."""
         if self.gate is None or self.live_reader is None:
             return self._done(name, StageStatus.APPLIED, result)
+        resources = self.stages.stage(name).resources
+        source = result.outputs if outputs is None else outputs
+        # What this update created or changed it read back already; the rest is read live.
+        taken = read_back_records(self.spec, self.registry, resources, result, source)
         try:
-            live = self._read_live(name, self.stages.stage(name).resources,
-                                   result.outputs if outputs is None else outputs)
+            read = self._read_live(name, [r for r in resources if r not in taken], source)
         except LiveCheckError as exc:
             return self._done(name, StageStatus.UNVERIFIED, result, exc)
+        live = {rid: taken[rid] if rid in taken else read[rid] for rid in resources
+                if rid in taken or rid in read}
         try:
             verdict = self.gate.check_post(name, live)
         except ProvisionError as exc:

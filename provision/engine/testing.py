@@ -13,6 +13,9 @@ resource's adapter in-process (the adapter named by ``Declared.adapter``, e.g.
 * an input known only after apply (:data:`~provision.plan.model.UNKNOWN`, or a
   reference to a resource of the stack that is still to be created) shows as
   UNKNOWN in a preview's steps and counts as a change;
+* an update's ``RunResult.written`` holds what each step left recorded (the
+  adapter's result; for ``same``, the refreshed record), secrets masked as the
+  engine's events mask them;
 * an adapter error fails the operation with
   :class:`~provision.errors.StageFailedError` naming the stack and the
   resource; resources finished before it stay recorded (as in Pulumi).
@@ -56,7 +59,7 @@ from dataclasses import dataclass, field
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Mapping
 
-from provision.engine.protocol import (META_OUTPUT, Declared, DestroyRequest, ImportRequest,
+from provision.engine.protocol import (MASKED_SECRET, META_OUTPUT, Declared, DestroyRequest, ImportRequest,
                                        LockHolder, PendingOperation, PreviewRequest,
                                        PreviewResult, RefreshRequest, RunResult, StackProgram,
                                        StackSnapshot, Step, StepSink, UpRequest)
@@ -380,12 +383,14 @@ class FakeEngine:
             stack = self._stacks.setdefault(name, _Stack())
         self._refresh_into(name, stack)
         steps: list[Step] = []
+        written: dict[str, dict[str, Any]] = {}
         for planned in self._diff(stack, program, targets):
             decl, old, rid = planned.decl, planned.old, planned.rid
             if planned.op is StepOp.SAME:
                 if decl is not None and old is not None:
                     with self._lock:
                         old.readable, old.secret = decl.readable, decl.secret
+                    written[rid] = _masked(old.props, old.secret)
                 steps.append(planned.step())
                 continue
             if planned.op in (StepOp.DELETE, StepOp.REPLACE) and old is not None:
@@ -401,12 +406,13 @@ class FakeEngine:
                 created = self._apply_one(name, decl, planned.op, old, new)
                 with self._lock:
                     stack.resources[rid] = created
+                written[rid] = _masked(created.props, created.secret)
             op = StepOp.IMPORT if decl is not None and decl.import_id else planned.op
             step = Step(op, rid, dict(old.inputs) if old else None, new, planned.replace_keys,
                         copy.deepcopy(old.props) if old else None, planned.diff_keys)
             steps.append(step)
             _emit(on_step, step)
-        return RunResult(steps, self._outputs(stack), _summary(steps))
+        return RunResult(steps, self._outputs(stack), _summary(steps), written=written)
 
     def _apply_one(self, name: str, decl: Declared, op: StepOp, old: _Resource | None,
                    inputs: dict[str, Any]) -> _Resource:
@@ -437,6 +443,12 @@ class FakeEngine:
             outputs[rid] = exported
         outputs[META_OUTPUT] = {"types": {rid: r.type for rid, r in stack.resources.items()}}
         return outputs
+
+
+def _masked(props: Mapping[str, Any], secret: frozenset[str]) -> dict[str, Any]:
+    """What the engine reports a resource's step wrote: secret values masked."""
+    return {k: MASKED_SECRET if k in secret and v is not None else copy.deepcopy(v)
+            for k, v in props.items()}
 
 
 def _set(inputs: Mapping[str, Any]) -> dict[str, Any]:

@@ -118,8 +118,8 @@ def is_apply(operation: str) -> bool:
 
 @dataclass(frozen=True)
 class ApprovalGate:
-    """The input of an approval gate's workflow: the plan of ``env`` in rollout ``run_id``
-    that waits for an approval (``approvals.ApprovalWorkflow``)."""
+    """The plan of ``env`` in rollout ``run_id`` that waits for an approval (its
+    environment's workflow in the rollout, ``approvals.gate_id``)."""
 
     run_id: str
     env: str

@@ -35,7 +35,6 @@ from provision.engine.orchestrator import Orchestrator, refuse_protected
 from provision.engine.report import ApplyReport, StageOutcome
 from provision.errors import (ExecutorError, PolicyViolation, ProvisionError, RemoteStageError,
                               WorkflowError)
-from provision.executor.approvals import ApprovalWorkflow
 from provision.executor.activities import RunContext, StageActivities
 from provision.executor.checkpoints import CheckpointStore
 from provision.executor.codec import PassphraseCodec
@@ -154,7 +153,7 @@ def worker(client: Client, queue: str, activities: StageActivities | None, *,
     if rollouts is not None:
         acts = [*acts, rollouts.step]
     return Worker(client, task_queue=queue,
-                  workflows=[EnvironmentWorkflow, ApprovalWorkflow, RolloutWorkflow,
+                  workflows=[EnvironmentWorkflow, RolloutWorkflow,
                              RolloutEnvWorkflow] if workflows else [],
                   activities=acts,
                   activity_executor=ThreadPoolExecutor(max(1, parallel)) if acts else None,

@@ -31,6 +31,14 @@ HCL_SUFFIXES = (".hcl",)
 
 def loads(text: str, file: str, fmt: str = "yaml") -> Spec:
     """Parse spec source text; ``fmt`` is ``yaml`` or ``hcl``."""
+    spec, diagnostics = _built(text, file, fmt)
+    if diagnostics:
+        raise SpecError(diagnostics)
+    return spec
+
+
+def _built(text: str, file: str, fmt: str) -> tuple[Spec, list[Diagnostic]]:
+    """The model built from the text as far as it goes, and its structural problems."""
     with gc_paused():
         if fmt == "hcl":
             from provision.spec import hcl_cache  # python-hcl2: slow to import and to parse
@@ -38,14 +46,18 @@ def loads(text: str, file: str, fmt: str = "yaml") -> Spec:
             doc: Document = hcl_cache.parse(text, file)
         else:
             doc = parse_yaml(text, file)
-        spec, diagnostics = build_spec(doc)
+        return build_spec(doc)
+
+
+def load(path: str | Path) -> Spec:
+    """Read a spec file (YAML or HCL by extension) into the located model."""
+    spec, diagnostics = _load(path)
     if diagnostics:
         raise SpecError(diagnostics)
     return spec
 
 
-def load(path: str | Path) -> Spec:
-    """Read a spec file (YAML or HCL by extension) into the located model."""
+def _load(path: str | Path) -> tuple[Spec, list[Diagnostic]]:
     file = str(path)
     p = Path(path)
     try:
@@ -64,7 +76,7 @@ def load(path: str | Path) -> Spec:
         raise SpecError([Diagnostic(
             f"unsupported spec file extension '{p.suffix}'", file=file,
             hint="name the spec *.yaml, *.yml or *.hcl")])
-    return loads(text, file, fmt)
+    return _built(text, file, fmt)
 
 
 def check(path: str | Path, registry: AdapterRegistry) -> Spec:
@@ -73,24 +85,34 @@ def check(path: str | Path, registry: AdapterRegistry) -> Spec:
     Returns the loaded spec when it is sound; raises :class:`SpecError` with every
     diagnostic (each once) otherwise. Meant for ``provision validate``-style commands.
     """
-    spec = load(path)
-    found: list[Diagnostic] = []
+    spec, found = _load(path)
     try:
         validate(spec, registry)
     except SpecError as exc:
-        found += exc.diagnostics
+        # With structural problems, the resources they name are checked no further (an
+        # empty type is no second error), the rest are: every error at once.
+        broken = {d.resource for d in found if d.resource}
+        found += [d for d in exc.diagnostics if not (found and d.resource in broken)]
+    if found:      # structural problems first: resolving a half-built spec says nothing new
+        _raise_unique(found)
     for env in spec.environments:
         try:
             found += check_constraints(resolve(spec, env), registry, overrides=False)
         except SpecError as exc:
             found += exc.diagnostics
     if found:
-        seen: set[tuple[str, int, int, str]] = set()
-        unique = []
-        for d in found:  # validate and resolve may both report a missing variable
-            key = (d.file, d.line, d.column, d.message)
-            if key not in seen:
-                seen.add(key)
-                unique.append(d)
-        raise SpecError(unique)
+        _raise_unique(found)
     return spec
+
+
+def _raise_unique(found: list[Diagnostic]) -> None:
+    """Raise SpecError with each diagnostic once (validate and resolve may both report
+    a missing variable)."""
+    seen: set[tuple[str, int, int, str]] = set()
+    unique = []
+    for d in found:
+        key = (d.file, d.line, d.column, d.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(d)
+    raise SpecError(unique)

@@ -124,3 +124,30 @@ def test_spec_path_errors_say_what_the_path_is(run_cli: Run, tmp_path: Path, cas
     assert reason in result.stderr
     assert "internal error" not in result.stderr
     _no_traceback(result.stderr + result.stdout)
+
+
+def test_json_mode_reports_bad_input_as_an_error_event(run_cli: Run, tmp_path: Path) -> None:
+    """A pipeline reading only stdout (``--json``) learns why an event command stopped
+    before its run started: one ``error`` event, valid against docs/events.schema.json."""
+    import json
+
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    schema = json.loads((Path(__file__).resolve().parents[2] / "docs" /
+                         "events.schema.json").read_text())
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    (tmp_path / "s.yaml").write_text(SPEC)
+    (tmp_path / "bad.yaml").write_text(SPEC.replace("type: aws:s3:Bucket, ", ""))
+    unknown = run_cli("apply", "s.yaml", "--env", "staging", "--yes", "--json")
+    broken = run_cli("destroy", "bad.yaml", "--env", "local", "--yes", "--json")
+    for result in (unknown, broken):
+        assert result.code == 1
+        [line] = result.stdout.splitlines()
+        event = json.loads(line)
+        assert not list(validator.iter_errors(event)), event
+        assert event["event"] == "error"
+        _no_traceback(result.stderr + result.stdout)
+    assert "unknown environment 'staging'" in json.loads(unknown.stdout)["message"]
+    [problem] = json.loads(broken.stdout)["diagnostics"]
+    assert problem.startswith("bad.yaml:") and "resource 'logs': resource has no 'type'" in problem
+    assert run_cli("plan", "s.yaml", "--env", "staging", "--json").stdout == ""   # one document

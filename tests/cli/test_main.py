@@ -31,3 +31,19 @@ def test_the_start_path_loads_no_engine_and_no_cloud_sdk() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120)
     assert out.stdout.strip() == "[]"
+
+
+def test_version_prints_the_installed_version(run_cli: Run) -> None:
+    from importlib.metadata import version
+
+    result = run_cli("--version")
+    assert result.code == 0, result.stderr
+    assert result.stdout.strip() == f"provision {version('provision')}"
+
+
+def test_destroy_target_help_says_what_a_targeted_destroy_takes(run_cli: Run) -> None:
+    """A targeted destroy also deletes what depends on the target (as Terraform's), so its
+    help must not say what apply's says (the target and what it depends on)."""
+    result = run_cli("destroy", "--help", env={"COLUMNS": "200"})
+    assert "Only this resource and what depends on it" in result.stdout
+    assert "what it depends on" not in result.stdout

@@ -34,3 +34,40 @@ def test_a_missing_prod_passphrase_stops_the_rollout_before_dev_is_applied(
     assert "stage" not in result.stdout and "apply" not in result.stdout    # dev untouched
     runs = run_cli("runs", "list")
     assert runs.code == 0 and "rollout" not in runs.stdout                 # nothing started
+
+
+def test_a_second_approval_of_the_same_plan_is_refused(tmp_path: Path) -> None:
+    """``approve`` twice: the second is refused naming the first approver (as the rollout's
+    workflow refuses it on a temporal executor), and only one approval is recorded."""
+    import pytest
+
+    from provision.cli import rollout_cmd
+    from provision.cli.recording import open_history
+    from provision.errors import PlanError
+    from provision.plan.digest import file_digest
+    from provision.rollout.state import EnvState, RolloutState
+    from provision.vocabulary import GateStatus, Operation
+
+    plan = tmp_path / "prod.plan.json"
+    plan.write_text("{}")
+    state = RolloutState(str(tmp_path / "spec.yaml"), ["dev", "prod"])
+    state.envs["prod"] = EnvState(GateStatus.WAITING.value, file_digest(plan), str(plan))
+    history = open_history()
+    try:
+        record = history.start(Operation.ROLLOUT, spec="chain", env="prod")
+        record.update(detail={"rollout": state.to_dict()})
+    finally:
+        history.close()
+
+    def approve() -> int:
+        return rollout_cmd.approve(record.id, "prod", comment="ok", as_json=True, yes=True,
+                                   non_interactive=True)
+
+    assert approve() == 0
+    with pytest.raises(PlanError, match="prod in rollout .* is approved already"):
+        approve()
+    history = open_history()
+    try:
+        assert len(history.approvals(record.id, "prod")) == 1
+    finally:
+        history.close()

@@ -18,7 +18,7 @@ from provision.cli import rollout_gates
 from provision.history import History
 from provision.rollout.state import RolloutState
 from provision.sandbox.process import free_port
-from provision.vocabulary import Operation
+from provision.vocabulary import Operation, Outcome
 from test_rollout_sandbox import _demo
 
 
@@ -80,3 +80,29 @@ def test_an_unreachable_cluster_fails_the_rollout_naming_it(
     shown = json.loads(run_cli("runs", "show", run_id, "--json").stdout)
     assert (shown["outcome"], shown["exit_code"]) == ("failed", 1)
     assert "cannot reach the Temporal server" in shown["detail"]["error"]
+
+
+def test_resume_runs_on_the_executor_the_rollout_started_on(
+        run_cli: Run, tmp_path: Path, provision_home: Path) -> None:
+    """``rollout --resume RUN`` (the command a halt prints) goes back to the rollout's own
+    executor, where its workflow waits, not to ``local``; naming another is refused."""
+    address = f"127.0.0.1:{free_port()}"            # nothing listens: where it is tried shows
+    hist = History.open(provision_home / "history.db", home=provision_home)
+    try:
+        _, record = _rollout(tmp_path, hist)
+        record.update(detail={"workflow": {"id": "provision/rollout/r", "run_id": "w1",
+                                           "executor": f"temporal://{address}"}})
+        record.finish(Outcome.HALTED, exit_code=4)     # type: ignore[attr-defined]
+        run_id = record.id                       # type: ignore[attr-defined]
+    finally:
+        hist.close()
+    env = {"PROVISION_PASSPHRASE": "test-passphrase-not-secret"}
+    resumed = run_cli("rollout", "--resume", run_id, "--non-interactive", env=env)
+    assert resumed.code == 1, resumed.stdout + resumed.stderr
+    assert f"cannot reach the Temporal server at {address}" in resumed.stderr
+    elsewhere = run_cli("rollout", "--resume", run_id, "--executor", "local", env=env)
+    assert elsewhere.code == 1
+    assert f"rollout {run_id} runs on the temporal://{address} executor, not local" \
+        in elsewhere.stderr
+    assert f"provision rollout --resume {run_id}" in elsewhere.stderr
+    assert "Traceback" not in resumed.stderr + elsewhere.stderr

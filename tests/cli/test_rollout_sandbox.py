@@ -150,7 +150,7 @@ def test_demo_rollout_dev_staging_prod(sandbox: Any, run_cli: Run, tmp_path: Pat
     assert [a["plan_digest"] for a in shown["approvals"]] == [needed["plan_digest"],
                                                              renewed["plan_digest"]]
     human = run_cli("runs", "show", run_id, env=env)
-    assert "prod: approval approval: approved" in human.stdout
+    assert "prod: approval: approved" in human.stdout
     assert run_cli("runs", "verify", env=env).code == 0
 
 

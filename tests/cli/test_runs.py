@@ -91,3 +91,19 @@ def test_show_reports_the_workflow_status_and_degrades_when_its_server_is_gone(
     rollout = run_cli("runs", "show", gated.id).stdout
     assert f"approval gate provision/rollout/{gated.id}/prod (run r-2)" in rollout
     assert "workflow status unreachable" in rollout
+
+
+def test_show_names_a_rollout_s_target_and_each_step_once(
+        run_cli: Run, provision_home: Path) -> None:
+    from provision.vocabulary import GateStatus, StepKind
+
+    hist = History.open(provision_home / "history.db", home=provision_home)
+    run = hist.start(Operation.ROLLOUT, spec="demo", env="prod", who="github:octo")
+    run.step(StepKind.APPROVAL, "approval", GateStatus.WAITING, env="prod")
+    run.stage("aws", StageStatus.APPLIED, env="dev")
+    run.finish(Outcome.HALTED, exit_code=4)
+    hist.close()
+    shown = run_cli("runs", "show", run.id).stdout
+    assert f"run {run.id}: rollout demo to prod by github:octo" in shown
+    assert "  prod: approval: waiting" in shown and "approval approval" not in shown
+    assert "  dev: stage aws: applied" in shown

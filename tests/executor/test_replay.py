@@ -21,7 +21,6 @@ from temporalio import workflow
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
-from provision.executor.approvals import ApprovalWorkflow
 from provision.executor.records import EnvironmentJob, StageRecord, StageTask
 from provision.executor.rollout_workflow import RolloutEnvWorkflow, RolloutWorkflow
 from provision.executor.temporal import data_converter, sandboxed_runner
@@ -43,8 +42,7 @@ resources:
 
 def _replay(path: Path) -> None:
     history = WorkflowHistory.from_json("provision/t/dev", path.read_text())
-    replayer = Replayer(workflows=[EnvironmentWorkflow, ApprovalWorkflow, RolloutWorkflow,
-                                   RolloutEnvWorkflow],
+    replayer = Replayer(workflows=[EnvironmentWorkflow, RolloutWorkflow, RolloutEnvWorkflow],
                         data_converter=data_converter(PASSPHRASE),
                         workflow_runner=sandboxed_runner())
     asyncio.run(replayer.replay_workflow(history))
@@ -181,38 +179,6 @@ class _Verdict:
         self.blocking = blocking
 
 
-def record_gate(out_dir: Path) -> None:
-    """A rollout's approval gate (approvals.py): refused once, then approved."""
-    import tempfile
-
-    from temporalio.client import Client
-
-    from provision.errors import PlanError
-    from provision.executor.approvals import gate_id
-    from provision.executor.gates import Gates
-    from provision.executor.records import ApprovalGate, ApprovalRecord
-    from provision.executor.temporal import Target
-    from provision.executor.temporal_server import DevServer
-
-    with tempfile.TemporaryDirectory() as tmp, DevServer(Path(tmp) / "dev.sqlite") as server:
-        gates = Gates(Target(server.address), PASSPHRASE, in_process_worker=True)
-        gate = ApprovalGate("r-1", "prod", "sha256:aaa")
-        gates.open(gate)
-        try:
-            gates.approve(gate, ApprovalRecord("sha256:bbb", "github:octo"))
-        except PlanError:
-            pass
-        gates.approve(gate, ApprovalRecord("sha256:aaa", "github:octo", "fine"))
-
-        async def fetch() -> str:
-            client = await Client.connect(server.address, data_converter=data_converter(PASSPHRASE))
-            return (await client.get_workflow_handle(gate_id("r-1", "prod"))
-                    .fetch_history()).to_json()
-
-        out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "approval-gate.json").write_text(asyncio.run(fetch()))
-
-
 def record_rollout(out_dir: Path) -> None:
     """A rollout workflow (rollout_workflow.py) on the in-memory rollout world: it halts at
     prod, a resume without approval halts there again (recheck), an approval of another
@@ -274,5 +240,4 @@ def record_rollout(out_dir: Path) -> None:
 
 if __name__ == "__main__":
     record(Path(sys.argv[1]) if len(sys.argv) > 1 else HISTORIES)
-    record_gate(Path(sys.argv[1]) if len(sys.argv) > 1 else HISTORIES)
     record_rollout(Path(sys.argv[1]) if len(sys.argv) > 1 else HISTORIES)

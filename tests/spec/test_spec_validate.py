@@ -81,3 +81,29 @@ def test_check_returns_a_sound_spec_and_reports_each_problem_once(
     assert [d.message for d in info.value.diagnostics] == [
         "missing required variable 'v' in environment 'a'",
         "missing required variable 'v' in environment 'b'"]
+
+
+def test_check_reports_structural_and_semantic_errors_at_once(
+        tmp_path: Path, registry: AdapterRegistry) -> None:
+    """A resource with no type stops only its own checks: the others' unknown type,
+    unknown reference and cycle are reported with it, and the typeless one once."""
+    from provision.spec import check
+
+    spec = tmp_path / "multi.yaml"
+    spec.write_text("""name: multi
+environments:
+  dev: {sandbox: true}
+resources:
+  a: {type: aws:s3:Bucket, stage: s, properties: {bucket: "${nope.arn}"}}
+  b: {type: aws:s3:Buckt, stage: s, properties: {bucket: b}}
+  c: {stage: s, properties: {bucket: c}}
+  d: {type: aws:s3:Bucket, stage: s, properties: {bucket: "${d.arn}"}}
+""")
+    with pytest.raises(SpecError) as raised:
+        check(spec, registry)
+    [typeless] = [d for d in raised.value.diagnostics if d.resource == "c"]
+    assert "resource has no 'type'" in typeless.message
+    messages = " | ".join(d.message for d in raised.value.diagnostics)
+    assert "unknown resource type 'aws:s3:Buckt'" in messages
+    assert "names unknown resource 'nope'" in messages
+    assert "dependency cycle" in messages
