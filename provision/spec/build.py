@@ -292,14 +292,17 @@ class _Builder:
             result = [None] * len(value)
         else:
             return value
-        locations, file = self.doc.locations, self.doc.file
+        locations, file, at = self.doc.locations, self.doc.file, SourceLocation.at
         for key, item in items:
             sub = path + (key,)
             found = locations.get(sub)
             sub_dotted = f"{dotted}.{key}"
             if found is not None:
-                plocs[sub_dotted] = SourceLocation.at(file, found[0], found[1])
-            result[key] = self.property_value(item, sub_dotted, sub, plocs, rid)
+                plocs[sub_dotted] = at(file, found[0], found[1])
+            if item.__class__ is str and "${" not in item:
+                result[key] = item      # the common case, without a call
+            else:
+                result[key] = self.property_value(item, sub_dotted, sub, plocs, rid)
         return result
 
     def duplicates(self) -> None:

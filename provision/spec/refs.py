@@ -209,7 +209,7 @@ def substitute(value: Value, lookup: Callable[[Reference], tuple[bool, Any]]) ->
             return "".join(p for p in parts if isinstance(p, str))
         return Template(tuple(parts))
     if isinstance(value, dict):
-        return {k: substitute(v, lookup) for k, v in value.items()}
+        return {k: v if v.__class__ is str else substitute(v, lookup) for k, v in value.items()}
     if isinstance(value, list):
-        return [substitute(v, lookup) for v in value]
+        return [v if v.__class__ is str else substitute(v, lookup) for v in value]
     return value
