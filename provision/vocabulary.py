@@ -12,6 +12,7 @@ string literal.
     Action      what a planned change does to a resource (create, update, ...)
     StepOp      what the engine did to a resource in one step (Pulumi's op types)
     DriftKind   how a resource drifted: changed, deleted
+    HaltGate    where a rollout stopped  approval, policy, stage, health, promotion
     WorkflowState  a run's Temporal workflow as its server reports it (runs show)
 """
 
@@ -143,6 +144,7 @@ class StepKind(str, Enum):
     HEALTH = "health"        # an environment's health checks
     APPROVAL = "approval"    # an approval gate of a protected environment
     ROLLBACK = "rollback"    # a failed environment returned to its previous inputs
+    PROMOTION = "promotion"  # earlier environments' resolved spec checked before the next
 
 
 class GateStatus(str, Enum):
@@ -153,6 +155,17 @@ class GateStatus(str, Enum):
     WAITING = "waiting"      # an approval is needed; the rollout halted
     APPROVED = "approved"
     VOIDED = "voided"        # the approved plan no longer matches spec or state
+
+
+class HaltGate(str, Enum):
+    """Where a rollout stopped (``halt.gate`` in ``run_finished`` and the run record)."""
+
+    APPROVAL = "approval"    # a protected environment's plan needs an approval
+    POLICY = "policy"        # a mandatory rule failed (exit 3)
+    STAGE = "stage"          # a stage failed or was interrupted
+    HEALTH = "health"        # an environment's health checks failed
+    PROMOTION = "promotion"  # the spec of an environment finished earlier in the rollout
+                             # changed since: promoting would skip it
 
 
 class ExitCode(IntEnum):

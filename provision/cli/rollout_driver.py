@@ -19,6 +19,7 @@ from provision.plan.digest import plan_digest
 from provision.plan.model import Plan
 from provision.plan.saved import read_plan, write_plan
 from provision.rollout.health import Probe
+from provision.spec.digest import resolved_digest, resolved_digests
 from provision.spec.model import HealthCheck
 from provision.vocabulary import Operation
 
@@ -75,6 +76,12 @@ class EngineDriver:
     @property
     def stage_graph(self) -> dict[str, list[str]]:
         return {s.name: list(s.depends_on) for s in self.loaded.stages.stages}
+
+    def resolved_digest(self) -> str:
+        return resolved_digest(self.loaded.spec)
+
+    def resolved_digests(self, envs: list[str]) -> dict[str, str]:
+        return resolved_digests(self.spec_file, envs) if envs else {}
 
     def plan(self) -> Plan:
         plan = self.orch.plan()

@@ -42,9 +42,22 @@ def _unreachable(workflow: Mapping[str, Any], why: str) -> WorkflowStatus:
     detail = f"the Temporal server {address} did not answer ({why})"
     if db_file := workflow.get("db_file"):
         detail += (f"; temporal-local stops its dev server after each command, the workflow's "
-                   f"history stays in {db_file} (temporal server start-dev --db-filename "
-                   f"{db_file} shows it)")
+                   f"history stays in {db_file} ({_temporal_cli()} server start-dev "
+                   f"--db-filename {db_file} --ip 127.0.0.1 shows it in its web UI, "
+                   "http://127.0.0.1:8233)")
     return WorkflowStatus(WorkflowState.UNREACHABLE, detail=detail)
+
+
+def _temporal_cli() -> str:
+    """The Temporal CLI temporal-local uses, as a command to paste ('temporal' when it
+    is not built)."""
+    from provision.errors import ExecutorError
+    from provision.executor.temporal_server import find_temporal
+
+    try:
+        return str(find_temporal())
+    except ExecutorError:
+        return "temporal"
 
 
 async def _describe(workflow: Mapping[str, Any], timeout: float) -> WorkflowStatus:

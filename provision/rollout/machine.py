@@ -2,6 +2,10 @@
 
 For each environment of the chain not finished before:
 
+0. the promotion gate: every environment finished earlier in this rollout must still
+   resolve to the spec it was applied with (its recorded resolved-spec digest); when
+   one does not (a change it shares with this one), the rollout halts (exit 4) and only
+   a new rollout, through the earlier environments first, promotes the new spec;
 1. plan it (or, on resume after an approval, load the plan that was approved);
 2. a protected environment (or ``approval: true``) with changes needs an approval of
    exactly that plan: without one the plan is stored and the rollout halts (exit 4);
@@ -30,7 +34,8 @@ from provision.plan.model import Plan
 from provision.rollout.health import CheckResult, run_checks
 from provision.rollout.ports import DriverFactory, EnvDriver
 from provision.rollout.state import EnvState, RolloutState
-from provision.vocabulary import ExitCode, GateStatus, Outcome, StageStatus, StepKind
+from provision.vocabulary import (ExitCode, GateStatus, HaltGate, Outcome, StageStatus,
+                                  StepKind)
 
 
 class RolloutUI(Protocol):
@@ -52,7 +57,7 @@ class Halt:
     """Where and why a rollout stopped, and what to do next."""
 
     env: str
-    gate: str          # approval | policy | stage | health
+    gate: str          # a HaltGate value: approval | policy | stage | health | promotion
     stage: str         # the stage concerned ('' for env-level gates)
     what: str          # the rule ids, the check names, or the plan digest
     reason: str
@@ -106,7 +111,7 @@ class Rollout:
             self.save()
             self.ui.emit("env_done", env=env, status=es.status)
             result = RolloutResult(Outcome.FAILED, ExitCode.ERROR, Halt(
-                env, "stage", "", "", exc.message,
+                env, HaltGate.STAGE.value, "", "", exc.message,
                 exc.hint or f"fix the cause, then: provision rollout --resume {self.run_id}"))
         self.save()
         return result
@@ -123,6 +128,47 @@ class Rollout:
         self.record.update(detail={"graph": driver.stage_graph})
         self.ui.emit("env_start", env=env)
         self.ui.say(f"[bold]environment {env}[/bold]")
+        halted = self._promotion(env, es, driver)
+        if halted is not None:
+            return halted
+        resolved = driver.resolved_digest()     # what is planned and applied here
+        result = self._plan_and_apply(env, es, driver)
+        if es.done:
+            es.resolved_digest = resolved
+        return result
+
+    def _promotion(self, env: str, es: EnvState, driver: EnvDriver) -> RolloutResult | None:
+        """The promotion gate: halt when an environment finished earlier in this rollout
+        no longer resolves to the spec it was applied with (``env`` would get a
+        configuration it never ran); None when every one still does."""
+        earlier = [e for e in self.state.chain[: self.state.chain.index(env)]
+                   if self.state.envs[e].done]
+        if not earlier:
+            return None
+        now = driver.resolved_digests(earlier)
+        changed = [e for e in earlier if not self.state.envs[e].resolved_digest
+                   or now.get(e) != self.state.envs[e].resolved_digest]
+        if not changed:
+            return None
+        names = ", ".join(changed)
+        reason = (f"the spec as resolved for {names} is not the one applied there in this "
+                  f"rollout (it changed since): '{env}' would get a configuration {names} "
+                  "never ran")
+        es.status, es.reason = StageStatus.BLOCKED.value, reason
+        es.plan_digest = es.plan_file = ""     # any approval of env's plan goes with it
+        self.record.step(StepKind.PROMOTION, "promotion", GateStatus.FAILED, env=env,
+                         detail={"changed": changed, "reason": reason})
+        self.ui.emit("gate", env=env, gate=HaltGate.PROMOTION.value,
+                     status=GateStatus.FAILED.value, changed=changed, reason=reason)
+        self.ui.emit("env_done", env=env, status=es.status)
+        chain = " -> ".join(self.state.chain)
+        return RolloutResult(Outcome.HALTED, ExitCode.HALTED, Halt(
+            env, HaltGate.PROMOTION.value, "", names, reason,
+            f"start a new rollout, which takes the spec as it is now through {chain}: "
+            f"provision rollout {self.state.spec_file} --to {self.state.target}"))
+
+    def _plan_and_apply(self, env: str, es: EnvState, driver: EnvDriver
+                        ) -> RolloutResult | None:
         plan: Plan | None = None
         saved = False
         if es.waiting:
@@ -193,7 +239,7 @@ class Rollout:
         self.ui.emit("approval_needed", env=env, run_id=self.run_id, plan_digest=es.plan_digest,
                      plan_file=es.plan_file, approve=approve, resume=resume)
         return RolloutResult(Outcome.HALTED, ExitCode.HALTED, Halt(
-            env, "approval", "", es.plan_digest,
+            env, HaltGate.APPROVAL.value, "", es.plan_digest,
             f"environment '{env}' is protected: its plan needs an approval",
             f"review {es.plan_file}, then run: {approve}  and then: {resume}"))
 
@@ -215,7 +261,8 @@ class Rollout:
             self.ui.emit("env_done", env=env, status=es.status)
             first = health[0]
             return RolloutResult(Outcome.HALTED, ExitCode.HALTED, Halt(
-                env, "health", "", names, f"health check '{first.name}' failed: {first.detail}"
+                env, HaltGate.HEALTH.value, "", names,
+                f"health check '{first.name}' failed: {first.detail}"
                 + (f" ({first.location})" if first.location else ""),
                 f"fix {env} (or the check), then: provision rollout --resume {self.run_id}"))
         es.status = (StageStatus.APPLIED if plan.has_changes() else StageStatus.UNCHANGED).value
@@ -235,7 +282,7 @@ class Rollout:
             es.status, es.reason = StageStatus.INTERRUPTED.value, "interrupted"
             self.ui.emit("env_done", env=env, status=es.status)
             return RolloutResult(Outcome.INTERRUPTED, ExitCode.INTERRUPTED, Halt(
-                env, "stage", stopped[0], "", f"interrupted; stages not finished: "
+                env, HaltGate.STAGE.value, stopped[0], "", f"interrupted; stages not finished: "
                 f"{', '.join(stopped)}", f"provision rollout --resume {self.run_id}"))
         first = errors[0]
         stale = next((o for o in errors if isinstance(o.error, StalePlanError)), None)
@@ -253,13 +300,13 @@ class Rollout:
             es.status, es.reason = StageStatus.BLOCKED.value, error.message
             self.ui.emit("env_done", env=env, status=es.status)
             return RolloutResult(Outcome.POLICY_VIOLATION, ExitCode.POLICY, Halt(
-                env, "policy", first.stage, ", ".join(rules), error.message,
+                env, HaltGate.POLICY.value, first.stage, ", ".join(rules), error.message,
                 f"fix the resources (or the rules' enforcement), then: "
                 f"provision rollout --resume {self.run_id}"))
         es.status, es.reason = StageStatus.FAILED.value, error.message
         self.ui.emit("env_done", env=env, status=es.status)
         return RolloutResult(Outcome.FAILED, ExitCode.ERROR, Halt(
-            env, "stage", first.stage, "", error.message,
+            env, HaltGate.STAGE.value, first.stage, "", error.message,
             error.hint or f"fix the cause, then: provision rollout --resume {self.run_id}"))
 
     def _rollback(self, env: str, driver: EnvDriver, report: ApplyReport,

@@ -32,6 +32,14 @@ class EnvDriver(Protocol):
     def stage_graph(self) -> dict[str, list[str]]:
         """{stage: [stages it depends on]}, in execution order."""
 
+    def resolved_digest(self) -> str:
+        """The digest of the spec as resolved for this environment, as the driver plans
+        and applies it (:func:`provision.spec.digest.resolved_digest`)."""
+
+    def resolved_digests(self, envs: list[str]) -> dict[str, str]:
+        """{env: the digest of the spec as it is now, resolved for ``env``} for other
+        environments of the spec (:func:`provision.spec.digest.resolved_digests`)."""
+
     def plan(self) -> Plan:
         """A fresh plan of the environment (spec digest and state digests set)."""
 

@@ -3,7 +3,9 @@
 Kept in the rollout's run-history record (``detail.rollout``) after every change, so
 ``rollout --resume RUN_ID`` continues from the first unfinished environment. Each
 environment's plan (the one an approval binds to) is a saved-plan file under
-``<home>/rollouts/<run id>/<env>.plan.json``.
+``<home>/rollouts/<run id>/<env>.plan.json``. A finished environment keeps the digest
+of the spec as resolved for it, so that a later environment is only promoted to what the
+earlier ones run (the promotion gate, provision.rollout.machine).
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ class EnvState:
     plan_digest: str = ""                     # of the stored plan (what an approval binds to)
     plan_file: str = ""
     reason: str = ""                          # why it stopped, when it did
+    # When done: the digest of the spec as resolved for the environment, as it was
+    # applied (provision.spec.digest); '' before, or in a state older than the record.
+    resolved_digest: str = ""
 
     @property
     def done(self) -> bool:

@@ -248,7 +248,10 @@ def test_repair_reconciles_a_crashed_state_and_a_wrong_passphrase_stops_first(
     wrong = run_cli("apply", "spec.yaml", "--env", "local", "--yes", "--no-policy",
                     env={**env, "PULUMI_CONFIG_PASSPHRASE": "not-the-passphrase"})
     assert wrong.code == 1
-    assert f"incorrect passphrase for stack rec{suffix}.local." in wrong.stderr
+    # (local's stacks were made with the generated file: the error names the variable)
+    assert "the stacks of 'local' were made with the generated passphrase" in wrong.stderr
+    assert "PULUMI_CONFIG_PASSPHRASE is set and takes precedence" in wrong.stderr
+    assert "not-the-passphrase" not in wrong.stderr + wrong.stdout
     assert "apply stage" not in wrong.stderr and "Traceback" not in wrong.stderr
     assert _buckets(s3, suffix) == [f"rec-b-{suffix}"]     # nothing was re-created
     # The generated local passphrase is never regenerated while stacks exist.

@@ -3,8 +3,9 @@ real CLI and Pulumi engine; effects verified with each cloud's SDK.
 
 One broad scenario (each environment's apply costs seconds of engine time):
 a failing health check in staging halts before prod is touched; fixed, the resume
-halts at prod for an approval (exit 4); a spec change after the approval voids it;
-the new plan, approved, is applied exactly; ``runs show`` lists every step.
+halts at prod for an approval (exit 4); a spec change after the approval voids it; a
+change dev and staging share is not promoted (the promotion gate); the new plan,
+approved, is applied exactly; ``runs show`` lists every step.
 """
 
 from __future__ import annotations
@@ -126,6 +127,22 @@ def test_demo_rollout_dev_staging_prod(sandbox: Any, run_cli: Run, tmp_path: Pat
     stale = run_cli("approve", run_id, "--env", "staging", env=env)
     assert stale.code == 1 and "not waiting for an approval of 'staging'" in stale.stderr
 
+    # 3b. A change dev and staging share (not only prod's override) is not promoted: the
+    # rollout halts before prod (the promotion gate); back to what they ran, it goes on.
+    doc = yaml.safe_load(spec.read_text())
+    doc["resources"]["logs"]["properties"]["tags"]["team"] = "shared"
+    spec.write_text(yaml.safe_dump(doc, sort_keys=False))
+    blocked = run_cli("rollout", "--resume", run_id, "--json", "--non-interactive", env=env)
+    assert blocked.code == 4, blocked.stdout + blocked.stderr
+    halt = _events(blocked)[-1]["halt"]
+    assert (halt["env"], halt["gate"], halt["what"]) == ("prod", "promotion", "dev, staging")
+    assert f"provision rollout {spec} --to prod" in halt["hint"]
+    assert not _exists(s3, bucket["prod"])
+    _demo(spec, sfx, failing_check=False, prod_tier="gold")
+    again = run_cli("rollout", "--resume", run_id, "--json", "--non-interactive", env=env)
+    assert again.code == 4, again.stdout + again.stderr
+    [renewed] = [e for e in _events(again) if e["event"] == "approval_needed"]
+
     # 4. The new plan, approved, is applied exactly.
     assert run_cli("approve", run_id, "--env", "prod", "--non-interactive", env=env).code == 0
     last = run_cli("rollout", "--resume", run_id, "--json", env=env)
@@ -146,7 +163,8 @@ def test_demo_rollout_dev_staging_prod(sandbox: Any, run_cli: Run, tmp_path: Pat
             ("aws", "applied"), ("azure", "applied"), ("gcp", "applied")] or e == "staging"
     assert [s[3] for s in steps if s[:2] == ("staging", "health")] == ["failed", "passed"]
     assert [s[3] for s in steps if s[:2] == ("prod", "approval")] == [
-        "waiting", "voided", "waiting", "approved"]
+        "waiting", "voided", "waiting", "waiting", "approved"]
+    assert [s[3] for s in steps if s[:2] == ("prod", "promotion")] == ["failed"]
     assert [a["plan_digest"] for a in shown["approvals"]] == [needed["plan_digest"],
                                                              renewed["plan_digest"]]
     human = run_cli("runs", "show", run_id, env=env)

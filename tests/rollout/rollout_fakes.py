@@ -42,10 +42,12 @@ class _Verdict:
 
 @dataclass
 class World:
-    """Desired inputs per stage (one spec for every env), live state per env."""
+    """Desired inputs per stage (one spec for every env, ``overrides`` replace a stage's
+    inputs in one env), live state per env."""
 
     desired: dict[str, dict[str, Any]] = field(default_factory=lambda: {
         s: {"name": f"{s}-1"} for s in STAGES})
+    overrides: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     state: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     spec_version: int = 1
     protected: set[str] = field(default_factory=lambda: {"prod"})
@@ -61,6 +63,10 @@ class World:
     def driver(self, env: str, hooks: Hooks) -> "FakeDriver":
         return FakeDriver(self, env, hooks)
 
+    def resolved(self, env: str) -> dict[str, dict[str, Any]]:
+        """The desired inputs of every stage in ``env`` (the spec resolved for it)."""
+        return {s: dict(self.overrides.get(env, {}).get(s, self.desired[s])) for s in STAGES}
+
 
 class FakeDriver:
     def __init__(self, world: World, env: str, hooks: Hooks) -> None:
@@ -74,13 +80,20 @@ class FakeDriver:
     def _live(self) -> dict[str, dict[str, Any]]:
         return self.world.state.setdefault(self.env, {})
 
+    def resolved_digest(self) -> str:
+        return _digest(self.world.resolved(self.env))
+
+    def resolved_digests(self, envs: list[str]) -> dict[str, str]:
+        return {env: _digest(self.world.resolved(env)) for env in envs}
+
     def plan(self) -> Plan:
         self.world.planned.append(self.env)
+        resolved = self.world.resolved(self.env)
         live = self._live()
         plan = Plan(spec="demo", env=self.env, spec_file="demo.yaml",
                     spec_digest=f"v{self.world.spec_version}")
         for stage in STAGES:
-            want, have = self.world.desired[stage], live.get(stage)
+            want, have = resolved[stage], live.get(stage)
             action = (Action.NOOP if want == have else Action.CREATE if have is None
                       else Action.UPDATE)
             plan.stages.append(StagePlan(stage, f"demo.{self.env}.{stage}", STAGES[stage], [

@@ -54,6 +54,28 @@ def test_every_rollout_line_validates(tmp_path: Path, capsys: pytest.CaptureFixt
     assert all(e.get("env") for e in lines if e["event"] in ("stage_done", "plan", "gate"))
 
 
+def test_a_promotion_halt_validates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    world = World(protected=set())
+    history = History.open(tmp_path / "h.db", home=tmp_path)
+    record = history.start(Operation.ROLLOUT, spec="demo", env="prod")
+    ui = RolloutProgress(as_json=True, record=record)
+    state = RolloutState("demo.yaml", ["dev", "staging", "prod"])
+    rollout = Rollout(state, history=history, record=record, factory=world.driver, ui=ui,
+                      plans_dir=tmp_path / "plans")
+    assert rollout.step("dev") is None
+    world.desired["aws"] = {"name": "aws-2"}
+    result = rollout.step("staging")
+    assert result is not None and result.halt is not None
+    ui.emit("run_finished", run_id=record.id, outcome="halted", exit_code=4,
+            halt=result.halt.to_dict())
+    lines = _lines(capsys)
+    assert any(e["event"] == "gate" and e["gate"] == "promotion" for e in lines)
+    assert lines[-1]["halt"]["gate"] == "promotion"
+    for event in lines:
+        errors = [e.message for e in VALIDATOR.iter_errors(event)]
+        assert not errors, (event, errors)
+
+
 @pytest.mark.parametrize("bad", [
     {"event": "stage_done", "time": "2026-01-01T00:00:00+00:00", "stage": "aws", "status": "great"},
     {"event": "run_finished", "time": "2026-01-01T00:00:00+00:00", "run_id": "r", "outcome": "halted",

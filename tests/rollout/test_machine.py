@@ -94,14 +94,15 @@ def test_protected_env_halts_then_resume_applies_exactly_the_approved_plan(h: Ha
     assert h.world.closed[-1] == ("prod", "applied") and ("prod", "waiting") in h.world.closed
 
 
-def test_spec_change_after_approval_voids_it(h: Harness) -> None:
+def test_prod_only_change_after_approval_voids_it_and_still_promotes(h: Harness) -> None:
     h.start()
     old = h.env_state("prod")["plan_digest"]
     h.approve()
     h.world.spec_version = 2
-    h.world.desired["gcp"] = {"name": "gcp-2"}
+    h.world.overrides["prod"] = {"gcp": {"name": "gcp-2"}}     # dev and staging resolve as before
     result = h.resume()
     assert result.exit_code is ExitCode.HALTED and result.halt is not None
+    assert result.halt.gate == "approval"
     new = h.env_state("prod")["plan_digest"]
     assert new != old and result.halt.what == new
     assert [e for e, _, _ in h.world.applies if e == "prod"] == []      # prod untouched
@@ -110,6 +111,53 @@ def test_spec_change_after_approval_voids_it(h: Harness) -> None:
     h.approve()
     assert h.resume().exit_code is ExitCode.OK
     assert h.world.state["prod"]["gcp"] == {"name": "gcp-2"}
+    assert h.world.state["staging"]["gcp"] == {"name": "gcp-1"}
+    assert h.env_state("prod")["resolved_digest"] != h.env_state("staging")["resolved_digest"]
+
+
+def test_shared_change_after_staging_halts_the_promotion(h: Harness) -> None:
+    h.start()
+    h.approve()
+    h.world.planned.clear()
+    h.world.spec_version = 2
+    h.world.desired["gcp"] = {"name": "gcp-2"}       # every environment resolves to it
+    result = h.resume()
+    assert (result.outcome, result.exit_code) == (Outcome.HALTED, ExitCode.HALTED)
+    assert result.halt is not None
+    assert (result.halt.env, result.halt.gate, result.halt.what) == (
+        "prod", "promotion", "dev, staging")
+    assert "dev, staging" in result.halt.reason and "'prod'" in result.halt.reason
+    assert "provision rollout demo.yaml --to prod" in result.halt.hint
+    assert not h.world.state.get("prod") and "prod" not in h.world.planned     # prod untouched
+    prod = h.env_state("prod")
+    assert prod["status"] == "blocked" and prod["plan_digest"] == ""
+    [gate] = [e for e in h.ui.named("gate") if e["gate"] == "promotion"]
+    assert (gate["status"], gate["changed"]) == ("failed", ["dev", "staging"])
+    steps = [(s["env"], s["kind"], s["status"]) for s in h.history.show(h.run_id).steps]
+    assert ("prod", "promotion", "failed") in steps
+
+    # Resuming again (with or without approvals) halts again: only a new rollout promotes.
+    for _ in range(2):
+        again = h.resume()
+        assert again.halt is not None and again.halt.gate == "promotion"
+        assert again.exit_code is ExitCode.HALTED
+    assert not h.world.state.get("prod") and "prod" not in h.world.planned
+    fresh = h.start()
+    assert fresh.halt is not None and fresh.halt.gate == "approval"
+    assert h.world.state["staging"]["gcp"] == {"name": "gcp-2"}      # through staging first
+
+
+def test_a_state_without_resolved_digests_does_not_promote(h: Harness) -> None:
+    h.start()
+    run = h.history.run(h.run_id)
+    rollout = run["detail"]["rollout"]
+    for env in ("dev", "staging"):              # as recorded before the promotion gate
+        del rollout["envs"][env]["resolved_digest"]
+    h.history.resume(h.run_id).update(detail={"rollout": rollout})
+    h.approve()
+    result = h.resume()
+    assert result.halt is not None and result.halt.gate == "promotion"
+    assert not h.world.state.get("prod")
 
 
 def test_state_change_after_approval_voids_it(h: Harness) -> None:
