@@ -31,9 +31,13 @@ class DAG:
         self._deps: dict[str, dict[str, None]] = {}
 
     def add(self, node: str, depends_on: Iterable[str] = ()) -> None:
-        deps = self._deps.setdefault(node, {})
+        graph = self._deps
+        deps = graph.get(node)
+        if deps is None:
+            deps = graph[node] = {}
         for dep in depends_on:
-            self._deps.setdefault(dep, {})
+            if dep not in graph:
+                graph[dep] = {}
             deps[dep] = None
 
     def __contains__(self, node: object) -> bool:

@@ -57,7 +57,8 @@ EdgeReasons = dict[tuple[str, str], str]
 
 def resource_dependencies(spec: Spec) -> tuple[DAG, EdgeReasons]:
     """The resource DAG (unordered yet) and, for each edge, what wrote it."""
-    dag, why = _dependencies(spec)
+    why: _Why = {}
+    dag = _dependencies(spec, why)
     return dag, _reasons(why)
 
 
@@ -66,9 +67,9 @@ def resource_dependencies(spec: Spec) -> tuple[DAG, EdgeReasons]:
 _Why = dict[tuple[str, str], "tuple[Reference, str] | None"]
 
 
-def _dependencies(spec: Spec) -> tuple[DAG, _Why]:
+def _dependencies(spec: Spec, why: _Why | None = None) -> DAG:
+    """The resource DAG; with ``why``, what made each edge goes there (for a cycle report)."""
     dag = DAG()
-    why: _Why = {}
     resources = spec.resources
     for rid, res in resources.items():
         deps: list[str] = []
@@ -78,14 +79,22 @@ def _dependencies(spec: Spec) -> tuple[DAG, _Why]:
             for ref in iter_references(value):
                 if ref.kind == "resource" and ref.target in resources:
                     deps.append(ref.target)
-                    if (rid, ref.target) not in why:
+                    if why is not None and (rid, ref.target) not in why:
                         why[rid, ref.target] = (ref, key)
         for dep in res.depends_on:
             if dep in resources:
                 deps.append(dep)
-                why.setdefault((rid, dep), None)
+                if why is not None:
+                    why.setdefault((rid, dep), None)
         dag.add(rid, deps)
-    return dag, why
+    return dag
+
+
+def _reasons_of(spec: Spec) -> EdgeReasons:
+    """What made each resource edge, found again when a cycle is to be explained."""
+    why: _Why = {}
+    _dependencies(spec, why)
+    return _reasons(why)
 
 
 def _reasons(why: _Why) -> EdgeReasons:
@@ -104,36 +113,59 @@ def _explain_resource_cycle(path: list[str], reasons: EdgeReasons) -> str:
 
 
 def build_stages(spec: Spec) -> StageGraph:
-    """Stage graph of a resolved spec; raises CycleError for resource or stage cycles."""
+    """Stage graph of a resolved spec; raises CycleError for resource or stage cycles.
+
+    The graph ``validate`` built for its cycle check (``spec.graph_memo``, moved to
+    the resolved spec by ``resolve`` when the environment changes no resource
+    reference) is returned instead of being built again, once: the memo is dropped
+    on use, so each graph returned is the caller's own.
+    """
+    memo = spec.graph_memo
+    if memo is not None:
+        spec.graph_memo = None
+        if memo.fits(spec):
+            graph: StageGraph = memo.graph
+            return graph
     with gc_paused():
         return _build_stages(spec)
 
 
 def _build_stages(spec: Spec) -> StageGraph:
-    dag, why = _dependencies(spec)
-    stage_of = {rid: res.stage or res.cloud for rid, res in spec.resources.items()}
+    dag = _dependencies(spec)
+    stage_of: dict[str, str] = {}
+    clouds: dict[str, set[str]] = {}      # stage -> the clouds of its resources
+    for rid, res in spec.resources.items():
+        cloud = res.type.split(":", 1)[0]   # res.cloud, without a property call
+        name = stage_of[rid] = res.stage or cloud
+        clouds.setdefault(name, set()).add(cloud)
     try:
         order = [rid for level in dag.levels() for rid in level]
     except CycleError as exc:
         raise CycleError(exc.path, what="resources",
-                         detail=_explain_resource_cycle(exc.path, _reasons(why))) from None
+                         detail=_explain_resource_cycle(exc.path, _reasons_of(spec))) from None
     # Stages are listed in order of first appearance in the spec, members in dependency order.
     members: dict[str, list[str]] = {name: [] for name in stage_of.values()}
     for rid in order:
         members[stage_of[rid]].append(rid)
     stage_dag = DAG()
-    crossing: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for name in members:
         stage_dag.add(name)
+    stage_edges: dict[tuple[str, str], None] = {}     # in order of first crossing
     for rid, dep in dag.edges():
         a, b = stage_of[rid], stage_of[dep]
-        if a != b:
-            stage_dag.add(a, [b])
-            crossing.setdefault((a, b), []).append((rid, dep))
+        if a != b and (a, b) not in stage_edges:
+            stage_edges[a, b] = None
+    for a, b in stage_edges:
+        stage_dag.add(a, [b])
     try:
         levels = stage_dag.levels()
     except CycleError as exc:
-        reasons = _reasons(why)
+        # The resource edges behind each stage edge, found again for the report.
+        crossing: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for rid, dep in dag.edges():
+            if stage_of[rid] != stage_of[dep]:
+                crossing.setdefault((stage_of[rid], stage_of[dep]), []).append((rid, dep))
+        reasons = _reasons_of(spec)
         stage_cycle = exc.path
         lines = []
         for a, b in zip(stage_cycle, stage_cycle[1:]):
@@ -149,8 +181,8 @@ def _build_stages(spec: Spec) -> StageGraph:
         raise CycleError(stage_cycle, what="stages", detail="\n".join(lines)) from None
     stages = []
     for name in (n for level in levels for n in level):
-        clouds = {spec.resources[r].cloud for r in members[name]}
+        used = clouds[name]
         stages.append(Stage(name=name, resources=members[name],
                             depends_on=stage_dag.dependencies(name),
-                            cloud=clouds.pop() if len(clouds) == 1 else None))
+                            cloud=next(iter(used)) if len(used) == 1 else None))
     return StageGraph(stages=stages, levels=levels, resource_graph=dag)

@@ -18,12 +18,13 @@ from provision.spec.document import Document, Path
 from provision.spec.hints import did_you_mean, one_of
 from provision.spec.limits import MAX_RESOURCES
 from provision.spec.model import Environment, Resource, SourceLocation, Spec, Variable
-from provision.spec.refs import RefSyntaxError, parse_value
+from provision.spec.refs import RefSyntaxError, parse_text, parse_value
 
 TOP_KEYS = ("name", "backend", "executor", "variables", "environments", "resources", "promotion")
 # What HCL users write at top level: attributes and the block types.
 HCL_TOP_NAMES = ("name", "backend", "executor", "variable", "environment", "resource", "promotion")
 RESOURCE_KEYS = ("type", "properties", "stage", "depends_on", "protect")
+_RESOURCE_KEY_SET = frozenset(RESOURCE_KEYS)
 VARIABLE_KEYS = ("type", "default", "description")
 VARIABLE_TYPES = ("string", "number", "bool", "list", "map")
 CLOUDS = ("aws", "azure", "gcp")
@@ -223,8 +224,10 @@ class _Builder:
             self.error(path, f"invalid resource id '{rid}'", resource=rid,
                        hint="use letters, digits, '_' and '-', starting with a letter; "
                             "'var' and 'env' are reserved")
-        body = self.expect_map(raw, path, f"resource '{rid}'", resource=rid)
-        self.unknown_keys(body, RESOURCE_KEYS, path, "resource", resource=rid)
+        body = raw if raw.__class__ is dict else self.expect_map(
+            raw, path, f"resource '{rid}'", resource=rid)
+        if not body.keys() <= _RESOURCE_KEY_SET:
+            self.unknown_keys(body, RESOURCE_KEYS, path, "resource", resource=rid)
         rtype = body.get("type")
         if not isinstance(rtype, str) or not rtype:
             self.error(path, "resource has no 'type'", resource=rid,
@@ -234,15 +237,20 @@ class _Builder:
             self.error(path + ("type",), f"malformed resource type '{rtype}'", resource=rid,
                        hint="types look like <cloud>:<module>:<Type>, e.g. aws:s3:Bucket")
         res = Resource(id=rid, type=rtype, location=self.doc.location(path))
-        props = self.expect_map(body.get("properties"), path + ("properties",), "'properties'",
-                                resource=rid)
-        self.controls(props, path + ("properties",), "properties", rid)
+        props = body.get("properties")
+        if props.__class__ is not dict:
+            props = self.expect_map(props, path + ("properties",), "'properties'",
+                                    resource=rid)
+        if self.doc.controls:
+            self.controls(props, path + ("properties",), "properties", rid)
+        locations, file = self.doc.locations, self.doc.file
+        plocs, properties = res.property_locations, res.properties
         for key, value in props.items():
             ppath = path + ("properties", key)
-            res.property_locations[key] = self.doc.location(ppath)
-            if isinstance(value, (dict, list)):
-                self.nested_locations(res, value, key, ppath)
-            res.properties[key] = self.values(value, ppath, rid)
+            found = locations.get(ppath)
+            plocs[key] = (SourceLocation.at(file, found[0], found[1]) if found is not None
+                          else self.doc.location(ppath))
+            properties[key] = self.property_value(value, key, ppath, plocs, rid)
         stage = body.get("stage")
         if stage is not None:
             if not isinstance(stage, str) or not ID_PATTERN.match(stage):
@@ -264,15 +272,38 @@ class _Builder:
         res.protect = protect is True
         return res
 
-    def nested_locations(self, res: Resource, value: Any, dotted: str, path: Path) -> None:
-        """Record where nested map keys and list items were written (``tags.owner``)."""
-        items = value.items() if isinstance(value, dict) else enumerate(value)
+    def property_value(self, value: Any, dotted: str, path: Path,
+                       plocs: dict[str, SourceLocation], rid: str) -> Any:
+        """``value`` with its references parsed (see :meth:`values`); where nested map keys
+        and list items were written goes into ``plocs`` (``tags.owner``, ``members.0``)."""
+        if isinstance(value, str):
+            if "${" not in value:
+                return value
+            try:
+                return parse_text(value)
+            except RefSyntaxError as exc:
+                self.error(path, exc.message, resource=rid, hint=exc.hint)
+                return value
+        if isinstance(value, dict):
+            items: Any = value.items()
+            result: Any = {}
+        elif isinstance(value, list):
+            items = enumerate(value)
+            result = [None] * len(value)
+        else:
+            return value
+        locations, file, at = self.doc.locations, self.doc.file, SourceLocation.at
         for key, item in items:
             sub = path + (key,)
-            if sub in self.doc.locations:
-                res.property_locations[f"{dotted}.{key}"] = self.doc.location(sub)
-            if isinstance(item, (dict, list)):
-                self.nested_locations(res, item, f"{dotted}.{key}", sub)
+            found = locations.get(sub)
+            sub_dotted = f"{dotted}.{key}"
+            if found is not None:
+                plocs[sub_dotted] = at(file, found[0], found[1])
+            if item.__class__ is str and "${" not in item:
+                result[key] = item      # the common case, without a call
+            else:
+                result[key] = self.property_value(item, sub_dotted, sub, plocs, rid)
+        return result
 
     def duplicates(self) -> None:
         for path, line, column, first in self.doc.duplicates:

@@ -11,9 +11,9 @@ written, with the documentation that states the limit in its hint, so it is a
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
-from provision.constraints import Violation, check_resource
+from provision.constraints import Constraint, Rule, Violation, check_resource
 from provision.errors import Diagnostic
 from provision.provider import AdapterRegistry, ResourceSchema
 from provision.spec.build import locate
@@ -32,34 +32,53 @@ def check_constraints(spec: Spec, registry: AdapterRegistry, *,
     unknown until apply and never violate anything.
     """
     found: list[Diagnostic] = []
+    # type name -> (schema, its property constraints, its rules) or None when unconstrained
+    by_type: dict[str, _Checks | None] = {}
     for rid, res in spec.resources.items():
-        if res.type not in registry:
+        if res.type not in by_type:
+            by_type[res.type] = _checks(registry, res.type)
+        checks = by_type[res.type]
+        if checks is None:
             continue
-        schema = registry.schema(res.type)
-        if not _constrained(schema):
-            continue
-        for violation in _violations(schema, res.properties, spec, resolved=not overrides):
+        schema = checks[0]
+        for violation in _violations(checks, res.properties, spec, resolved=not overrides):
             found.append(_diagnostic(res, schema, violation, locate(res, violation.path)))
         for env in spec.environments.values() if overrides else ():
             override = env.overrides.get(rid)
             if not override:
                 continue
             merged = merge(res.properties, override)
-            for violation in _violations(schema, merged, spec, resolved=False):
+            for violation in _violations(checks, merged, spec, resolved=False):
                 if violation.path.split(".", 1)[0] in override:
                     found.append(_diagnostic(res, schema, violation, env.location,
                                              f"environment '{env.name}' overrides: "))
     return found
 
 
+# A type's schema, its properties' constraints by name, and its rules.
+_Checks = tuple[ResourceSchema, dict[str, Sequence[Constraint]], Sequence[Rule]]
+
+
+def _checks(registry: AdapterRegistry, type_name: str) -> _Checks | None:
+    """What to check resources of ``type_name`` against; None for an unknown type or
+    one with no constraints (validation reports unknown types)."""
+    if type_name not in registry:
+        return None
+    schema = registry.schema(type_name)
+    if not _constrained(schema):
+        return None
+    return schema, {name: p.constraints for name, p in schema.properties.items()}, schema.rules
+
+
 def _constrained(schema: ResourceSchema) -> bool:
     return bool(schema.rules) or any(p.constraints for p in schema.properties.values())
 
 
-def _violations(schema: ResourceSchema, props: Mapping[str, Any], spec: Spec, *,
+def _violations(checks: _Checks, props: Mapping[str, Any], spec: Spec, *,
                 resolved: bool) -> list[Violation]:
     """Violations in ``props``; rules that need the overrides merged
     (``after_overrides``) only when ``resolved``."""
+    _, constraints, all_rules = checks
     def related(name: str) -> Mapping[str, Any] | None:
         value = props.get(name)
         if isinstance(value, Reference) and value.kind == "resource":
@@ -67,8 +86,7 @@ def _violations(schema: ResourceSchema, props: Mapping[str, Any], spec: Spec, *,
             return target.properties if target is not None else None
         return None
 
-    constraints = {name: p.constraints for name, p in schema.properties.items()}
-    rules = [r for r in schema.rules if resolved or not getattr(r, "after_overrides", False)]
+    rules = [r for r in all_rules if resolved or not getattr(r, "after_overrides", False)]
     return check_resource(constraints, rules, props, related)
 
 

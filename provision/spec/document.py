@@ -50,7 +50,7 @@ class Document:
     def location(self, path: Path) -> SourceLocation:
         found = self.locations.get(path)        # the common case, without where()'s walk
         line, column = found if found is not None else self.where(path)
-        return SourceLocation(self.file, line, column)
+        return SourceLocation.at(self.file, line, column)
 
     def diag(self, path: Path, message: str, *, resource: str = "", hint: str = "") -> Diagnostic:
         line, column = self.where(path)

@@ -100,6 +100,19 @@ def parse_string(text: str) -> Value:
 _PARSED: dict[str, Value] = {}
 
 
+def parse_text(text: str) -> Value:
+    """:func:`parse_string`, remembered for texts seen before (the result is immutable,
+    so sharing it is safe). Raises :class:`RefSyntaxError`."""
+    if "${" not in text:
+        return text
+    parsed = _PARSED.get(text)
+    if parsed is None:
+        parsed = parse_string(text)
+        if len(_PARSED) < 65536:
+            _PARSED[text] = parsed
+    return parsed
+
+
 def parse_value(value: Any, on_error: Callable[[RefSyntaxError, tuple[Any, ...]], None],
                 path: tuple[Any, ...] = ()) -> Value:
     """Parse every string in a nested value; report syntax errors (with the path below
@@ -107,17 +120,11 @@ def parse_value(value: Any, on_error: Callable[[RefSyntaxError, tuple[Any, ...]]
     if isinstance(value, str):
         if "${" not in value:
             return value
-        parsed = _PARSED.get(value)
-        if parsed is not None:
-            return parsed
         try:
-            parsed = parse_string(value)
+            return parse_text(value)
         except RefSyntaxError as exc:
             on_error(exc, path)
             return value
-        if len(_PARSED) < 65536:
-            _PARSED[value] = parsed  # parsed values are immutable, so sharing them is safe
-        return parsed
     if isinstance(value, dict):
         return {k: parse_value(v, on_error, path + (k,)) for k, v in value.items()}
     if isinstance(value, list):
@@ -148,10 +155,12 @@ def _collect_at(value: Value, path: str, found: list[tuple[str, Reference]]) -> 
         found.extend((path, p) for p in value.parts if isinstance(p, Reference))
     elif isinstance(value, dict):
         for key, item in value.items():
-            _collect_at(item, f"{path}.{key}", found)
+            if not isinstance(item, str):   # a plain string holds none: no path for it
+                _collect_at(item, f"{path}.{key}", found)
     elif isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
-            _collect_at(item, f"{path}.{index}", found)
+            if not isinstance(item, str):
+                _collect_at(item, f"{path}.{index}", found)
 
 
 def _collect(value: Value, found: list[Reference]) -> None:
@@ -200,7 +209,7 @@ def substitute(value: Value, lookup: Callable[[Reference], tuple[bool, Any]]) ->
             return "".join(p for p in parts if isinstance(p, str))
         return Template(tuple(parts))
     if isinstance(value, dict):
-        return {k: substitute(v, lookup) for k, v in value.items()}
+        return {k: v if v.__class__ is str else substitute(v, lookup) for k, v in value.items()}
     if isinstance(value, list):
-        return [substitute(v, lookup) for v in value]
+        return [v if v.__class__ is str else substitute(v, lookup) for v in value]
     return value

@@ -14,9 +14,9 @@ from typing import Any, Callable
 from provision.errors import Diagnostic, EnvironmentNotFoundError, SpecError
 from provision.spec.build import locate, value_matches
 from provision.spec.hints import did_you_mean, one_of
-from provision.spec.model import Environment, Reference, Resource, SourceLocation, Spec
+from provision.spec.model import Environment, GraphMemo, Reference, Resource, SourceLocation, Spec
 from provision.spec.perf import gc_paused
-from provision.spec.refs import located_references, substitute
+from provision.spec.refs import iter_references, located_references, substitute
 
 Report = Callable[[Reference, str, str], None]  # (reference, message, hint)
 
@@ -147,7 +147,31 @@ def _resolve(spec: Spec, env: str) -> Spec:
         resources[rid] = _with_properties(res, resolved, locations)
     if diagnostics:
         raise SpecError(list(dict.fromkeys(diagnostics)))
-    return dataclasses.replace(spec, resources=resources)
+    result = dataclasses.replace(spec, resources=resources)
+    memo = spec.graph_memo
+    if memo is not None and memo.fits(spec) and _same_resource_references(spec, environment):
+        # Resolving replaces no resource reference, so the graph is that of ``result``.
+        spec.graph_memo = None
+        result.graph_memo = GraphMemo.of(result, memo.graph)
+    return result
+
+
+def _same_resource_references(spec: Spec, env: Environment) -> bool:
+    """Do ``env``'s overrides leave every resource reference (the dependency graph) as is?
+
+    Conservative: no overridden property may hold a resource reference, before or after.
+    """
+    for rid, props in env.overrides.items():
+        res = spec.resources.get(rid)
+        for key, value in props.items():
+            if _has_resource_reference(value) or (
+                    res is not None and _has_resource_reference(res.properties.get(key))):
+                return False
+    return True
+
+
+def _has_resource_reference(value: Any) -> bool:
+    return any(ref.kind == "resource" for ref in iter_references(value))
 
 
 def _with_properties(res: Resource, properties: dict[str, Any],

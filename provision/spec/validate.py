@@ -17,7 +17,8 @@ from provision.provider import AdapterRegistry, PropertySchema, ResourceSchema
 from provision.spec.hints import did_you_mean, one_of
 from provision.spec.build import locate
 from provision.spec.constraints import check_constraints
-from provision.spec.model import Environment, Reference, Resource, SourceLocation, Spec, Template
+from provision.spec.model import (Environment, GraphMemo, Reference, Resource, SourceLocation,
+                                  Spec, Template)
 from provision.spec.perf import gc_paused
 from provision.spec.refs import located_references
 from provision.spec.resolve import make_lookup, variable_values
@@ -70,6 +71,7 @@ class _Validator:
         # rid -> [(property key, located references in its value)].
         self.located: dict[str, list[tuple[str, list[tuple[str, Reference]]]]] = {}
         self._readable: dict[str, set[str]] = {}    # type name -> schema.readable()
+        self._required: dict[str, list[str]] = {}   # type name -> required()
 
     def add(self, loc: SourceLocation | None, message: str, resource: str = "",
             hint: str = "") -> None:
@@ -112,12 +114,24 @@ class _Validator:
             found = self._readable[schema.type_name] = schema.readable()
         return found
 
+    def required(self, schema: ResourceSchema) -> list[str]:
+        """The required properties of ``schema`` that have no default, found once per type."""
+        found = self._required.get(schema.type_name)
+        if found is None:
+            found = self._required[schema.type_name] = [
+                key for key, prop in schema.properties.items()
+                if prop.required and prop.default is None]
+        return found
+
     def resource(self, rid: str, res: Resource) -> None:
         schema = self.schemas.get(rid)
         located = self.located[rid] = []
+        templated: list[Reference] = []     # the references written inside strings
         for key, value in res.properties.items():
             loc = res.property_locations.get(key, res.location)
-            refs = located_references(value, key)
+            refs: list[tuple[str, Reference]] = []
+            if not isinstance(value, str):
+                _located_references(value, key, refs, templated)
             located.append((key, refs))
             self.references(rid, refs, res)
             if schema is None:
@@ -129,12 +143,12 @@ class _Validator:
                 continue
             self.check_type(rid, key, value, schema.properties[key].type, loc)
             self.check_items(rid, key, value, schema.properties[key], res)
-        for key, value in res.properties.items():
-            self.interpolations(rid, key, value, res)
+        if any(self.interpolated_kind(ref) in ("map", "list") for ref in templated):
+            for key, value in res.properties.items():
+                self.interpolations(rid, key, value, res)
         if schema is not None:
-            for key, prop in schema.properties.items():
-                if (prop.required and prop.default is None and key not in res.properties
-                        and not self.overridden(rid, key)):
+            for key in self.required(schema):
+                if key not in res.properties and not self.overridden(rid, key):
                     self.add(res.location, f"missing required property '{key}' "
                              f"for type '{res.type}'", rid,
                              f"add it under resources.{rid}.properties")
@@ -195,15 +209,21 @@ class _Validator:
         """A map or a list cannot be interpolated into a string (``"x=${var.labels}"``)."""
         if not isinstance(value, (Template, dict, list)):
             return
+        if not any(self.interpolated_kind(ref) in ("map", "list")
+                   for ref in _template_references(value)):
+            return  # the common case, decided without naming where each template is
         for dotted, template in _templates(value, key):
             for ref in template.references():
-                kind = self.ref_kind(ref) if ref.kind != "env" else self.env_kind(ref)
+                kind = self.interpolated_kind(ref)
                 if kind not in ("map", "list"):
                     continue
                 loc = locate(where, dotted) if isinstance(where, Resource) else where
                 self.add(loc, f"{ref} is a {kind} and cannot be interpolated into a string "
                          f"(in '{dotted}')", rid,
                          f"use {ref} as the whole value, or interpolate single entries")
+
+    def interpolated_kind(self, ref: Reference) -> str | None:
+        return self.ref_kind(ref) if ref.kind != "env" else self.env_kind(ref)
 
     def env_kind(self, ref: Reference) -> str | None:
         """``map``/``list`` when some environment sets ``${env.<cloud>.<key>}`` to one."""
@@ -265,28 +285,28 @@ class _Validator:
                                  f"property '{key}' of '{rid}'", rid,
                                  did_you_mean(key, schema.properties,
                                               fallback=one_of(schema.properties)))
+            # One lookup for the environment; ``at`` says whose reference it looks up.
+            at: list[Any] = [None, ""]      # resource, dotted path of the reference
+
+            def report(_: Reference, message: str, hint: str) -> None:
+                res, path = at
+                self.add(locate(res, path), message, res.id, hint)
+
+            lookup = make_lookup(self.spec, env, values, report)
             for rid, res in self.spec.resources.items():
                 for _, refs in self.located.get(rid) or [
                         (key, located_references(value, key))
                         for key, value in res.properties.items()]:
-                    self.env_refs(env, res, refs, values)
-
-    def env_refs(self, env: Environment, res: Resource, refs: list[tuple[str, Reference]],
-                 values: dict[str, Any]) -> None:
-        for path, ref in refs:
-            if ref.kind != "env":
-                continue
-
-            def report(_: Reference, message: str, hint: str, path: str = path) -> None:
-                self.add(locate(res, path), message, res.id, hint)
-
-            make_lookup(self.spec, env, values, report)(ref)
+                    for path, ref in refs:
+                        if ref.kind == "env":
+                            at[0], at[1] = res, path
+                            lookup(ref)
 
     def cycles(self) -> None:
         from provision.graph.stages import build_stages
 
         try:
-            build_stages(self.spec)
+            graph = build_stages(self.spec)
         except CycleError as exc:
             first = self.spec.resources.get(exc.path[0]) if exc.path else None
             if first is None and exc.path:
@@ -297,6 +317,42 @@ class _Validator:
             self.add(first.location if first else None, message,
                      exc.path[0] if first and exc.path[0] in self.spec.resources else "",
                      hint or exc.hint)
+        else:
+            # Kept for the one build_stages of this spec (or its resolution) that follows.
+            self.spec.graph_memo = GraphMemo.of(self.spec, graph)
+
+
+def _located_references(value: Any, path: str, found: list[tuple[str, Reference]],
+                        templated: list[Reference]) -> None:
+    """``found += located_references(value, path)``; the references written inside
+    templates are also added to ``templated``."""
+    if isinstance(value, Reference):
+        found.append((path, value))
+    elif isinstance(value, Template):
+        for part in value.parts:
+            if isinstance(part, Reference):
+                found.append((path, part))
+                templated.append(part)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(item, str):
+                _located_references(item, f"{path}.{key}", found, templated)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            if not isinstance(item, str):
+                _located_references(item, f"{path}.{index}", found, templated)
+
+
+def _template_references(value: Any) -> list[Reference]:
+    """The references inside every template under ``value`` (those written in strings)."""
+    if isinstance(value, Template):
+        return value.references()
+    if isinstance(value, dict):
+        return [r for v in value.values() if not isinstance(v, str)
+                for r in _template_references(v)]
+    if isinstance(value, list):
+        return [r for v in value for r in _template_references(v)]
+    return []
 
 
 def _templates(value: Any, dotted: str) -> list[tuple[str, Template]]:

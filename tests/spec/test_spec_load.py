@@ -11,7 +11,7 @@ import pytest
 from provision.errors import SpecError, SpecNotFoundError
 from provision.graph import build_stages
 from provision.spec import load, loads, resolve
-from provision.spec.model import Reference, Template
+from provision.spec.model import Reference, SourceLocation, Template
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "stacks" / "examples"
 
@@ -109,3 +109,10 @@ def test_an_unclosed_list_is_reported_where_it_opened() -> None:
     assert (diag.line, diag.column) == (6, 17)
     assert "flow sequence opened here is not closed" in diag.message
     assert "noticed at line 7" in diag.message and "']' ends a list" in (diag.hint or "")
+
+
+def test_a_location_made_fast_is_the_same_as_one_made_by_its_constructor() -> None:
+    fast, made = SourceLocation.at("s.yaml", 3, 7), SourceLocation("s.yaml", 3, 7)
+    assert (fast, hash(fast), str(fast), repr(fast)) == (made, hash(made), str(made), repr(made))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.line = 4  # type: ignore[misc]
