@@ -55,7 +55,7 @@ hclread:
 
 test: setup $(CHECKOV)
 	$(BIN)/python -m mypy
-	CHECKOV=$(CHECKOV) $(BIN)/python -m pytest -q --durations=25
+	CHECKOV=$(CHECKOV) $(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=25
 
 typecheck: setup
 	$(BIN)/python -m mypy

@@ -400,5 +400,24 @@ def run() -> None:
         sys.exit(1)
 
 
+# The Temporal SDK's native module: once loaded, its runtime threads can abort the
+# interpreter's finalization ("Fatal Python error: PyGILState_Release ...", exit -6).
+_TEMPORAL_BRIDGE = "temporalio.bridge.temporal_sdk_bridge"
+
+
+def entry() -> None:
+    """The ``provision`` command: :func:`run`, then, when the command loaded the Temporal
+    SDK, leave without finalizing the interpreter once the output is flushed (every
+    file, lock and child process is closed by then), so its exit code is the command's."""
+    try:
+        run()
+    except SystemExit as exc:
+        if _TEMPORAL_BRIDGE not in sys.modules or not isinstance(exc.code, (int, type(None))):
+            raise
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(exc.code or 0)
+
+
 if __name__ == "__main__":
-    run()
+    entry()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cli_helpers import Run
 
 
@@ -47,3 +49,27 @@ def test_destroy_target_help_says_what_a_targeted_destroy_takes(run_cli: Run) ->
     result = run_cli("destroy", "--help", env={"COLUMNS": "200"})
     assert "Only this resource and what depends on it" in result.stdout
     assert "what it depends on" not in result.stdout
+
+
+def test_the_command_leaves_without_finalizing_once_the_temporal_sdk_is_loaded(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The Temporal SDK's native threads can abort interpreter finalization (exit -6
+    instead of the command's code): the command's entry point flushes its output and
+    leaves with its own exit code instead; without the SDK it exits normally."""
+    import sys
+
+    from provision.cli import main
+
+    left: list[int] = []
+    monkeypatch.setattr(main.os, "_exit", left.append)
+    monkeypatch.setattr(sys, "argv", ["provision", "--version"])
+    monkeypatch.delitem(sys.modules, main._TEMPORAL_BRIDGE, raising=False)
+    with pytest.raises(SystemExit):
+        main.entry()
+    assert left == []
+    monkeypatch.setitem(sys.modules, main._TEMPORAL_BRIDGE, object())  # type: ignore[arg-type]
+    main.entry()
+    assert left == [0] and capsys.readouterr().out.startswith("provision ")
+    monkeypatch.setattr(sys, "argv", ["provision", "no-such-command"])
+    main.entry()
+    assert left == [0, 2]
