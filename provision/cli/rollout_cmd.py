@@ -237,6 +237,11 @@ def _waiting_hint(state: RolloutState, run_id: str) -> str:
     waiting = state.waiting_env()
     if waiting:
         return f"it waits for: provision approve {run_id} --env {waiting}"
+    stopped = next((e for e in state.chain if state.envs[e].reason
+                    and not state.envs[e].done), "")
+    if stopped:     # halted at a gate an approval cannot pass (health, promotion, ...)
+        return (f"it stopped at '{stopped}': {state.envs[stopped].reason}; see "
+                f"provision runs show {run_id}")
     return "only a rollout halted at a protected environment can be approved"
 
 

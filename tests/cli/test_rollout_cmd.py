@@ -71,3 +71,32 @@ def test_a_second_approval_of_the_same_plan_is_refused(tmp_path: Path) -> None:
         assert len(history.approvals(record.id, "prod")) == 1
     finally:
         history.close()
+
+
+def test_approve_after_a_halt_no_approval_passes_says_why_it_stopped(tmp_path: Path) -> None:
+    """A rollout stopped at prod's promotion gate (or a health check) is not waiting for an
+    approval: approve is refused with where and why it stopped, not a generic hint."""
+    import pytest
+
+    from provision.cli import rollout_cmd
+    from provision.cli.recording import open_history
+    from provision.errors import PlanError
+    from provision.rollout.state import EnvState, RolloutState
+    from provision.vocabulary import Operation, StageStatus
+
+    state = RolloutState(str(tmp_path / "spec.yaml"), ["dev", "prod"])
+    state.envs["dev"] = EnvState(StageStatus.APPLIED.value)
+    state.envs["prod"] = EnvState(StageStatus.BLOCKED.value,
+                                  reason="the spec as resolved for dev changed")
+    history = open_history()
+    try:
+        record = history.start(Operation.ROLLOUT, spec="chain", env="prod")
+        record.update(detail={"rollout": state.to_dict()})
+    finally:
+        history.close()
+    with pytest.raises(PlanError) as refused:
+        rollout_cmd.approve(record.id, "prod", comment="", as_json=True, yes=True,
+                            non_interactive=True)
+    assert "is not waiting for an approval of 'prod' (prod: blocked)" in str(refused.value)
+    assert refused.value.hint == ("it stopped at 'prod': the spec as resolved for dev changed; "
+                                  f"see provision runs show {record.id}")
