@@ -24,6 +24,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from provision.errors import Diagnostic
 from provision.spec.document import Document, Path, may_hold_controls
+from provision.spec.hcl_brackets import unclosed
 from provision.spec.limits import MAX_DEPTH
 
 _OPTIONS = SerializationOptions(
@@ -49,10 +50,7 @@ def parse_hcl(text: str, file: str) -> Document:
         doc.diagnostics.append(_too_deep(file, 1, 1))
         return doc
     except UnexpectedInput as exc:
-        doc.diagnostics.append(Diagnostic(
-            f"HCL syntax error: {_describe(exc)}", file=file,
-            line=getattr(exc, "line", 0) or 0, column=getattr(exc, "column", 0) or 0,
-            hint="check braces, '=' between names and values, and quotes near this line"))
+        doc.diagnostics.append(_syntax_error(exc, text, file))
         return doc
     except Exception as exc:  # the library raises plain errors for some bad input
         doc.diagnostics.append(Diagnostic(f"HCL syntax error: {exc}", file=file))
@@ -77,9 +75,33 @@ def _too_deep(file: str, line: int, column: int) -> Diagnostic:
                       hint=f"input limit: at most {MAX_DEPTH} levels of blocks, maps and lists")
 
 
+def _syntax_error(exc: UnexpectedInput, text: str, file: str) -> Diagnostic:
+    line, column = getattr(exc, "line", 0) or 0, getattr(exc, "column", 0) or 0
+    if _at_end(exc) and (opened := unclosed(text)):
+        # Noticed only at the end of the file: point at where it was left open.
+        char, at_line, at_column = opened
+        what = "string" if char == '"' else "heredoc" if char == "<<" else f"'{char}'"
+        closer = _CLOSE_WITH[char]
+        return Diagnostic(
+            f"HCL syntax error: the {what} opened here is not closed (noticed at the end "
+            f"of the file, line {line or text.count(chr(10)) + 1})", file=file,
+            line=at_line, column=at_column, hint=f"close it with {closer}")
+    return Diagnostic(f"HCL syntax error: {_describe(exc)}", file=file, line=line,
+                      column=column, hint="check braces, '=' between names and values, and "
+                                          "quotes near this line")
+
+
+_CLOSE_WITH = {'"': "'\"'", "<<": "its end marker on a line of its own", "{": "'}'",
+               "[": "']'", "(": "')'"}
+
+
+def _at_end(exc: UnexpectedInput) -> bool:
+    return isinstance(exc, UnexpectedEOF) or (
+        isinstance(exc, UnexpectedToken) and exc.token.type == "$END")
+
+
 def _describe(exc: UnexpectedInput) -> str:
-    if isinstance(exc, UnexpectedEOF) or (
-            isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
+    if _at_end(exc):
         return "unexpected end of file (is a '{', '[' or '\"' left open?)"
     if isinstance(exc, UnexpectedToken):
         token = str(exc.token).strip() or repr(str(exc.token))
