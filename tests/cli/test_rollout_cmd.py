@@ -52,15 +52,10 @@ def test_a_second_approval_of_the_same_plan_is_refused(tmp_path: Path) -> None:
     plan.write_text("{}")
     state = RolloutState(str(tmp_path / "spec.yaml"), ["dev", "prod"])
     state.envs["prod"] = EnvState(GateStatus.WAITING.value, file_digest(plan), str(plan))
-    history = open_history()
-    try:
-        record = history.start(Operation.ROLLOUT, spec="chain", env="prod")
-        record.update(detail={"rollout": state.to_dict()})
-    finally:
-        history.close()
+    run_id = _recorded(state)
 
     def approve() -> int:
-        return rollout_cmd.approve(record.id, "prod", comment="ok", as_json=True, yes=True,
+        return rollout_cmd.approve(run_id, "prod", comment="ok", as_json=True, yes=True,
                                    non_interactive=True)
 
     assert approve() == 0
@@ -68,7 +63,7 @@ def test_a_second_approval_of_the_same_plan_is_refused(tmp_path: Path) -> None:
         approve()
     history = open_history()
     try:
-        assert len(history.approvals(record.id, "prod")) == 1
+        assert len(history.approvals(run_id, "prod")) == 1
     finally:
         history.close()
 
@@ -88,15 +83,26 @@ def test_approve_after_a_halt_no_approval_passes_says_why_it_stopped(tmp_path: P
     state.envs["dev"] = EnvState(StageStatus.APPLIED.value)
     state.envs["prod"] = EnvState(StageStatus.BLOCKED.value,
                                   reason="the spec as resolved for dev changed")
+    run_id = _recorded(state)
+    with pytest.raises(PlanError) as refused:
+        rollout_cmd.approve(run_id, "prod", comment="", as_json=True, yes=True,
+                            non_interactive=True)
+    assert "is not waiting for an approval of 'prod' (prod: blocked)" in str(refused.value)
+    assert refused.value.hint == ("it stopped at 'prod': the spec as resolved for dev changed; "
+                                  f"see provision runs show {run_id}")
+
+
+def _recorded(state: object) -> str:
+    """A rollout run holding ``state`` in the run history (as a halted rollout leaves it)."""
+    from provision.cli.recording import open_history
+    from provision.rollout.state import RolloutState
+    from provision.vocabulary import Operation
+
+    assert isinstance(state, RolloutState)
     history = open_history()
     try:
         record = history.start(Operation.ROLLOUT, spec="chain", env="prod")
         record.update(detail={"rollout": state.to_dict()})
+        return record.id
     finally:
         history.close()
-    with pytest.raises(PlanError) as refused:
-        rollout_cmd.approve(record.id, "prod", comment="", as_json=True, yes=True,
-                            non_interactive=True)
-    assert "is not waiting for an approval of 'prod' (prod: blocked)" in str(refused.value)
-    assert refused.value.hint == ("it stopped at 'prod': the spec as resolved for dev changed; "
-                                  f"see provision runs show {record.id}")
