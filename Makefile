@@ -19,9 +19,9 @@ CACHE  ?= $(or $(PROVISION_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/provisi
 CHECKOV_VERSION := 3.3.30
 CHECKOV := $(CACHE)/tools/checkov-$(CHECKOV_VERSION)/bin/checkov
 
-.PHONY: setup pulumi opa temporal fake-gcs azurite hclread test demo demo-down typecheck bench clean
+.PHONY: setup bytecode pulumi opa temporal fake-gcs azurite hclread test demo demo-down typecheck bench clean
 
-setup: $(STAMP) pulumi opa temporal fake-gcs azurite hclread
+setup: $(STAMP) pulumi opa temporal fake-gcs azurite hclread bytecode
 
 $(CHECKOV): | $(STAMP)
 	UV_TOOL_DIR=$(CACHE)/tools/checkov-$(CHECKOV_VERSION)/tools \
@@ -33,6 +33,12 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/uv || $(BIN)/python -m pip install -q uv
 	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
+
+# The project's own modules compiled ahead, as the installed packages are: every CLI run and
+# every provider process imports them, and with PYTHONDONTWRITEBYTECODE set (CI images often
+# set it) Python would otherwise compile them again in each process.
+bytecode: | $(STAMP)
+	@$(BIN)/python -m compileall -q -j0 provision providers policies >/dev/null
 
 pulumi:
 	@bash .ci/build-pulumi.sh $(PULUMI_VERSION) >/dev/null
