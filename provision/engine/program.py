@@ -31,6 +31,14 @@ def unknown_output() -> pulumi.Output[Any]:
     return pulumi.Output(set(), value(), known())
 
 
+def _wire_number(value: Any) -> Any:
+    """A number as the spec wrote it: Pulumi's wire carries every number as a float, so
+    an attribute that is 3 arrives as 3.0 and would be interpolated as "3.0"."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def pulumi_program(stack: StackProgram) -> Callable[[], None]:
     """The inline Pulumi program that declares ``stack``'s resources in order."""
 
@@ -53,7 +61,7 @@ def pulumi_program(stack: StackProgram) -> Callable[[], None]:
             if isinstance(value, Template):
                 parts = [ref_value(p) if isinstance(p, Reference) else p for p in value.parts]
                 return pulumi.Output.all(*parts).apply(
-                    lambda vals: "".join(format_scalar(v) for v in vals))
+                    lambda vals: "".join(format_scalar(_wire_number(v)) for v in vals))
             if isinstance(value, dict):
                 return {k: materialize(v) for k, v in value.items()}
             if isinstance(value, list):

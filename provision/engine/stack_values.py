@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping
 
 from provision.engine.changes import stage_changes
 from provision.engine.declare import stage_declaration
+from provision.engine.first_plan import planned_creates
 from provision.engine.hooks import Gate, Hooks, LiveReader
 from provision.engine.protocol import META_OUTPUT, Engine, PreviewRequest, StackSnapshot
 from provision.graph.stages import Stage, StageGraph
@@ -208,17 +209,24 @@ class StackValues:
     def _preview(self, stage: Stage, upstream: Mapping[str, dict[str, Any] | None],
                  recorded: Recorded | None = None) -> StagePlan:
         """Preview one stage declared with ``upstream``, the values of the upstream
-        resources it references (see :meth:`_upstream`)."""
+        resources it references (see :meth:`_upstream`). A stage whose stack records no
+        resource (and no selection) is planned without the engine: every resource is
+        a create (``provision.engine.first_plan``)."""
         inputs = self._inputs(stage, recorded)
         program = stage_declaration(self.spec, stage.resources, self.registry, dict(upstream),
                                     inputs)
         chosen = self._chosen(stage)
         # The state first: it also tells the engine whether the stack exists (no extra CLI call).
         prior_types = self._prior_types(stage.name)
-        with self._preview_slots:       # early previews included, at most `parallel` at once
-            steps = self.engine.preview(PreviewRequest(
-                self.stack_name(stage.name), program,
-                targets=tuple(chosen) if chosen is not None else None)).steps
+        snap = self._snapshot(stage.name)
+        if chosen is None and (snap is None or not (snap.inputs or snap.pending)):
+            # Nothing recorded: every resource is a create, known without the engine.
+            steps = planned_creates(program, self.registry)
+        else:
+            with self._preview_slots:   # early previews included, at most `parallel` at once
+                steps = self.engine.preview(PreviewRequest(
+                    self.stack_name(stage.name), program,
+                    targets=tuple(chosen) if chosen is not None else None)).steps
         changes = stage_changes(self.spec, stage.name, chosen or stage.resources, steps,
                                 self.registry, prior_types)
         if self.selection is not None:
