@@ -19,6 +19,8 @@ both sides alike (the load average is printed with every table):
   or with ``--bare-policies DIR`` with the gates before and after each stage; then
   the S3 adapter reads made in provision's own process (the gate after the stage;
   Pulumi's refresh reads run in its provider processes) are counted too.
+* ``update`` -- as ``bare``, for a change (one tag) to each of N existing buckets: provision
+  previews the change (refresh and diff) before it applies it, the bare program does not.
 * ``dag``   -- an unbalanced stage DAG (a chain of stages beside one big stage):
   makespan of the apply / its critical path, both from the stage events of that apply.
 * ``demo``  -- no-op ``provision plan`` of stacks/demo.yaml (three clouds) with the
@@ -128,13 +130,13 @@ class Bench:
                             aws_secret_access_key="bench")
 
 
-def buckets_spec(path: Path, name: str, n: int, prefix: str) -> list[str]:
+def buckets_spec(path: Path, name: str, n: int, prefix: str, owner: str = "bench") -> list[str]:
     """A spec of ``n`` tagged S3 buckets in one stage; returns the bucket names."""
     names = [f"{prefix}-{i}" for i in range(n)]
     lines = [f"name: {name}", "environments: {local: {}}", "resources:"]
     for i, bucket in enumerate(names):
         lines.append(f"  b{i}: {{type: aws:s3:Bucket, stage: one, properties: "
-                     f"{{bucket: {bucket}, tags: {{owner: bench, n: '{i}'}}}}}}")
+                     f"{{bucket: {bucket}, tags: {{owner: {owner}, n: '{i}'}}}}}}")
     path.write_text("\n".join(lines) + "\n")
     return names
 
@@ -229,6 +231,58 @@ def bare(b: Bench, n: int, runs: int, policies: Path | None = None) -> dict[str,
     return med | {"n": n, "runs": runs}
 
 
+def update(b: Bench, n: int, runs: int) -> dict[str, Any]:
+    """provision apply of a change to each of n existing buckets (a tag) vs the bare
+    program's ``stack.up`` of the same change on its own stack of the same buckets, and
+    vs the bare program doing what provision does: a refreshing preview, then an up that
+    refreshes (``pulumi up --refresh`` with its preview shown)."""
+    samples: dict[str, list[float]] = {k: [] for k in (
+        "provision", "provision_cpu", "bare", "bare_cpu", "bare_refreshing",
+        "bare_refreshing_cpu")}
+    for _ in range(runs):
+        sfx = _suffix()
+        spec = b.work / f"upd-{sfx}.yaml"
+        buckets_spec(spec, f"updx{sfx}", n, f"upd-{sfx}")
+        b.cli("apply", spec.name, "--env", "local", "--yes", "--no-policy")
+        buckets_spec(spec, f"updx{sfx}", n, f"upd-{sfx}", owner="changed")
+        wall, cpu, _ = timed(lambda: b.cli("apply", spec.name, "--env", "local", "--yes",
+                                           "--no-policy"))
+        samples["provision"].append(wall)
+        samples["provision_cpu"].append(cpu)
+        b.cli("destroy", spec.name, "--env", "local", "--yes")
+        spec2 = b.work / f"upd2-{sfx}.yaml"
+        buckets_spec(spec2, f"rawu{sfx}", n, f"rawu-{sfx}")
+        cmd = [sys.executable, __file__, "--bare-child", str(spec2), "--pulumi-parallel", "16"]
+        subprocess.run(cmd, cwd=b.work, env=b.env, capture_output=True, check=True)
+        buckets_spec(spec2, f"rawu{sfx}", n, f"rawu-{sfx}", owner="changed")
+        wall, cpu, proc = timed(lambda: subprocess.run(cmd, cwd=b.work, env=b.env,
+                                                       capture_output=True, text=True))
+        if proc.returncode != 0:
+            raise SystemExit(f"the bare Automation API program failed:\n{proc.stderr[-3000:]}")
+        samples["bare"].append(wall)
+        samples["bare_cpu"].append(cpu)
+        buckets_spec(spec2, f"rawu{sfx}", n, f"rawu-{sfx}", owner="again")
+        wall, cpu, proc = timed(lambda: subprocess.run(cmd + ["--refreshing"], cwd=b.work,
+                                                       env=b.env, capture_output=True,
+                                                       text=True))
+        if proc.returncode != 0:
+            raise SystemExit(f"the bare Automation API program failed:\n{proc.stderr[-3000:]}")
+        samples["bare_refreshing"].append(wall)
+        samples["bare_refreshing_cpu"].append(cpu)
+        subprocess.run(cmd + ["--destroy"], cwd=b.work, env=b.env, capture_output=True,
+                       check=True)
+    med = {k: statistics.median(v) for k, v in samples.items()}
+    print(f"  N={n}: provision apply {med['provision']:.2f}s (cpu {med['provision_cpu']:.2f}s)"
+          f"  bare up {med['bare']:.2f}s (cpu {med['bare_cpu']:.2f}s)  bare refreshing "
+          f"preview + up {med['bare_refreshing']:.2f}s (cpu {med['bare_refreshing_cpu']:.2f}s)"
+          f"  provision / bare up {med['provision'] / med['bare']:.2f}x wall, "
+          f"{med['provision_cpu'] / med['bare_cpu']:.2f}x cpu; / bare refreshing "
+          f"{med['provision'] / med['bare_refreshing']:.2f}x wall, "
+          f"{med['provision_cpu'] / med['bare_refreshing_cpu']:.2f}x cpu  [{_load()}]",
+          flush=True)
+    return med | {"n": n, "runs": runs}
+
+
 READS_MARK = "adapter-reads:"
 
 
@@ -254,7 +308,8 @@ def counted_cli(argv: list[str]) -> None:
     run()
 
 
-def bare_child(spec_path: Path, destroy: bool, parallel: int = 16) -> None:
+def bare_child(spec_path: Path, destroy: bool, parallel: int = 16,
+               refreshing: bool = False) -> None:
     """The bare program: one stack, the spec's resources declared through provision's
     dynamic provider, ``stack.up`` (no plan, no policy, no orchestration)."""
     from pulumi import automation as auto
@@ -294,8 +349,11 @@ def bare_child(spec_path: Path, destroy: bool, parallel: int = 16) -> None:
     if destroy:
         stack.destroy(color="never", suppress_progress=True)
     else:
+        if refreshing:
+            stack.preview(color="never", suppress_progress=True, parallel=parallel,
+                          refresh=True)
         stack.up(color="never", suppress_progress=True, suppress_outputs=True,
-                 parallel=parallel)
+                 parallel=parallel, refresh=refreshing)
     shutil.rmtree(run_dir, ignore_errors=True)
 
 
@@ -436,7 +494,7 @@ def verdicts(results: dict[str, Any]) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenarios", nargs="+", default=["noop", "bare", "dag", "demo"],
-                        choices=["noop", "apply", "bare", "dag", "demo", "parallel"],
+                        choices=["noop", "apply", "bare", "update", "dag", "demo", "parallel"],
                         help="noop and apply are one scenario (measured together)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 50, 200])
     parser.add_argument("--bare-size", type=int, default=50)
@@ -451,13 +509,14 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument("--bare-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--destroy", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--refreshing", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--counted-cli", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.counted_cli is not None:
         counted_cli(args.counted_cli)
         return 0
     if args.bare_child:
-        bare_child(args.bare_child, args.destroy, args.pulumi_parallel[0])
+        bare_child(args.bare_child, args.destroy, args.pulumi_parallel[0], args.refreshing)
         return 0
     # A terminated run still stops its sandbox (the finally below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -475,6 +534,10 @@ def main() -> int:
                 results["bare"] = bare(b, args.bare_size, args.runs,
                                        args.bare_policies.resolve() if args.bare_policies
                                        else None)
+            if "update" in args.scenarios:
+                print(f"provision apply of a change to existing buckets vs the bare program "
+                      f"(median of {args.runs}):")
+                results["update"] = update(b, args.bare_size, args.runs)
             if "dag" in args.scenarios:
                 print(f"unbalanced DAG: {DAG_CHAIN} chained stages beside one stage of "
                       f"{DAG_BIG} buckets (median of {args.runs}):")

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from provision.engine.protocol import META_OUTPUT, Engine, RefreshRequest, StackSnapshot
+from provision.engine.protocol import META_OUTPUT, Engine, RefreshRequest, StackSnapshot, Step
 from provision.provider import AdapterRegistry
 from provision.vocabulary import DriftKind
 
@@ -173,3 +173,23 @@ def detect(engine: Engine, targets: Sequence[StageTarget], registry: AdapterRegi
         report.refreshed.append(target.stage)
         report.resources += compare(target.stage, before, after, registry, target.locations)
     return report
+
+
+def live_as_recorded(steps: Sequence[Step], snap: StackSnapshot | None) -> bool:
+    """True when a refreshing preview's ``steps`` show every resource ``snap`` records
+    exactly as recorded (all of its recorded outputs; an id aside), so nothing drifted
+    between the last update and the preview. False for any difference: a resource gone
+    from the cloud, a changed or added value, a secret (the preview shows it masked), a
+    resource the preview does not show. True for a stack that records no resource.
+
+    An update right after such a preview may diff against the recorded state without
+    reading every resource again (``UpRequest(refresh=False)``): that state is what the
+    preview found live."""
+    if snap is None:
+        return True
+    live = {s.resource: s.old_outputs for s in steps if s.old_outputs is not None}
+    for rid, recorded in snap.recorded.items():
+        found = live.get(rid)
+        if found is None or found != {k: v for k, v in recorded.items() if k != "id"}:
+            return False
+    return True

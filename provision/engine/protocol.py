@@ -217,12 +217,14 @@ class PreviewRequest:
 
 @dataclass(frozen=True)
 class UpRequest:
-    """Make ``stack`` match ``program`` (refreshing first); only ``targets`` when given."""
+    """Make ``stack`` match ``program``; only ``targets`` when given. ``refresh`` reads
+    the live state first; without it the engine diffs against the recorded state."""
 
     stack: str
     program: StackProgram
     targets: tuple[str, ...] | None = None
     on_step: StepSink | None = field(default=None, compare=False)
+    refresh: bool = True
 
 
 @dataclass(frozen=True)

@@ -183,7 +183,8 @@ class StackRunner:
         name = request.stack
 
         def call(stack: auto.Stack, sink: EventSink) -> auto.UpResult:
-            return stack.up(on_event=sink, refresh=True, parallel=self.options.parallel,
+            return stack.up(on_event=sink, refresh=request.refresh,
+                            parallel=self.options.parallel,
                             color="never", suppress_progress=True, suppress_outputs=True,
                             target=self._targets(name, request.targets))
         result, sink = self._run(name, pulumi_program(request.program), "update", call,

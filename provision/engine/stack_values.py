@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping
 
 from provision.engine.changes import stage_changes
 from provision.engine.declare import stage_declaration
+from provision.engine.drift import live_as_recorded
 from provision.engine.first_plan import planned_creates
 from provision.engine.hooks import Gate, Hooks, LiveReader
 from provision.engine.protocol import META_OUTPUT, Engine, PreviewRequest, StackSnapshot
@@ -222,11 +223,13 @@ class StackValues:
         if chosen is None and (snap is None or not (snap.inputs or snap.pending)):
             # Nothing recorded: every resource is a create, known without the engine.
             steps = planned_creates(program, self.registry)
+            as_recorded = snap is None or not snap.recorded
         else:
             with self._preview_slots:   # early previews included, at most `parallel` at once
                 steps = self.engine.preview(PreviewRequest(
                     self.stack_name(stage.name), program,
                     targets=tuple(chosen) if chosen is not None else None)).steps
+            as_recorded = chosen is None and live_as_recorded(steps, snap)
         changes = stage_changes(self.spec, stage.name, chosen or stage.resources, steps,
                                 self.registry, prior_types)
         if self.selection is not None:
@@ -235,4 +238,5 @@ class StackValues:
             if change.action is not Action.DELETE and change.id in inputs:
                 change.inputs = dict(inputs[change.id])
         return StagePlan(name=stage.name, stack=self.stack_name(stage.name),
-                         depends_on=list(stage.depends_on), changes=changes)
+                         depends_on=list(stage.depends_on), changes=changes,
+                         live_as_recorded=as_recorded)

@@ -177,10 +177,14 @@ class StageApply(StackValues):
                                         self._upstream(stage, {}, recorded),
                                         self._inputs(stage, recorded), known=True)
             chosen = self._chosen(stage)
+            # The plan's refresh found the stack as recorded: the update diffs against the
+            # recorded state instead of reading every resource again (as a saved plan
+            # is applied). A plan read from a file, or one that found drift, refreshes.
             result = self.engine.up(UpRequest(
                 self.stack_name(name), program,
                 targets=tuple(chosen) if chosen is not None else None,
-                on_step=self._step_hook(name, on_step)))
+                on_step=self._step_hook(name, on_step),
+                refresh=not saved.live_as_recorded))
         except ProvisionError as exc:
             return self.failed(name, exc)
         self._snapshots.put(name, StackSnapshot(outputs=result.outputs, digest=""))

@@ -177,7 +177,7 @@ class FakeEngine:
         with self._operation("up", request.stack):
             self._wait_hold(request.stack)
             result = self._execute(request.stack, request.program, request.targets,
-                                   request.on_step)
+                                   request.on_step, refresh=request.refresh)
             with self._lock:
                 self._stacks[request.stack].exports_lost = False
             return result
@@ -378,10 +378,11 @@ class FakeEngine:
         return value
 
     def _execute(self, name: str, program: StackProgram, targets: tuple[str, ...] | None,
-                 on_step: StepSink | None) -> RunResult:
+                 on_step: StepSink | None, refresh: bool = True) -> RunResult:
         with self._lock:
             stack = self._stacks.setdefault(name, _Stack())
-        self._refresh_into(name, stack)
+        if refresh:
+            self._refresh_into(name, stack)
         steps: list[Step] = []
         written: dict[str, dict[str, Any]] = {}
         for planned in self._diff(stack, program, targets):

@@ -165,6 +165,10 @@ class StagePlan:
     stack: str
     depends_on: list[str] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
+    # True when the plan's refresh found every recorded resource of the stack as recorded
+    # (or there was none): an update right after this plan need not read it all again.
+    # Kept in memory only; a plan read back from a file says False.
+    live_as_recorded: bool = False
 
     def has_changes(self) -> bool:
         return any(c.action is not Action.NOOP for c in self.changes)

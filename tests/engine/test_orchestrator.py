@@ -515,3 +515,36 @@ def test_a_stage_is_previewed_early_and_that_preview_stands_only_with_the_same_u
     assert actions(renamed)["a"] == "replace" and b.unknown == ["tags.ref"]
     counts = previews()
     assert counts["t.dev.first"] == 1 and counts["t.dev.second"] == 2
+
+
+@pytest.mark.real_engine
+def test_an_update_after_a_plan_that_found_the_stack_as_recorded_reads_nothing_again(
+        make_orchestrator: Make) -> None:
+    orch = make_orchestrator(SPEC)
+    orch.apply(orch.plan())
+    changed = SPEC.replace("tags: {team: core}", "tags: {team: platform}")
+    orch = make_orchestrator(changed)
+    plan = orch.plan()
+    assert [s.live_as_recorded for s in plan.stages] == [True, True, True]
+    reads = sum(1 for op, *_ in FakeAdapter.cloud.calls() if op == "read")
+    assert orch.apply(plan).failed is None
+    assert sum(1 for op, *_ in FakeAdapter.cloud.calls() if op == "read") == reads
+    assert live()["alpha"]["tags"] == {"team": "platform"}
+
+
+@pytest.mark.real_engine
+def test_a_plan_that_found_drift_makes_the_update_read_the_live_state_again(
+        make_orchestrator: Make) -> None:
+    orch = make_orchestrator(SPEC)
+    orch.apply(orch.plan())
+    with FakeAdapter.cloud.transaction() as data:        # changed outside provision
+        data["resources"]["test:fake:Thing|alpha"]["tags"] = {"team": "someone-else"}
+    orch = make_orchestrator(SPEC)
+    plan = orch.plan()
+    first = plan.stages[0]
+    assert (first.name, first.live_as_recorded) == ("first", False)
+    assert actions(plan)["a"] == "update"
+    reads = sum(1 for op, *_ in FakeAdapter.cloud.calls() if op == "read")
+    assert orch.apply(plan).failed is None
+    assert sum(1 for op, *_ in FakeAdapter.cloud.calls() if op == "read") > reads
+    assert live()["alpha"]["tags"] == {"team": "core"}
