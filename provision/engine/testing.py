@@ -11,8 +11,9 @@ resource's adapter in-process (the adapter named by ``Declared.adapter``, e.g.
   resource in the stack but no longer declared is deleted; with ``targets``
   only those resources change;
 * an input known only after apply (:data:`~provision.plan.model.UNKNOWN`, or a
-  reference to a resource of the stack that is still to be created) shows as
-  UNKNOWN in a preview's steps and counts as a change;
+  reference to the id or a cloud-filled attribute of a resource of the stack that
+  is still to be created; its declared inputs are known) shows as UNKNOWN in a
+  preview's steps and counts as a change;
 * an update's ``RunResult.written`` holds what each step left recorded (the
   adapter's result; for ``same``, the refreshed record), secrets masked as the
   engine's events mask them;
@@ -327,7 +328,7 @@ class FakeEngine:
             return targets is None or rid in targets
 
         planned: list[_Planned] = []
-        fresh: set[str] = set()            # resources (re)created by this plan
+        fresh: dict[str, dict[str, Any]] = {}   # resources (re)created by this plan: their inputs
         for decl in program.resources:
             old = state.resources.get(decl.id)
             if not chosen(decl.id):
@@ -337,7 +338,7 @@ class FakeEngine:
             new = _set(self._resolve(decl.inputs, state, fresh))
             if old is None or old.type != decl.type:
                 planned.append(_Planned(StepOp.CREATE, decl.id, decl, old, new))
-                fresh.add(decl.id)
+                fresh[decl.id] = new
                 continue
             schema = self._adapter(decl.adapter).schema
             live = {k: v for k, v in old.props.items() if k in schema.properties}
@@ -347,7 +348,7 @@ class FakeEngine:
             replaces = tuple(k for k in changed if schema.properties[k].force_new)
             op = StepOp.REPLACE if replaces else StepOp.UPDATE if changed else StepOp.SAME
             if replaces:
-                fresh.add(decl.id)
+                fresh[decl.id] = new
             planned.append(_Planned(op, decl.id, decl, old, new, replaces, tuple(changed)))
         declared = {d.id for d in program.resources}
         for rid, res in reversed(list(state.resources.items())):
@@ -355,13 +356,18 @@ class FakeEngine:
                 planned.append(_Planned(StepOp.DELETE, rid, None, res))
         return planned
 
-    def _resolve(self, value: Any, state: _Stack, fresh: set[str]) -> Any:
-        """Inputs with references to resources of the stack replaced by their values
-        (UNKNOWN while such a resource is still to be (re)created)."""
+    def _resolve(self, value: Any, state: _Stack,
+                 fresh: Mapping[str, Mapping[str, Any]]) -> Any:
+        """Inputs with references to resources of the stack replaced by their values. A
+        resource this plan (re)creates is known by its declared inputs only, as in an
+        engine preview: its id and what the cloud fills in are UNKNOWN."""
         def ref(r: Reference) -> Any:
             head, *path = split_path(r.attribute or "id")
             res = state.resources.get(r.target)
-            if r.target in fresh or res is None:
+            if r.target in fresh:
+                value = fresh[r.target].get(head) if head != "id" else None
+                return UNKNOWN if value is None or has_unknown(value) else dig(value, path)
+            if res is None:
                 return UNKNOWN
             return res.id if head == "id" else dig(res.props.get(head), path)
 
@@ -403,7 +409,7 @@ class FakeEngine:
                     stack.resources.pop(rid, None)
             new: dict[str, Any] | None = None
             if decl is not None and planned.op is not StepOp.DELETE:
-                new = _set(self._resolve(decl.inputs, stack, set()))
+                new = _set(self._resolve(decl.inputs, stack, {}))
                 created = self._apply_one(name, decl, planned.op, old, new)
                 with self._lock:
                     stack.resources[rid] = created

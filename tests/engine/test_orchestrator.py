@@ -548,3 +548,27 @@ def test_a_plan_that_found_drift_makes_the_update_read_the_live_state_again(
     assert orch.apply(plan).failed is None
     assert sum(1 for op, *_ in FakeAdapter.cloud.calls() if op == "read") > reads
     assert live()["alpha"]["tags"] == {"team": "core"}
+
+
+@pytest.mark.real_engine
+def test_a_new_resource_in_an_existing_stack_is_known_by_its_declared_inputs(
+        make_orchestrator: Make) -> None:
+    one = """
+name: t
+environments: {dev: {}}
+resources:
+  a: {type: test:fake:Thing, stage: s, properties: {name: alpha}}
+"""
+    orch = make_orchestrator(one)
+    orch.apply(orch.plan())
+    more = one + """  n1: {type: test:fake:Thing, stage: s, properties: {name: new1}}
+  n2:
+    type: test:fake:Other
+    stage: s
+    properties: {name: "n2-${n1.name}", tags: {arn: "${n1.arn}", old: "${a.arn}"}}
+"""
+    plan = make_orchestrator(more).plan()
+    after = {c.id: c.after for s in plan.stages for c in s.changes}
+    assert after["n2"] is not None
+    assert after["n2"]["name"] == "n2-new1"                  # n1's declared input
+    assert after["n2"]["tags"] == {"arn": UNKNOWN, "old": "arn:fake:thing/alpha"}
