@@ -122,6 +122,10 @@ class StackRunner:
         except auto.StackNotFoundError:
             raise
         except auto.CommandError as exc:
+            holder = self._lock_holder(name)
+            if holder is not None:      # locked before its first update, by another process
+                raise StackLockedError(name, f"{holder.describe()} (lock "
+                                             f"{self.lock_prefix(name)})") from None
             raise EngineError(f"cannot open stack '{name}' on backend {self.options.backend_url}: "
                               f"{first_line(exc)}",
                               hint="check the backend URL and the state passphrase") from None

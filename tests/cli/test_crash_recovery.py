@@ -267,7 +267,9 @@ def test_a_stack_locked_by_a_live_process_says_so(sandbox: Any, run_cli: Run, tm
     suffix = uuid.uuid4().hex[:8]
     (tmp_path / "spec.yaml").write_text(_spec(suffix))
     env = {"PROVISION_SANDBOX_DIR": str(sandbox.home)}
-    assert run_cli("plan", "spec.yaml", "--env", "local", env=env).code == 0  # stacks exist
+    # The aws stage's stack exists (a plan of a stage without state creates none).
+    assert run_cli("apply", "spec.yaml", "--env", "local", "--yes", "--no-policy",
+                   "--target", "a", env=env).code == 0
     project, stack = f"rec{suffix}", f"rec{suffix}.local.aws"
     lock_dir = provision_home / "state" / ".pulumi" / "locks" / "organization" / project / stack
     lock_dir.mkdir(parents=True, exist_ok=True)
@@ -285,7 +287,7 @@ def test_a_stack_locked_by_a_live_process_says_so(sandbox: Any, run_cli: Run, tm
     assert f"pid {holder.pid}" in result.stderr and "still running" in result.stderr
     assert "provision repair spec.yaml --env local" in result.stderr
     assert "code: 1" not in result.stderr and "Traceback" not in result.stderr
-    assert _buckets(_s3(sandbox), suffix) == []
+    assert _buckets(_s3(sandbox), suffix) == [f"rec-a-{suffix}"]     # nothing more
 
 
 def test_creates_of_a_vpc_subnet_and_group_left_pending_are_adopted_not_orphaned(
