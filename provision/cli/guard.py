@@ -104,9 +104,11 @@ class EngineRun:
         for stage in self.loaded.stages.stages:
             stack = orch.stack_name(stage.name)
             snap = snaps.get(stage.name)
+            locked = bool(store.list(engine.lock_prefix(stack)))
             suspect = (stage.name in in_flight or (snap is not None and bool(snap.pending))
-                       or bool(store.list(engine.lock_prefix(stack))))
-            if snap is None or not (suspect or every_stage):
+                       or locked)
+            # A stack with no state can still hold a lock: its first update died creating it.
+            if (snap is None and not locked) or not (suspect or every_stage):
                 continue
             crashed_here = stage.name in in_flight
             report = (recovery.inspect(stage.name, stack, crashed_in_flight=crashed_here)

@@ -275,7 +275,12 @@ class Recovery:
             raise StackLockedError(stage, "; ".join(f"{lock.holder} (lock {lock.key}; "
                                                     f"{lock.reason})" for lock in live),
                                    what="stage")
-        if report.locks:
+        if report.locks and self.engine.export(stack) is None:
+            # Locked with no state: its first update (``stack init``) died holding the
+            # lock. There is no stack for ``pulumi cancel``; the stale lock files go.
+            for lock in report.locks:
+                self.store.delete(lock.key)
+        elif report.locks:
             self.engine.cancel(stack)
         if report.deployment is not None:
             self.engine.import_(stack, report.deployment)
