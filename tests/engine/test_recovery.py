@@ -128,6 +128,16 @@ def test_inspect_changes_nothing_and_repair_cancels_then_imports(tmp_path: Path)
     assert engine.deployment is not None and "pending_operations" not in engine.deployment
 
 
+def test_a_stale_lock_of_a_stack_without_state_is_removed_without_cancel(tmp_path: Path) -> None:
+    # Its first update died in ``stack init``: a lock, no checkpoint, nothing to cancel.
+    store = FileStateStore(tmp_path)
+    _pulumi_lock(store, _dead_pid(), socket.gethostname())
+    engine = _Engine(None)
+    report = Recovery(store, engine, fake_registry(), _find, TYPES).repair("first", STACK)
+    assert report.needed and "cancel" not in engine.calls
+    assert store.list(engine.lock_prefix(STACK)) == []
+
+
 def test_a_lock_of_a_live_process_is_never_removed(tmp_path: Path) -> None:
     store = FileStateStore(tmp_path)
     _pulumi_lock(store, os.getpid(), socket.gethostname())
