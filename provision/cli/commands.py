@@ -101,7 +101,8 @@ def _plan_policy(loaded: session.Loaded, the_plan: Plan, policies: Path | None,
         return None
     from provision.policy import PolicyEngine
 
-    engine = PolicyEngine.load(directory, env=loaded.env.name, registry=loaded.registry)
+    engine = PolicyEngine.load(directory, env=loaded.env.name, registry=loaded.registry,
+                               settings=session.cloud_settings(loaded.env))
     return engine.check_plan(the_plan)
 
 
@@ -231,6 +232,16 @@ def _apply(loaded: session.Loaded, spec: str, saved: Plan | None, progress: Prog
         record.update(plan_digest=plan_digest(the_plan, loaded.registry),
                       detail={"changes": the_plan.summary()})
         if not the_plan.has_changes() and saved is None:
+            violations = _judge_unchanged(gate, the_plan, progress)
+            if violations:
+                for violation in violations:
+                    _show_violation(violation, progress)
+                record.finish(Outcome.POLICY_VIOLATION, exit_code=EXIT_POLICY,
+                              error=violations[0].message)
+                progress.emit("summary", status=Outcome.POLICY_VIOLATION.value,
+                              changes=the_plan.summary())
+                run.finish(Outcome.POLICY_VIOLATION.value)
+                return EXIT_POLICY
             record.finish(Outcome.NO_CHANGES, exit_code=EXIT_OK)
             progress.emit("summary", status=Outcome.NO_CHANGES.value, changes=the_plan.summary())
             progress.say("no changes; nothing to apply")
@@ -254,6 +265,22 @@ def _apply(loaded: session.Loaded, spec: str, saved: Plan | None, progress: Prog
             raise
         run.finish((Outcome.APPLIED if code == EXIT_OK else Outcome.POLICY_VIOLATION).value)
         return code
+
+
+def _judge_unchanged(gate: Any, the_plan: Plan, progress: Progress) -> list[PolicyViolation]:
+    """The gate before each stage of a plan that changes nothing: what the environment
+    keeps is judged too, so a resource that violates a mandatory rule keeps the run from
+    ending green. One violation per blocked stage (none without a gate)."""
+    if gate is None:
+        return []
+    hooks = progress.hooks()
+    violations: list[PolicyViolation] = []
+    for stage in the_plan.stages:
+        verdict = gate.check_pre(stage, the_plan)
+        hooks.policy(stage.name, Phase.PRE, verdict)
+        if verdict.blocking:
+            violations.append(PolicyViolation(stage.name, Phase.PRE, verdict))
+    return violations
 
 
 def _counts(stage: StagePlan) -> dict[str, int]:

@@ -306,15 +306,23 @@ def _plan(loaded: Any) -> Any:
     return session.orchestrator(loaded).plan()
 
 
+def _settings(loaded: Any) -> Any:
+    from provision.cli import session
+
+    return session.cloud_settings(loaded.env)
+
+
 def _live(loaded: Any) -> Any:
     from provision.cli.gate import live_state
 
     return live_state(loaded.spec, loaded.env.name)
 
 
-# The composition root of the policy commands: the validated loader, the real planner and
-# the live-state reader (`policy check --phase post`), passed in, never set on a module.
-app.add_typer(policy_cmd.build_app(policy_cmd.Wiring(load=_load, plan=_plan, live=_live)),
+# The composition root of the policy commands: the validated loader, the real planner, the
+# live-state reader (`policy check --phase post`) and the environment's cloud settings,
+# passed in, never set on a module.
+app.add_typer(policy_cmd.build_app(policy_cmd.Wiring(load=_load, plan=_plan, live=_live,
+                                                     settings=_settings)),
               name="policy", help="Policy-as-code: check specs, test packs.")
 
 

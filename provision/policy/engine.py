@@ -17,7 +17,7 @@ from typing import Any, Mapping
 from provision.errors import PolicyError
 from provision.plan.model import LiveResource, Plan, StagePlan
 from provision.policy.config import CONFIG_FILE, apply_config, read_config
-from provision.policy.inputs import Inputs, Subject, post_inputs, pre_inputs
+from provision.policy.inputs import Inputs, Subject, paths_overlap, post_inputs, pre_inputs
 from provision.policy.model import (Enforcement, Phase, PolicyReport, Result, RuleInfo,
                                     RuleMeta, Status)
 from provision.policy.pack import Pack, find_packs, load_pack
@@ -34,9 +34,12 @@ _TOKEN = re.compile(r"[\w-]+(?:\.[\w-]+)*")
 
 class PolicyEngine:
     def __init__(self, packs: list[Pack], *, env: str, waivers: list[Waiver] | None = None,
-                 registry: AdapterRegistry | None = None, today: dt.date | None = None) -> None:
+                 registry: AdapterRegistry | None = None, today: dt.date | None = None,
+                 settings: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.packs = packs
         self.env = env
+        # The environment's cloud settings ({cloud: {key: value}}), known at plan time.
+        self.settings = dict(settings or {})
         self.waivers = list(waivers or [])
         self.registry = registry or AdapterRegistry({})
         self.today = today or dt.date.today()
@@ -54,8 +57,12 @@ class PolicyEngine:
     def load(cls, policies_dir: str | Path, *, env: str,
              waivers: str | Path | list[Waiver] | None = None,
              registry: AdapterRegistry | None = None, today: dt.date | None = None,
-             packs: list[str] | None = None) -> "PolicyEngine":
+             packs: list[str] | None = None,
+             settings: Mapping[str, Mapping[str, Any]] | None = None) -> "PolicyEngine":
         """Load every pack under ``policies_dir`` (or only ``packs`` by name) for ``env``.
+
+        ``settings``: the environment's cloud settings (``{"aws": {"region": ...}}``); the
+        pre phase judges a region or location the spec leaves to them.
 
         ``waivers`` defaults to ``<policies_dir>/waivers.yaml`` when it exists;
         ``<policies_dir>/config.yaml`` (optional) overrides enforcement per environment.
@@ -77,15 +84,17 @@ class PolicyEngine:
         else:
             waiver_list = load_waivers(Path(waivers) if waivers else root / WAIVERS_FILE)
             check_waiver_rules(waiver_list, rule_ids)
-        return cls(loaded, env=env, waivers=waiver_list, registry=registry, today=today)
+        return cls(loaded, env=env, waivers=waiver_list, registry=registry, today=today,
+                   settings=settings)
 
     # -- the gate API -------------------------------------------------------------------
 
     def check_pre(self, stage_plan: StagePlan, plan: Plan) -> PolicyReport:
-        """Rules on a stage's planned changes (before it changes anything); each result is
-        located at its change's file:line."""
+        """Rules on every resource a stage keeps (before it changes anything), unchanged
+        ones included; each result is located at its change's file:line."""
         with gc_paused():
-            return self.check(pre_inputs(stage_plan, plan, self.env, self.registry), Phase.PRE)
+            return self.check(pre_inputs(stage_plan, plan, self.env, self.registry,
+                                         self.settings), Phase.PRE)
 
     def check_post(self, stage: str,
                    live: Mapping[str, LiveResource | tuple[str, Mapping[str, Any]]]) -> PolicyReport:
@@ -197,8 +206,7 @@ def _deferred(meta: RuleMeta, subject: Subject) -> bool:
 
 
 def _deferred_message(meta: RuleMeta, subject: Subject) -> str:
-    paths = sorted({u for u in subject.unknown for p in meta.reads if subject.is_unknown(p)
-                    and (u == p or u.startswith(p + ".") or p.startswith(u + "."))})
+    paths = sorted({u for u in subject.unknown for p in meta.reads if paths_overlap(u, p)})
     return f"decided after apply: {', '.join(paths)} known only after apply"
 
 

@@ -1,7 +1,8 @@
 """What rules see: one :class:`Subject` per resource, and the Rego input documents.
 
-Pre phase: a stage's planned changes (``after`` properties with the adapter
-schema's defaults filled in, action, the paths known only after apply). Post phase: the live properties adapters' ``read``
+Pre phase: every resource a stage keeps, changed or not (``after`` properties with
+the adapter schema's defaults and the environment's cloud settings -- region,
+location -- filled in, action, the paths known only after apply). Post phase: the live properties adapters' ``read``
 returned. Values known only after apply (:data:`UNKNOWN`, or a resource
 reference not yet substituted) are *absent* from ``properties`` and listed in
 ``unknown`` -- never a made-up value.
@@ -68,8 +69,13 @@ def _drop(props: dict[str, Any], path: str) -> None:
 
 
 def paths_overlap(a: str, b: str) -> bool:
-    """True if one dotted path is the other or lies inside it."""
-    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+    """True if one dotted path is the other or lies inside it; a ``*`` segment (in either)
+    stands for any one map key or list index (``inline_policies.*.Statement.*.Action``)."""
+    if a == b or a.startswith(b + ".") or b.startswith(a + "."):
+        return True
+    if "*" not in a and "*" not in b:
+        return False
+    return all(x == y or x == "*" or y == "*" for x, y in zip(split_path(a), split_path(b)))
 
 
 @dataclass
@@ -97,7 +103,8 @@ class Subject:
         return node
 
     def is_unknown(self, path: str) -> bool:
-        """True if any part of the value at ``path`` is known only after apply."""
+        """True if any part of the value at ``path`` (``*`` segments: at any key or index)
+        is known only after apply."""
         return any(paths_overlap(path, u) for u in self.unknown)
 
     def unknown_at(self, path: str) -> bool:
@@ -173,20 +180,28 @@ class _Addresses:
         return f"{tf}.{rid}"
 
 
-def pre_inputs(stage_plan: StagePlan, plan: Plan, env: str,
-               registry: AdapterRegistry) -> Inputs:
-    """Subjects for the changes of one stage that create, update or replace something."""
+def pre_inputs(stage_plan: StagePlan, plan: Plan, env: str, registry: AdapterRegistry,
+               settings: Mapping[str, Mapping[str, Any]] | None = None) -> Inputs:
+    """Subjects for every resource the stage keeps: what it creates, updates or replaces,
+    and what it leaves unchanged (judged on its desired state, so a resource that already
+    violates a rule is reported on every plan, not only the one that changed it).
+
+    ``settings`` are the environment's cloud settings (``{cloud: {key: value}}``, e.g.
+    ``{"aws": {"region": "eu-west-1"}}``): a property the spec leaves out whose value is a
+    setting (the adapter schema's ``setting_defaults``) takes it, as the create will."""
     subjects: list[Subject] = []
     address = _Addresses(registry)
     for change in stage_plan.changes:
-        if change.action in (Action.DELETE, Action.NOOP):
+        desired = change.after if change.after is not None else change.before
+        if change.action is Action.DELETE or (change.action is Action.NOOP and desired is None):
             continue
         unknown: list[str] = []
-        props = _clean(change.after or {}, "", unknown)
+        props = _clean(desired or {}, "", unknown)
         for path in change.unknown:
             _drop(props, path)
         unknown.extend(p for p in change.unknown if p not in unknown)
         _fill_defaults(props, change.type, registry)
+        _fill_settings(props, unknown, change.type, registry, settings or {})
         before = None if change.before is None else _clean(change.before, "", [])
         subjects.append(Subject(
             id=change.id, type=change.type, properties=props, stage=stage_plan.name,
@@ -205,6 +220,21 @@ def _fill_defaults(props: dict[str, Any], type_name: str, registry: AdapterRegis
     for name, schema in registry.schema(type_name).properties.items():
         if name not in props and schema.default is not None:
             props[name] = schema.default
+
+
+def _fill_settings(props: dict[str, Any], unknown: list[str], type_name: str,
+                   registry: AdapterRegistry, settings: Mapping[str, Mapping[str, Any]]) -> None:
+    """Properties left out whose value is a cloud setting of the environment (the schema's
+    ``setting_defaults``) take that setting; without the setting they stay absent."""
+    if type_name not in registry:
+        return
+    schema = registry.schema(type_name)
+    cloud = settings.get(schema.cloud) or {}
+    for name, key in schema.setting_defaults.items():
+        value = cloud.get(key)
+        if name in props or value is None or any(paths_overlap(name, u) for u in unknown):
+            continue
+        props[name] = _clean(value, name, [])
 
 
 def post_inputs(stage: str, live: Mapping[str, LiveResource | tuple[str, Mapping[str, Any]]],
