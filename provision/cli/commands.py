@@ -10,6 +10,7 @@ from typing import Any, Callable
 from rich.console import Console
 
 from provision.cli import guard, session
+from provision.cli.policy_skip import announce_skipped, refuse_unless_bypassed
 from provision.cli.recording import recorded
 from provision.history import RunRecorder
 from provision.cli.live_view import make_progress
@@ -134,7 +135,10 @@ def _is_saved_plan(path: str) -> bool:
 
 def apply(spec: str, env: str, *, yes: bool, as_json: bool, policies: Path | None,
           no_policy: bool, targets: list[str], excludes: list[str], parallel: int,
-          rollback_on_violation: bool = False, executor: str | None = None) -> int:
+          rollback_on_violation: bool = False, executor: str | None = None,
+          bypass_policy: bool = False) -> int:
+    """Apply a spec or a saved plan; the exit code (0, 1, 3). ``no_policy`` on a protected
+    environment needs ``bypass_policy`` (:mod:`provision.cli.policy_skip`)."""
     saved: Plan | None = None
     if _is_saved_plan(spec):
         from provision.plan.saved import read_plan
@@ -146,13 +150,15 @@ def apply(spec: str, env: str, *, yes: bool, as_json: bool, policies: Path | Non
     elif not env:
         raise PlanError("apply needs --env ENV (or a saved plan file)")
     loaded = session.load(spec, env, targets=targets, excludes=excludes)
+    refuse_unless_bypassed([loaded.env], no_policy=no_policy, bypass=bypass_policy,
+                           command="apply")
     with recorded(Operation.APPLY, spec=loaded.spec.name, env=env, spec_file=spec,
                   spec_digest=spec_digest([spec])) as record:
         progress = make_progress(as_json=as_json, record=record, title=f"apply {spec} --env {env}")
         return _streamed(progress, lambda: _apply(
             loaded, spec, saved, progress, yes=yes, as_json=as_json, policies=policies,
             no_policy=no_policy, parallel=parallel, rollback_on_violation=rollback_on_violation,
-            executor=executor))
+            executor=executor, bypass_policy=bypass_policy))
 
 
 def _check_saved_options(path: str, saved: Plan, env: str, targets: list[str],
@@ -196,10 +202,13 @@ def _streamed(progress: Progress, body: Callable[[], int]) -> int:
 
 def _apply(loaded: session.Loaded, spec: str, saved: Plan | None, progress: Progress, *,
            yes: bool, as_json: bool, policies: Path | None, no_policy: bool, parallel: int,
-           rollback_on_violation: bool, executor: str | None = None) -> int:
+           rollback_on_violation: bool, executor: str | None = None,
+           bypass_policy: bool = False) -> int:
     record = progress.record
     assert record is not None
     record.update(detail={"graph": stage_graph(loaded)})
+    if no_policy:
+        announce_skipped(record, [loaded.env], bypass=bypass_policy, emit=progress.emit, err=err)
     gate, reader = policy_gate(loaded, policies, no_policy)
     with guard.engine_run(loaded, Operation.APPLY, record.id, notice=_notice(progress),
                           on_abort=_abort(record)) as run:
