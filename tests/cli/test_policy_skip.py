@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 from rich.console import Console
 
-from cli_helpers import Run
+from cli_helpers import REPO, Run
 from provision.cli.policy_skip import AUDIT_ACTION, announce_skipped, refuse_unless_bypassed
 from provision.errors import PolicyBypassRefusedError
 from provision.history import History
@@ -80,6 +81,9 @@ def test_skipping_is_warned_emitted_and_recorded_in_the_run_and_the_audit_log(
     assert "prod changed under --unsafe-bypass-policy" in stderr.getvalue()
     assert events == [("policy_skipped", {"envs": ["prod"], "skipped": True, "bypass": True,
                                           "protected": ["prod"]})]
+    schema = json.loads((REPO / "docs" / "events.schema.json").read_text())
+    Draft202012Validator(schema).validate({"event": "policy_skipped",
+                                           "time": "2026-11-30T10:00:00+00:00", **events[0][1]})
     rows = hist.conn.execute("SELECT action, payload FROM audit WHERE run_id=?",
                              (record.id,)).fetchall()
     [payload] = [json.loads(r["payload"]) for r in rows if r["action"] == AUDIT_ACTION]
