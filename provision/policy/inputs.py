@@ -31,8 +31,13 @@ _MISSING: Any = object()
 _SCALARS = (str, int, float, bool, type(None))
 
 
-def _clean(value: Any, path: str, unknown: list[str]) -> Any:
-    """A JSON-able copy of ``value`` without unknown leaves (their paths go to ``unknown``)."""
+# What a value known only after apply reads as in a subject's ``marked`` properties.
+UNKNOWN_MARK = "(known after apply)"
+
+
+def _clean(value: Any, path: str, unknown: list[str], mark: Any = _MISSING) -> Any:
+    """A JSON-able copy of ``value`` without unknown leaves (their paths go to ``unknown``),
+    or with ``mark`` in their place."""
     kind = type(value)
     if kind in _SCALARS:
         return value
@@ -42,15 +47,16 @@ def _clean(value: Any, path: str, unknown: list[str]) -> Any:
             if type(item) in _SCALARS:
                 out[str(key)] = item
                 continue
-            cleaned = _clean(item, join_path(path, str(key)), unknown)
+            cleaned = _clean(item, join_path(path, str(key)), unknown, mark)
             if cleaned is not _MISSING:
                 out[str(key)] = cleaned
         return out
     if is_unknown(value):
         unknown.append(path)
-        return _MISSING
+        return mark
     if isinstance(value, (list, tuple, set, frozenset)):
-        items = [_clean(item, join_path(path, str(i)), unknown) for i, item in enumerate(value)]
+        items = [_clean(item, join_path(path, str(i)), unknown, mark)
+                 for i, item in enumerate(value)]
         return [i for i in items if i is not _MISSING]
     if isinstance(value, (str, int, float, bool)):     # subclasses (e.g. str enums)
         return value
@@ -66,6 +72,24 @@ def _drop(props: dict[str, Any], path: str) -> None:
             return
     if isinstance(node, dict):
         node.pop(parts[-1], None)
+
+
+def _put(props: dict[str, Any], path: str, value: Any) -> None:
+    """Set the value at a dotted path where its parents exist (a map key or a list index)."""
+    parts = split_path(path)
+    node: Any = props
+    for part in parts[:-1]:
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return
+    last = parts[-1] if parts else ""
+    if isinstance(node, dict):
+        node[last] = value
+    elif isinstance(node, list) and last.isdigit() and int(last) < len(node):
+        node[int(last)] = value
 
 
 def paths_overlap(a: str, b: str) -> bool:
@@ -89,6 +113,10 @@ class Subject:
     action: str = "create"            # plan action; "read" in the post phase
     before: dict[str, Any] | None = None
     unknown: tuple[str, ...] = ()     # dotted paths known only after apply
+    # Pre phase, with ``unknown``: the properties with each value known only after apply
+    # as UNKNOWN_MARK instead of absent. A rule that declares no ``reads`` is judged on
+    # both; when the two results differ it depends on those values and is deferred.
+    marked: dict[str, Any] | None = None
     file: str = ""
     line: int = 0
     terraform_address: str = ""
@@ -110,6 +138,12 @@ class Subject:
     def unknown_at(self, path: str) -> bool:
         """True if the value at ``path`` itself (or a map holding it) is known only after apply."""
         return any(path == u or path.startswith(u + ".") for u in self.unknown)
+
+    def with_marks(self) -> "Subject":
+        """This subject with its ``marked`` properties (itself when it has none)."""
+        if self.marked is None:
+            return self
+        return dataclasses.replace(self, properties=self.marked, marked=None)
 
     def to_input(self) -> dict[str, Any]:
         """The resource as Rego sees it; lean, since converting input dominates Rego's cost."""
@@ -157,12 +191,17 @@ class Inputs:
     def types(self) -> set[str]:
         return set(self._by_type)
 
-    def native_document(self, types: set[str] | None) -> dict[str, Any]:
-        """``input`` for native Rego packs, restricted to ``types`` (None: all)."""
+    def marked(self) -> bool:
+        """True when some subject has values known only after apply (``Subject.marked``)."""
+        return any(s.marked is not None for s in self.subjects)
+
+    def native_document(self, types: set[str] | None, *, marked: bool = False) -> dict[str, Any]:
+        """``input`` for native Rego packs, restricted to ``types`` (None: all); with
+        ``marked``, values known only after apply read as UNKNOWN_MARK."""
         chosen = self.subjects if types is None else self.of_types(sorted(types))
         by_type: dict[str, list[dict[str, Any]]] = {}
         for s in chosen:
-            by_type.setdefault(s.type, []).append(s.to_input())
+            by_type.setdefault(s.type, []).append((s.with_marks() if marked else s).to_input())
         return {"phase": self.phase.value, "stage": self.stage, "env": self.env, "by_type": by_type}
 
 
@@ -202,10 +241,17 @@ def pre_inputs(stage_plan: StagePlan, plan: Plan, env: str, registry: AdapterReg
         unknown.extend(p for p in change.unknown if p not in unknown)
         _fill_defaults(props, change.type, registry)
         _fill_settings(props, unknown, change.type, registry, settings or {})
+        marked = None
+        if unknown:
+            marked = _clean(desired or {}, "", [], UNKNOWN_MARK)
+            for path in change.unknown:
+                _put(marked, path, UNKNOWN_MARK)
+            _fill_defaults(marked, change.type, registry)
+            _fill_settings(marked, unknown, change.type, registry, settings or {})
         before = None if change.before is None else _clean(change.before, "", [])
         subjects.append(Subject(
             id=change.id, type=change.type, properties=props, stage=stage_plan.name,
-            action=change.action.value, before=before, unknown=tuple(unknown),
+            action=change.action.value, before=before, unknown=tuple(unknown), marked=marked,
             file=change.file, line=change.line,
             terraform_address=address(change.type, change.id)))
     single = dataclasses.replace(plan, stages=[stage_plan])

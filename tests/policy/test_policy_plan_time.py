@@ -135,3 +135,64 @@ def test_an_unchanged_violating_resource_blocks_and_a_deleted_one_is_not_judged(
     assert (result.status, result.file, result.line) == (Status.FAIL, "stacks/app.yaml", 9)
     assert report.blocking
     assert not [r for r in report.results if r.resource_id == "b2"]
+
+
+# -- (b) rules that declare no reads: judged with unknowns marked -------------------------
+
+BLIND_REGO = """package t.blind
+
+import rego.v1
+
+metadata := {"id": "T-BLIND", "title": "encrypted, and not named bad",
+             "resource_types": ["t:a:B"]}
+
+deny contains v if {
+	some r in input.by_type["t:a:B"]
+	not r.properties.encrypted
+	v := {"resource": r.id, "message": "not encrypted"}
+}
+
+deny contains v if {
+	some r in input.by_type["t:a:B"]
+	r.properties.name == "bad"
+	v := {"resource": r.id, "message": "named bad"}
+}
+"""
+
+BLIND_PY = '''from provision.policy.rules import rule
+
+
+@rule(id="T-BLIND-PY", title="size under 10", resource_types=["t:a:B"])
+def small(subject, ctx):
+    size = subject.get("size", 0)
+    return None if int(size) < 10 else f"size {size} is 10 or more"
+
+
+RULES = [small]
+'''
+
+
+def _blind(tmp_path: Any) -> PolicyEngine:
+    from policy_helpers import write_pack
+
+    write_pack(tmp_path, "p", {"blind.rego": BLIND_REGO, "rules.py": BLIND_PY})
+    return PolicyEngine.load(tmp_path, env="dev", waivers=[])
+
+
+def test_a_rule_without_reads_is_deferred_only_when_its_result_depends_on_unknowns(
+        tmp_path: Any, rego_engine: str) -> None:
+    engine = _blind(tmp_path)
+    later = Reference("resource", "k", "arn", "${k.arn}")
+    # `encrypted` known only after apply: absent it fails, present it passes -> deferred.
+    depends = change("x", "t:a:B", {"name": "ok", "encrypted": later, "size": 1})
+    # Only the name decides this one (the tag is unknown, the rule reads no tags) -> fail.
+    decided = change("y", "t:a:B", {"name": "bad", "encrypted": True, "size": 1,
+                                    "tags": {"k": later}})
+    report = engine.check_pre(*plan_of(depends, decided))
+    assert _status(report, "T-BLIND", "x") is Status.DEFERRED
+    assert "encrypted known only after apply" in _result(report, "T-BLIND", "x").message
+    assert _status(report, "T-BLIND", "y") is Status.FAIL
+    # A Python rule that cannot judge the marked value (int() of it) is deferred too.
+    size = change("z", "t:a:B", {"name": "ok", "encrypted": True, "size": later})
+    assert _status(engine.check_pre(*plan_of(size)), "T-BLIND-PY", "z") is Status.DEFERRED
+    assert _status(report, "T-BLIND-PY", "y") is Status.PASS
