@@ -176,13 +176,28 @@ resources:
     # The spec does not ask for encryption: the planned bucket fails the rule...
     pre = run_cli(*args, "--phase", "pre", env=env)
     assert pre.code == 3, pre.stdout + pre.stderr
-    assert run_cli("apply", str(spec), "--env", "local", "--yes", "--no-policy", env=env).code == 0
+    skipped = run_cli("apply", str(spec), "--env", "local", "--yes", "--no-policy", env=env)
+    assert skipped.code == 0, skipped.stdout + skipped.stderr
+    assert "warning: --no-policy: no policy is checked" in skipped.stderr
     # ...but the live bucket has the cloud's default encryption: read back, it passes.
     post = run_cli(*args, "--phase", "post", env=env)
     assert post.code == 0, post.stdout + post.stderr
     results = {r["rule_id"]: r for r in json.loads(post.stdout)["results"]}
     assert results["PRV-AWS-001"]["status"] == "pass"
     assert results["PRV-AWS-001"]["resource_id"] == "logs"
+    # The spec still asks for no encryption: the unchanged bucket keeps a later plan and
+    # apply from going green (what the environment keeps is judged, not only changes).
+    plan = run_cli("plan", str(spec), "--env", "local", "--detailed-exitcode", "--policies",
+                   str(policies), env=env)
+    assert plan.code == 3 and "PRV-AWS-001" in plan.stdout, plan.stdout + plan.stderr
+    again = run_cli("apply", str(spec), "--env", "local", "--yes", "--policies", str(policies),
+                    env=env)
+    assert again.code == 3, again.stdout + again.stderr
+    assert "PRV-AWS-001 [fail] logs" in again.stderr
+    [run] = json.loads(run_cli("runs", "list", "--json").stdout)["runs"][:1]
+    assert (run["outcome"], run["exit_code"]) == ("policy-violation", 3)
+    shown = run_cli("runs", "show", run["id"], "--json").stdout
+    assert json.loads(shown)["detail"].get("policy") is None          # not skipped this time
     assert run_cli("destroy", str(spec), "--env", "local", "--yes", env=env).code == 0
 
 
