@@ -14,7 +14,9 @@ situation and carry the context that failed (file, line, resource, stage).
     ├── PlanError                       a plan cannot be made or applied
     │   ├── StalePlanError              a saved plan no longer matches spec or state
     │   ├── UnresolvedReferenceError    at apply, a reference to another stage has no value
-    │   └── ProtectedResourceError      a destroy covers resources marked ``protect: true``
+    │   ├── ProtectedResourceError      a destroy covers resources marked ``protect: true``
+    │   └── PolicyBypassRefusedError    ``--no-policy`` on a protected environment without
+    │                                   ``--unsafe-bypass-policy``
     ├── EngineError                     the Pulumi engine failed or is missing
     │   ├── ToolchainError              the Pulumi CLI is not installed / wrong version
     │   ├── StageFailedError            one stage's update failed (others stay recorded)
@@ -164,6 +166,22 @@ class ProtectedResourceError(PlanError):
             "nothing was deleted",
             hint=f"to keep them, destroy the rest with {excludes}; to delete them, set "
                  "'protect: false' on them, apply, then destroy")
+
+
+class PolicyBypassRefusedError(PlanError):
+    """``--no-policy`` would skip the policies of the protected environments ``envs``
+    and the explicit bypass flag ``flag`` was not given; nothing ran."""
+
+    def __init__(self, envs: list[str], command: str, flag: str) -> None:
+        self.envs = list(envs)
+        named = ", ".join(f"'{e}'" for e in envs)
+        super().__init__(
+            f"--no-policy refused: environment {named} is protected; its mandatory policies "
+            "are not skipped by --no-policy alone, and nothing was changed",
+            hint=f"drop --no-policy (fix the violation, or record a waiver in "
+                 f"policies/waivers.yaml), or, to change {named} with no policy checked, "
+                 f"add {flag}: `provision {command} ... --no-policy {flag}` (recorded in "
+                 "the run history and the audit log)")
 
 
 class UnresolvedReferenceError(PlanError):

@@ -61,6 +61,12 @@ class ResourceSchema:
     # recorded outputs as its live record instead of reading it again
     # (``provision.engine.live``); False: it is read live.
     read_back: bool = False
+    # Properties or outputs whose value, when the spec leaves it out, is a setting of the
+    # environment's cloud: {property: setting key}, e.g. an S3 bucket's ``region`` is the
+    # aws ``region`` setting, an Azure resource's ``location`` the azure ``location``.
+    # Known at plan time, so the policy gate before a stage judges it
+    # (``provision.policy.inputs``); the adapters fill the same defaults when they create.
+    setting_defaults: Mapping[str, str] = field(default_factory=dict)
 
     def readable(self) -> set[str]:
         return {"id", *self.properties, *self.outputs}

@@ -9,7 +9,9 @@ metadata := {
 	"severity": "high",
 	"phase": "both",
 	"resource_types": ["aws:iam:Role"],
-	"reads": ["inline_policies"],
+	# Only the statements' Effect and Action decide: a Resource known only after apply
+	# (an ARN of another resource) defers nothing.
+	"reads": ["inline_policies.*.Statement.*.Effect", "inline_policies.*.Statement.*.Action"],
 	"remediation": "list the exact actions the role needs instead of '*' or 'service:*'",
 }
 

@@ -10,7 +10,11 @@ metadata := {
 	"severity": "high",
 	"phase": "both",
 	"resource_types": ["aws:ec2:SecurityGroup"],
-	"reads": ["ingress"],
+	# A rule's description or source security group known only after apply defers nothing.
+	"reads": [
+		"ingress.*.cidr_blocks", "ingress.*.ipv6_cidr_blocks", "ingress.*.protocol",
+		"ingress.*.from_port", "ingress.*.to_port",
+	],
 	"remediation": "narrow cidr_blocks to the networks that need access, or serve the port through a load balancer",
 }
 

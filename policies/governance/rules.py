@@ -31,9 +31,11 @@ TAG_PROPERTY = {
     "gcp:pubsub:Subscription": "labels",
 }
 # AWS resources other than buckets live in the provider's region (the environment's
-# settings), not in a property, so only the bucket's reported region is checked.
+# settings), not in a property, so only the bucket's reported region is checked. Before
+# apply a region or location the spec leaves out is the environment's setting (the
+# adapter schema's ``setting_defaults``); without that setting it is known only after apply.
 LOCATION_PROPERTY = {
-    "aws:s3:Bucket": "region",            # an output: known only after apply
+    "aws:s3:Bucket": "region",            # an output: the environment's aws region
     "azure:resources:ResourceGroup": "location",
     "azure:storage:Account": "location",
     "azure:network:VirtualNetwork": "location",

@@ -63,6 +63,7 @@ SCHEMA = ResourceSchema(
     type_name=TYPE,
     cloud="aws",
     read_back=True,                 # create and update end with a read
+    setting_defaults={"region": "region"},
     terraform_type="aws_s3_bucket",
     description="An S3 bucket.",
     properties={

@@ -22,6 +22,7 @@ SCHEMA = ResourceSchema(
     type_name=TYPE,
     cloud="azure",
     read_back=True,                 # create and update end with a read
+    setting_defaults={"location": "location"},
     terraform_type="azurerm_resource_group",
     description="An Azure resource group.",
     properties={

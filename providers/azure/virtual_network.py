@@ -32,6 +32,7 @@ SCHEMA = ResourceSchema(
     type_name=TYPE,
     cloud="azure",
     read_back=True,                 # create and update end with a read
+    setting_defaults={"location": "location"},
     terraform_type="azurerm_virtual_network",
     description="An Azure virtual network and its subnets.",
     properties={

@@ -23,6 +23,7 @@ SCHEMA = ResourceSchema(
     type_name=TYPE,
     cloud="gcp",
     read_back=True,                 # create and update end with a read
+    setting_defaults={"location": "region"},
     terraform_type="google_storage_bucket",
     description="A Cloud Storage bucket.",
     properties={

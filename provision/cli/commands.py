@@ -10,6 +10,7 @@ from typing import Any, Callable
 from rich.console import Console
 
 from provision.cli import guard, session
+from provision.cli.policy_skip import announce_skipped, refuse_unless_bypassed
 from provision.cli.recording import recorded
 from provision.history import RunRecorder
 from provision.cli.live_view import make_progress
@@ -101,7 +102,8 @@ def _plan_policy(loaded: session.Loaded, the_plan: Plan, policies: Path | None,
         return None
     from provision.policy import PolicyEngine
 
-    engine = PolicyEngine.load(directory, env=loaded.env.name, registry=loaded.registry)
+    engine = PolicyEngine.load(directory, env=loaded.env.name, registry=loaded.registry,
+                               settings=session.cloud_settings(loaded.env))
     return engine.check_plan(the_plan)
 
 
@@ -133,7 +135,10 @@ def _is_saved_plan(path: str) -> bool:
 
 def apply(spec: str, env: str, *, yes: bool, as_json: bool, policies: Path | None,
           no_policy: bool, targets: list[str], excludes: list[str], parallel: int,
-          rollback_on_violation: bool = False, executor: str | None = None) -> int:
+          rollback_on_violation: bool = False, executor: str | None = None,
+          bypass_policy: bool = False) -> int:
+    """Apply a spec or a saved plan; the exit code (0, 1, 3). ``no_policy`` on a protected
+    environment needs ``bypass_policy`` (:mod:`provision.cli.policy_skip`)."""
     saved: Plan | None = None
     if _is_saved_plan(spec):
         from provision.plan.saved import read_plan
@@ -145,13 +150,15 @@ def apply(spec: str, env: str, *, yes: bool, as_json: bool, policies: Path | Non
     elif not env:
         raise PlanError("apply needs --env ENV (or a saved plan file)")
     loaded = session.load(spec, env, targets=targets, excludes=excludes)
+    refuse_unless_bypassed([loaded.env], no_policy=no_policy, bypass=bypass_policy,
+                           command="apply")
     with recorded(Operation.APPLY, spec=loaded.spec.name, env=env, spec_file=spec,
                   spec_digest=spec_digest([spec])) as record:
         progress = make_progress(as_json=as_json, record=record, title=f"apply {spec} --env {env}")
         return _streamed(progress, lambda: _apply(
             loaded, spec, saved, progress, yes=yes, as_json=as_json, policies=policies,
             no_policy=no_policy, parallel=parallel, rollback_on_violation=rollback_on_violation,
-            executor=executor))
+            executor=executor, bypass_policy=bypass_policy))
 
 
 def _check_saved_options(path: str, saved: Plan, env: str, targets: list[str],
@@ -195,10 +202,13 @@ def _streamed(progress: Progress, body: Callable[[], int]) -> int:
 
 def _apply(loaded: session.Loaded, spec: str, saved: Plan | None, progress: Progress, *,
            yes: bool, as_json: bool, policies: Path | None, no_policy: bool, parallel: int,
-           rollback_on_violation: bool, executor: str | None = None) -> int:
+           rollback_on_violation: bool, executor: str | None = None,
+           bypass_policy: bool = False) -> int:
     record = progress.record
     assert record is not None
     record.update(detail={"graph": stage_graph(loaded)})
+    if no_policy:
+        announce_skipped(record, [loaded.env], bypass=bypass_policy, emit=progress.emit, err=err)
     gate, reader = policy_gate(loaded, policies, no_policy)
     with guard.engine_run(loaded, Operation.APPLY, record.id, notice=_notice(progress),
                           on_abort=_abort(record)) as run:
@@ -231,6 +241,16 @@ def _apply(loaded: session.Loaded, spec: str, saved: Plan | None, progress: Prog
         record.update(plan_digest=plan_digest(the_plan, loaded.registry),
                       detail={"changes": the_plan.summary()})
         if not the_plan.has_changes() and saved is None:
+            violations = _judge_unchanged(gate, the_plan, progress)
+            if violations:
+                for violation in violations:
+                    _show_violation(violation, progress)
+                record.finish(Outcome.POLICY_VIOLATION, exit_code=EXIT_POLICY,
+                              error=violations[0].message)
+                progress.emit("summary", status=Outcome.POLICY_VIOLATION.value,
+                              changes=the_plan.summary())
+                run.finish(Outcome.POLICY_VIOLATION.value)
+                return EXIT_POLICY
             record.finish(Outcome.NO_CHANGES, exit_code=EXIT_OK)
             progress.emit("summary", status=Outcome.NO_CHANGES.value, changes=the_plan.summary())
             progress.say("no changes; nothing to apply")
@@ -254,6 +274,22 @@ def _apply(loaded: session.Loaded, spec: str, saved: Plan | None, progress: Prog
             raise
         run.finish((Outcome.APPLIED if code == EXIT_OK else Outcome.POLICY_VIOLATION).value)
         return code
+
+
+def _judge_unchanged(gate: Any, the_plan: Plan, progress: Progress) -> list[PolicyViolation]:
+    """The gate before each stage of a plan that changes nothing: what the environment
+    keeps is judged too, so a resource that violates a mandatory rule keeps the run from
+    ending green. One violation per blocked stage (none without a gate)."""
+    if gate is None:
+        return []
+    hooks = progress.hooks()
+    violations: list[PolicyViolation] = []
+    for stage in the_plan.stages:
+        verdict = gate.check_pre(stage, the_plan)
+        hooks.policy(stage.name, Phase.PRE, verdict)
+        if verdict.blocking:
+            violations.append(PolicyViolation(stage.name, Phase.PRE, verdict))
+    return violations
 
 
 def _counts(stage: StagePlan) -> dict[str, int]:

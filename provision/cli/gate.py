@@ -32,8 +32,9 @@ class PolicyGate:
 
 
 def build_gate(loaded: Loaded, directory: Path) -> tuple[PolicyGate, LiveReader]:
-    engine = PolicyEngine.load(directory, env=loaded.env.name, registry=loaded.registry)
     configs = cloud_configs(loaded.env, sandbox_settings(loaded.env))
+    engine = PolicyEngine.load(directory, env=loaded.env.name, registry=loaded.registry,
+                               settings={n: dict(c.settings) for n, c in configs.items()})
 
     def reader(stage: str, resource_ids: list[str], outputs: Mapping[str, Any]) -> Live:
         return read_live(loaded.spec, loaded.registry, configs, resource_ids, outputs)

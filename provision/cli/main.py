@@ -73,6 +73,19 @@ ExecutorOpt = Annotated[Optional[str], typer.Option(
          "(else $PROVISION_EXECUTOR, else the spec's executor).")]
 
 
+BypassOpt = Annotated[bool, typer.Option(
+    "--unsafe-bypass-policy",
+    help="With --no-policy: change a protected environment with no policy checked "
+         "(refused without it; recorded in the run history and audit log).")]
+
+
+def _bypass_needs_no_policy(no_policy: bool, bypass: bool) -> None:
+    if bypass and not no_policy:
+        raise typer.BadParameter("--unsafe-bypass-policy only goes with --no-policy "
+                                 "(policies are checked otherwise)",
+                                 param_hint="'--unsafe-bypass-policy'")
+
+
 @app.command(cls=Command)
 def plan(spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file (YAML or HCL).")],
          env: EnvOpt,
@@ -100,18 +113,20 @@ def apply(spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file, o
           yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
           json_out: JsonOpt = False,
           policies: Annotated[Optional[Path], typer.Option("--policies", help="Policy packs directory (default: ./policies when present).")] = None,
-          no_policy: Annotated[bool, typer.Option("--no-policy", help="Skip policy gates.")] = False,
+          no_policy: Annotated[bool, typer.Option("--no-policy", help="Skip policy gates (warned and recorded in the run history and audit log).")] = False,
+          bypass_policy: BypassOpt = False,
           rollback_on_violation: Annotated[bool, typer.Option(
               "--rollback-on-violation",
               help="Return a stage to its previous state when a mandatory post-stage rule fails.")] = False,
           target: TargetOpt = None, exclude: ExcludeOpt = None,
           parallel: ParallelOpt = 4, executor: ExecutorOpt = None) -> None:
     """Apply the spec (or a saved plan) stage by stage, with policy gates."""
+    _bypass_needs_no_policy(no_policy, bypass_policy)
     from provision.cli import commands  # imported on use: keeps --help fast
     code = commands.apply(spec, env, yes=yes, as_json=json_out, policies=policies,
                           no_policy=no_policy, targets=target or [], excludes=exclude or [],
                           parallel=parallel, rollback_on_violation=rollback_on_violation,
-                          executor=executor)
+                          executor=executor, bypass_policy=bypass_policy)
     raise typer.Exit(code)
 
 
@@ -163,7 +178,8 @@ def rollout(spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file 
                 "--rollback-on-failure",
                 help="Return a failed environment's applied stages to their previous inputs.")] = False,
             policies: Annotated[Optional[Path], typer.Option("--policies", help="Policy packs directory (default: ./policies when present).")] = None,
-            no_policy: Annotated[bool, typer.Option("--no-policy", help="Skip policy gates.")] = False,
+            no_policy: Annotated[bool, typer.Option("--no-policy", help="Skip policy gates (warned and recorded in the run history and audit log).")] = False,
+            bypass_policy: BypassOpt = False,
             parallel: ParallelOpt = 4, executor: ExecutorOpt = None) -> None:
     """Promote the spec through its environments in order, with gates and approvals.
     Exit 0 done, 1 error, 3 policy violation, 4 halted (approval needed or a gate failed)."""
@@ -174,10 +190,11 @@ def rollout(spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file 
     if usage:
         err.print(f"usage error: {usage}\n  see: provision rollout --help", markup=False)
         raise typer.Exit(2)
+    _bypass_needs_no_policy(no_policy, bypass_policy)
     raise typer.Exit(rollout_cmd.rollout(
         spec, to=to, resume=resume, as_json=json_out, non_interactive=non_interactive,
         rollback_on_failure=rollback_on_failure, policies=policies, no_policy=no_policy,
-        parallel=parallel, executor=executor))
+        parallel=parallel, executor=executor, bypass_policy=bypass_policy))
 
 
 @app.command(cls=Command)
@@ -306,15 +323,23 @@ def _plan(loaded: Any) -> Any:
     return session.orchestrator(loaded).plan()
 
 
+def _settings(loaded: Any) -> Any:
+    from provision.cli import session
+
+    return session.cloud_settings(loaded.env)
+
+
 def _live(loaded: Any) -> Any:
     from provision.cli.gate import live_state
 
     return live_state(loaded.spec, loaded.env.name)
 
 
-# The composition root of the policy commands: the validated loader, the real planner and
-# the live-state reader (`policy check --phase post`), passed in, never set on a module.
-app.add_typer(policy_cmd.build_app(policy_cmd.Wiring(load=_load, plan=_plan, live=_live)),
+# The composition root of the policy commands: the validated loader, the real planner, the
+# live-state reader (`policy check --phase post`) and the environment's cloud settings,
+# passed in, never set on a module.
+app.add_typer(policy_cmd.build_app(policy_cmd.Wiring(load=_load, plan=_plan, live=_live,
+                                                     settings=_settings)),
               name="policy", help="Policy-as-code: check specs, test packs.")
 
 

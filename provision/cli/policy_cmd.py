@@ -22,7 +22,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Mapping, Optional
 
 import typer
 from rich.console import Console
@@ -47,6 +47,9 @@ class Wiring:
     load: Callable[[str, str], "Loaded"]   # (spec file, env) -> validated, resolved, coerced
     plan: Callable[["Loaded"], Plan]       # the real planner (stage order, real actions)
     live: Callable[["Loaded"], Live]       # the live state of the resources the state records
+    # The environment's cloud settings, {cloud: {key: value}} (a region or location the
+    # spec leaves to the environment is judged before apply).
+    settings: Callable[["Loaded"], Mapping[str, Mapping[str, Any]]]
 
 err = Console(stderr=True, highlight=False)
 
@@ -78,7 +81,8 @@ def _evaluate(wiring: Wiring, loaded: "Loaded", env: str, phase: str, fmt: str,
     from provision.policy.model import Phase, PolicyReport, Status
     from provision.report import render
 
-    engine = PolicyEngine.load(policies, env=env, registry=loaded.registry)
+    engine = PolicyEngine.load(policies, env=env, registry=loaded.registry,
+                               settings=wiring.settings(loaded))
     if plan_file is not None:
         from provision.plan.saved import read_plan
 

@@ -15,6 +15,7 @@ from rich.console import Console
 from provision.cli import rollout_gates
 from provision.cli.live_view import make_progress
 from provision.cli.progress import Progress
+from provision.cli.policy_skip import announce_skipped, refuse_unless_bypassed
 from provision.cli.recording import open_history
 from provision.engine.clouds import home_dir
 from provision.engine.orchestrator import Hooks, spec_digest
@@ -26,6 +27,7 @@ from provision.plan.model import Plan
 from provision.rollout.machine import Ask, Rollout, RolloutResult
 from provision.rollout.ports import EnvDriver
 from provision.rollout.state import RolloutState, chain_to
+from provision.spec.model import Environment
 from provision.vocabulary import ExitCode, Operation, Outcome
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -48,23 +50,32 @@ def _ask_at_terminal(env: str, plan: Plan, digest: str) -> bool:
 
 def rollout(spec: str, *, to: str, resume: str, as_json: bool, non_interactive: bool,
             rollback_on_failure: bool, policies: Path | None, no_policy: bool,
-            parallel: int, executor: str | None = None) -> int:
-    """Start (or resume) a rollout; returns the exit code (0, 1, 3 or 4)."""
+            parallel: int, executor: str | None = None, bypass_policy: bool = False) -> int:
+    """Start (or resume) a rollout; returns the exit code (0, 1, 3 or 4). ``no_policy`` on
+    a chain with a protected environment needs ``bypass_policy``
+    (:mod:`provision.cli.policy_skip`)."""
     history = open_history()
     try:
+        skipped: list[Environment] = []
         if resume:
             state, record, executor = _resumed(history, resume, executor)
         else:
-            state, record = _started(history, spec, to, rollback_on_failure, policies, no_policy)
+            state, record, skipped = _started(history, spec, to, rollback_on_failure, policies,
+                                              no_policy, bypass_policy)
         return _run(history, state, record, as_json=as_json,
                     ask=_ask_at_terminal if _can_ask(as_json, non_interactive) else None,
-                    parallel=parallel, executor=executor)
+                    parallel=parallel, executor=executor, skipped=skipped,
+                    bypass_policy=bypass_policy)
     finally:
         history.close()
 
 
 def _started(history: History, spec: str, to: str, rollback_on_failure: bool,
-             policies: Path | None, no_policy: bool) -> tuple[RolloutState, RunRecorder]:
+             policies: Path | None, no_policy: bool, bypass_policy: bool = False
+             ) -> tuple[RolloutState, RunRecorder, list[Environment]]:
+    """A new rollout's state and run record, and the environments whose policies
+    ``--no-policy`` skips (none without it); refuses --no-policy on a protected one
+    without ``bypass_policy`` before the run is recorded."""
     import providers
     from provision import spec as specs
 
@@ -73,6 +84,8 @@ def _started(history: History, spec: str, to: str, rollback_on_failure: bool,
     raw = specs.load(spec)
     specs.validate(raw, providers.registry())
     chain = chain_to(raw.promotion, to, spec)
+    envs = [raw.environments[name] for name in chain]
+    refuse_unless_bypassed(envs, no_policy=no_policy, bypass=bypass_policy, command="rollout")
     # Every environment of the chain that needs a passphrase has one, before the first
     # is applied: a rollout never stops at prod for a setting it could have asked first.
     from provision.engine.clouds import passphrase
@@ -85,7 +98,7 @@ def _started(history: History, spec: str, to: str, rollback_on_failure: bool,
                          rollback_on_failure=rollback_on_failure, policies=use)
     record = history.start(Operation.ROLLOUT, spec=raw.name, env=to, spec_file=spec,
                            spec_digest=spec_digest([spec]))
-    return state, record
+    return state, record, envs if no_policy else []
 
 
 def _resumed(history: History, run_id: str,
@@ -116,7 +129,8 @@ def _resumed(history: History, run_id: str,
 
 
 def _run(history: History, state: RolloutState, record: RunRecorder, *, as_json: bool,
-         ask: Ask | None, parallel: int, executor: str | None = None) -> int:
+         ask: Ask | None, parallel: int, executor: str | None = None,
+         skipped: list[Environment] | None = None, bypass_policy: bool = False) -> int:
     from provision.cli.rollout_driver import EngineDriver
 
     ui = make_progress(as_json=as_json, record=record, title=f"rollout {record.id}")
@@ -143,6 +157,8 @@ def _run(history: History, state: RolloutState, record: RunRecorder, *, as_json:
     ui.emit("run_started", run_id=record.id, operation=Operation.ROLLOUT.value,
             spec=record.spec, env=state.target, chain=state.chain, who=record.who)
     ui.say(f"rollout {record.id}: {' -> '.join(state.chain)}")
+    if skipped:
+        announce_skipped(record, skipped, bypass=bypass_policy, emit=ui.emit, err=err)
     machine = Rollout(state, history=history, record=record, factory=factory, ui=ui,
                       plans_dir=home_dir() / "rollouts" / record.id, ask=asking)
     try:

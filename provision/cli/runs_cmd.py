@@ -139,6 +139,12 @@ def _print_view(view: RunView, status: "WorkflowStatus | None" = None) -> None:
             out.print(f"  {key.replace('_', ' ')} {r[key]}", markup=False)
     if r["detail"].get("error"):
         out.print(f"  error: {r['detail']['error']}", markup=False)
+    skipped = r["detail"].get("policy")
+    if isinstance(skipped, dict) and skipped.get("skipped"):
+        protected = ", ".join(skipped.get("protected") or [])
+        out.print("  policies skipped (--no-policy"
+                  + (f", --unsafe-bypass-policy on protected {protected}"
+                     if skipped.get("bypass") and protected else "") + ")", markup=False)
     if workflow := r["detail"].get("workflow"):
         out.print(f"  workflow {workflow.get('id')} (run {workflow.get('run_id')}) on Temporal "
                   f"{workflow.get('address')}, namespace {workflow.get('namespace')}", markup=False)

@@ -86,6 +86,18 @@ def sandbox_settings(env: Environment) -> dict[str, dict[str, Any]] | None:
     return status.cloud_settings()
 
 
+def cloud_settings(env: Environment) -> dict[str, dict[str, Any]]:
+    """The environment's non-secret cloud settings (``{cloud: {key: value}}``) as the
+    adapters will see them: the sandbox's under a sandbox environment's own (only the
+    environment's own when the sandbox is not running). The policy gate before a stage
+    judges a region or location the spec leaves to them."""
+    try:
+        sandbox_part = sandbox_settings(env)
+    except SandboxNotRunningError:
+        sandbox_part = None
+    return {name: dict(cfg.settings) for name, cfg in cloud_configs(env, sandbox_part).items()}
+
+
 def state_store(loaded: Loaded) -> StateStore:
     """The spec's state backend as a store for the environment lock and the journal."""
     return _store(loaded.spec)

@@ -119,9 +119,11 @@ class StageApply(StackValues):
         """The plan phase of stage ``name``: the stage plan the gate before judges (the
         saved one, or with a gate the stage planned again when its saved changes had
         values unknown until its upstream stages applied), or the stage's outcome when
-        this phase ends it: SKIPPED (the run was interrupted), UNCHANGED, or FAILED
-        (with ``check_fresh``, a :class:`StalePlanError` when the stage moved since the
-        saved plan was made; an engine error)."""
+        this phase ends it: SKIPPED (the run was interrupted), UNCHANGED, BLOCKED (with a
+        gate, an unchanged stage whose resources violate a mandatory rule: what a run
+        keeps is judged, not only what it changes), or FAILED (with ``check_fresh``, a
+        :class:`StalePlanError` when the stage moved since the saved plan was made; an
+        engine error, or the gate's own failure)."""
         if self.stop.is_set():
             return self._skip(name, "", "not started: the run was interrupted")
         stage, saved = self.stages.stage(name), self.saved_stage(plan, name)
@@ -135,10 +137,23 @@ class StageApply(StackValues):
             if not saved.has_changes() and not needs_replan and not self._exports_stale(name):
                 # Nothing to do (the plan refreshed it moments ago); downstream stages
                 # read its outputs from state.
-                return self._done(name, StageStatus.UNCHANGED)
+                return (self._judge_unchanged(name, saved, plan)
+                        or self._done(name, StageStatus.UNCHANGED))
             return self.plan_stage(stage, {}, self._recorded(saved)) if needs_replan else saved
         except ProvisionError as exc:
             return self.failed(name, exc)
+
+    def _judge_unchanged(self, name: str, saved: StagePlan, plan: Plan) -> StageOutcome | None:
+        """The gate before, on a stage that changes nothing: None when it passes (or there
+        is no gate), else BLOCKED; the gate's own failure raises."""
+        if self.gate is None:
+            return None
+        verdict = self.gate.check_pre(saved, plan)
+        self.hooks.policy(name, Phase.PRE, verdict)
+        if verdict.blocking:
+            return self._done(name, StageStatus.BLOCKED,
+                              error=PolicyViolation(name, Phase.PRE, verdict))
+        return None
 
     def gate_before(self, name: str, current: StagePlan, plan: Plan) -> StageOutcome | None:
         """The gate before stage ``name`` changes anything, on ``current`` (from

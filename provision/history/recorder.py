@@ -121,6 +121,13 @@ class RunRecorder:
                                      "stages": dict(self._stages), "error": error})
             self.finished = outcome
 
+    def audit(self, action: str, payload: Mapping[str, Any]) -> None:
+        """Append one row for this run to the audit log (e.g. ``policy.skipped``)."""
+        with self._lock, transaction(self.conn):
+            audit.append_in(self.conn, who=self.who, run_id=self.id, action=action,
+                            payload={"operation": self.operation.value, "env": self.env,
+                                     **payload})
+
     # -- internals ---------------------------------------------------------------------
     def _next_seq(self, table: str) -> int:
         row = self.conn.execute(f"SELECT COALESCE(MAX(seq), 0) AS n FROM {table} WHERE run_id=?",

@@ -26,8 +26,12 @@ from parallel threads.
 
 ``PolicyReport.results`` holds one :class:`Result` per rule x resource
 (``pass | fail | warn | deferred | waived | error``); ``report.rules`` the
-identity of every loaded rule. A rule reading a value known only after apply
-is ``deferred`` in ``check_pre`` and decided by ``check_post``. Advisory
+identity of every loaded rule. ``check_pre`` judges every resource a stage keeps
+(unchanged ones too), with a region or location left to the environment's cloud
+settings (``settings=``) filled in. A rule reading a value known only after apply
+(a path of its ``reads``, ``*`` for any key or index; without ``reads``: a result
+that changes when those values are marked) is ``deferred`` in ``check_pre`` and
+decided by ``check_post``. Advisory
 violations are ``warn`` and never block; a mandatory rule that errors blocks
 (fail closed). Loading raises :class:`provision.errors.PolicyError` when a
 pack, rule or waiver file is broken. Reports render through

@@ -17,12 +17,12 @@ from typing import Any, Mapping
 from provision.errors import PolicyError
 from provision.plan.model import LiveResource, Plan, StagePlan
 from provision.policy.config import CONFIG_FILE, apply_config, read_config
-from provision.policy.inputs import Inputs, Subject, post_inputs, pre_inputs
+from provision.policy.inputs import Inputs, Subject, paths_overlap, post_inputs, pre_inputs
 from provision.policy.model import (Enforcement, Phase, PolicyReport, Result, RuleInfo,
                                     RuleMeta, Status)
 from provision.policy.pack import Pack, find_packs, load_pack
 from provision.policy.rego import RegoRule
-from provision.policy.rules import Deferred, RuleContext
+from provision.policy.rules import Deferred, PythonRule, RuleContext
 from provision.policy.waivers import (Waiver, apply_waivers, check_waiver_resources,
                                       check_waiver_rules, load_waivers)
 from provision.provider import AdapterRegistry
@@ -34,9 +34,12 @@ _TOKEN = re.compile(r"[\w-]+(?:\.[\w-]+)*")
 
 class PolicyEngine:
     def __init__(self, packs: list[Pack], *, env: str, waivers: list[Waiver] | None = None,
-                 registry: AdapterRegistry | None = None, today: dt.date | None = None) -> None:
+                 registry: AdapterRegistry | None = None, today: dt.date | None = None,
+                 settings: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.packs = packs
         self.env = env
+        # The environment's cloud settings ({cloud: {key: value}}), known at plan time.
+        self.settings = dict(settings or {})
         self.waivers = list(waivers or [])
         self.registry = registry or AdapterRegistry({})
         self.today = today or dt.date.today()
@@ -54,8 +57,12 @@ class PolicyEngine:
     def load(cls, policies_dir: str | Path, *, env: str,
              waivers: str | Path | list[Waiver] | None = None,
              registry: AdapterRegistry | None = None, today: dt.date | None = None,
-             packs: list[str] | None = None) -> "PolicyEngine":
+             packs: list[str] | None = None,
+             settings: Mapping[str, Mapping[str, Any]] | None = None) -> "PolicyEngine":
         """Load every pack under ``policies_dir`` (or only ``packs`` by name) for ``env``.
+
+        ``settings``: the environment's cloud settings (``{"aws": {"region": ...}}``); the
+        pre phase judges a region or location the spec leaves to them.
 
         ``waivers`` defaults to ``<policies_dir>/waivers.yaml`` when it exists;
         ``<policies_dir>/config.yaml`` (optional) overrides enforcement per environment.
@@ -77,15 +84,17 @@ class PolicyEngine:
         else:
             waiver_list = load_waivers(Path(waivers) if waivers else root / WAIVERS_FILE)
             check_waiver_rules(waiver_list, rule_ids)
-        return cls(loaded, env=env, waivers=waiver_list, registry=registry, today=today)
+        return cls(loaded, env=env, waivers=waiver_list, registry=registry, today=today,
+                   settings=settings)
 
     # -- the gate API -------------------------------------------------------------------
 
     def check_pre(self, stage_plan: StagePlan, plan: Plan) -> PolicyReport:
-        """Rules on a stage's planned changes (before it changes anything); each result is
-        located at its change's file:line."""
+        """Rules on every resource a stage keeps (before it changes anything), unchanged
+        ones included; each result is located at its change's file:line."""
         with gc_paused():
-            return self.check(pre_inputs(stage_plan, plan, self.env, self.registry), Phase.PRE)
+            return self.check(pre_inputs(stage_plan, plan, self.env, self.registry,
+                                         self.settings), Phase.PRE)
 
     def check_post(self, stage: str,
                    live: Mapping[str, LiveResource | tuple[str, Mapping[str, Any]]]) -> PolicyReport:
@@ -142,6 +151,11 @@ class PolicyEngine:
                     results.append(_result(info, subject, inputs, phase, Status.ERROR,
                                            f"rule raised {type(exc).__name__}: {exc}"))
                     continue
+                if phase is Phase.PRE and not prule.meta.reads and subject.marked is not None \
+                        and _python_depends(prule, subject, ctx, messages):
+                    results.append(_result(info, subject, inputs, phase, Status.DEFERRED,
+                                           _depends_message(subject)))
+                    continue
                 results.extend(_outcomes(info, subject, inputs, phase, messages, []))
         if pack.rego is not None:
             active = [r for r in pack.rego.rules if self._active(pack, r.meta, phase)]
@@ -160,6 +174,13 @@ class PolicyEngine:
         else:
             document = inputs.native_document(pack.rego.types())
         evaluated = pack.rego.evaluate(document, rules)
+        # A rule that declares no reads: judged again with the values known only after
+        # apply marked; a resource whose result changes depends on them (deferred).
+        blind = [r for r in rules if not r.meta.reads]
+        marked: dict[str, tuple[list[Any], list[Any]] | str] = {}
+        if phase is Phase.PRE and blind and not pack.rego.terraform and inputs.marked():
+            marked = pack.rego.evaluate(
+                inputs.native_document(pack.rego.types(), marked=True), blind)
         results: list[Result] = []
         for r in rules:
             info = self.rules[r.meta.id]
@@ -170,19 +191,20 @@ class PolicyEngine:
                 results.extend(_result(info, s, inputs, phase, Status.ERROR, outcome)
                                for s in targets)
                 continue
-            by_subject: dict[str, tuple[list[str], list[str]]] = {}
-            unmatched: tuple[list[str], list[str]] = ([], [])
-            for kind, members in enumerate(outcome):
-                for member in members:
-                    rid, message = _member(member)
-                    subject = _find_subject(rid, message, inputs)
-                    bucket = by_subject.setdefault(subject.id, ([], [])) if subject else unmatched
-                    bucket[kind].append(message)
+            by_subject, unmatched = _group(outcome, inputs)
+            shadow = marked.get(r.meta.id)
+            shadow_by = _group(shadow, inputs)[0] if isinstance(shadow, tuple) else {}
             for subject in subjects:
                 denied, warned = by_subject.pop(subject.id, ([], []))
                 if phase is Phase.PRE and _deferred(r.meta, subject):
                     results.append(_result(info, subject, inputs, phase, Status.DEFERRED,
                                            _deferred_message(r.meta, subject)))
+                    continue
+                if shadow is not None and subject.marked is not None and (
+                        isinstance(shadow, str)
+                        or _differ(shadow_by.get(subject.id, ([], [])), (denied, warned))):
+                    results.append(_result(info, subject, inputs, phase, Status.DEFERRED,
+                                           _depends_message(subject)))
                     continue
                 results.extend(_outcomes(info, subject, inputs, phase, denied, warned))
             for sid, (denied, warned) in by_subject.items():   # outside the declared types
@@ -192,13 +214,49 @@ class PolicyEngine:
         return results
 
 
+Grouped = dict[str, tuple[list[str], list[str]]]
+
+
+def _group(outcome: tuple[list[Any], list[Any]],
+           inputs: Inputs) -> tuple[Grouped, tuple[list[str], list[str]]]:
+    """A Rego rule's (deny, warn) members as messages by subject id, and those that name
+    no subject."""
+    by_subject: Grouped = {}
+    unmatched: tuple[list[str], list[str]] = ([], [])
+    for kind, members in enumerate(outcome):
+        for member in members:
+            rid, message = _member(member)
+            subject = _find_subject(rid, message, inputs)
+            bucket = by_subject.setdefault(subject.id, ([], [])) if subject else unmatched
+            bucket[kind].append(message)
+    return by_subject, unmatched
+
+
+def _differ(a: tuple[list[str], list[str]], b: tuple[list[str], list[str]]) -> bool:
+    return sorted(a[0]) != sorted(b[0]) or sorted(a[1]) != sorted(b[1])
+
+
+def _python_depends(prule: PythonRule, subject: Subject, ctx: RuleContext,
+                    messages: list[str]) -> bool:
+    """True when a Python rule that declares no reads judges ``subject`` otherwise once its
+    values known only after apply are marked (or cannot judge it then)."""
+    try:
+        return sorted(prule.messages(subject.with_marks(), ctx)) != sorted(messages)
+    except Exception:  # raised (Deferred included) on a marked value: it depends on it
+        return True
+
+
+def _depends_message(subject: Subject) -> str:
+    return (f"decided after apply: the result depends on {', '.join(sorted(subject.unknown))}"
+            " known only after apply")
+
+
 def _deferred(meta: RuleMeta, subject: Subject) -> bool:
     return bool(subject.unknown) and any(subject.is_unknown(p) for p in meta.reads)
 
 
 def _deferred_message(meta: RuleMeta, subject: Subject) -> str:
-    paths = sorted({u for u in subject.unknown for p in meta.reads if subject.is_unknown(p)
-                    and (u == p or u.startswith(p + ".") or p.startswith(u + "."))})
+    paths = sorted({u for u in subject.unknown for p in meta.reads if paths_overlap(u, p)})
     return f"decided after apply: {', '.join(paths)} known only after apply"
 
 

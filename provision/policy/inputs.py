@@ -1,7 +1,8 @@
 """What rules see: one :class:`Subject` per resource, and the Rego input documents.
 
-Pre phase: a stage's planned changes (``after`` properties with the adapter
-schema's defaults filled in, action, the paths known only after apply). Post phase: the live properties adapters' ``read``
+Pre phase: every resource a stage keeps, changed or not (``after`` properties with
+the adapter schema's defaults and the environment's cloud settings -- region,
+location -- filled in, action, the paths known only after apply). Post phase: the live properties adapters' ``read``
 returned. Values known only after apply (:data:`UNKNOWN`, or a resource
 reference not yet substituted) are *absent* from ``properties`` and listed in
 ``unknown`` -- never a made-up value.
@@ -30,8 +31,13 @@ _MISSING: Any = object()
 _SCALARS = (str, int, float, bool, type(None))
 
 
-def _clean(value: Any, path: str, unknown: list[str]) -> Any:
-    """A JSON-able copy of ``value`` without unknown leaves (their paths go to ``unknown``)."""
+# What a value known only after apply reads as in a subject's ``marked`` properties.
+UNKNOWN_MARK = "(known after apply)"
+
+
+def _clean(value: Any, path: str, unknown: list[str], mark: Any = _MISSING) -> Any:
+    """A JSON-able copy of ``value`` without unknown leaves (their paths go to ``unknown``),
+    or with ``mark`` in their place."""
     kind = type(value)
     if kind in _SCALARS:
         return value
@@ -41,15 +47,16 @@ def _clean(value: Any, path: str, unknown: list[str]) -> Any:
             if type(item) in _SCALARS:
                 out[str(key)] = item
                 continue
-            cleaned = _clean(item, join_path(path, str(key)), unknown)
+            cleaned = _clean(item, join_path(path, str(key)), unknown, mark)
             if cleaned is not _MISSING:
                 out[str(key)] = cleaned
         return out
     if is_unknown(value):
         unknown.append(path)
-        return _MISSING
+        return mark
     if isinstance(value, (list, tuple, set, frozenset)):
-        items = [_clean(item, join_path(path, str(i)), unknown) for i, item in enumerate(value)]
+        items = [_clean(item, join_path(path, str(i)), unknown, mark)
+                 for i, item in enumerate(value)]
         return [i for i in items if i is not _MISSING]
     if isinstance(value, (str, int, float, bool)):     # subclasses (e.g. str enums)
         return value
@@ -67,9 +74,32 @@ def _drop(props: dict[str, Any], path: str) -> None:
         node.pop(parts[-1], None)
 
 
+def _put(props: dict[str, Any], path: str, value: Any) -> None:
+    """Set the value at a dotted path where its parents exist (a map key or a list index)."""
+    parts = split_path(path)
+    node: Any = props
+    for part in parts[:-1]:
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return
+    last = parts[-1] if parts else ""
+    if isinstance(node, dict):
+        node[last] = value
+    elif isinstance(node, list) and last.isdigit() and int(last) < len(node):
+        node[int(last)] = value
+
+
 def paths_overlap(a: str, b: str) -> bool:
-    """True if one dotted path is the other or lies inside it."""
-    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+    """True if one dotted path is the other or lies inside it; a ``*`` segment (in either)
+    stands for any one map key or list index (``inline_policies.*.Statement.*.Action``)."""
+    if a == b or a.startswith(b + ".") or b.startswith(a + "."):
+        return True
+    if "*" not in a and "*" not in b:
+        return False
+    return all(x == y or x == "*" or y == "*" for x, y in zip(split_path(a), split_path(b)))
 
 
 @dataclass
@@ -83,6 +113,10 @@ class Subject:
     action: str = "create"            # plan action; "read" in the post phase
     before: dict[str, Any] | None = None
     unknown: tuple[str, ...] = ()     # dotted paths known only after apply
+    # Pre phase, with ``unknown``: the properties with each value known only after apply
+    # as UNKNOWN_MARK instead of absent. A rule that declares no ``reads`` is judged on
+    # both; when the two results differ it depends on those values and is deferred.
+    marked: dict[str, Any] | None = None
     file: str = ""
     line: int = 0
     terraform_address: str = ""
@@ -97,12 +131,19 @@ class Subject:
         return node
 
     def is_unknown(self, path: str) -> bool:
-        """True if any part of the value at ``path`` is known only after apply."""
+        """True if any part of the value at ``path`` (``*`` segments: at any key or index)
+        is known only after apply."""
         return any(paths_overlap(path, u) for u in self.unknown)
 
     def unknown_at(self, path: str) -> bool:
         """True if the value at ``path`` itself (or a map holding it) is known only after apply."""
         return any(path == u or path.startswith(u + ".") for u in self.unknown)
+
+    def with_marks(self) -> "Subject":
+        """This subject with its ``marked`` properties (itself when it has none)."""
+        if self.marked is None:
+            return self
+        return dataclasses.replace(self, properties=self.marked, marked=None)
 
     def to_input(self) -> dict[str, Any]:
         """The resource as Rego sees it; lean, since converting input dominates Rego's cost."""
@@ -150,12 +191,17 @@ class Inputs:
     def types(self) -> set[str]:
         return set(self._by_type)
 
-    def native_document(self, types: set[str] | None) -> dict[str, Any]:
-        """``input`` for native Rego packs, restricted to ``types`` (None: all)."""
+    def marked(self) -> bool:
+        """True when some subject has values known only after apply (``Subject.marked``)."""
+        return any(s.marked is not None for s in self.subjects)
+
+    def native_document(self, types: set[str] | None, *, marked: bool = False) -> dict[str, Any]:
+        """``input`` for native Rego packs, restricted to ``types`` (None: all); with
+        ``marked``, values known only after apply read as UNKNOWN_MARK."""
         chosen = self.subjects if types is None else self.of_types(sorted(types))
         by_type: dict[str, list[dict[str, Any]]] = {}
         for s in chosen:
-            by_type.setdefault(s.type, []).append(s.to_input())
+            by_type.setdefault(s.type, []).append((s.with_marks() if marked else s).to_input())
         return {"phase": self.phase.value, "stage": self.stage, "env": self.env, "by_type": by_type}
 
 
@@ -173,24 +219,39 @@ class _Addresses:
         return f"{tf}.{rid}"
 
 
-def pre_inputs(stage_plan: StagePlan, plan: Plan, env: str,
-               registry: AdapterRegistry) -> Inputs:
-    """Subjects for the changes of one stage that create, update or replace something."""
+def pre_inputs(stage_plan: StagePlan, plan: Plan, env: str, registry: AdapterRegistry,
+               settings: Mapping[str, Mapping[str, Any]] | None = None) -> Inputs:
+    """Subjects for every resource the stage keeps: what it creates, updates or replaces,
+    and what it leaves unchanged (judged on its desired state, so a resource that already
+    violates a rule is reported on every plan, not only the one that changed it).
+
+    ``settings`` are the environment's cloud settings (``{cloud: {key: value}}``, e.g.
+    ``{"aws": {"region": "eu-west-1"}}``): a property the spec leaves out whose value is a
+    setting (the adapter schema's ``setting_defaults``) takes it, as the create will."""
     subjects: list[Subject] = []
     address = _Addresses(registry)
     for change in stage_plan.changes:
-        if change.action in (Action.DELETE, Action.NOOP):
+        desired = change.after if change.after is not None else change.before
+        if change.action is Action.DELETE or (change.action is Action.NOOP and desired is None):
             continue
         unknown: list[str] = []
-        props = _clean(change.after or {}, "", unknown)
+        props = _clean(desired or {}, "", unknown)
         for path in change.unknown:
             _drop(props, path)
         unknown.extend(p for p in change.unknown if p not in unknown)
         _fill_defaults(props, change.type, registry)
+        _fill_settings(props, unknown, change.type, registry, settings or {})
+        marked = None
+        if unknown:
+            marked = _clean(desired or {}, "", [], UNKNOWN_MARK)
+            for path in change.unknown:
+                _put(marked, path, UNKNOWN_MARK)
+            _fill_defaults(marked, change.type, registry)
+            _fill_settings(marked, unknown, change.type, registry, settings or {})
         before = None if change.before is None else _clean(change.before, "", [])
         subjects.append(Subject(
             id=change.id, type=change.type, properties=props, stage=stage_plan.name,
-            action=change.action.value, before=before, unknown=tuple(unknown),
+            action=change.action.value, before=before, unknown=tuple(unknown), marked=marked,
             file=change.file, line=change.line,
             terraform_address=address(change.type, change.id)))
     single = dataclasses.replace(plan, stages=[stage_plan])
@@ -205,6 +266,21 @@ def _fill_defaults(props: dict[str, Any], type_name: str, registry: AdapterRegis
     for name, schema in registry.schema(type_name).properties.items():
         if name not in props and schema.default is not None:
             props[name] = schema.default
+
+
+def _fill_settings(props: dict[str, Any], unknown: list[str], type_name: str,
+                   registry: AdapterRegistry, settings: Mapping[str, Mapping[str, Any]]) -> None:
+    """Properties left out whose value is a cloud setting of the environment (the schema's
+    ``setting_defaults``) take that setting; without the setting they stay absent."""
+    if type_name not in registry:
+        return
+    schema = registry.schema(type_name)
+    cloud = settings.get(schema.cloud) or {}
+    for name, key in schema.setting_defaults.items():
+        value = cloud.get(key)
+        if name in props or value is None or any(paths_overlap(name, u) for u in unknown):
+            continue
+        props[name] = _clean(value, name, [])
 
 
 def post_inputs(stage: str, live: Mapping[str, LiveResource | tuple[str, Mapping[str, Any]]],

@@ -1,6 +1,7 @@
 """Policy gates in apply, end to end on the sandbox: a mandatory pre-stage violation
-stops before the stage changes anything; a rule on a value known only after apply is
-deferred in the plan and fails after the stage (optionally rolled back)."""
+stops before the stage changes anything (a region the environment sets is known at plan
+time); a rule on a value known only after apply is deferred in the plan and fails after
+the stage (optionally rolled back)."""
 
 from __future__ import annotations
 
@@ -89,6 +90,24 @@ resources:
     assert run_cli("destroy", str(spec), "--env", "local", "--yes", env=env).code == 0
 
 
+LATE_RULE = """from provision.policy.rules import Deferred, rule
+
+
+@rule(id="LATE-001", title="Bucket served under .example", severity="high",
+      resource_types=["aws:s3:Bucket"], reads=["bucket_domain_name"])
+def domain(subject, ctx):
+    value = subject.get("bucket_domain_name")
+    if value is None:
+        if ctx.phase == "pre":
+            raise Deferred("bucket_domain_name is known only after apply")
+        return "bucket_domain_name is not reported"
+    return None if str(value).endswith(".example") else f"'{value}' is not under .example"
+
+
+RULES = [domain]
+"""
+
+
 def test_post_only_rule_is_deferred_then_fails_and_rolls_back(sandbox: Any, run_cli: Run,
                                                               tmp_path: Path) -> None:
     sfx = uuid.uuid4().hex[:8]
@@ -102,28 +121,34 @@ resources:
       bucket: post-logs-{sfx}
       tags: {{owner: me, env: local, cost-center: cc1}}
 """)
-    # The bucket's region is an output: unknown in the plan, us-east-1 in the sandbox.
-    policies = _mandatory_packs(tmp_path, "governance",
-                                params="parameters:\n  allowed_locations: [eu-west-1]\n")
     env = {"PROVISION_SANDBOX_DIR": str(sandbox.home)}
+    # The bucket's region is the environment's aws region (the sandbox's us-east-1):
+    # known at plan time, so a region outside the allow-list fails before apply.
+    governance = _mandatory_packs(tmp_path, "governance",
+                                  params="parameters:\n  allowed_locations: [eu-west-1]\n")
     check = run_cli("policy", "check", str(spec), "--env", "local", "--phase", "pre",
-                    "--format", "json", "--policies", str(policies), env=env)
-    results = json.loads(check.stdout)["results"]
-    region = [r for r in results if r["rule_id"] == "PRV-GOV-002"]
-    assert region and region[0]["status"] == "deferred", check.stdout
-    planned = run_cli("plan", str(spec), "--env", "local", "--json", "--policies", str(policies),
+                    "--format", "json", "--policies", str(governance), env=env)
+    assert check.code == 3, check.stdout + check.stderr
+    region = [r for r in json.loads(check.stdout)["results"] if r["rule_id"] == "PRV-GOV-002"]
+    assert [r["status"] for r in region] == ["fail"] and "us-east-1" in region[0]["message"]
+    # A value only the cloud reports is deferred in the plan and decided after the stage.
+    late = tmp_path / "late"
+    (late / "late").mkdir(parents=True)
+    (late / "late" / "pack.yaml").write_text("name: late\nversion: 0.1.0\nenforcement: mandatory\n")
+    (late / "late" / "rules.py").write_text(LATE_RULE)
+    planned = run_cli("plan", str(spec), "--env", "local", "--json", "--policies", str(late),
                       env=env)
     in_plan = [r for r in json.loads(planned.stdout)["policy"]["results"]
-               if r["rule_id"] == "PRV-GOV-002"]
+               if r["rule_id"] == "LATE-001"]
     assert [r["status"] for r in in_plan] == ["deferred"], planned.stdout
 
     applied = run_cli("apply", str(spec), "--env", "local", "--yes", "--json",
-                      "--rollback-on-violation", "--policies", str(policies), env=env)
+                      "--rollback-on-violation", "--policies", str(late), env=env)
     assert applied.code == 3, applied.stdout + applied.stderr
     events = [json.loads(line) for line in applied.stdout.splitlines()]
     post = [e for e in events if e["event"] == "policy" and e["phase"] == "post"]
     assert post and post[0]["blocking"] is True
-    assert any(r["rule_id"] == "PRV-GOV-002" and r["status"] == "fail" for r in post[0]["results"])
+    assert any(r["rule_id"] == "LATE-001" and r["status"] == "fail" for r in post[0]["results"])
     done = [e for e in events if e["event"] == "stage_done"]
     assert done[-1]["status"] == "rolled-back"
     s3, _ = _clients(sandbox.cloud_settings())
@@ -151,13 +176,28 @@ resources:
     # The spec does not ask for encryption: the planned bucket fails the rule...
     pre = run_cli(*args, "--phase", "pre", env=env)
     assert pre.code == 3, pre.stdout + pre.stderr
-    assert run_cli("apply", str(spec), "--env", "local", "--yes", "--no-policy", env=env).code == 0
+    skipped = run_cli("apply", str(spec), "--env", "local", "--yes", "--no-policy", env=env)
+    assert skipped.code == 0, skipped.stdout + skipped.stderr
+    assert "warning: --no-policy: no policy is checked" in skipped.stderr
     # ...but the live bucket has the cloud's default encryption: read back, it passes.
     post = run_cli(*args, "--phase", "post", env=env)
     assert post.code == 0, post.stdout + post.stderr
     results = {r["rule_id"]: r for r in json.loads(post.stdout)["results"]}
     assert results["PRV-AWS-001"]["status"] == "pass"
     assert results["PRV-AWS-001"]["resource_id"] == "logs"
+    # The spec still asks for no encryption: the unchanged bucket keeps a later plan and
+    # apply from going green (what the environment keeps is judged, not only changes).
+    plan = run_cli("plan", str(spec), "--env", "local", "--detailed-exitcode", "--policies",
+                   str(policies), env=env)
+    assert plan.code == 3 and "PRV-AWS-001" in plan.stdout, plan.stdout + plan.stderr
+    again = run_cli("apply", str(spec), "--env", "local", "--yes", "--policies", str(policies),
+                    env=env)
+    assert again.code == 3, again.stdout + again.stderr
+    assert "PRV-AWS-001 [fail] logs" in again.stderr
+    [run] = json.loads(run_cli("runs", "list", "--json").stdout)["runs"][:1]
+    assert (run["outcome"], run["exit_code"]) == ("policy-violation", 3)
+    shown = run_cli("runs", "show", run["id"], "--json").stdout
+    assert json.loads(shown)["detail"].get("policy") is None          # not skipped this time
     assert run_cli("destroy", str(spec), "--env", "local", "--yes", env=env).code == 0
 
 

@@ -21,7 +21,7 @@ from provision.engine.report import ApplyReport
 from provision.engine.testing import FakeEngine
 from provision.errors import (PolicyViolation, ProtectedResourceError, StageFailedError,
                               StalePlanError)
-from provision.plan.model import UNKNOWN, Plan, StagePlan
+from provision.plan.model import UNKNOWN, Action, Plan, StagePlan
 from provision.plan.saved import read_plan, write_plan
 from provision.provider import CloudConfig
 from provision.vocabulary import Operation, Phase, StageStatus
@@ -390,6 +390,29 @@ def test_a_blocked_stage_applies_nothing_and_skips_its_dependents(make_orchestra
     assert report.blocked and set(live()) == {"net", "db", "api"}
     error = report.outcome("app").error
     assert isinstance(error, PolicyViolation) and error.phase is Phase.PRE
+
+
+def test_an_unchanged_stage_is_judged_and_blocked_when_its_resources_violate(
+        make_orchestrator: Make) -> None:
+    """What a run keeps is judged, not only what it changes: an unchanged stage whose
+    resources violate a mandatory rule is BLOCKED (its dependents skipped), so the run
+    does not end green; an unchanged stage that passes stays UNCHANGED."""
+    orch = make_orchestrator(DAG_SPEC)
+    orch.apply(orch.plan())
+    gate = StubGate(block_pre={"db"})
+    changed = make_orchestrator(DAG_SPEC.replace("properties: {name: net}}",
+                                                 "properties: {name: net, size: 3}}"),
+                                gate=gate, live_reader=lambda stage, ids, outputs: {})
+    plan = changed.plan()
+    assert actions(plan) == {"net": "update", "app": "noop", "web": "noop", "db": "noop",
+                             "api": "noop"}
+    report = changed.apply(plan)
+    assert statuses(report) == {"net": StageStatus.APPLIED, "app": StageStatus.UNCHANGED,
+                                "web": StageStatus.UNCHANGED, "db": StageStatus.BLOCKED,
+                                "api": StageStatus.SKIPPED}
+    assert report.blocked
+    assert [c.action for c in gate.pre["db"].changes] == [Action.NOOP]    # judged unchanged
+    assert set(gate.pre) == {"net", "app", "web", "db"}
 
 
 def test_a_post_stage_violation_rolls_the_stage_back(make_orchestrator: Make) -> None:

@@ -61,7 +61,8 @@ def no_live(loaded: session.Loaded) -> Live:
 
 
 def wiring(plan: Any = create_plan, live: Any = no_live) -> Wiring:
-    return Wiring(load=lambda spec, env: session.load(spec, env), plan=plan, live=live)
+    return Wiring(load=lambda spec, env: session.load(spec, env), plan=plan, live=live,
+                  settings=lambda loaded: session.cloud_settings(loaded.env))
 
 
 def _spec(tmp_path: Path, restrict: str = "true") -> str:
@@ -90,6 +91,28 @@ def test_mandatory_violation_exits_3_naming_rule_resource_and_line(tmp_path: Pat
     assert (blocking["rule_id"], blocking["resource_id"]) == ("PRV-AWS-002", "logs")
     assert blocking["file"] == spec and blocking["line"] == 7       # the resource's line
     assert report["blocking"] == 1
+
+
+def unchanged_plan(loaded: session.Loaded) -> Plan:
+    """A stand-in planner for a second run: every resource recorded as the spec says."""
+    plan = create_plan(loaded)
+    for stage in plan.stages:
+        for c in stage.changes:
+            c.action, c.before = Action.NOOP, c.after
+    return plan
+
+
+def test_a_kept_resource_in_a_region_the_environment_sets_fails_the_pre_check(
+        tmp_path: Path) -> None:
+    """The bucket's region is no property: it is the environment's aws region, known at
+    plan time. Unchanged, the bucket is still judged (a second run is no greener)."""
+    spec = _spec(tmp_path)
+    Path(spec).write_text(Path(spec).read_text().replace("eu-west-1", "ap-southeast-2"))
+    result = _check(spec, "--env", "prod", "--format", "json", wired=wiring(plan=unchanged_plan))
+    assert result.exit_code == 3, result.output
+    [blocking] = [r for r in json.loads(result.stdout)["results"] if r["status"] == "fail"]
+    assert (blocking["rule_id"], blocking["resource_id"]) == ("PRV-GOV-002", "logs")
+    assert "region 'ap-southeast-2' is not allowed in prod" in blocking["message"]
 
 
 def test_output_file_gets_the_format_and_stdout_the_table(tmp_path: Path) -> None:
