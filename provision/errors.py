@@ -14,6 +14,8 @@ situation and carry the context that failed (file, line, resource, stage).
     ├── PlanError                       a plan cannot be made or applied
     │   ├── StalePlanError              a saved plan no longer matches spec or state
     │   ├── UnresolvedReferenceError    at apply, a reference to another stage has no value
+    │   ├── RenamedResourceError        a plan creates one id and deletes another that name
+    │   │                                   the same cloud resource (an id was renamed)
     │   └── ProtectedResourceError      a destroy covers resources marked ``protect: true``
     ├── EngineError                     the Pulumi engine failed or is missing
     │   ├── ToolchainError              the Pulumi CLI is not installed / wrong version
@@ -164,6 +166,24 @@ class ProtectedResourceError(PlanError):
             "nothing was deleted",
             hint=f"to keep them, destroy the rest with {excludes}; to delete them, set "
                  "'protect: false' on them, apply, then destroy")
+
+
+class RenamedResourceError(PlanError):
+    """A plan would create ``new`` and delete ``old``, two ids that name the same cloud
+    resource (``cloud_name``): the spec renamed an id. The create would meet the
+    existing resource and the delete would then remove it; nothing was applied."""
+
+    def __init__(self, old: str, new: str, type_name: str, cloud_name: str,
+                 where: str = "") -> None:
+        self.old, self.new, self.cloud_name = old, new, cloud_name
+        at = f" ({where})" if where else ""
+        super().__init__(
+            f"plan refused: resource '{new}'{at} would be created and '{old}' deleted, but "
+            f"both are the {type_name} {cloud_name}: renaming a resource's id deletes the "
+            "resource and creates it again",
+            hint=f"keep the id '{old}' (rename '{new}' back) to keep the resource; to "
+                 f"replace it, give '{new}' another name; to delete it, remove '{new}' "
+                 "from the spec")
 
 
 class UnresolvedReferenceError(PlanError):

@@ -19,8 +19,8 @@ from provision.engine.hooks import Hooks
 from provision.engine.orchestrator import Orchestrator
 from provision.engine.report import ApplyReport
 from provision.engine.testing import FakeEngine
-from provision.errors import (PolicyViolation, ProtectedResourceError, StageFailedError,
-                              StalePlanError)
+from provision.errors import (PolicyViolation, ProtectedResourceError, RenamedResourceError,
+                              StageFailedError, StalePlanError)
 from provision.plan.model import UNKNOWN, Plan, StagePlan
 from provision.plan.saved import read_plan, write_plan
 from provision.provider import CloudConfig
@@ -141,6 +141,31 @@ resources:
     plan = make_orchestrator(one).plan()
     assert actions(plan) == {"a": "noop", "b": "delete"}
     assert plan.stages[0].changes[1].type == "test:fake:Other"
+
+
+def test_a_renamed_id_of_one_cloud_resource_is_refused_at_plan(make_orchestrator: Make) -> None:
+    """`q` renamed `queue`, same name: `+ queue` / `- q` would delete the real resource the
+    create met. The plan names both ids, the cloud name and a way out; nothing changes."""
+    spec = """
+name: t
+environments: {dev: {}}
+resources:
+  q: {type: test:fake:Thing, stage: s, properties: {name: orders, size: 2}}
+  other: {type: test:fake:Thing, stage: s, properties: {name: other}}
+"""
+    orch = make_orchestrator(spec)
+    orch.apply(orch.plan())
+    renamed = spec.replace("  q: ", "  queue: ")
+    with pytest.raises(RenamedResourceError) as info:
+        make_orchestrator(renamed).plan()
+    assert (info.value.old, info.value.new) == ("q", "queue")
+    assert "test:fake:Thing with name 'orders'" in info.value.message
+    assert "spec.yaml:5" in info.value.message and "keep the id 'q'" in info.value.hint
+    assert set(live()) == {"orders", "other"}
+    # A rename that also changes the name is a replacement the user asked for.
+    moved = renamed.replace("name: orders", "name: orders-2")
+    assert actions(make_orchestrator(moved).plan()) == {
+        "queue": "create", "other": "noop", "q": "delete"}
 
 
 @pytest.mark.real_engine
