@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from provision.engine.protocol import Step
+from provision.engine.protocol import StackProgram, Step
 from provision.engine.secrets import secret_properties
 from provision.plan.model import (UNKNOWN, Action, Change, PropertyDiff, has_unknown, split_path,
                                   unknown_paths)
@@ -74,6 +74,33 @@ def stage_changes(spec: Spec, stage: str, resource_ids: Iterable[str], steps: li
             secrets=sorted(secret),
         ))
     return changes
+
+
+# The path under which a change of a resource's ``protect`` shows among its diffs.
+PROTECT_PATH = "protect"
+
+
+def protect_changes(changes: list[Change], program: StackProgram,
+                    protected: frozenset[str] | None) -> None:
+    """Mark, in place, each change of a resource the stack records (``protected``: the
+    ids it records as protected; None when the stack records nothing) whose declared
+    ``protect`` differs from the recorded one: a diff ``protect: before -> after``, and
+    a no-op becomes an update. Only an update records the new flag (the engine refuses
+    to delete a resource recorded as protected, whatever the spec says now), so the
+    stage must not be skipped as unchanged. Creates, replacements and deletes are left
+    as they are: a create records its flag itself."""
+    if protected is None:
+        return
+    for change in changes:
+        decl = program.get(change.id)
+        if decl is None or change.action not in (Action.NOOP, Action.UPDATE):
+            continue
+        before = change.id in protected
+        if decl.protect == before:
+            continue
+        if change.action is Action.NOOP:
+            change.action = Action.UPDATE
+        change.diffs = [*change.diffs, PropertyDiff(PROTECT_PATH, before, decl.protect)]
 
 
 def _before(step: Step, action: Action, declared: set[str]) -> dict[str, Any] | None:

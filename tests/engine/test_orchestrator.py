@@ -285,6 +285,44 @@ resources:
     assert set(live()) == {"keep"}
 
 
+def test_toggling_protect_is_a_planned_change_the_apply_records(make_orchestrator: Make) -> None:
+    """`protect` added to or removed from an existing resource shows as an update of
+    `protect` and is recorded by the apply: the documented way out of a refused destroy
+    (set protect: false, apply, destroy) works; skipping the apply is refused by the
+    engine, with that way out as the hint."""
+    spec = """
+name: t
+environments: {dev: {}}
+resources:
+  keep: {type: test:fake:Thing, stage: data, properties: {name: keep}}
+"""
+    orch = make_orchestrator(spec)
+    orch.apply(orch.plan())
+    stack = orch.stack_name("data")
+    protected = spec.replace("stage: data,", "stage: data, protect: true,")
+    plan = make_orchestrator(protected).plan()
+    change = plan.stages[0].changes[0]
+    assert (change.action.value, [(d.path, d.before, d.after) for d in change.diffs]) == (
+        "update", [("protect", False, True)])
+    make_orchestrator(protected).apply(plan)
+    assert orch.engine.snapshot(stack).protected == {"keep"}   # type: ignore[union-attr]
+    assert not make_orchestrator(protected).plan().has_changes()
+
+    # protect: false without the apply: the engine still refuses the delete, and says how.
+    failed = make_orchestrator(spec).destroy()
+    error = failed.outcomes[0].error
+    assert error is not None and "cannot be deleted" in error.message
+    assert "set 'protect: false'" in error.hint and "apply" in error.hint
+    assert set(live()) == {"keep"}
+    plan = make_orchestrator(spec).plan()
+    assert [(d.path, d.before, d.after) for d in plan.stages[0].changes[0].diffs] == [
+        ("protect", True, False)]
+    make_orchestrator(spec).apply(plan)
+    assert orch.engine.snapshot(stack).protected == frozenset()  # type: ignore[union-attr]
+    make_orchestrator(spec).destroy()
+    assert live() == {}
+
+
 # -- scheduling by the stage DAG, failure isolation, gates ------------------------------------
 
 DAG_SPEC = """
