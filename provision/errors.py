@@ -79,7 +79,12 @@ class Diagnostic:
 
 
 class ProvisionError(Exception):
-    """Base of every error provision raises on purpose."""
+    """Base of every error provision raises on purpose.
+
+    ``reported`` is set once a command's ``--json`` events carried the error (an
+    ``error`` event before ``run_finished``), so the CLI does not emit it again."""
+
+    reported: bool = False
 
     def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message)

@@ -376,7 +376,8 @@ def run() -> None:
     except ProvisionError as exc:
         err.print("[red]error:[/red] ", end="")
         err.print(exc.render(), markup=False)
-        _json_error(exc.message, exc.hint)
+        if not exc.reported:            # a run's events carried it before run_finished
+            _json_error(exc.message, exc.hint)
         sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted")

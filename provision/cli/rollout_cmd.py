@@ -152,6 +152,10 @@ def _run(history: History, state: RolloutState, record: RunRecorder, *, as_json:
         raise
     except ProvisionError as exc:        # the rollout's workflow could not be run or followed
         record.finish(Outcome.FAILED, exit_code=int(ExitCode.ERROR), error=exc.message)
+        ui.context.pop("env", None)
+        ui.error(exc)                    # once, and before run_finished, the last line
+        ui.emit("run_finished", run_id=record.id, outcome=Outcome.FAILED.value,
+                exit_code=int(ExitCode.ERROR), error=exc.message)
         raise
     finally:
         ui.close()
