@@ -186,9 +186,9 @@ class RenamedResourceError(PlanError):
             f"plan refused: resource '{new}'{at} would be created and '{old}' deleted, but "
             f"both are the {type_name} {cloud_name}: renaming a resource's id deletes the "
             "resource and creates it again",
-            hint=f"keep the id '{old}' (rename '{new}' back) to keep the resource; to "
-                 f"replace it, give '{new}' another name; to delete it, remove '{new}' "
-                 "from the spec")
+            hint=f"to keep the resource under its new id, add 'moved_from: {old}' to "
+                 f"'{new}' (the plan then shows the move, and nothing changes in the cloud); "
+                 f"to replace it, give '{new}' another name")
 
 
 class UnresolvedReferenceError(PlanError):

@@ -103,6 +103,29 @@ def protect_changes(changes: list[Change], program: StackProgram,
         change.diffs = [*change.diffs, PropertyDiff(PROTECT_PATH, before, decl.protect)]
 
 
+# The path under which a resource's move to a new id (``moved_from``) shows among its diffs.
+MOVED_PATH = "moved_from"
+
+
+def moved_changes(changes: list[Change], program: StackProgram,
+                  recorded: frozenset[str] | set[str]) -> None:
+    """Mark, in place, each change of a resource the stack records under an id of its
+    ``moved_from`` (``recorded``: the ids the stack records), not under its own: a diff
+    ``moved_from: old -> new``, and a no-op becomes an update, so the stage's update runs
+    and the engine records the resource under its new id (nothing changes in the cloud)."""
+    for change in changes:
+        decl = program.get(change.id)
+        if decl is None or change.id in recorded or change.action not in (Action.NOOP,
+                                                                          Action.UPDATE):
+            continue
+        old = next((a for a in decl.aliases if a in recorded), None)
+        if old is None:
+            continue
+        if change.action is Action.NOOP:
+            change.action = Action.UPDATE
+        change.diffs = [*change.diffs, PropertyDiff(MOVED_PATH, old, change.id)]
+
+
 def _before(step: Step, action: Action, declared: set[str]) -> dict[str, Any] | None:
     """What the resource is before the step: its recorded inputs, except that an update
     or replacement shows the refreshed live value of each property it changes. After

@@ -71,6 +71,9 @@ class Declared:
     readable: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
     protect: bool = False
+    # Ids the resource was recorded under before (the spec's ``moved_from``): a resource
+    # of the stack recorded under one of them, of the same type, is this one.
+    aliases: tuple[str, ...] = ()
     import_id: str | None = None
     file: str = ""
     line: int = 0

@@ -330,6 +330,7 @@ class FakeEngine:
         def chosen(rid: str) -> bool:
             return targets is None or rid in targets
 
+        _follow_aliases(state, program)
         planned: list[_Planned] = []
         fresh: set[str] = set()            # resources (re)created by this plan
         for decl in program.resources:
@@ -449,6 +450,18 @@ class FakeEngine:
             outputs[rid] = exported
         outputs[META_OUTPUT] = {"types": {rid: r.type for rid, r in stack.resources.items()}}
         return outputs
+
+
+def _follow_aliases(state: _Stack, program: StackProgram) -> None:
+    """As Pulumi's aliases: a resource recorded under an id a declared resource names in
+    ``aliases`` (same type) is that resource from now on (moved in ``state``)."""
+    for decl in program.resources:
+        if decl.id in state.resources:
+            continue
+        old = next((a for a in decl.aliases if a in state.resources
+                    and state.resources[a].type == decl.type), None)
+        if old is not None:
+            state.resources[decl.id] = state.resources.pop(old)
 
 
 def _refuse_protected(stack: str, rid: str, res: _Resource) -> None:

@@ -143,6 +143,7 @@ resources:
     assert plan.stages[0].changes[1].type == "test:fake:Other"
 
 
+@pytest.mark.real_engine
 def test_a_renamed_id_of_one_cloud_resource_is_refused_at_plan(make_orchestrator: Make) -> None:
     """`q` renamed `queue`, same name: `+ queue` / `- q` would delete the real resource the
     create met. The plan names both ids, the cloud name and a way out; nothing changes."""
@@ -160,12 +161,28 @@ resources:
         make_orchestrator(renamed).plan()
     assert (info.value.old, info.value.new) == ("q", "queue")
     assert "test:fake:Thing with name 'orders'" in info.value.message
-    assert "spec.yaml:5" in info.value.message and "keep the id 'q'" in info.value.hint
+    assert "spec.yaml:5" in info.value.message and "add 'moved_from: q' to 'queue'" in info.value.hint
     assert set(live()) == {"orders", "other"}
+
     # A rename that also changes the name is a replacement the user asked for.
     moved = renamed.replace("name: orders", "name: orders-2")
     assert actions(make_orchestrator(moved).plan()) == {
         "queue": "create", "other": "noop", "q": "delete"}
+
+    # The way out: moved_from moves the resource to its new id in state, cloud untouched.
+    moved_spec = renamed.replace("  queue: {", "  queue: {moved_from: q, ")
+    plan = make_orchestrator(moved_spec).plan()
+    assert actions(plan) == {"queue": "update", "other": "noop"}
+    assert [(d.path, d.before, d.after) for d in plan.stages[0].changes[0].diffs] == [
+        ("moved_from", "q", "queue")]
+    before = FakeAdapter.cloud.calls()
+    make_orchestrator(moved_spec).apply(plan)
+    assert [c for c in FakeAdapter.cloud.calls()[len(before):] if c[0] != "read"] == []
+    assert set(live()) == {"orders", "other"}
+    snap = make_orchestrator(moved_spec).engine.snapshot("t.dev.s")
+    assert snap is not None and set(snap.inputs) == {"queue", "other"}
+    assert not make_orchestrator(moved_spec).plan().has_changes()
+    assert not make_orchestrator(renamed).plan().has_changes()      # moved_from may go now
 
 
 @pytest.mark.real_engine
