@@ -6,7 +6,8 @@ resource (and an API that creates-or-returns, like SQS CreateQueue, hands it ove
 then the delete removes it. A resource type's identity is its ``force_new``
 properties (what a change of replaces the resource: a name, a location, a parent);
 a planned create and a planned delete of one type whose identities are equal and
-known name the same cloud resource, and the plan is refused naming both ids.
+known name the same cloud resource, and the plan is refused naming both ids. A name
+made from a ``name_prefix`` is derived from every property, so there all of them count.
 
 Types without a unique name (``create_token``: a VPC) are left out: two of them
 with equal properties are two resources.
@@ -35,6 +36,10 @@ def identity(change: Change, registry: AdapterRegistry) -> tuple[tuple[str, Any]
     if not values:
         return None
     keys = sorted(k for k, p in schema.properties.items() if p.force_new)
+    if values.get("name_prefix") is not None:
+        # The name is the prefix and a suffix derived from every other property
+        # (providers/aws/common.physical_name): the same name needs all of them equal.
+        keys = sorted(schema.properties)
     if all(values.get(k) is None for k in keys):
         return None                     # identified by defaults alone: not a name
     found = tuple((k, v) for k in keys
@@ -61,8 +66,9 @@ def refuse_renames(plan: Plan, registry: AdapterRegistry) -> None:
         key = identity(change, registry)
         old = deleted.get((change.type, _hashable(key))) if key is not None else None
         if old is not None and key is not None:
+            given = [(k, v) for k, v in key if (change.after or {}).get(k) is not None]
             name = ", ".join(f"{k} '{v}'" if isinstance(v, str) else f"{k} {v!r}"
-                             for k, v in key)
+                             for k, v in given)
             where = f"{change.file}:{change.line}" if change.file else ""
             raise RenamedResourceError(old.id, change.id, change.type, f"with {name}", where)
 
