@@ -13,7 +13,7 @@ import re
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Mapping, TypeVar
 
-from provision.errors import ProviderError
+from provision.errors import CloudError, ProviderError
 from provision.provider import CloudConfig, ResourceSchema
 
 # Environment variables whose values must never appear in an error message.
@@ -194,6 +194,25 @@ def finish_create(finish: Callable[[], T], rollback: Callable[[], None], *, reso
                 exc.hint = f"{exc.hint}; {left}" if exc.hint else left
             raise exc from undo
         raise
+
+
+def name_taken(message: str, *, what: str, name: str, resource_type: str,
+               cloud_id: str = "") -> CloudError:
+    """The error of a create that finds its name already taken (``message``: the cloud's
+    error, e.g. ``"AWS error QueueAlreadyExists: the queue already exists"``).
+
+    A create never adopts an existing resource: many cloud APIs answer a create of an
+    existing name with that resource (SQS CreateQueue, Azure's PUTs), and the spec's
+    resource would then own, and a later delete remove, something it never made. The
+    hint offers the ways that keep the existing resource: import it, undo an id rename
+    (a renamed id plans a create and a delete of the same name), or use another name.
+    ``cloud_id``: the existing resource's id as ``provision import`` takes it, when known.
+    """
+    return CloudError(
+        message, resource=name, resource_type=resource_type,
+        hint=f"the {what} '{name}' exists but this stack does not manage it: to manage it, "
+             f"`provision import SPEC --env ENV RESOURCE_ID {cloud_id or 'CLOUD_ID'}`; if you renamed "
+             "the resource's id in the spec, rename it back; or choose another name")
 
 
 def create_once(create: Callable[[], T], *, exists: Callable[[], bool],

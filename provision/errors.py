@@ -14,6 +14,8 @@ situation and carry the context that failed (file, line, resource, stage).
     ├── PlanError                       a plan cannot be made or applied
     │   ├── StalePlanError              a saved plan no longer matches spec or state
     │   ├── UnresolvedReferenceError    at apply, a reference to another stage has no value
+    │   ├── RenamedResourceError        a plan creates one id and deletes another that name
+    │   │                                   the same cloud resource (an id was renamed)
     │   ├── ProtectedResourceError      a destroy covers resources marked ``protect: true``
     │   └── PolicyBypassRefusedError    ``--no-policy`` on a protected environment without
     │                                   ``--unsafe-bypass-policy``
@@ -79,7 +81,12 @@ class Diagnostic:
 
 
 class ProvisionError(Exception):
-    """Base of every error provision raises on purpose."""
+    """Base of every error provision raises on purpose.
+
+    ``reported`` is set once a command's ``--json`` events carried the error (an
+    ``error`` event before ``run_finished``), so the CLI does not emit it again."""
+
+    reported: bool = False
 
     def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message)
@@ -182,6 +189,24 @@ class PolicyBypassRefusedError(PlanError):
                  f"policies/waivers.yaml), or, to change {named} with no policy checked, "
                  f"add {flag}: `provision {command} ... --no-policy {flag}` (recorded in "
                  "the run history and the audit log)")
+
+
+class RenamedResourceError(PlanError):
+    """A plan would create ``new`` and delete ``old``, two ids that name the same cloud
+    resource (``cloud_name``): the spec renamed an id. The create would meet the
+    existing resource and the delete would then remove it; nothing was applied."""
+
+    def __init__(self, old: str, new: str, type_name: str, cloud_name: str,
+                 where: str = "") -> None:
+        self.old, self.new, self.cloud_name = old, new, cloud_name
+        at = f" ({where})" if where else ""
+        super().__init__(
+            f"plan refused: resource '{new}'{at} would be created and '{old}' deleted, but "
+            f"both are the {type_name} {cloud_name}: renaming a resource's id deletes the "
+            "resource and creates it again",
+            hint=f"to keep the resource under its new id, add 'moved_from: {old}' to "
+                 f"'{new}' (the plan then shows the move, and nothing changes in the cloud); "
+                 f"to replace it, give '{new}' another name")
 
 
 class UnresolvedReferenceError(PlanError):

@@ -20,11 +20,10 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from provision.constraints import Each, Fields, Length, OneOf, Pattern, Range, When
-from provision.errors import CloudError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
 from providers.aws import common, limits, session
-from providers.base import create_once, finish_create, plan_update, with_defaults
+from providers.base import create_once, finish_create, name_taken, plan_update, with_defaults
 
 TYPE = "aws:dynamodb:Table"
 
@@ -154,10 +153,9 @@ class DynamoDbTable:
                         exists=lambda: _table_exists(ddb, name),
                         conflict=lambda exc: session.error_code(exc) == "ResourceInUseException",
                         adopt=lambda: None,
-                        refuse=lambda: CloudError(
+                        refuse=lambda: name_taken(
                             "AWS error ResourceInUseException: the table already exists",
-                            resource=name, resource_type=TYPE,
-                            hint="choose another name, or delete the existing table first"))
+                            what="table", name=name, resource_type=TYPE, cloud_id=name))
 
         def finish() -> ReadResult:
             with session.translate(TYPE, name, config):

@@ -25,12 +25,11 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from provision.constraints import AnyKey, Cidr, Each, Fields, Length, Pattern, Range
-from provision.errors import CloudError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
 from providers.aws import common, limits, session
 from providers.aws.ec2_vpc import delete_ec2, set_tags
-from providers.base import create_once, finish_create, plan_update, with_defaults
+from providers.base import create_once, finish_create, name_taken, plan_update, with_defaults
 
 TYPE = "aws:ec2:SecurityGroup"
 
@@ -172,10 +171,10 @@ class SecurityGroup:
                 exists=lambda: _find(ec2, name, values["vpc_id"]) is not None,
                 conflict=lambda exc: session.error_code(exc) == "InvalidGroup.Duplicate",
                 adopt=lambda: str(_find(ec2, name, values["vpc_id"])),
-                refuse=lambda: CloudError(
+                refuse=lambda: name_taken(
                     "AWS error InvalidGroup.Duplicate: the security group already exists",
-                    resource=name, resource_type=TYPE,
-                    hint="choose another name, or delete the existing group first"))
+                    what="security group", name=name, resource_type=TYPE,
+                    cloud_id=_find(ec2, name, values["vpc_id"]) or ""))
 
         def finish() -> ReadResult:
             with session.translate(TYPE, group_id, config):

@@ -15,12 +15,11 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from provision.constraints import Cidr, CidrWithin, Pattern
-from provision.errors import CloudError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
 from providers.aws import common, limits, session
 from providers.aws.ec2_vpc import delete_ec2, set_tags
-from providers.base import create_once, finish_create, plan_update, with_defaults
+from providers.base import create_once, finish_create, name_taken, plan_update, with_defaults
 
 TYPE = "aws:ec2:Subnet"
 
@@ -78,10 +77,10 @@ class Subnet:
                 exists=lambda: _find(ec2, values["vpc_id"], values["cidr_block"]) is not None,
                 conflict=lambda exc: session.error_code(exc) == "InvalidSubnet.Conflict",
                 adopt=lambda: str(_find(ec2, values["vpc_id"], values["cidr_block"])),
-                refuse=lambda: CloudError(
+                refuse=lambda: name_taken(
                     "AWS error InvalidSubnet.Conflict: a subnet with this CIDR block already "
-                    "exists in the VPC", resource=where, resource_type=TYPE,
-                    hint="choose another cidr_block, or delete the existing subnet first"))
+                    "exists in the VPC", what="subnet", name=where, resource_type=TYPE,
+                    cloud_id=_find(ec2, values["vpc_id"], values["cidr_block"]) or ""))
 
         def finish() -> ReadResult:
             with session.translate(TYPE, subnet_id, config):

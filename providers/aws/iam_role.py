@@ -23,7 +23,7 @@ from provision.errors import CloudError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
 from providers.aws import common, limits, session
-from providers.base import create_once, finish_create, plan_update, with_defaults
+from providers.base import create_once, finish_create, name_taken, plan_update, with_defaults
 
 TYPE = "aws:iam:Role"
 
@@ -106,10 +106,9 @@ class IamRole:
                         exists=lambda: _role_exists(iam, name),
                         conflict=lambda exc: session.error_code(exc) == "EntityAlreadyExists",
                         adopt=lambda: None,
-                        refuse=lambda: CloudError(
+                        refuse=lambda: name_taken(
                             "AWS error EntityAlreadyExists: the role already exists",
-                            resource=name, resource_type=TYPE,
-                            hint="choose another name, or delete the existing role first"))
+                            what="role", name=name, resource_type=TYPE, cloud_id=name))
 
         def finish() -> ReadResult:
             with session.translate(TYPE, name, config):

@@ -26,7 +26,7 @@ from provision.constraints import Fields, Length, OneOf, Pattern
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
 from providers.aws import common, limits, s3_lifecycle, session
-from providers.base import finish_create, plan_update, with_defaults
+from providers.base import finish_create, name_taken, plan_update, with_defaults
 
 TYPE = "aws:s3:Bucket"
 
@@ -107,9 +107,8 @@ class S3Bucket:
         with session.translate(TYPE, name, config):
             if _exists(s3, name, foreign_is_missing=True):
                 # us-east-1 answers 200 to creating a bucket you own: never adopt one.
-                raise CloudError("AWS error BucketAlreadyOwnedByYou: the bucket already exists",
-                                 resource=name, resource_type=TYPE,
-                                 hint="choose another name, or delete the existing bucket first")
+                raise name_taken("AWS error BucketAlreadyOwnedByYou: the bucket already exists",
+                                 what="bucket", name=name, resource_type=TYPE, cloud_id=name)
             params: dict[str, Any] = {"Bucket": name}
             where = s3.meta.region_name
             if where and where != "us-east-1":

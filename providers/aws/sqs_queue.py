@@ -4,7 +4,8 @@ The id is the queue URL (as in Terraform). ``name``/``name_prefix`` and
 ``fifo_queue`` force a new queue (SQS cannot turn a queue into a FIFO queue); a
 FIFO queue's name ends with ``.fifo`` (added to a ``name_prefix`` name). The other
 attributes are Terraform's names for SetQueueAttributes keys and are updated in
-place; one the spec leaves unset is left as SQS has it. ``policy`` and
+place; one the spec leaves unset is left as SQS has it. CreateQueue answers an
+existing name with that queue, so create reads first and refuses a name that is taken. ``policy`` and
 ``redrive_policy`` are JSON documents, given as a map or as JSON text.
 
 Limits: CreateQueue (a name of 1-80 characters of ``[A-Za-z0-9_-]``, ``.fifo`` ending
@@ -23,7 +24,7 @@ from provision.constraints import JsonDocument, Length, Pattern, Range, Related,
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
 from providers.aws import common, limits, session
-from providers.base import finish_create, plan_update, with_defaults
+from providers.base import finish_create, name_taken, plan_update, with_defaults
 
 TYPE = "aws:sqs:Queue"
 
@@ -139,6 +140,16 @@ def queue_name(values: Mapping[str, Any]) -> str:
     return common.physical_name(values, TYPE, keep=".fifo" if values.get("fifo_queue") else "")
 
 
+def _url(sqs: Any, name: str) -> str | None:
+    """The URL of the queue named ``name``; None if there is none."""
+    try:
+        return str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
+    except Exception as exc:
+        if session.error_code(exc) in NOT_FOUND:
+            return None
+        raise
+
+
 class SqsQueue:
     """CRUD for SQS queues through boto3."""
 
@@ -149,6 +160,12 @@ class SqsQueue:
         name = queue_name(values)
         sqs = session.client("sqs", config)
         with session.translate(TYPE, name, config):
+            # CreateQueue answers a name that exists with that queue (same attributes) or
+            # QueueAlreadyExists: never adopt a queue this resource did not make.
+            existing = _url(sqs, name)
+            if existing is not None:
+                raise name_taken("AWS error QueueAlreadyExists: the queue already exists",
+                                 what="queue", name=name, resource_type=TYPE, cloud_id=existing)
             attributes = {api: _encode(prop, values[prop]) for prop, (api, _) in ATTRIBUTES.items()
                           if values[prop] is not None}
             if values["fifo_queue"]:
@@ -171,13 +188,8 @@ class SqsQueue:
         name = queue_name(values)
         sqs = session.client("sqs", config)
         with session.translate(TYPE, name, config):
-            try:
-                url = str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
-            except Exception as exc:
-                if session.error_code(exc) in NOT_FOUND:
-                    return None
-                raise
-        return self.read(url, {**values, "name": name}, config)
+            url = _url(sqs, name)
+        return None if url is None else self.read(url, {**values, "name": name}, config)
 
     def read(self, id: str, props: Mapping[str, Any], config: CloudConfig) -> ReadResult | None:
         sqs = session.client("sqs", config)

@@ -13,7 +13,7 @@ from provision.errors import CloudError, ProviderError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
 from providers.azure import session
-from providers.base import finish_create, plan_update, with_defaults
+from providers.base import finish_create, name_taken, plan_update, with_defaults
 
 TYPE = "azure:storage:BlobContainer"
 
@@ -70,9 +70,9 @@ class BlobContainer:
             # Read before create: a create whose answer was lost is retried by the SDK
             # and then meets its own container (409), which must not fail the create.
             if container.exists():
-                raise CloudError("Azure error ContainerAlreadyExists: the container already "
-                                 "exists", resource=where, resource_type=TYPE,
-                                 hint="choose another name, or delete the existing container")
+                raise name_taken("Azure error ContainerAlreadyExists: the container already "
+                                 "exists", what="container", name=where, resource_type=TYPE,
+                                 cloud_id=where)
             try:
                 container.create_container(metadata=_metadata(values["metadata"]),
                                            public_access=access)

@@ -35,7 +35,7 @@ from provision.errors import CloudError, ProviderError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
 from providers.azure import limits, session
-from providers.base import plan_update, with_defaults
+from providers.base import name_taken, plan_update, with_defaults
 
 TYPE = "azure:resources:Resource"
 
@@ -151,9 +151,8 @@ class GenericResource:
             client = session.resource_client(config)
             # A PUT on an existing resource replaces it: never adopt one silently.
             if client.resources.check_existence_by_id(rid, api_version=version):
-                raise CloudError("Azure error ResourceExists: the resource already exists",
-                                 resource=rid, resource_type=TYPE,
-                                 hint=f"choose another name than '{name}', or import it")
+                raise name_taken("Azure error ResourceExists: the resource already exists",
+                                 what="resource", name=rid, resource_type=TYPE, cloud_id=rid)
             client.resources.begin_create_or_update_by_id(
                 rid, _body(values), api_version=version).result()
             live = client.resources.get_by_id(rid, api_version=version)

@@ -14,7 +14,7 @@ from provision.errors import CloudError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
 from providers.azure import limits, session
-from providers.base import plan_update, with_defaults
+from providers.base import name_taken, plan_update, with_defaults
 
 TYPE = "azure:resources:ResourceGroup"
 
@@ -54,9 +54,8 @@ class ResourceGroup:
             # create_or_update would silently adopt an existing group, whose
             # deletion later would take every resource in it along.
             if client.resource_groups.check_existence(name):
-                raise CloudError("Azure error ResourceGroupExists: the resource group already "
-                                 "exists", resource=name, resource_type=TYPE,
-                                 hint="choose another name, or delete the existing group first")
+                raise name_taken("Azure error ResourceGroupExists: the resource group already "
+                                 "exists", what="resource group", name=name, resource_type=TYPE)
             group = client.resource_groups.create_or_update(
                 name, {"location": values["location"], "tags": values["tags"] or {}})
         return _result(group)

@@ -14,7 +14,7 @@ from provision.errors import CloudError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
 from providers.azure import session
-from providers.base import plan_update, with_defaults
+from providers.base import name_taken, plan_update, with_defaults
 
 TYPE = "azure:storage:Account"
 
@@ -83,10 +83,9 @@ class StorageAccount:
             client = session.storage_client(config)
             # A PUT on an existing account updates it: never adopt one silently.
             if _exists(client, group, name):
-                raise CloudError("Azure error StorageAccountExists: the storage account already "
-                                 f"exists in resource group '{group}'",
-                                 resource=name, resource_type=TYPE,
-                                 hint="choose another name, or delete the existing account first")
+                raise name_taken("Azure error StorageAccountExists: the storage account already "
+                                 f"exists in resource group '{group}'", what="storage account",
+                                 name=name, resource_type=TYPE)
             client.storage_accounts.begin_create(group, name, body).result()
             account = client.storage_accounts.get_properties(group, name)
         return _result(account, group)

@@ -24,7 +24,7 @@ from provision.errors import CloudError, ProviderError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
 from providers.azure import limits, session
-from providers.base import plan_update, with_defaults
+from providers.base import name_taken, plan_update, with_defaults
 
 TYPE = "azure:network:VirtualNetwork"
 
@@ -115,10 +115,9 @@ class VirtualNetwork:
             client = session.network_client(config)
             # A PUT on an existing network replaces its subnets: never adopt one silently.
             if _get(client, group, name) is not None:
-                raise CloudError("Azure error VirtualNetworkExists: the virtual network already "
-                                 f"exists in resource group '{group}'",
-                                 resource=name, resource_type=TYPE,
-                                 hint="choose another name, or import the existing network")
+                raise name_taken("Azure error VirtualNetworkExists: the virtual network already "
+                                 f"exists in resource group '{group}'", what="virtual network",
+                                 name=name, resource_type=TYPE)
             client.virtual_networks.begin_create_or_update(group, name, body).result()
             network = client.virtual_networks.get(group, name)
         return _result(network, group)

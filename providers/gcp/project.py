@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from provision.errors import CloudError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
-from providers.base import finish_create, plan_update, with_defaults
+from providers.base import finish_create, name_taken, plan_update, with_defaults
 from providers.gcp import session
 
 TYPE = "gcp:resourcemanager:Project"
@@ -53,9 +53,9 @@ class Project:
             body["parent"] = values["parent"]
         retry = session.api_retry(config)
         if _get(project_id, config) is not None:
-            raise CloudError("GCP error 409 ALREADY_EXISTS: the project already exists",
-                             resource=project_id, resource_type=TYPE,
-                             hint="choose another project id, or delete the existing project")
+            raise name_taken("GCP error 409 ALREADY_EXISTS: the project already exists",
+                             what="project", name=project_id, resource_type=TYPE,
+                             cloud_id=project_id)
         with session.translate(TYPE, project_id, config):
             client = session.projects_client(config)
             try:

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from provision.errors import CloudError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
-from providers.base import create_once, finish_create, plan_update, with_defaults
+from providers.base import create_once, finish_create, name_taken, plan_update, with_defaults
 from providers.gcp import pubsub_limits as limits
 from providers.gcp import session
 
@@ -117,10 +116,9 @@ class PubSubSubscription:
                 lambda: client.create_subscription(request=request, retry=retry),
                 exists=lambda: _exists(client, path, retry),
                 conflict=session.is_already_exists, adopt=lambda: None,
-                refuse=lambda: CloudError(
+                refuse=lambda: name_taken(
                     "GCP error 409 ALREADY_EXISTS: Subscription already exists",
-                    resource=path, resource_type=TYPE,
-                    hint="choose another name, or import the existing subscription"))
+                    what="subscription", name=path, resource_type=TYPE, cloud_id=path))
 
         def finish() -> ReadResult:
             with session.translate(TYPE, path, config):

@@ -22,10 +22,10 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from provision.constraints import Each, Pattern
-from provision.errors import CloudError, ProviderError
+from provision.errors import ProviderError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
-from providers.base import create_once, finish_create, plan_update, with_defaults
+from providers.base import create_once, finish_create, name_taken, plan_update, with_defaults
 from providers.gcp import pubsub_limits as limits
 from providers.gcp import session
 
@@ -110,10 +110,9 @@ class PubSubTopic:
                                             retry=retry),
                 exists=lambda: _exists(client, path, retry),
                 conflict=session.is_already_exists, adopt=lambda: None,
-                refuse=lambda: CloudError(
-                    "GCP error 409 ALREADY_EXISTS: Topic already exists", resource=path,
-                    resource_type=TYPE,
-                    hint="choose another name, or import the existing topic"))
+                refuse=lambda: name_taken(
+                    "GCP error 409 ALREADY_EXISTS: Topic already exists", what="topic",
+                    name=path, resource_type=TYPE, cloud_id=path))
 
         def finish() -> ReadResult:
             with session.translate(TYPE, path, config):

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from provision.errors import CloudError
 from provision.provider import CloudConfig, PropertySchema, ReadResult, ResourceSchema
 
-from providers.base import finish_create, plan_update, with_defaults
+from providers.base import finish_create, name_taken, plan_update, with_defaults
 from providers.gcp import session
 
 TYPE = "gcp:storage:Bucket"
@@ -56,9 +56,8 @@ class StorageBucket:
             # Read before create: a create whose answer is lost is retried by the SDK
             # and then meets its own bucket (409), which must not fail the create.
             if _get(client, name, retry) is not None:
-                raise CloudError("GCP error 409 conflict: the bucket already exists",
-                                 resource=name, resource_type=TYPE,
-                                 hint="choose another name, or delete the existing bucket first")
+                raise name_taken("GCP error 409 conflict: the bucket already exists",
+                                 what="bucket", name=name, resource_type=TYPE, cloud_id=name)
             bucket = client.bucket(name)
             bucket.labels = _labels(values["labels"])
             bucket.versioning_enabled = bool(values["versioning"])

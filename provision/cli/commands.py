@@ -182,7 +182,8 @@ def _check_saved_options(path: str, saved: Plan, env: str, targets: list[str],
 
 def _streamed(progress: Progress, body: Callable[[], int]) -> int:
     """Frame a command's events: ``run_started`` first, ``run_finished`` (with the exit
-    code) last, also when the command fails with an error (exit 1)."""
+    code) last, also when the command fails with an error (exit 1): its ``error`` event
+    comes before ``run_finished``, once (the CLI then does not emit it again)."""
     record = progress.record
     assert record is not None
     progress.emit("run_started", run_id=record.id, operation=record.operation.value,
@@ -190,6 +191,7 @@ def _streamed(progress: Progress, body: Callable[[], int]) -> int:
     try:
         code = body()
     except ProvisionError as exc:
+        progress.error(exc)
         progress.emit("run_finished", run_id=record.id, outcome=Outcome.FAILED.value,
                       exit_code=EXIT_ERROR, error=exc.message)
         raise
@@ -350,7 +352,7 @@ def _finish(report: ApplyReport, progress: Progress, the_plan: Plan) -> int:
     if failed is not None:
         if record is not None:
             record.finish(Outcome.FAILED, exit_code=EXIT_ERROR, error=failed.message)
-        progress.emit("error", message=failed.message, hint=failed.hint)
+        progress.error(failed)
         progress.emit("summary", status=Outcome.FAILED.value, stages=statuses)
         raise failed
     if record is not None:

@@ -202,9 +202,10 @@ def approve(run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="The ha
             env: EnvOpt,
             comment: Annotated[str, typer.Option("--comment", "-m", help="Why it is approved.")] = "",
             yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-            non_interactive: Annotated[bool, typer.Option("--non-interactive", help="Never ask.")] = False,
+            non_interactive: Annotated[bool, typer.Option("--non-interactive", help="Never ask (then --yes is needed).")] = False,
             json_out: JsonOpt = False) -> None:
-    """Approve the plan a rollout stored for a protected environment (bound to its digest)."""
+    """Approve the plan a rollout stored for a protected environment (bound to its digest).
+    It shows the plan and asks; where it cannot ask, it needs --yes."""
     from provision.cli import rollout_cmd
 
     raise typer.Exit(rollout_cmd.approve(run_id, env, comment=comment, as_json=json_out,
@@ -400,7 +401,8 @@ def run() -> None:
     except ProvisionError as exc:
         err.print("[red]error:[/red] ", end="")
         err.print(exc.render(), markup=False)
-        _json_error(exc.message, exc.hint)
+        if not exc.reported:            # a run's events carried it before run_finished
+            _json_error(exc.message, exc.hint)
         sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted")

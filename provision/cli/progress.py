@@ -19,6 +19,7 @@ from rich.markup import escape
 from provision.engine.hooks import GateVerdict, Hooks
 from provision.history import RunRecorder
 from provision.engine.protocol import RunResult, Step
+from provision.errors import ProvisionError
 from provision.vocabulary import Operation, Phase, StageStatus, StepOp
 
 _COLOUR = {"fail": "red", "error": "red", "warn": "yellow", "deferred": "cyan"}
@@ -58,6 +59,13 @@ class Progress:
         with self._lock:
             sys.stdout.write(json.dumps(record, default=str) + "\n")
             sys.stdout.flush()
+
+    def error(self, exc: ProvisionError) -> None:
+        """The ``error`` event of ``exc``, once: an error already reported is not emitted
+        again (it is marked reported, also without ``--json``)."""
+        if not exc.reported:
+            self.emit("error", message=exc.message, hint=exc.hint)
+            exc.reported = True
 
     def say(self, text: str) -> None:
         if not self.as_json:

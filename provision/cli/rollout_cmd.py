@@ -168,6 +168,10 @@ def _run(history: History, state: RolloutState, record: RunRecorder, *, as_json:
         raise
     except ProvisionError as exc:        # the rollout's workflow could not be run or followed
         record.finish(Outcome.FAILED, exit_code=int(ExitCode.ERROR), error=exc.message)
+        ui.context.pop("env", None)
+        ui.error(exc)                    # once, and before run_finished, the last line
+        ui.emit("run_finished", run_id=record.id, outcome=Outcome.FAILED.value,
+                exit_code=int(ExitCode.ERROR), error=exc.message)
         raise
     finally:
         ui.close()
@@ -203,7 +207,9 @@ def _report(result: RolloutResult, run_id: str, as_json: bool) -> None:
 
 def approve(run_id: str, env: str, *, comment: str, as_json: bool, yes: bool,
             non_interactive: bool) -> int:
-    """Record an approval of ``env``'s stored plan in rollout ``run_id``."""
+    """Record an approval of ``env``'s stored plan in rollout ``run_id``: after showing
+    the plan and asking at a terminal, or with ``yes``. Raises :class:`PlanError` when
+    it cannot ask (no terminal, ``as_json``, ``non_interactive``) and ``yes`` is not given."""
     history = open_history()
     try:
         run = history.run(run_id)
@@ -228,7 +234,15 @@ def approve(run_id: str, env: str, *, comment: str, as_json: bool, yes: bool,
             raise PlanError(f"{env} in rollout {run['id']} is approved already (plan "
                             f"{digest}, by {given[0].who})",
                             hint=f"apply it with: provision rollout --resume {run['id']}")
-        if not yes and _can_ask(as_json, non_interactive):
+        if not yes:
+            if not _can_ask(as_json, non_interactive):
+                # As apply and destroy: an approval is never given without a question
+                # answered or a --yes given deliberately.
+                raise PlanError(
+                    "approve needs --yes when it cannot ask (not a terminal, --json or "
+                    "--non-interactive)",
+                    hint=f"review the stored plan {es.plan_file}, then run: provision "
+                         f"approve {run['id']} --env {env} --yes")
             _show_stored_plan(es.plan_file)
             if input(f"approve this plan for '{env}' ({digest})? (yes/no) ").strip() != "yes":
                 err.print("not approved")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from provision.engine.protocol import Step
+from provision.engine.protocol import StackProgram, Step
 from provision.engine.secrets import secret_properties
 from provision.plan.model import (UNKNOWN, Action, Change, PropertyDiff, has_unknown, split_path,
                                   unknown_paths)
@@ -74,6 +74,56 @@ def stage_changes(spec: Spec, stage: str, resource_ids: Iterable[str], steps: li
             secrets=sorted(secret),
         ))
     return changes
+
+
+# The path under which a change of a resource's ``protect`` shows among its diffs.
+PROTECT_PATH = "protect"
+
+
+def protect_changes(changes: list[Change], program: StackProgram,
+                    protected: frozenset[str] | None) -> None:
+    """Mark, in place, each change of a resource the stack records (``protected``: the
+    ids it records as protected; None when the stack records nothing) whose declared
+    ``protect`` differs from the recorded one: a diff ``protect: before -> after``, and
+    a no-op becomes an update. Only an update records the new flag (the engine refuses
+    to delete a resource recorded as protected, whatever the spec says now), so the
+    stage must not be skipped as unchanged. Creates, replacements and deletes are left
+    as they are: a create records its flag itself."""
+    if protected is None:
+        return
+    for change in changes:
+        decl = program.get(change.id)
+        if decl is None or change.action not in (Action.NOOP, Action.UPDATE):
+            continue
+        before = change.id in protected
+        if decl.protect == before:
+            continue
+        if change.action is Action.NOOP:
+            change.action = Action.UPDATE
+        change.diffs = [*change.diffs, PropertyDiff(PROTECT_PATH, before, decl.protect)]
+
+
+# The path under which a resource's move to a new id (``moved_from``) shows among its diffs.
+MOVED_PATH = "moved_from"
+
+
+def moved_changes(changes: list[Change], program: StackProgram,
+                  recorded: frozenset[str] | set[str]) -> None:
+    """Mark, in place, each change of a resource the stack records under an id of its
+    ``moved_from`` (``recorded``: the ids the stack records), not under its own: a diff
+    ``moved_from: old -> new``, and a no-op becomes an update, so the stage's update runs
+    and the engine records the resource under its new id (nothing changes in the cloud)."""
+    for change in changes:
+        decl = program.get(change.id)
+        if decl is None or change.id in recorded or change.action not in (Action.NOOP,
+                                                                          Action.UPDATE):
+            continue
+        old = next((a for a in decl.aliases if a in recorded), None)
+        if old is None:
+            continue
+        if change.action is Action.NOOP:
+            change.action = Action.UPDATE
+        change.diffs = [*change.diffs, PropertyDiff(MOVED_PATH, old, change.id)]
 
 
 def _before(step: Step, action: Action, declared: set[str]) -> dict[str, Any] | None:

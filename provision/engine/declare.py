@@ -34,6 +34,7 @@ def _declared(resource_id: str, type_name: str, schema: ResourceSchema, adapter:
         readable=tuple(sorted(schema.readable() - {"id"})),
         depends_on=tuple(resource.depends_on) if resource else (),
         protect=resource.protect if resource else False,
+        aliases=resource.moved_from if resource else (),
         file=loc.file if loc else "", line=loc.line if loc else 0,
     )
 

@@ -24,6 +24,7 @@ from provision.engine.declare import stage_declaration
 from provision.engine.freshness import NO_STATE
 from provision.engine.hooks import Hooks
 from provision.engine.protocol import DestroyRequest, ImportRequest, StackProgram, StackSnapshot
+from provision.engine.renames import refuse_renames
 from provision.engine.report import (ApplyReport, StageOutcome, apply_skip_reason,
                                      destroy_skip_reason, destroy_succeeded)
 from provision.engine.schedule import schedule
@@ -99,7 +100,8 @@ class Orchestrator(StageApply):
         a chain of stages then takes about as long as its slowest stage, not their sum.
 
         Raises the first :class:`ProvisionError` of a stage (stages not started yet are
-        not planned)."""
+        not planned), and :class:`RenamedResourceError` for a plan that creates and deletes
+        the same cloud resource under two ids (``provision.engine.renames``)."""
         planned: dict[str, Change] = {}
         lock = threading.Lock()
         order = [s.name for s in self.stages.stages if self._active(s)]
@@ -135,6 +137,7 @@ class Orchestrator(StageApply):
             stage_plan, digest = results[name]
             plan.stages.append(stage_plan)
             plan.state_digests[name] = digest
+        refuse_renames(plan, self.registry)
         return plan
 
     # -- apply -----------------------------------------------------------------------

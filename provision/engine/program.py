@@ -81,6 +81,7 @@ def pulumi_program(stack: StackProgram) -> Callable[[], None]:
                 props[IMPORT_KEY] = decl.import_id
             opts = pulumi.ResourceOptions(
                 protect=decl.protect,
+                aliases=[pulumi.Alias(name=old) for old in decl.aliases],
                 depends_on=[created[d] for d in decl.depends_on if d in created],
                 additional_secret_outputs=sorted(decl.secret),
             )

@@ -36,6 +36,17 @@ META_OUTPUT = "__provision"
 MASKED_SECRET = "[secret]"
 
 
+# What to do when an engine refuses to delete a resource it records as protected.
+PROTECTED_HINT = ("the resource is protected in the stack's state: set 'protect: false' on "
+                  "it in the spec and apply (the plan shows the change), then destroy")
+
+
+def diagnostic_hint(reason: str) -> str:
+    """The hint for an engine's one-line failure ``reason``, "" when none is known: a
+    resource recorded as protected "cannot be deleted" (the Pulumi engine's words)."""
+    return PROTECTED_HINT if "cannot be deleted" in reason else ""
+
+
 # -- what a stack should contain -----------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -60,6 +71,9 @@ class Declared:
     readable: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
     protect: bool = False
+    # Ids the resource was recorded under before (the spec's ``moved_from``): a resource
+    # of the stack recorded under one of them, of the same type, is this one.
+    aliases: tuple[str, ...] = ()
     import_id: str | None = None
     file: str = ""
     line: int = 0
@@ -185,6 +199,8 @@ class StackSnapshot:
     ``recorded``: each managed resource's own recorded attributes (``id`` plus the
     outputs the engine stored with it; secrets revealed: keep in memory only). They
     survive an interrupted update, which can leave ``outputs`` empty.
+    ``protected``: the managed resources the engine records as protected (Pulumi's
+    ``protect``: it refuses to delete them).
     """
 
     outputs: dict[str, Any]
@@ -194,6 +210,7 @@ class StackSnapshot:
     pending: tuple[PendingOperation, ...] = ()
     lock: LockHolder | None = None
     salt: str = ""
+    protected: frozenset[str] = frozenset()
 
     def exports_cover(self) -> bool:
         """True when the stack's exported outputs name every managed resource (False

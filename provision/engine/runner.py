@@ -31,7 +31,7 @@ from pulumi.automation._stack import StackInitMode
 from provision.engine.dynamic import (CONFIG_ENV, RUN_DIR_ENV, encode_cloud_config,
                                       install_serializer_guard, read_errors)
 from provision.engine.program import pulumi_program
-from provision.engine.protocol import (DestroyRequest, ImportRequest, LockHolder, PendingKind,
+from provision.engine.protocol import (DestroyRequest, diagnostic_hint, ImportRequest, LockHolder, PendingKind,
                                        PendingOperation, PreviewRequest, PreviewResult,
                                        RefreshRequest, RunResult, StackSnapshot, StepSink,
                                        UpRequest)
@@ -161,7 +161,8 @@ class StackRunner:
             return StageFailedError(stack_name, message, hint=first.get("hint", ""),
                                     resource=str(first.get("resource", "")))
         reasons = [e for e in sink.errors if e] or [first_line(exc)]
-        return StageFailedError(stack_name, f"{what}: {diagnostic_reason(reasons[0])}")
+        reason = diagnostic_reason(reasons[0])
+        return StageFailedError(stack_name, f"{what}: {reason}", hint=diagnostic_hint(reason))
 
     # -- operations ------------------------------------------------------------------------
     def urn(self, stack_name: str, resource: str) -> str:
@@ -268,6 +269,8 @@ class StackRunner:
         recorded = {str(r["urn"]).rsplit("::", 1)[-1]:
                     {**(clean(reveal(r.get("outputs") or {})) or {}), "id": r.get("id")}
                     for r in ours if not r.get("delete")}
+        protected = frozenset(str(r["urn"]).rsplit("::", 1)[-1] for r in ours
+                              if r.get("protect") and not r.get("delete"))
         pending = tuple(
             PendingOperation(resource=str(op.get("resource", {}).get("urn", "")).rsplit("::", 1)[-1],
                              type=str(op.get("resource", {}).get("type", "")),
@@ -279,7 +282,7 @@ class StackRunner:
             "type") == "passphrase" else ""
         return StackSnapshot(outputs=outputs, digest=hashlib.sha256(blob).hexdigest(),
                              inputs=inputs, pending=pending, lock=self._lock_holder(stack_name),
-                             salt=salt, recorded=recorded)
+                             salt=salt, recorded=recorded, protected=protected)
 
     def _surely_absent(self, stack_name: str) -> bool:
         """True when the backend's listing has no checkpoint of the stack, in either of

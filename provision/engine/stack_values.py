@@ -13,7 +13,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping
 
-from provision.engine.changes import stage_changes
+from provision.engine.changes import moved_changes, protect_changes, stage_changes
 from provision.engine.declare import stage_declaration
 from provision.engine.drift import live_as_recorded
 from provision.engine.first_plan import planned_creates
@@ -232,6 +232,8 @@ class StackValues:
             as_recorded = chosen is None and live_as_recorded(steps, snap)
         changes = stage_changes(self.spec, stage.name, chosen or stage.resources, steps,
                                 self.registry, prior_types)
+        protect_changes(changes, program, snap.protected if snap and snap.inputs else None)
+        moved_changes(changes, program, set(snap.inputs) if snap else set())
         if self.selection is not None:
             changes = [c for c in changes if c.id in self.selection]
         for change in changes:

@@ -61,6 +61,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Mapping
 
 from provision.engine.protocol import (MASKED_SECRET, META_OUTPUT, Declared, DestroyRequest, ImportRequest,
+                                       diagnostic_hint,
                                        LockHolder, PendingOperation, PreviewRequest,
                                        PreviewResult, RefreshRequest, RunResult, StackProgram,
                                        StackSnapshot, Step, StepSink, UpRequest)
@@ -83,6 +84,7 @@ class _Resource:
     props: dict[str, Any]               # what the adapter reported (properties + outputs)
     readable: tuple[str, ...] = ()
     secret: frozenset[str] = frozenset()
+    protect: bool = False               # as Pulumi: recorded by every up, refuses deletes
 
 
 @dataclass
@@ -200,6 +202,7 @@ class FakeEngine:
             steps: list[Step] = []
             for rid in doomed:
                 res = stack.resources[rid]
+                _refuse_protected(request.stack, rid, res)
                 self._call(request.stack, rid, res.type, "delete",
                            lambda: self._adapter(res.adapter).delete(res.id, res.props,
                                                                      self._config(res.type)))
@@ -242,7 +245,8 @@ class FakeEngine:
                 inputs={rid: copy.deepcopy(r.inputs) for rid, r in found.resources.items()},
                 pending=tuple(found.pending), lock=found.lock,
                 recorded={rid: {**copy.deepcopy(r.props), "id": r.id}
-                          for rid, r in found.resources.items()})
+                          for rid, r in found.resources.items()},
+                protected=frozenset(rid for rid, r in found.resources.items() if r.protect))
 
     def cancel(self, stack: str) -> None:
         """The running ``up`` on ``stack`` stops before its next resource."""
@@ -327,6 +331,7 @@ class FakeEngine:
         def chosen(rid: str) -> bool:
             return targets is None or rid in targets
 
+        _follow_aliases(state, program)
         planned: list[_Planned] = []
         fresh: dict[str, dict[str, Any]] = {}   # resources (re)created by this plan: their inputs
         for decl in program.resources:
@@ -397,11 +402,13 @@ class FakeEngine:
                 if decl is not None and old is not None:
                     with self._lock:
                         old.readable, old.secret = decl.readable, decl.secret
+                        old.protect = decl.protect
                     written[rid] = _masked(old.props, old.secret)
                 steps.append(planned.step())
                 continue
             if planned.op in (StepOp.DELETE, StepOp.REPLACE) and old is not None:
                 gone = old
+                _refuse_protected(name, rid, gone)
                 self._call(name, rid, gone.type, "delete",
                            lambda: self._adapter(gone.adapter).delete(gone.id, gone.props,
                                                                       self._config(gone.type)))
@@ -438,7 +445,7 @@ class FakeEngine:
             result = self._call(name, rid, decl.type, "create",
                                 lambda: adapter.create(inputs, config))
         return _Resource(decl.type, decl.adapter, result.id, inputs,
-                         dict(result.properties), decl.readable, decl.secret)
+                         dict(result.properties), decl.readable, decl.secret, decl.protect)
 
     @staticmethod
     def _outputs(stack: _Stack) -> dict[str, Any]:
@@ -450,6 +457,25 @@ class FakeEngine:
             outputs[rid] = exported
         outputs[META_OUTPUT] = {"types": {rid: r.type for rid, r in stack.resources.items()}}
         return outputs
+
+
+def _follow_aliases(state: _Stack, program: StackProgram) -> None:
+    """As Pulumi's aliases: a resource recorded under an id a declared resource names in
+    ``aliases`` (same type) is that resource from now on (moved in ``state``)."""
+    for decl in program.resources:
+        if decl.id in state.resources:
+            continue
+        old = next((a for a in decl.aliases if a in state.resources
+                    and state.resources[a].type == decl.type), None)
+        if old is not None:
+            state.resources[decl.id] = state.resources.pop(old)
+
+
+def _refuse_protected(stack: str, rid: str, res: _Resource) -> None:
+    """As the Pulumi engine: a resource recorded as protected is never deleted."""
+    if res.protect:
+        reason = f"destroy: resource \"{rid}\" cannot be deleted because it is protected"
+        raise StageFailedError(stack, reason, hint=diagnostic_hint(reason), resource=rid)
 
 
 def _masked(props: Mapping[str, Any], secret: frozenset[str]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from provision.spec.refs import RefSyntaxError, parse_text, parse_value
 TOP_KEYS = ("name", "backend", "executor", "variables", "environments", "resources", "promotion")
 # What HCL users write at top level: attributes and the block types.
 HCL_TOP_NAMES = ("name", "backend", "executor", "variable", "environment", "resource", "promotion")
-RESOURCE_KEYS = ("type", "properties", "stage", "depends_on", "protect")
+RESOURCE_KEYS = ("type", "properties", "stage", "depends_on", "protect", "moved_from")
 _RESOURCE_KEY_SET = frozenset(RESOURCE_KEYS)
 VARIABLE_KEYS = ("type", "default", "description")
 VARIABLE_TYPES = ("string", "number", "bool", "list", "map")
@@ -270,6 +270,16 @@ class _Builder:
         if not isinstance(protect, bool):
             self.error(path + ("protect",), "'protect' must be true or false", resource=rid)
         res.protect = protect is True
+        moved = body.get("moved_from", [])
+        if isinstance(moved, str):
+            moved = [moved]
+        if not isinstance(moved, list) or not all(
+                isinstance(m, str) and ID_PATTERN.match(m) for m in moved):
+            self.error(path + ("moved_from",), "'moved_from' must be a resource id or a list "
+                       "of them", resource=rid,
+                       hint="the id the resource had before it was renamed, e.g. moved_from: q")
+        else:
+            res.moved_from = tuple(moved)
         return res
 
     def property_value(self, value: Any, dotted: str, path: Path,

@@ -43,7 +43,8 @@ def resolved_digest(spec: Spec) -> str:
     """``sha256:<hex>`` of ``spec``'s resources (a spec already resolved for one
     environment, :func:`provision.spec.resolve.resolve`) in canonical JSON."""
     doc = {rid: {"type": r.type, "properties": _canonical(r.properties), "stage": r.stage,
-                 "depends_on": list(r.depends_on), "protect": r.protect}
+                 "depends_on": list(r.depends_on), "protect": r.protect,
+                 **({"moved_from": list(r.moved_from)} if r.moved_from else {})}
            for rid, r in spec.resources.items()}
     text = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()

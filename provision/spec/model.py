@@ -142,6 +142,9 @@ class Resource:
     # Where each top-level property was written, for precise diagnostics; nested map
     # keys and list items are here too under dotted paths ("tags.owner", "members.0").
     property_locations: dict[str, SourceLocation] = field(default_factory=dict)
+    # Ids this resource had before (``moved_from``): the engine takes a resource recorded
+    # under one of them as this one (Pulumi aliases), so renaming an id moves it in state.
+    moved_from: tuple[str, ...] = ()
 
     @property
     def cloud(self) -> str:

@@ -152,6 +152,14 @@ class _Validator:
                     self.add(res.location, f"missing required property '{key}' "
                              f"for type '{res.type}'", rid,
                              f"add it under resources.{rid}.properties")
+        for old in res.moved_from:
+            if old in self.spec.resources:
+                self.add(res.location, f"moved_from names '{old}', which is still a resource "
+                         "of the spec", rid, f"rename or remove '{old}', or drop moved_from")
+            claims = [r for r, other in self.spec.resources.items() if old in other.moved_from]
+            if len(claims) > 1 and claims[0] == rid:
+                self.add(res.location, f"'{old}' is in moved_from of {', '.join(claims)}", rid,
+                         "a resource can move to one new id only")
         for dep in res.depends_on:
             if dep not in self.spec.resources:
                 self.add(res.location, f"depends_on names unknown resource '{dep}'", rid,

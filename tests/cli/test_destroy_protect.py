@@ -1,7 +1,8 @@
 """destroy honours `protect` before touching anything: a protected bucket with a
 resource group in a later stage that references it; destroy (whole, and a --target
 selection that includes the bucket) exits 1 naming it, deletes nothing, and the next
-plan shows no change. Verified with boto3 and the Azure SDK."""
+plan shows no change; then `protect: false` is planned, applied and the destroy goes
+ahead. Verified with boto3 and the Azure SDK."""
 
 from __future__ import annotations
 
@@ -69,3 +70,13 @@ resources:
     assert rest.code == 0, rest.stdout + rest.stderr
     assert not arm.resource_groups.check_existence(f"rg-prot-{sfx}")
     s3.head_bucket(Bucket=f"vault-{sfx}")
+
+    # The other way out: protect: false is a planned change, the apply records it in the
+    # state (the engine would refuse the delete otherwise), and destroy goes ahead.
+    spec.write_text(spec.read_text().replace("protect: true", "protect: false"))
+    unprotect = run_cli("plan", "spec.yaml", "--env", "local", "--detailed-exitcode", env=env)
+    assert unprotect.code == 2 and "protect" in unprotect.stdout, unprotect.stdout
+    assert run_cli("apply", "spec.yaml", "--env", "local", "--yes", env=env).code == 0
+    gone = run_cli("destroy", "spec.yaml", "--env", "local", "--yes", env=env)
+    assert gone.code == 0, gone.stdout + gone.stderr
+    assert f"vault-{sfx}" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]

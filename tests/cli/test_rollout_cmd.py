@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from cli_helpers import Run
 
 SPEC = """
@@ -36,10 +38,12 @@ def test_a_missing_prod_passphrase_stops_the_rollout_before_dev_is_applied(
     assert runs.code == 0 and "rollout" not in runs.stdout                 # nothing started
 
 
-def test_a_second_approval_of_the_same_plan_is_refused(tmp_path: Path) -> None:
+def test_a_second_approval_of_the_same_plan_is_refused(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """``approve`` twice: the second is refused naming the first approver (as the rollout's
-    workflow refuses it on a temporal executor), and only one approval is recorded."""
-    import pytest
+    workflow refuses it on a temporal executor), and only one approval is recorded.
+    Where it cannot ask (a pipe, --json, --non-interactive), approve needs --yes."""
+    import io
 
     from provision.cli import rollout_cmd
     from provision.cli.recording import open_history
@@ -58,6 +62,12 @@ def test_a_second_approval_of_the_same_plan_is_refused(tmp_path: Path) -> None:
         return rollout_cmd.approve(run_id, "prod", comment="ok", as_json=True, yes=True,
                                    non_interactive=True)
 
+    monkeypatch.setattr("sys.stdin", io.StringIO("yes\n"))     # `echo yes | provision approve`
+    for as_json, non_interactive in ((False, False), (True, False), (False, True)):
+        with pytest.raises(PlanError, match="approve needs --yes when it cannot ask") as info:
+            rollout_cmd.approve(run_id, "prod", comment="ok", as_json=as_json, yes=False,
+                                non_interactive=non_interactive)
+        assert f"provision approve {run_id} --env prod --yes" in info.value.hint
     assert approve() == 0
     with pytest.raises(PlanError, match="prod in rollout .* is approved already"):
         approve()

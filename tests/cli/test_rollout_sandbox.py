@@ -111,7 +111,8 @@ def test_demo_rollout_dev_staging_prod(sandbox: Any, run_cli: Run, tmp_path: Pat
     assert not _exists(s3, bucket["prod"])
 
     # 3. Approved, then the spec changes: the approval is void, prod still untouched.
-    approved = run_cli("approve", run_id, "--env", "prod", "-m", "first look", "--json", env=env)
+    approved = run_cli("approve", run_id, "--env", "prod", "-m", "first look", "--json", "--yes",
+                       env=env)
     assert approved.code == 0, approved.stderr
     [approval] = _events(approved)
     assert approval["plan_digest"] == needed["plan_digest"]
@@ -144,7 +145,7 @@ def test_demo_rollout_dev_staging_prod(sandbox: Any, run_cli: Run, tmp_path: Pat
     [renewed] = [e for e in _events(again) if e["event"] == "approval_needed"]
 
     # 4. The new plan, approved, is applied exactly.
-    assert run_cli("approve", run_id, "--env", "prod", "--non-interactive", env=env).code == 0
+    assert run_cli("approve", run_id, "--env", "prod", "--non-interactive", "--yes", env=env).code == 0
     last = run_cli("rollout", "--resume", run_id, "--json", env=env)
     assert last.code == 0, last.stdout + last.stderr
     events = _events(last)

@@ -44,7 +44,7 @@ def test_rollout_halts_for_approval_and_resumes_through_temporal_local(
     # The rollout is a workflow; prod's child workflow (the gate) waits in the SQLite file.
     assert halted["detail"]["workflow"]["id"] == f"provision/rollout/{run_id}"
 
-    assert run_cli("approve", run_id, "--env", "prod", "--non-interactive", env=env).code == 0
+    assert run_cli("approve", run_id, "--env", "prod", "--non-interactive", "--yes", env=env).code == 0
     last = run_cli("rollout", "--resume", run_id, "--json", env=env)
     assert last.code == 0, last.stdout + last.stderr
     assert _events(last)[-1]["outcome"] == "applied"

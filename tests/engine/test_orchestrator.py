@@ -19,8 +19,8 @@ from provision.engine.hooks import Hooks
 from provision.engine.orchestrator import Orchestrator
 from provision.engine.report import ApplyReport
 from provision.engine.testing import FakeEngine
-from provision.errors import (PolicyViolation, ProtectedResourceError, StageFailedError,
-                              StalePlanError)
+from provision.errors import (PolicyViolation, ProtectedResourceError, RenamedResourceError,
+                              StageFailedError, StalePlanError)
 from provision.plan.model import UNKNOWN, Action, Plan, StagePlan
 from provision.plan.saved import read_plan, write_plan
 from provision.provider import CloudConfig
@@ -144,6 +144,48 @@ resources:
 
 
 @pytest.mark.real_engine
+def test_a_renamed_id_of_one_cloud_resource_is_refused_at_plan(make_orchestrator: Make) -> None:
+    """`q` renamed `queue`, same name: `+ queue` / `- q` would delete the real resource the
+    create met. The plan names both ids, the cloud name and a way out; nothing changes."""
+    spec = """
+name: t
+environments: {dev: {}}
+resources:
+  q: {type: test:fake:Thing, stage: s, properties: {name: orders, size: 2}}
+  other: {type: test:fake:Thing, stage: s, properties: {name: other}}
+"""
+    orch = make_orchestrator(spec)
+    orch.apply(orch.plan())
+    renamed = spec.replace("  q: ", "  queue: ")
+    with pytest.raises(RenamedResourceError) as info:
+        make_orchestrator(renamed).plan()
+    assert (info.value.old, info.value.new) == ("q", "queue")
+    assert "test:fake:Thing with name 'orders'" in info.value.message
+    assert "spec.yaml:5" in info.value.message and "add 'moved_from: q' to 'queue'" in info.value.hint
+    assert set(live()) == {"orders", "other"}
+
+    # A rename that also changes the name is a replacement the user asked for.
+    moved = renamed.replace("name: orders", "name: orders-2")
+    assert actions(make_orchestrator(moved).plan()) == {
+        "queue": "create", "other": "noop", "q": "delete"}
+
+    # The way out: moved_from moves the resource to its new id in state, cloud untouched.
+    moved_spec = renamed.replace("  queue: {", "  queue: {moved_from: q, ")
+    plan = make_orchestrator(moved_spec).plan()
+    assert actions(plan) == {"queue": "update", "other": "noop"}
+    assert [(d.path, d.before, d.after) for d in plan.stages[0].changes[0].diffs] == [
+        ("moved_from", "q", "queue")]
+    before = FakeAdapter.cloud.calls()
+    make_orchestrator(moved_spec).apply(plan)
+    assert [c for c in FakeAdapter.cloud.calls()[len(before):] if c[0] != "read"] == []
+    assert set(live()) == {"orders", "other"}
+    snap = make_orchestrator(moved_spec).engine.snapshot("t.dev.s")
+    assert snap is not None and set(snap.inputs) == {"queue", "other"}
+    assert not make_orchestrator(moved_spec).plan().has_changes()
+    assert not make_orchestrator(renamed).plan().has_changes()      # moved_from may go now
+
+
+@pytest.mark.real_engine
 def test_cloud_error_fails_stage_cleanly_and_keeps_earlier_stages(make_orchestrator: Make,
                                                                  tmp_path: Path) -> None:
     def inject(stage: str, op: str) -> None:
@@ -258,6 +300,44 @@ resources:
         assert set(live()) == {"keep", "user-keep"}    # nothing deleted, downstream included
     make_orchestrator(spec, selection={"user"}).destroy()   # not protected: goes ahead
     assert set(live()) == {"keep"}
+
+
+def test_toggling_protect_is_a_planned_change_the_apply_records(make_orchestrator: Make) -> None:
+    """`protect` added to or removed from an existing resource shows as an update of
+    `protect` and is recorded by the apply: the documented way out of a refused destroy
+    (set protect: false, apply, destroy) works; skipping the apply is refused by the
+    engine, with that way out as the hint."""
+    spec = """
+name: t
+environments: {dev: {}}
+resources:
+  keep: {type: test:fake:Thing, stage: data, properties: {name: keep}}
+"""
+    orch = make_orchestrator(spec)
+    orch.apply(orch.plan())
+    stack = orch.stack_name("data")
+    protected = spec.replace("stage: data,", "stage: data, protect: true,")
+    plan = make_orchestrator(protected).plan()
+    change = plan.stages[0].changes[0]
+    assert (change.action.value, [(d.path, d.before, d.after) for d in change.diffs]) == (
+        "update", [("protect", False, True)])
+    make_orchestrator(protected).apply(plan)
+    assert orch.engine.snapshot(stack).protected == {"keep"}   # type: ignore[union-attr]
+    assert not make_orchestrator(protected).plan().has_changes()
+
+    # protect: false without the apply: the engine still refuses the delete, and says how.
+    failed = make_orchestrator(spec).destroy()
+    error = failed.outcomes[0].error
+    assert error is not None and "cannot be deleted" in error.message
+    assert "set 'protect: false'" in error.hint and "apply" in error.hint
+    assert set(live()) == {"keep"}
+    plan = make_orchestrator(spec).plan()
+    assert [(d.path, d.before, d.after) for d in plan.stages[0].changes[0].diffs] == [
+        ("protect", True, False)]
+    make_orchestrator(spec).apply(plan)
+    assert orch.engine.snapshot(stack).protected == frozenset()  # type: ignore[union-attr]
+    make_orchestrator(spec).destroy()
+    assert live() == {}
 
 
 # -- scheduling by the stage DAG, failure isolation, gates ------------------------------------

@@ -430,6 +430,34 @@ resource "logs" {
 }
 """)
 
+case("moved_from_still_in_spec", ["moved_from names 'q', which is still a resource of the "
+                                  "spec (rename or remove 'q', or drop moved_from)"], """
+name: t
+resources:
+  q:
+    type: aws:s3:Bucket
+    properties: {bucket: orders}
+  queue:   #!
+    type: aws:s3:Bucket
+    moved_from: q
+    properties: {bucket: jobs}
+""", """
+name = "t"
+resource "q" {
+  type = "aws:s3:Bucket"
+  properties {
+    bucket = "orders"
+  }
+}
+resource "queue" {   #!
+  type       = "aws:s3:Bucket"
+  moved_from = "q"
+  properties {
+    bucket = "jobs"
+  }
+}
+""")
+
 case("unknown_depends_on", ["depends_on names unknown resource 'networkk' (did you mean 'network'?)"], """
 name: t
 resources:

@@ -176,8 +176,10 @@ def test_cloud_errors_are_clear(aws_config: CloudConfig, s3: Any, unique: str) -
 
     name = f"prov-dup-{unique}"
     s3.create_bucket(Bucket=name)
-    with pytest.raises(CloudError, match="AWS error BucketAlreadyOwnedByYou"):
+    with pytest.raises(CloudError, match="AWS error BucketAlreadyOwnedByYou") as taken:
         S3Bucket().create({"bucket": name}, aws_config)
+    assert f"provision import SPEC --env ENV RESOURCE_ID {name}" in taken.value.hint
+    assert "delete" not in taken.value.hint     # the way out keeps the bucket
     s3.delete_bucket(Bucket=name)
 
 

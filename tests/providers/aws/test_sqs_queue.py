@@ -8,7 +8,7 @@ from typing import Any, Callable
 import pytest
 
 from provision.constraints import check_resource
-from provision.errors import ProviderError
+from provision.errors import CloudError, ProviderError
 from provision.provider import CloudConfig
 from providers.aws.sqs_queue import SCHEMA, SqsQueue
 
@@ -52,6 +52,11 @@ def test_lifecycle(aws_config: CloudConfig, aws: Callable[[str], Any], unique: s
     assert created.properties["arn"].endswith(f":jobs-{unique}")
     again = adapter.read(url, created.properties, aws_config)
     assert again is not None and again.properties == created.properties
+    # CreateQueue would hand back the existing queue: a second create must not adopt it.
+    with pytest.raises(CloudError, match="QueueAlreadyExists") as taken:
+        adapter.create(props, aws_config)
+    assert f"provision import SPEC --env ENV RESOURCE_ID {url}" in taken.value.hint
+    assert "delete" not in taken.value.hint
 
     new = {**props, "visibility_timeout_seconds": 120, "delay_seconds": 5,
            "tags": {"team": "ops"}}
