@@ -145,6 +145,7 @@ class StepKind(str, Enum):
     APPROVAL = "approval"    # an approval gate of a protected environment
     ROLLBACK = "rollback"    # a failed environment returned to its previous inputs
     PROMOTION = "promotion"  # earlier environments' resolved spec checked before the next
+    ERROR = "error"          # an error stopped an environment's step (one attempt of it)
 
 
 class GateStatus(str, Enum):

@@ -139,6 +139,10 @@ def _print_view(view: RunView, status: "WorkflowStatus | None" = None) -> None:
             out.print(f"  {key.replace('_', ' ')} {r[key]}", markup=False)
     if r["detail"].get("error"):
         out.print(f"  error: {r['detail']['error']}", markup=False)
+    for a in r["detail"].get("attempts", []):      # a resumed run's earlier endings
+        out.print(f"  earlier attempt: {a.get('outcome')} exit {a.get('exit_code')} at "
+                  f"{a.get('finished_at')}" + (f": {a['error']}" if a.get("error") else ""),
+                  markup=False)
     if workflow := r["detail"].get("workflow"):
         out.print(f"  workflow {workflow.get('id')} (run {workflow.get('run_id')}) on Temporal "
                   f"{workflow.get('address')}, namespace {workflow.get('namespace')}", markup=False)

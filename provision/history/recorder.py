@@ -103,11 +103,18 @@ class RunRecorder:
     def finish(self, outcome: Outcome, *, exit_code: int, error: str = "",
                detail: Mapping[str, Any] | None = None) -> None:
         """Close the run: outcome, exit code, duration; one audit row with the summary.
-        A second call updates the outcome again (a resumed rollout finishes again)."""
+        A second call updates the outcome again (a resumed rollout finishes again): the
+        earlier ending moves to ``detail.attempts`` ([{finished_at, outcome, exit_code,
+        error}], oldest first), and ``detail.error`` is this ending's error or absent."""
         duration = round(self.earlier_s + time.monotonic() - self._t0, 3)
         with self._lock, transaction(self.conn):
             row = self.conn.execute("SELECT * FROM runs WHERE id=?", (self.id,)).fetchone()
             merged = {**json.loads(row["detail"]), **(detail or {})}
+            if row["finished_at"]:
+                merged["attempts"] = [*merged.get("attempts", []), {
+                    "finished_at": row["finished_at"], "outcome": row["outcome"],
+                    "exit_code": row["exit_code"], "error": merged.get("error", "")}]
+            merged.pop("error", None)
             if error:
                 merged["error"] = error
             self.conn.execute(

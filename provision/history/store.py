@@ -163,6 +163,13 @@ class History:
                          json.loads(r["detail"]).get("comment", ""), r["id"])
                 for r in self.conn.execute(query, args)]
 
+    def approval(self, run_id: str, env: str, plan_digest: str) -> Approval | None:
+        """The first approval of exactly ``plan_digest`` for ``env`` in rollout ``run_id``
+        (None when there is none): what the rollout applies, and what makes ``approve``
+        refuse a second one."""
+        return next((a for a in self.approvals(run_id, env) if a.plan_digest == plan_digest),
+                    None)
+
     def show(self, run_id: str) -> RunView:
         run = self.run(run_id)
         steps = [dict(r) | {"detail": json.loads(r["detail"])} for r in self.conn.execute(
