@@ -134,6 +134,8 @@ class Outcome(str, Enum):
     POLICY_VIOLATION = "policy-violation"  # a mandatory rule failed
     FAILED = "failed"                      # an error stopped the run
     INTERRUPTED = "interrupted"            # stopped by SIGINT/SIGTERM (exit 130)
+    ABANDONED = "abandoned"                # its process died unseen (killed, crashed): a
+                                           # later run found it dead (no exit code)
 
 
 class StepKind(str, Enum):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from provision.cli.params import Command
-from provision.vocabulary import Operation
+from provision.vocabulary import Operation, Outcome
 
 if TYPE_CHECKING:   # imported where used: `provision --help` loads this module (see main.py)
     from rich.console import Console
@@ -34,7 +34,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output."
 _COLOUR = {"applied": "green", "no-changes": "green", "destroyed": "green", "passed": "green",
            "approved": "green", "unchanged": "green", "planned": "cyan", "waiting": "yellow",
            "halted": "yellow", "drifted": "yellow", "running": "yellow", "skipped": "yellow", "voided": "yellow",
-           "failed": "red", "blocked": "red", "policy-violation": "red", "rolled-back": "red"}
+           "failed": "red", "abandoned": "red", "blocked": "red", "policy-violation": "red", "rolled-back": "red"}
 
 
 def _open(db: Path | None) -> History:
@@ -131,9 +131,9 @@ def _print_view(view: RunView, status: "WorkflowStatus | None" = None) -> None:
     where = "to" if r["operation"] == Operation.ROLLOUT.value else "env"
     out.print(f"run {r['id']}: {r['operation']} {r['spec']} {where} {r['env'] or '-'} "
               f"by {r['who'] or '?'}", markup=False)
-    out.print(f"  started {r['started_at']}  finished {r['finished_at'] or '-'}  "
-              f"duration {r['duration_s'] if r['duration_s'] is not None else '-'}s", markup=False)
-    out.print(f"  outcome {_c(r['outcome'])}  exit {r['exit_code']}")
+    out.print(f"  started {r['started_at']}  " + _ending(r), markup=False)
+    exit_code = "-" if r["exit_code"] is None else r["exit_code"]
+    out.print(f"  outcome {_c(r['outcome'])}  exit {exit_code}")
     for key in ("spec_digest", "plan_digest"):
         if r[key]:
             out.print(f"  {key.replace('_', ' ')} {r[key]}", markup=False)
@@ -171,6 +171,18 @@ def _print_view(view: RunView, status: "WorkflowStatus | None" = None) -> None:
     for a in view.approvals:
         out.print(f"\napproved {a.env} by {a.who} at {a.at}: {a.plan_digest}"
                   + (f" — {a.comment}" if a.comment else ""), markup=False)
+
+
+def _ending(run: dict[str, Any]) -> str:
+    """When and how the run ended, as far as anyone saw it."""
+    dead = run["detail"].get("abandoned")
+    if run["outcome"] == Outcome.ABANDONED.value and isinstance(dead, dict):
+        return (f"never finished: found dead at {dead.get('found_at')} by run "
+                f"{dead.get('found_by')} ({dead.get('reason')})")
+    if run["finished_at"] is None:
+        return "not finished (running, or died unseen)"
+    took = f"  duration {run['duration_s']}s" if run["duration_s"] is not None else ""
+    return f"finished {run['finished_at']}{took}"
 
 
 def _step_note(detail: dict[str, Any]) -> str:

@@ -105,15 +105,17 @@ class RunRecorder:
         """Close the run: outcome, exit code, duration; one audit row with the summary.
         A second call updates the outcome again (a resumed rollout finishes again): the
         earlier ending moves to ``detail.attempts`` ([{finished_at, outcome, exit_code,
-        error}], oldest first), and ``detail.error`` is this ending's error or absent."""
+        error[, abandoned]}], oldest first), and ``detail.error`` is this ending's error or absent."""
         duration = round(self.earlier_s + time.monotonic() - self._t0, 3)
         with self._lock, transaction(self.conn):
             row = self.conn.execute("SELECT * FROM runs WHERE id=?", (self.id,)).fetchone()
             merged = {**json.loads(row["detail"]), **(detail or {})}
-            if row["finished_at"]:
+            if row["outcome"] != Outcome.RUNNING.value:
+                abandoned = merged.pop("abandoned", None)
                 merged["attempts"] = [*merged.get("attempts", []), {
                     "finished_at": row["finished_at"], "outcome": row["outcome"],
-                    "exit_code": row["exit_code"], "error": merged.get("error", "")}]
+                    "exit_code": row["exit_code"], "error": merged.get("error", ""),
+                    **({"abandoned": abandoned} if abandoned else {})}]
             merged.pop("error", None)
             if error:
                 merged["error"] = error

@@ -115,6 +115,29 @@ class History:
         recorder.earlier_s = float(run["duration_s"] or 0.0)
         return recorder
 
+    def abandon(self, run_id: str, *, found_by: str, reason: str) -> bool:
+        """Record that run ``run_id``, still ``running`` here, died unseen (killed or
+        crashed): outcome ``abandoned``, no exit code or end time (nobody saw it end),
+        ``detail.abandoned`` = {found_at, found_by (a run id), reason}, one
+        ``run.abandoned`` audit row. False (nothing written) when the history has no such
+        run or it is not ``running``."""
+        found_at = datetime.now(timezone.utc).isoformat()
+        with transaction(self.conn):
+            row = self.conn.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+            if row is None or row["outcome"] != Outcome.RUNNING.value:
+                return False
+            detail = {**json.loads(row["detail"]),
+                      "abandoned": {"found_at": found_at, "found_by": found_by,
+                                    "reason": reason}}
+            self.conn.execute("UPDATE runs SET outcome=?, detail=? WHERE id=?",
+                              (Outcome.ABANDONED.value,
+                               json.dumps(detail, sort_keys=True, default=str), run_id))
+            audit.append_in(self.conn, who=current_who(), run_id=run_id, action="run.abandoned",
+                            payload={"operation": row["operation"], "env": row["env"],
+                                     "outcome": Outcome.ABANDONED.value, "found_by": found_by,
+                                     "reason": reason})
+        return True
+
     def approve(self, run_id: str, env: str, *, plan_digest: str, comment: str = "",
                 who: str | None = None) -> Approval:
         """Record an approval of ``env``'s stored plan in rollout ``run_id``: one run of
