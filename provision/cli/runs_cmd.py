@@ -207,15 +207,21 @@ def verify(json_out: JsonOpt = False, db: DbOpt = None) -> None:
         path = hist.path
     finally:
         hist.close()
+    problem = report.problem
     if json_out:
         print(json.dumps({"ok": report.ok, "rows": report.rows, "head": report.head,
-                          "first_bad_row": report.problem.seq if report.problem else None,
-                          "problem": str(report.problem) if report.problem else None}))
-    elif report.ok:
-        err.print(f"audit log intact: {report.rows} rows, head {report.head} ({path})",
-                  markup=False)
+                          "runs": report.runs,
+                          "first_bad_row": problem.seq if problem else None,
+                          "run_id": problem.run_id or None if problem else None,
+                          "problem": str(problem) if problem else None}))
+    elif problem is None:
+        err.print(f"audit log intact: {report.rows} rows, head {report.head} ({path}); "
+                  f"{report.runs} run(s) match it", markup=False)
     else:
-        err.print(f"error: {path}: {report.problem}", markup=False)
-        err.print(f"  the first {report.rows} rows hold; restore the database from a backup "
-                  "and investigate who changed it", markup=False)
+        err.print(f"error: {path}: {problem}", markup=False)
+        held = (f"the chain's {report.rows} rows hold, but run {problem.run_id}'s record "
+                "was changed after it" if problem.run_id
+                else f"the first {report.rows} rows hold")
+        err.print(f"  {held}; restore the database from a backup and investigate who "
+                  "changed it", markup=False)
     raise typer.Exit(0 if report.ok else 1)

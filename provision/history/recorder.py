@@ -16,7 +16,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from provision.history import audit
+from provision.history import audit, seal
 from provision.history.db import transaction
 from provision.vocabulary import GateStatus, Operation, Outcome, Phase, StageStatus, StepKind
 
@@ -127,7 +127,8 @@ class RunRecorder:
                                      "env": row["env"], "spec_digest": row["spec_digest"],
                                      "plan_digest": row["plan_digest"], "outcome": outcome.value,
                                      "exit_code": exit_code, "duration_s": duration,
-                                     "stages": dict(self._stages), "error": error})
+                                     "stages": dict(self._stages), "error": error,
+                                     **seal.sealed(self.conn, self.id)})
             self.finished = outcome
 
     # -- internals ---------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 import sqlite3
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from provision.errors import RunNotFoundError
-from provision.history import audit
+from provision.history import audit, seal
 from provision.history.db import connect, default_path, transaction
 from provision.history.identity import who as current_who
 from provision.history.legacy import import_legacy
@@ -135,7 +136,7 @@ class History:
             audit.append_in(self.conn, who=current_who(), run_id=run_id, action="run.abandoned",
                             payload={"operation": row["operation"], "env": row["env"],
                                      "outcome": Outcome.ABANDONED.value, "found_by": found_by,
-                                     "reason": reason})
+                                     "reason": reason, **seal.sealed(self.conn, run_id)})
         return True
 
     def approve(self, run_id: str, env: str, *, plan_digest: str, comment: str = "",
@@ -204,4 +205,14 @@ class History:
         return RunView(run, steps, policy, self.approvals(run["id"]))
 
     def verify(self) -> audit.ChainReport:
-        return audit.verify(self.conn)
+        """The audit chain walked from its first row (:func:`audit.verify`), then every
+        run compared with what the chain says of it (:func:`seal.check_runs`): the first
+        problem found, if any, names the audit row and the run."""
+        report = audit.verify(self.conn)
+        if not report.ok:
+            return report
+        checked, mismatch = seal.check_runs(self.conn)
+        problem = (audit.ChainProblem(mismatch.seq, f"run {mismatch.run_id} does not match "
+                                                    f"it: {mismatch.reason}", mismatch.run_id)
+                   if mismatch else None)
+        return dataclasses.replace(report, runs=checked, problem=problem)
