@@ -106,8 +106,8 @@ def _check(conn: sqlite3.Connection, run_id: str, action: str,
         expected = {"outcome": "running"}
     elif action == "run.resumed":
         expected = {"outcome": payload.get("outcome_before")}
-    elif action == "run.imported":
-        expected = {"outcome": str(payload.get("outcome") or "unknown")}
+    elif action == "run.imported" and payload.get("outcome") is not None:
+        expected = {"outcome": str(payload["outcome"])}
     else:       # run.finished / run.abandoned
         expected = {k: payload[k] for k in ("outcome", "exit_code", "duration_s")
                     if k in payload}
