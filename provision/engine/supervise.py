@@ -35,6 +35,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 from types import FrameType
 from typing import Any, Callable
@@ -218,5 +219,8 @@ class Interrupt:
             self.supervisor.interrupt()
             self._on_first(signal.Signals(signum).name)
             return
+        # The engine's processes die now: the Automation API's event-stream thread then
+        # warns ("Error in event stream") on stderr; the run is ending, nothing to say.
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"pulumi\.automation")
         self.supervisor.kill_all()
         self._on_second()
