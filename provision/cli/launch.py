@@ -28,7 +28,8 @@ class InterruptWatch:
 
     def __init__(self) -> None:
         self.seen = False       # a SIGINT arrived
-        self.loading = True     # the CLI is still being imported
+        self.loading = True     # the CLI is still being imported (or already leaving)
+        self.said = False       # the line was written
 
     def install(self) -> "InterruptWatch":
         signal.signal(signal.SIGINT, self)
@@ -37,14 +38,16 @@ class InterruptWatch:
     def __call__(self, signum: int, frame: FrameType | None) -> None:
         self.seen = True
         if self.loading:
-            leave_interrupted()
+            leave_interrupted(say=not self.said)
         raise KeyboardInterrupt
 
 
-def leave_interrupted() -> None:
-    """Write the one line and exit 130 at once (no cleanup: use only where none is due)."""
+def leave_interrupted(*, say: bool = True) -> None:
+    """Write the one line (``say``) and exit 130 at once (no cleanup: use only where
+    none is due)."""
     try:
-        os.write(2, INTERRUPTED_LINE)
+        if say:
+            os.write(2, INTERRUPTED_LINE)
     finally:
         os._exit(EXIT_INTERRUPTED)
 

@@ -366,6 +366,7 @@ def _interrupted(watch: InterruptWatch) -> NoReturn:
     watch.loading = True
     sys.stderr.write(INTERRUPTED_LINE.decode())
     sys.stderr.flush()
+    watch.said = True
     sys.exit(EXIT_INTERRUPTED)
 
 
