@@ -429,16 +429,19 @@ _TEMPORAL_BRIDGE = "temporalio.bridge.temporal_sdk_bridge"
 def entry(watch: InterruptWatch | None = None) -> None:
     """The ``provision`` command (from provision.cli.launch, which passes its ``watch``;
     without one, one is installed here): :func:`run`, then, when the command loaded the
-    Temporal SDK, leave without finalizing the interpreter once the output is flushed
-    (every file, lock and child process is closed by then), so its exit code is the
-    command's."""
+    Temporal SDK or was interrupted (exit 130), leave without finalizing the interpreter
+    once the output is flushed (every file, lock and child process is closed by then),
+    so its exit code is the command's: the SDK's threads can abort finalization, and
+    finalization puts the default SIGINT handler back (another Ctrl-C then would kill
+    the process by the signal)."""
     if watch is None:
         watch = InterruptWatch().install()
         watch.loading = False
     try:
         run(watch)
     except SystemExit as exc:
-        if _TEMPORAL_BRIDGE not in sys.modules or not isinstance(exc.code, (int, type(None))):
+        if not isinstance(exc.code, (int, type(None))) or (
+                _TEMPORAL_BRIDGE not in sys.modules and exc.code != EXIT_INTERRUPTED):
             raise
         sys.stdout.flush()
         sys.stderr.flush()

@@ -73,3 +73,22 @@ def test_an_error_after_an_interrupt_is_the_interrupt(
     with pytest.raises(SystemExit) as exited:
         main.run(watch)
     assert exited.value.code == 1 and "internal error: ImportError" in capsys.readouterr().err
+
+
+def test_an_interrupted_command_leaves_without_finalizing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finalizing puts Python's default SIGINT handler back: another Ctrl-C then would
+    kill the process by the signal. An interrupted command leaves with its 130 at once."""
+    from provision.cli import main
+    from provision.cli.launch import InterruptWatch
+
+    left: list[int] = []
+    monkeypatch.setattr(main.os, "_exit", left.append)
+    monkeypatch.delitem(sys.modules, main._TEMPORAL_BRIDGE, raising=False)
+
+    def interrupted(watch: object) -> None:
+        raise SystemExit(130)
+
+    monkeypatch.setattr(main, "run", interrupted)
+    main.entry(InterruptWatch())
+    assert left == [130]
