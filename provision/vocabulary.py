@@ -134,6 +134,8 @@ class Outcome(str, Enum):
     POLICY_VIOLATION = "policy-violation"  # a mandatory rule failed
     FAILED = "failed"                      # an error stopped the run
     INTERRUPTED = "interrupted"            # stopped by SIGINT/SIGTERM (exit 130)
+    ABANDONED = "abandoned"                # its process died unseen (killed, crashed): a
+                                           # later run found it dead (no exit code)
 
 
 class StepKind(str, Enum):
@@ -145,6 +147,7 @@ class StepKind(str, Enum):
     APPROVAL = "approval"    # an approval gate of a protected environment
     ROLLBACK = "rollback"    # a failed environment returned to its previous inputs
     PROMOTION = "promotion"  # earlier environments' resolved spec checked before the next
+    ERROR = "error"          # an error stopped an environment's step (one attempt of it)
 
 
 class GateStatus(str, Enum):

@@ -5,7 +5,8 @@ get a :class:`~provision.engine.supervise.Supervisor` (no process outlives the
 run). Mutating runs (``Operation.mutating``) also:
 
 1. take the environment lock on the state backend (or fail at once naming the
-   holder; a provably dead holder's lock is taken over and that is logged);
+   holder; a provably dead holder's lock is taken over, that is logged, and the run
+   history records the dead run ``abandoned``);
 2. write the run journal next to the state;
 3. turn the first SIGINT/SIGTERM into a graceful stop and the second into an
    immediate one (exit 130 either way);
@@ -22,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator
 
-from provision.cli import session
+from provision.cli import recording, session
 from provision.engine.journal import Journal, RunJournal, close_journal, unfinished
 from provision.engine.lock import EnvironmentLock
 from provision.engine.hooks import Hooks
@@ -125,6 +126,8 @@ class EngineRun:
             for j in crashed:
                 close_journal(store, self.loaded.spec.name, self.loaded.env.name, j.run_id,
                               f"crashed; recovered by run {self.run_id}")
+                recording.abandoned(j.run_id, found_by=self.run_id,
+                                    reason="its journal was never finished (killed or crashed)")
         return reports
 
     def finish(self, status: str) -> None:
@@ -152,6 +155,8 @@ def engine_run(loaded: session.Loaded, operation: Operation, run_id: str, *,
             if run.lock.took_over is not None:
                 run.journal.note(f"took over the environment lock from "
                                  f"{run.lock.took_over.describe()}")
+                recording.abandoned(run.lock.took_over.run_id, found_by=run_id,
+                                    reason=run.lock.took_over_because)
 
             def first(signal_name: str) -> None:
                 run.stop.set()

@@ -17,12 +17,13 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, NoReturn, Optional
 
 import typer
 from rich.console import Console
 
 from provision.cli import policy_cmd
+from provision.cli.launch import EXIT_INTERRUPTED, INTERRUPTED_LINE, InterruptWatch
 from provision.cli.params import Command, choice
 from provision.errors import ProvisionError, SpecError
 
@@ -386,27 +387,45 @@ def _json_error(message: str, hint: str, diagnostics: list[str] | None = None) -
     Progress(as_json=True).emit("error", **fields)
 
 
-def run() -> None:
-    """Console-script entry point: run the app and map errors to exit codes."""
+def _interrupted(watch: InterruptWatch) -> NoReturn:
+    """Exit 130 with the one line; another interrupt meanwhile leaves at once."""
+    watch.loading = True
+    sys.stderr.write(INTERRUPTED_LINE.decode())
+    sys.stderr.flush()
+    watch.said = True
+    sys.exit(EXIT_INTERRUPTED)
+
+
+def run(watch: InterruptWatch | None = None) -> None:
+    """Run the app and map errors to exit codes. With ``watch`` (the process's SIGINT
+    handler, provision.cli.launch), any error after an interrupt is the interrupt's
+    doing: ``interrupted``, exit 130, as for KeyboardInterrupt itself."""
+    watch = watch or InterruptWatch()
     try:
         code = app(standalone_mode=False, prog_name="provision")
-        # Without standalone mode, click returns the code of typer.Exit instead of raising.
+        # Without standalone mode, click returns the code of typer.Exit instead of raising
+        # (Typer's for a KeyboardInterrupt: 130, silently).
+        if watch.seen:
+            _interrupted(watch)
         sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as exc:
+        if watch.seen:
+            _interrupted(watch)
         sys.exit(exc.exit_code)
     except SpecError as exc:          # renders one "error: ..." line per diagnostic
         err.print(exc.render(), markup=False)
         _json_error(exc.message, "", [d.render() for d in exc.diagnostics])
         sys.exit(1)
     except ProvisionError as exc:
+        if watch.seen:
+            _interrupted(watch)
         err.print("[red]error:[/red] ", end="")
         err.print(exc.render(), markup=False)
         if not exc.reported:            # a run's events carried it before run_finished
             _json_error(exc.message, exc.hint)
         sys.exit(1)
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        sys.exit(130)
+    except KeyboardInterrupt:       # plain output: rich may be what was interrupted
+        _interrupted(watch)
     except typer.Abort:
         sys.exit(1)
     except typer.TyperException as exc:  # usage errors: the usage line, the problem, exit 2
@@ -418,7 +437,9 @@ def run() -> None:
         else:
             show()
         sys.exit(getattr(exc, "exit_code", EXIT_USAGE))
-    except Exception as exc:  # the unexpected: a bug
+    except Exception as exc:  # the unexpected: a bug (or a library cut short by an interrupt)
+        if watch.seen:
+            _interrupted(watch)
         if os.environ.get("PROVISION_DEBUG"):
             traceback.print_exc()
         err.print("[red]internal error:[/red] ", end="")
@@ -432,14 +453,22 @@ def run() -> None:
 _TEMPORAL_BRIDGE = "temporalio.bridge.temporal_sdk_bridge"
 
 
-def entry() -> None:
-    """The ``provision`` command: :func:`run`, then, when the command loaded the Temporal
-    SDK, leave without finalizing the interpreter once the output is flushed (every
-    file, lock and child process is closed by then), so its exit code is the command's."""
+def entry(watch: InterruptWatch | None = None) -> None:
+    """The ``provision`` command (from provision.cli.launch, which passes its ``watch``;
+    without one, one is installed here): :func:`run`, then, when the command loaded the
+    Temporal SDK or was interrupted (exit 130), leave without finalizing the interpreter
+    once the output is flushed (every file, lock and child process is closed by then),
+    so its exit code is the command's: the SDK's threads can abort finalization, and
+    finalization puts the default SIGINT handler back (another Ctrl-C then would kill
+    the process by the signal)."""
+    if watch is None:
+        watch = InterruptWatch().install()
+        watch.loading = False
     try:
-        run()
+        run(watch)
     except SystemExit as exc:
-        if _TEMPORAL_BRIDGE not in sys.modules or not isinstance(exc.code, (int, type(None))):
+        if not isinstance(exc.code, (int, type(None))) or (
+                _TEMPORAL_BRIDGE not in sys.modules and exc.code != EXIT_INTERRUPTED):
             raise
         sys.stdout.flush()
         sys.stderr.flush()

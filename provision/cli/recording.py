@@ -17,6 +17,16 @@ def open_history() -> History:
     return History.open()
 
 
+def abandoned(run_id: str, *, found_by: str, reason: str) -> None:
+    """Record that run ``run_id`` died unseen (``History.abandon``): a run taking over
+    its lock, or repairing after it, found it dead (``reason``)."""
+    hist = open_history()
+    try:
+        hist.abandon(run_id, found_by=found_by, reason=reason)
+    finally:
+        hist.close()
+
+
 @contextmanager
 def recorded(operation: Operation, *, spec: str, env: str, spec_file: str = "",
              spec_digest: str = "", history: History | None = None

@@ -229,10 +229,10 @@ def approve(run_id: str, env: str, *, comment: str, as_json: bool, yes: bool,
                             f"rollout printed ({es.plan_digest})",
                             hint="it was changed after the rollout halted: do not approve it; "
                                  f"run provision rollout --resume {run['id']} to plan again")
-        given = [a for a in history.approvals(run["id"], env) if a.plan_digest == digest]
-        if given:      # as the rollout's workflow refuses a second one on temporal
+        given = history.approval(run["id"], env, digest)
+        if given is not None:   # as the rollout's workflow refuses a second one on temporal
             raise PlanError(f"{env} in rollout {run['id']} is approved already (plan "
-                            f"{digest}, by {given[0].who})",
+                            f"{digest}, by {given.who})",
                             hint=f"apply it with: provision rollout --resume {run['id']}")
         if not yes:
             if not _can_ask(as_json, non_interactive):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from provision.cli.params import Command
-from provision.vocabulary import Operation
+from provision.vocabulary import Operation, Outcome
 
 if TYPE_CHECKING:   # imported where used: `provision --help` loads this module (see main.py)
     from rich.console import Console
@@ -34,7 +34,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output."
 _COLOUR = {"applied": "green", "no-changes": "green", "destroyed": "green", "passed": "green",
            "approved": "green", "unchanged": "green", "planned": "cyan", "waiting": "yellow",
            "halted": "yellow", "drifted": "yellow", "running": "yellow", "skipped": "yellow", "voided": "yellow",
-           "failed": "red", "blocked": "red", "policy-violation": "red", "rolled-back": "red"}
+           "failed": "red", "abandoned": "red", "blocked": "red", "policy-violation": "red", "rolled-back": "red"}
 
 
 def _open(db: Path | None) -> History:
@@ -131,9 +131,9 @@ def _print_view(view: RunView, status: "WorkflowStatus | None" = None) -> None:
     where = "to" if r["operation"] == Operation.ROLLOUT.value else "env"
     out.print(f"run {r['id']}: {r['operation']} {r['spec']} {where} {r['env'] or '-'} "
               f"by {r['who'] or '?'}", markup=False)
-    out.print(f"  started {r['started_at']}  finished {r['finished_at'] or '-'}  "
-              f"duration {r['duration_s'] if r['duration_s'] is not None else '-'}s", markup=False)
-    out.print(f"  outcome {_c(r['outcome'])}  exit {r['exit_code']}")
+    out.print(f"  started {r['started_at']}  " + _ending(r), markup=False)
+    exit_code = "-" if r["exit_code"] is None else r["exit_code"]
+    out.print(f"  outcome {_c(r['outcome'])}  exit {exit_code}")
     for key in ("spec_digest", "plan_digest"):
         if r[key]:
             out.print(f"  {key.replace('_', ' ')} {r[key]}", markup=False)
@@ -145,6 +145,10 @@ def _print_view(view: RunView, status: "WorkflowStatus | None" = None) -> None:
         out.print("  policies skipped (--no-policy"
                   + (f", --unsafe-bypass-policy on protected {protected}"
                      if skipped.get("bypass") and protected else "") + ")", markup=False)
+    for a in r["detail"].get("attempts", []):      # a resumed run's earlier endings
+        out.print(f"  earlier attempt: {a.get('outcome')} exit {a.get('exit_code')} at "
+                  f"{a.get('finished_at')}" + (f": {a['error']}" if a.get("error") else ""),
+                  markup=False)
     if workflow := r["detail"].get("workflow"):
         out.print(f"  workflow {workflow.get('id')} (run {workflow.get('run_id')}) on Temporal "
                   f"{workflow.get('address')}, namespace {workflow.get('namespace')}", markup=False)
@@ -175,6 +179,18 @@ def _print_view(view: RunView, status: "WorkflowStatus | None" = None) -> None:
                   + (f" — {a.comment}" if a.comment else ""), markup=False)
 
 
+def _ending(run: dict[str, Any]) -> str:
+    """When and how the run ended, as far as anyone saw it."""
+    dead = run["detail"].get("abandoned")
+    if run["outcome"] == Outcome.ABANDONED.value and isinstance(dead, dict):
+        return (f"never finished: found dead at {dead.get('found_at')} by run "
+                f"{dead.get('found_by')} ({dead.get('reason')})")
+    if run["finished_at"] is None:
+        return "not finished (running, or died unseen)"
+    took = f"  duration {run['duration_s']}s" if run["duration_s"] is not None else ""
+    return f"finished {run['finished_at']}{took}"
+
+
 def _step_note(detail: dict[str, Any]) -> str:
     from rich.markup import escape
 
@@ -197,15 +213,21 @@ def verify(json_out: JsonOpt = False, db: DbOpt = None) -> None:
         path = hist.path
     finally:
         hist.close()
+    problem = report.problem
     if json_out:
         print(json.dumps({"ok": report.ok, "rows": report.rows, "head": report.head,
-                          "first_bad_row": report.problem.seq if report.problem else None,
-                          "problem": str(report.problem) if report.problem else None}))
-    elif report.ok:
-        err.print(f"audit log intact: {report.rows} rows, head {report.head} ({path})",
-                  markup=False)
+                          "runs": report.runs,
+                          "first_bad_row": problem.seq if problem else None,
+                          "run_id": problem.run_id or None if problem else None,
+                          "problem": str(problem) if problem else None}))
+    elif problem is None:
+        err.print(f"audit log intact: {report.rows} rows, head {report.head} ({path}); "
+                  f"{report.runs} run(s) match it", markup=False)
     else:
-        err.print(f"error: {path}: {report.problem}", markup=False)
-        err.print(f"  the first {report.rows} rows hold; restore the database from a backup "
-                  "and investigate who changed it", markup=False)
+        err.print(f"error: {path}: {problem}", markup=False)
+        held = (f"the chain's {report.rows} rows hold, but run {problem.run_id}'s record "
+                "was changed after it" if problem.run_id
+                else f"the first {report.rows} rows hold")
+        err.print(f"  {held}; restore the database from a backup and investigate who "
+                  "changed it", markup=False)
     raise typer.Exit(0 if report.ok else 1)

@@ -90,7 +90,6 @@ class Rollouts:
         from provision.cli.recording import open_history
         from provision.cli.rollout_driver import EngineDriver
         from provision.engine.orchestrator import Hooks
-        from provision.history import RunRecorder
         from provision.rollout.machine import Rollout
         from provision.rollout.ports import EnvDriver
         from provision.rollout.state import RolloutState
@@ -102,8 +101,10 @@ class Rollouts:
         except BaseException:
             history.close()
             raise
-        record = RunRecorder(history.conn, run["id"], Operation.ROLLOUT, env=run["env"],
-                             spec=run["spec"], who=run["who"])
+        # As rollout --resume: the audit log shows the run continued here (its steps may
+        # come after the client recorded an ending, e.g. once an approval arrived), so
+        # runs verify checks it as a run in progress until its next ending.
+        record = history.resume(run["id"])
         policies = Path(state.policies) if state.policies else None
 
         def factory(env: str, hooks: Hooks) -> EnvDriver:

@@ -180,6 +180,7 @@ class EnvironmentLock:
         self.run_id, self.operation, self.lease = run_id, operation, lease
         self.log = log
         self.took_over: LockHolder | None = None
+        self.took_over_because = ""       # why the holder taken over is gone
         self._version: str | None = None
         self._holder: LockHolder | None = None
         self._stop = threading.Event()
@@ -208,7 +209,7 @@ class EnvironmentLock:
                 raise EnvironmentLockedError(self.spec, self.env, holder.describe(),
                                              location=f"{self.store.url}/{self.key}")
             if self.store.replace(self.key, data, current[1]):
-                self.took_over = holder
+                self.took_over, self.took_over_because = holder, reason
                 self.log(f"took over the lock of {self.spec}/{self.env} from "
                          f"{holder.describe()}: {reason}")
                 self._hold(me, data)

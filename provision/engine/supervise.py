@@ -35,6 +35,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 from types import FrameType
 from typing import Any, Callable
@@ -179,6 +180,11 @@ class Supervisor:
                     pass
             time.sleep(0.05)
 
+def exit_interrupted(signum: int, frame: FrameType | None) -> None:
+    """A signal handler: exit 130 at once, without a word (the run has said it all)."""
+    os._exit(130)
+
+
 class Interrupt:
     """SIGINT/SIGTERM handling for a run: first signal graceful, second immediate.
 
@@ -202,8 +208,12 @@ class Interrupt:
         return self
 
     def restore(self) -> None:
+        """Put the handlers found at :meth:`install` back; once a stop was requested the
+        process is ending (exit 130, the run said where it stopped): a further signal
+        then ends it at once, silently (:func:`exit_interrupted`)."""
+        stopping = self.requested.is_set()
         for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
+            signal.signal(sig, exit_interrupted if stopping else handler)
         self._previous.clear()
 
     def __enter__(self) -> "Interrupt":
@@ -218,5 +228,8 @@ class Interrupt:
             self.supervisor.interrupt()
             self._on_first(signal.Signals(signum).name)
             return
+        # The engine's processes die now: the Automation API's event-stream thread then
+        # warns ("Error in event stream") on stderr; the run is ending, nothing to say.
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"pulumi\.automation")
         self.supervisor.kill_all()
         self._on_second()

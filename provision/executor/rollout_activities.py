@@ -52,8 +52,7 @@ def take_approval(context: RolloutContext, task: EnvTask) -> None:
     if approval is None:
         return
     run_id = context.rollout.run_id
-    if any(a.plan_digest == approval.plan_digest
-           for a in context.history.approvals(run_id, task.env)):
+    if context.history.approval(run_id, task.env, approval.plan_digest) is not None:
         return
     context.history.approve(run_id, task.env, plan_digest=approval.plan_digest,
                             who=approval.who,

@@ -66,6 +66,7 @@ class ChainProblem:
 
     seq: int
     reason: str
+    run_id: str = ""    # a run whose record does not match this row (the chain holds)
 
     def __str__(self) -> str:
         return f"audit row {self.seq}: {self.reason}"
@@ -76,6 +77,7 @@ class ChainReport:
     rows: int
     head: str                       # hash of the last row (GENESIS when empty)
     problem: ChainProblem | None
+    runs: int = 0                   # runs found to match the chain (History.verify)
 
     @property
     def ok(self) -> bool:

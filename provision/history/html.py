@@ -18,7 +18,8 @@ COLOURS = {"applied": "#2e7d32", "unchanged": "#66bb6a", "destroyed": "#2e7d32",
            "passed": "#2e7d32", "approved": "#2e7d32", "no-changes": "#66bb6a",
            "planned": "#0277bd", "waiting": "#f9a825", "halted": "#f9a825", "drifted": "#f9a825", "voided": "#f9a825",
            "skipped": "#9e9e9e", "pending": "#bdbdbd", "running": "#f9a825",
-           "blocked": "#c62828", "failed": "#c62828", "rolled-back": "#ad1457",
+           "blocked": "#c62828", "failed": "#c62828", "abandoned": "#c62828",
+           "rolled-back": "#ad1457",
            "policy-violation": "#c62828", "interrupted": "#6d4c41"}
 
 _CSS = """

@@ -16,7 +16,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from provision.history import audit
+from provision.history import audit, seal
 from provision.history.db import transaction
 from provision.vocabulary import GateStatus, Operation, Outcome, Phase, StageStatus, StepKind
 
@@ -103,11 +103,20 @@ class RunRecorder:
     def finish(self, outcome: Outcome, *, exit_code: int, error: str = "",
                detail: Mapping[str, Any] | None = None) -> None:
         """Close the run: outcome, exit code, duration; one audit row with the summary.
-        A second call updates the outcome again (a resumed rollout finishes again)."""
+        A second call updates the outcome again (a resumed rollout finishes again): the
+        earlier ending moves to ``detail.attempts`` ([{finished_at, outcome, exit_code,
+        error[, abandoned]}], oldest first), and ``detail.error`` is this ending's error or absent."""
         duration = round(self.earlier_s + time.monotonic() - self._t0, 3)
         with self._lock, transaction(self.conn):
             row = self.conn.execute("SELECT * FROM runs WHERE id=?", (self.id,)).fetchone()
             merged = {**json.loads(row["detail"]), **(detail or {})}
+            if row["outcome"] != Outcome.RUNNING.value:
+                abandoned = merged.pop("abandoned", None)
+                merged["attempts"] = [*merged.get("attempts", []), {
+                    "finished_at": row["finished_at"], "outcome": row["outcome"],
+                    "exit_code": row["exit_code"], "error": merged.get("error", ""),
+                    **({"abandoned": abandoned} if abandoned else {})}]
+            merged.pop("error", None)
             if error:
                 merged["error"] = error
             self.conn.execute(
@@ -118,7 +127,8 @@ class RunRecorder:
                                      "env": row["env"], "spec_digest": row["spec_digest"],
                                      "plan_digest": row["plan_digest"], "outcome": outcome.value,
                                      "exit_code": exit_code, "duration_s": duration,
-                                     "stages": dict(self._stages), "error": error})
+                                     "stages": dict(self._stages), "error": error,
+                                     **seal.sealed(self.conn, self.id)})
             self.finished = outcome
 
     def audit(self, action: str, payload: Mapping[str, Any]) -> None:

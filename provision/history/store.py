@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 import sqlite3
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from provision.errors import RunNotFoundError
-from provision.history import audit
+from provision.history import audit, seal
 from provision.history.db import connect, default_path, transaction
 from provision.history.identity import who as current_who
 from provision.history.legacy import import_legacy
@@ -115,6 +116,29 @@ class History:
         recorder.earlier_s = float(run["duration_s"] or 0.0)
         return recorder
 
+    def abandon(self, run_id: str, *, found_by: str, reason: str) -> bool:
+        """Record that run ``run_id``, still ``running`` here, died unseen (killed or
+        crashed): outcome ``abandoned``, no exit code or end time (nobody saw it end),
+        ``detail.abandoned`` = {found_at, found_by (a run id), reason}, one
+        ``run.abandoned`` audit row. False (nothing written) when the history has no such
+        run or it is not ``running``."""
+        found_at = datetime.now(timezone.utc).isoformat()
+        with transaction(self.conn):
+            row = self.conn.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+            if row is None or row["outcome"] != Outcome.RUNNING.value:
+                return False
+            detail = {**json.loads(row["detail"]),
+                      "abandoned": {"found_at": found_at, "found_by": found_by,
+                                    "reason": reason}}
+            self.conn.execute("UPDATE runs SET outcome=?, detail=? WHERE id=?",
+                              (Outcome.ABANDONED.value,
+                               json.dumps(detail, sort_keys=True, default=str), run_id))
+            audit.append_in(self.conn, who=current_who(), run_id=run_id, action="run.abandoned",
+                            payload={"operation": row["operation"], "env": row["env"],
+                                     "outcome": Outcome.ABANDONED.value, "found_by": found_by,
+                                     "reason": reason, **seal.sealed(self.conn, run_id)})
+        return True
+
     def approve(self, run_id: str, env: str, *, plan_digest: str, comment: str = "",
                 who: str | None = None) -> Approval:
         """Record an approval of ``env``'s stored plan in rollout ``run_id``: one run of
@@ -163,6 +187,13 @@ class History:
                          json.loads(r["detail"]).get("comment", ""), r["id"])
                 for r in self.conn.execute(query, args)]
 
+    def approval(self, run_id: str, env: str, plan_digest: str) -> Approval | None:
+        """The first approval of exactly ``plan_digest`` for ``env`` in rollout ``run_id``
+        (None when there is none): what the rollout applies, and what makes ``approve``
+        refuse a second one."""
+        return next((a for a in self.approvals(run_id, env) if a.plan_digest == plan_digest),
+                    None)
+
     def show(self, run_id: str) -> RunView:
         run = self.run(run_id)
         steps = [dict(r) | {"detail": json.loads(r["detail"])} for r in self.conn.execute(
@@ -174,4 +205,14 @@ class History:
         return RunView(run, steps, policy, self.approvals(run["id"]))
 
     def verify(self) -> audit.ChainReport:
-        return audit.verify(self.conn)
+        """The audit chain walked from its first row (:func:`audit.verify`), then every
+        run compared with what the chain says of it (:func:`seal.check_runs`): the first
+        problem found, if any, names the audit row and the run."""
+        report = audit.verify(self.conn)
+        if not report.ok:
+            return report
+        checked, mismatch = seal.check_runs(self.conn)
+        problem = (audit.ChainProblem(mismatch.seq, f"run {mismatch.run_id} does not match "
+                                                    f"it: {mismatch.reason}", mismatch.run_id)
+                   if mismatch else None)
+        return dataclasses.replace(report, runs=checked, problem=problem)

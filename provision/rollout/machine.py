@@ -81,6 +81,7 @@ class Rollout:
                  ask: Ask | None = None) -> None:
         self.state, self.history, self.record = state, history, record
         self.factory, self.ui, self.plans_dir, self.ask = factory, ui, plans_dir, ask
+        self._applying = False       # the current step's apply has begun
 
     @property
     def run_id(self) -> str:
@@ -104,10 +105,20 @@ class Rollout:
             self.ui.say(f"{env}: {es.status} earlier in this rollout; not redone")
             return None
         self.record.env = env
+        self._applying = False
         try:
             result = self._environment_closed(env, es)
         except ProvisionError as exc:
-            es.status, es.reason = StageStatus.FAILED.value, exc.message
+            # An error before the apply (the environment could not be taken: a wrong
+            # passphrase, a lock) changes nothing: an environment waiting at its gate
+            # keeps waiting, with its plan and any approval of it.
+            keep = es.waiting and not self._applying
+            if not keep:
+                es.status = StageStatus.FAILED.value
+            es.reason = exc.message
+            self.record.step(StepKind.ERROR, "error", StageStatus.FAILED, env=env,
+                             detail={"error": exc.message,
+                                     **({"plan_digest": es.plan_digest} if keep else {})})
             self.save()
             self.ui.emit("env_done", env=env, status=es.status)
             result = RolloutResult(Outcome.FAILED, ExitCode.ERROR, Halt(
@@ -185,11 +196,16 @@ class Rollout:
             self.ui.emit("plan", env=env, plan_digest=digest, changes=changes,
                          has_changes=plan.has_changes())
             if plan.has_changes() and driver.needs_approval:
-                if self.ask is None or not self.ask(env, plan, digest):
-                    return self._halt_for_approval(env, es, driver, plan)
-                approval = self.history.approve(self.run_id, env, plan_digest=digest,
-                                                comment="approved at the terminal")
+                # An approval binds to the plan's digest: one given before (the same plan
+                # made again after a failed attempt) counts, as ``approve`` counts it.
+                approval = self.history.approval(self.run_id, env, digest)
+                if approval is None:
+                    if self.ask is None or not self.ask(env, plan, digest):
+                        return self._halt_for_approval(env, es, driver, plan)
+                    approval = self.history.approve(self.run_id, env, plan_digest=digest,
+                                                    comment="approved at the terminal")
                 self._approved_step(env, digest, approval.who)
+                es.plan_digest = digest
                 saved = True
         return self._apply_and_check(env, es, driver, plan, saved)
 
@@ -202,11 +218,10 @@ class Rollout:
         if moved:
             self._void(env, es, moved)
             return None, False
-        approved = [a for a in self.history.approvals(self.run_id, env)
-                    if a.plan_digest == es.plan_digest]
-        if not approved:
+        approved = self.history.approval(self.run_id, env, es.plan_digest)
+        if approved is None:
             return None, False
-        self._approved_step(env, es.plan_digest, approved[-1].who)
+        self._approved_step(env, es.plan_digest, approved.who)
         return plan, True
 
     def _void(self, env: str, es: EnvState, reason: str) -> None:
@@ -248,6 +263,7 @@ class Rollout:
         report: ApplyReport | None = None
         if plan.has_changes():
             remembered = driver.remember() if self.state.rollback_on_failure else None
+            self._applying = True
             report = driver.apply(plan, saved=saved)
             stopped = self._apply_result(env, es, driver, report, remembered, saved)
             if stopped is not None:

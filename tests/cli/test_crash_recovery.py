@@ -134,7 +134,7 @@ def test_two_applies_at_once_exactly_one_runs(sandbox: Any, start: Start, run_cl
 
 
 def test_sigkill_leaves_no_process_and_a_plain_apply_converges(
-        sandbox: Any, start: Start, run_cli: Run, tmp_path: Path) -> None:
+        sandbox: Any, start: Start, run_cli: Run, tmp_path: Path, provision_home: Path) -> None:
     suffix = uuid.uuid4().hex[:8]
     (tmp_path / "spec.yaml").write_text(_spec(suffix))
     mark = uuid.uuid4().hex
@@ -153,6 +153,16 @@ def test_sigkill_leaves_no_process_and_a_plain_apply_converges(
     again = run_cli("apply", "spec.yaml", "--env", "local", "--yes", "--no-policy", env=env)
     assert again.code == 0, again.stderr
     assert "took over the lock" in again.stderr
+    # The history no longer shows the killed run as running: it was found dead.
+    from provision.history import History
+    from provision.vocabulary import Operation
+
+    hist = History.open(provision_home / "history.db", home=provision_home)
+    latest, killed = hist.runs(operation=Operation.APPLY)[:2]
+    hist.close()
+    assert (killed["outcome"], latest["outcome"]) == ("abandoned", "applied")
+    assert killed["detail"]["abandoned"]["found_by"] == latest["id"]
+    assert "no longer running" in killed["detail"]["abandoned"]["reason"]
     plan = run_cli("plan", "spec.yaml", "--env", "local", "--detailed-exitcode", env=env)
     assert plan.code == 0, plan.stdout + plan.stderr
     assert _buckets(_s3(sandbox), suffix) == [f"rec-a-{suffix}", f"rec-b-{suffix}"]

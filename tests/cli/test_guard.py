@@ -93,3 +93,47 @@ def test_lock_hints_name_the_command_to_run() -> None:
     stack_locked = StackLockedError("guarded.ci.aws", "ci@host (pid 1)")
     stack_locked.name_command("my spec.yaml", "prod")
     assert "provision repair 'my spec.yaml' --env prod (it clears" in stack_locked.hint
+
+
+def test_a_run_that_takes_over_a_dead_run_s_lock_records_it_abandoned(
+        backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from provision.cli import guard, session
+    from provision.cli.runs_cmd import _print_view
+    from provision.engine.lock import LockHolder, lock_key
+    from provision.history import History
+
+    monkeypatch.setenv("PROVISION_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PROVISION_BACKEND_URL", backend)
+    (tmp_path / "guarded.yaml").write_text(SPEC)
+    history = History.open(tmp_path / "home" / "history.db", home=tmp_path / "home")
+    killed = history.start(Operation.APPLY, spec="guarded", env="ci")   # kill -9: no finish
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    holder = json.loads(LockHolder.me(killed.id, Operation.APPLY, 600).encode())
+    holder.update(pid=dead.pid, pid_start="1")
+    Path(backend[len("file://"):]).mkdir(parents=True, exist_ok=True)
+    store = StoreRegistry(providers.state_stores()).open(backend)
+    store.create(lock_key("guarded", "ci"), json.dumps(holder).encode())
+
+    loaded = session.load(str(tmp_path / "guarded.yaml"), "ci")
+    with guard.engine_run(loaded, Operation.APPLY, "run-next", notice=lambda text: None):
+        pass
+    run = history.run(killed.id)
+    assert (run["outcome"], run["exit_code"], run["finished_at"]) == ("abandoned", None, None)
+    found = run["detail"]["abandoned"]
+    assert found["found_by"] == "run-next" and "no longer running" in found["reason"]
+    assert found["found_at"]
+    actions = [r["action"] for r in history.conn.execute("SELECT action FROM audit ORDER BY seq")]
+    assert actions[-1] == "run.abandoned" and history.verify().ok
+    _print_view(history.show(killed.id))
+    shown = capsys.readouterr().out
+    assert "outcome abandoned  exit -" in shown and "None" not in shown
+    assert "found dead at 20" in shown and "by run run-next (its process" in shown
+    # Only a run still 'running' is abandoned: a finished one keeps its outcome.
+    assert not history.abandon(killed.id, found_by="x", reason="y")
+    history.close()

@@ -70,7 +70,9 @@ def _exists(s3: Any, bucket: str) -> bool:
         return False
 
 
-def test_demo_rollout_dev_staging_prod(sandbox: Any, run_cli: Run, tmp_path: Path) -> None:
+def test_demo_rollout_dev_staging_prod(sandbox: Any, run_cli: Run, tmp_path: Path,
+                                       provision_home: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
     sfx = uuid.uuid4().hex[:6]
     spec = tmp_path / "demo.yaml"
     env = {"PROVISION_SANDBOX_DIR": str(sandbox.home)}
@@ -144,8 +146,25 @@ def test_demo_rollout_dev_staging_prod(sandbox: Any, run_cli: Run, tmp_path: Pat
     assert again.code == 4, again.stdout + again.stderr
     [renewed] = [e for e in _events(again) if e["event"] == "approval_needed"]
 
-    # 4. The new plan, approved, is applied exactly.
-    assert run_cli("approve", run_id, "--env", "prod", "--non-interactive", "--yes", env=env).code == 0
+    # 4. The new plan, approved, is applied exactly; a resume that fails before the apply
+    # (prod's lock held by another live run, as a wrong passphrase would) changes nothing:
+    # the approval stands and the next resume applies it.
+    assert run_cli("approve", run_id, "--env", "prod", "--non-interactive", "--yes",
+                   env=env).code == 0
+    from provision.cli import session
+    from provision.engine.lock import EnvironmentLock
+    from provision.vocabulary import Operation
+
+    monkeypatch.setenv("PROVISION_HOME", str(provision_home))
+    monkeypatch.setenv("PROVISION_SANDBOX_DIR", str(sandbox.home))
+    loaded = session.load(str(spec), "prod")
+    with EnvironmentLock(session.state_store(loaded), loaded.spec.name, "prod", "other-run",
+                         Operation.APPLY):
+        held = run_cli("rollout", "--resume", run_id, "--json", env=env)
+    assert held.code == 1 and "is locked by run other-run" in held.stderr, held.stderr
+    assert not _exists(s3, bucket["prod"])
+    again_approve = run_cli("approve", run_id, "--env", "prod", "--yes", env=env)
+    assert again_approve.code == 1 and "approved already" in again_approve.stderr
     last = run_cli("rollout", "--resume", run_id, "--json", env=env)
     assert last.code == 0, last.stdout + last.stderr
     events = _events(last)
@@ -166,6 +185,9 @@ def test_demo_rollout_dev_staging_prod(sandbox: Any, run_cli: Run, tmp_path: Pat
     assert [s[3] for s in steps if s[:2] == ("prod", "approval")] == [
         "waiting", "voided", "waiting", "waiting", "approved"]
     assert [s[3] for s in steps if s[:2] == ("prod", "promotion")] == ["failed"]
+    assert [s[3] for s in steps if s[:2] == ("prod", "error")] == ["failed"]
+    assert "error" not in shown["detail"]                # no stale error on success
+    assert [a["outcome"] for a in shown["detail"]["attempts"]][-1] == "failed"
     assert [a["plan_digest"] for a in shown["approvals"]] == [needed["plan_digest"],
                                                              renewed["plan_digest"]]
     human = run_cli("runs", "show", run_id, env=env)

@@ -6,6 +6,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from cli_helpers import Run
 from provision.history import History
 from provision.vocabulary import Operation, Outcome, StageStatus
@@ -107,3 +109,19 @@ def test_show_names_a_rollout_s_target_and_each_step_once(
     assert f"run {run.id}: rollout demo to prod by github:octo" in shown
     assert "  prod: approval: waiting" in shown and "approval approval" not in shown
     assert "  dev: stage aws: applied" in shown
+
+
+def test_show_of_a_resumed_run_tells_its_outcome_from_earlier_attempts(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from provision.cli.runs_cmd import _print_view
+
+    hist = History.open(tmp_path / "history.db", home=tmp_path)
+    run = hist.start(Operation.ROLLOUT, spec="demo", env="prod", who="github:octo")
+    run.finish(Outcome.FAILED, exit_code=1, error="incorrect passphrase")
+    hist.resume(run.id).finish(Outcome.APPLIED, exit_code=0)
+    _print_view(hist.show(run.id))
+    hist.close()
+    shown = capsys.readouterr().out
+    assert "outcome applied  exit 0" in shown and "error:" not in shown
+    assert "earlier attempt: failed exit 1 at 20" in shown
+    assert shown.rstrip().endswith(": incorrect passphrase")

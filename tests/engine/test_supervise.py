@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from provision.engine.supervise import Interrupt, Supervisor, processes_with_token
@@ -84,6 +85,33 @@ def test_first_signal_asks_once_second_kills() -> None:
         assert child.poll() is None
         interrupt._handle(signal.SIGTERM, None)
         assert seconds == [True]
+        # The Automation API's thread then warns of its broken event stream: not shown
+        # (the warning filters here make any shown warning an error).
+        warnings.warn_explicit("Error in event stream: <_MultiThreadedRendezvous>", UserWarning,
+                               "_stack.py", 1707, module="pulumi.automation._stack")
         assert child.wait(timeout=10) == -signal.SIGKILL
     finally:
         sup.stop()
+
+
+def test_once_a_stop_was_requested_the_restored_handlers_end_the_process_quietly() -> None:
+    """After a graceful stop the run has printed where it stopped and the process exits
+    130: another Ctrl-C meanwhile must not add a second message or a traceback."""
+    from provision.engine.supervise import exit_interrupted
+
+    calm = Interrupt(Supervisor(), on_first=lambda name: None, on_second=lambda: None)
+    before = signal.getsignal(signal.SIGINT)
+    term = signal.getsignal(signal.SIGTERM)
+    try:
+        calm.install()
+        calm.restore()                                   # no stop asked: as found
+        assert signal.getsignal(signal.SIGINT) is before
+        stopped = Interrupt(Supervisor(), on_first=lambda name: None, on_second=lambda: None)
+        stopped.install()
+        stopped._handle(signal.SIGINT, None)
+        stopped.restore()
+        assert signal.getsignal(signal.SIGINT) is exit_interrupted
+        assert signal.getsignal(signal.SIGTERM) is exit_interrupted
+    finally:
+        signal.signal(signal.SIGINT, before)
+        signal.signal(signal.SIGTERM, term)

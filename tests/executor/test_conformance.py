@@ -444,3 +444,30 @@ def test_a_policy_halt_ends_the_rollout_the_same_and_resume_goes_on(
     assert [(e, s) for e, s, _ in applies] == [("dev", "aws"), ("dev", "azure"), ("dev", "gcp"),
                                                ("staging", "aws"), ("staging", "azure"),
                                                ("staging", "gcp")]
+
+
+def test_a_resume_failing_before_the_apply_keeps_the_approval_the_same(
+        tmp_path: Path, dev_server: DevServer) -> None:
+    seen = []
+    for name, server in (("local", None), ("temporal", dev_server)):
+        run = RolloutRun(tmp_path / name, server)
+        run.go()
+        digest = run.history.run(run.run_id)["detail"]["rollout"]["envs"]["prod"]["plan_digest"]
+        run.approve(digest)
+        run.world.broken["prod"] = "incorrect passphrase for the state of prod"
+        failed = run.go(resume=True)
+        del run.world.broken["prod"]
+        done = run.go(resume=True)
+        seen.append([run.view(failed)[:3], run.view(done), run.world.applies,
+                     [a.plan_digest for a in run.history.approvals(run.run_id)]])
+        run.history.close()
+    local, temporal = seen
+    assert local == temporal
+    failed, done, applies, approvals = temporal
+    assert failed[:2] == ["failed", int(ExitCode.ERROR)]
+    assert "incorrect passphrase" in failed[2]["reason"]
+    assert done[:3] == ["applied", 0, None] and approvals == [digest]
+    assert [(s[1], s[3]) for s in done[3] if s[0] == "prod"] == [
+        ("plan", "planned"), ("approval", "waiting"), ("error", "failed"), ("approval", "approved"),
+        ("stage", "applied"), ("stage", "applied"), ("stage", "applied")]
+    assert [e for e, _, _ in applies].count("prod") == 3

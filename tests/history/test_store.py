@@ -51,6 +51,19 @@ def test_a_resumed_run_adds_up_its_duration(hist: History) -> None:
     assert actions == ["run.started", "run.finished", "run.resumed", "run.finished"]
 
 
+def test_a_resumed_run_keeps_its_earlier_attempts_apart_from_its_outcome(hist: History) -> None:
+    run = hist.start(Operation.ROLLOUT, spec="demo", env="prod")
+    run.finish(Outcome.FAILED, exit_code=1, error="incorrect passphrase")
+    hist.resume(run.id).finish(Outcome.APPLIED, exit_code=0)
+    row = hist.run(run.id)
+    assert (row["outcome"], row["exit_code"]) == ("applied", 0)
+    assert "error" not in row["detail"]                    # no stale error as if current
+    [attempt] = row["detail"]["attempts"]
+    assert (attempt["outcome"], attempt["exit_code"], attempt["error"]) == (
+        "failed", 1, "incorrect passphrase")
+    assert attempt["finished_at"]
+
+
 def test_unfinished_run_shows_running(hist: History) -> None:
     run = hist.start(Operation.ROLLOUT, spec="demo", env="prod")
     assert hist.run(run.id)["outcome"] == "running"

@@ -12,7 +12,7 @@ from typing import Any
 
 from provision.engine.hooks import Hooks
 from provision.engine.report import ApplyReport, StageOutcome
-from provision.errors import PolicyViolation, StageFailedError, StalePlanError
+from provision.errors import PassphraseError, PolicyViolation, StageFailedError, StalePlanError
 from provision.plan.digest import plan_digest
 from provision.plan.model import Action, Change, Plan, StagePlan
 from provision.plan.saved import read_plan, write_plan
@@ -55,12 +55,16 @@ class World:
     fail_stage: dict[str, str] = field(default_factory=dict)      # env -> stage that fails
     violate: dict[str, str] = field(default_factory=dict)         # env -> stage blocked pre
     interrupt: dict[str, str] = field(default_factory=dict)       # env -> stage interrupted
+    # env -> the error taking the environment raises (as a wrong state passphrase does)
+    broken: dict[str, str] = field(default_factory=dict)
     applies: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     planned: list[str] = field(default_factory=list)
     rollbacks: list[tuple[str, str]] = field(default_factory=list)
     closed: list[tuple[str, str]] = field(default_factory=list)
 
     def driver(self, env: str, hooks: Hooks) -> "FakeDriver":
+        if env in self.broken:
+            raise PassphraseError(self.broken[env], hint="set PROVISION_PASSPHRASE")
         return FakeDriver(self, env, hooks)
 
     def resolved(self, env: str) -> dict[str, dict[str, Any]]:

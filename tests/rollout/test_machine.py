@@ -177,6 +177,53 @@ def test_an_approval_of_another_digest_does_not_count(h: Harness) -> None:
     assert "prod" not in h.world.state or not h.world.state["prod"]
 
 
+def test_a_resume_that_fails_before_the_apply_keeps_the_approval(h: Harness) -> None:
+    # The sequence of a user's report: the passphrase missing at the start, the halt,
+    # the approval, a resume without the passphrase, then one with it.
+    h.world.broken["prod"] = "incorrect passphrase for the state of prod"
+    first = h.start()
+    assert first.exit_code is ExitCode.ERROR and h.env_state("prod")["status"] == "failed"
+    del h.world.broken["prod"]
+    halted = h.resume()
+    assert halted.halt is not None and halted.halt.gate == "approval"
+    digest = h.env_state("prod")["plan_digest"]
+    h.approve()
+    h.world.broken["prod"] = "incorrect passphrase for the state of prod"
+    failed = h.resume()
+    assert (failed.outcome, failed.exit_code) == (Outcome.FAILED, ExitCode.ERROR)
+    assert failed.halt is not None and "incorrect passphrase" in failed.halt.reason
+    prod = h.env_state("prod")
+    # Nothing was applied: the gate still stands, with its plan and its approval.
+    assert (prod["status"], prod["plan_digest"]) == ("waiting", digest)
+    assert "incorrect passphrase" in prod["reason"]
+    del h.world.broken["prod"]
+    h.world.planned.clear()
+    done = h.resume()
+    assert (done.outcome, done.exit_code) == (Outcome.APPLIED, ExitCode.OK)
+    assert h.world.planned == [] and h.env_state("prod")["status"] == "applied"
+    steps = [(s["env"], s["kind"], s["status"]) for s in h.history.show(h.run_id).steps
+             if s["env"] == "prod"]
+    assert steps.count(("prod", "approval", "waiting")) == 1
+    assert steps.count(("prod", "error", "failed")) == 2      # each failed attempt, in order
+    assert steps[-4:-3] == [("prod", "approval", "approved")]
+
+
+def test_a_fresh_plan_with_an_approved_digest_needs_no_second_approval(h: Harness) -> None:
+    # A state an older version left: the environment failed after its approval, before
+    # anything was applied; the plan made again is the approved one.
+    h.start()
+    digest = h.env_state("prod")["plan_digest"]
+    h.approve()
+    run = h.history.run(h.run_id)
+    run["detail"]["rollout"]["envs"]["prod"].update(status="failed", reason="passphrase")
+    h.history.resume(h.run_id).update(detail={"rollout": run["detail"]["rollout"]})
+    done = h.resume()
+    assert (done.outcome, done.exit_code) == (Outcome.APPLIED, ExitCode.OK)
+    approved = [e for e in h.ui.named("gate") if e["status"] == "approved"]
+    assert [e["plan_digest"] for e in approved] == [digest]
+    assert [a.plan_digest for a in h.history.approvals(h.run_id, "prod")] == [digest]
+
+
 def test_failing_health_check_in_staging_halts_before_prod(h: Harness) -> None:
     h.world.health["staging"] = [
         HealthCheck("name ok", "output", "aws_res.name", equals="aws-1"),
