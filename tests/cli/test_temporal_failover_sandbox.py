@@ -110,6 +110,10 @@ def test_a_killed_worker_s_stage_completes_once_on_the_other(
             assert any(locks.rglob("*.json")), "the update never took its stack lock"
             victim.send_signal(signal.SIGKILL)
             victim.wait(10)
+            # The run's watchdog kills the victim's Pulumi at once; on a loaded machine its
+            # `up` of a new stack (nothing to refresh) can still finish first and unlock.
+            time.sleep(2)           # the retry comes after the 6 s heartbeat timeout
+            left_locked = any(locks.rglob("*.json"))
             client.wait(600)
             log = (tmp_path / "client.log").read_text()
             assert client.returncode == 0, log
@@ -140,5 +144,6 @@ def test_a_killed_worker_s_stage_completes_once_on_the_other(
     # The other worker took the stage over and repaired the dead attempt's stack first.
     repaired = [line for i in (1, 2) for line in
                 (tmp_path / f"worker{i}.log").read_text().splitlines() if "repaired stage" in line]
-    assert repaired, "the retried stage found nothing to repair"
+    if left_locked:
+        assert repaired, "the retried stage found nothing to repair"
     assert _ours(provision_home) == []
