@@ -18,7 +18,7 @@ from provision.spec.document import Document, Path
 from provision.spec.hints import did_you_mean, one_of
 from provision.spec.limits import MAX_RESOURCES
 from provision.spec.model import Environment, Resource, SourceLocation, Spec, Variable
-from provision.spec.refs import RefSyntaxError, parse_text, parse_value
+from provision.spec.refs import RefParser, RefSyntaxError
 
 TOP_KEYS = ("name", "backend", "executor", "variables", "environments", "resources", "promotion")
 # What HCL users write at top level: attributes and the block types.
@@ -42,6 +42,7 @@ class _Builder:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.diagnostics: list[Diagnostic] = list(doc.diagnostics)
+        self.refs = RefParser()
 
     def error(self, path: Path, message: str, *, resource: str = "", hint: str = "") -> None:
         self.diagnostics.append(self.doc.diag(path, message, resource=resource, hint=hint))
@@ -64,7 +65,7 @@ class _Builder:
     def values(self, value: Any, path: Path, resource: str = "") -> Any:
         def report(exc: RefSyntaxError, below: tuple[Any, ...]) -> None:
             self.error(path + below, exc.message, resource=resource, hint=exc.hint)
-        return parse_value(value, report)
+        return self.refs.value(value, report)
 
     # -- sections -----------------------------------------------------------------
 
@@ -280,7 +281,7 @@ class _Builder:
             if "${" not in value:
                 return value
             try:
-                return parse_text(value)
+                return self.refs.text(value)
             except RefSyntaxError as exc:
                 self.error(path, exc.message, resource=rid, hint=exc.hint)
                 return value

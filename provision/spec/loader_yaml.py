@@ -76,17 +76,21 @@ except ImportError:  # pragma: no cover - PyYAML without libyaml
 
     _BaseParser = _PyParser  # noqa: F811
 
-_RESOLVED: dict[str, str] = {}
 _SCALAR_NODE = yaml.ScalarNode
 
 
 class _Loader(_BaseParser, SafeConstructor, CoreResolver):  # type: ignore[misc]
     """libyaml's parser, PyYAML's safe constructor and the core-schema resolver."""
 
+    # Plain scalars whose tag this loader has resolved (the same few recur: ``true``,
+    # ``1``, a team name), up to this many of at most 32 characters each.
+    TAGS_KEPT = 65536
+
     def __init__(self, stream: str) -> None:
         _BaseParser.__init__(self, stream)
         SafeConstructor.__init__(self)
         CoreResolver.__init__(self)
+        self._tags: dict[str, str] = {}
 
     # The composer calls these around every node for path resolvers, and none are
     # registered (``resolve`` below relies on that too), so they do nothing: builtins
@@ -98,11 +102,12 @@ class _Loader(_BaseParser, SafeConstructor, CoreResolver):  # type: ignore[misc]
         if kind is _SCALAR_NODE:
             if not implicit[0]:
                 return _STR  # quoted, untagged: always a string
-            tag = _RESOLVED.get(value)  # the same few scalars recur: cache their tags
+            tags = self._tags
+            tag = tags.get(value)
             if tag is None:
                 tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
-                if len(value) <= 32 and len(_RESOLVED) < 65536:
-                    _RESOLVED[value] = tag
+                if len(value) <= 32 and len(tags) < self.TAGS_KEPT:
+                    tags[value] = tag
             return tag
         if not self.yaml_path_resolvers:   # none are registered: the default tags
             if kind is yaml.MappingNode:
