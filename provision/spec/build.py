@@ -178,6 +178,9 @@ class _Builder:
             opath = path + ("overrides", rid)
             env.overrides[rid] = self.values(
                 self.expect_map(props, opath, f"overrides of '{rid}'"), opath)
+            env.override_locations[rid] = self.doc.location(opath)
+            for key in env.overrides[rid]:
+                env.override_locations[f"{rid}.{key}"] = self.doc.location(opath + (key,))
         queues = self.expect_map(body.get("queues"), path + ("queues",), "'queues'")
         for cloud, queue in queues.items():
             if cloud not in (*CLOUDS, "*"):
@@ -238,6 +241,8 @@ class _Builder:
             self.error(path + ("type",), f"malformed resource type '{rtype}'", resource=rid,
                        hint="types look like <cloud>:<module>:<Type>, e.g. aws:s3:Bucket")
         res = Resource(id=rid, type=rtype, location=self.doc.location(path))
+        if "type" in body:
+            res.type_location = self.doc.location(path + ("type",))
         props = body.get("properties")
         if props.__class__ is not dict:
             props = self.expect_map(props, path + ("properties",), "'properties'",
@@ -267,6 +272,8 @@ class _Builder:
                        resource=rid)
         else:
             res.depends_on = tuple(_strip_interpolation(d) for d in deps)
+            if deps:
+                res.depends_on_location = self.doc.location(path + ("depends_on",))
         protect = body.get("protect", False)
         if not isinstance(protect, bool):
             self.error(path + ("protect",), "'protect' must be true or false", resource=rid)

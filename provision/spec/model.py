@@ -108,6 +108,8 @@ class Environment:
     # Per-resource property overrides: {resource_id: {property: value}}.
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     location: SourceLocation | None = None
+    # Where each override was written: "<resource id>" and "<resource id>.<property>".
+    override_locations: dict[str, SourceLocation] = field(default_factory=dict)
     # ``sandbox: true``: this environment targets the local emulators too.
     use_sandbox: bool = False
     # ``approval: true``: a rollout halts for an approval before applying it
@@ -142,6 +144,9 @@ class Resource:
     # Where each top-level property was written, for precise diagnostics; nested map
     # keys and list items are here too under dotted paths ("tags.owner", "members.0").
     property_locations: dict[str, SourceLocation] = field(default_factory=dict)
+    # Where its ``type`` and ``depends_on`` were written (None: not written).
+    type_location: SourceLocation | None = None
+    depends_on_location: SourceLocation | None = None
 
     @property
     def cloud(self) -> str:
