@@ -43,6 +43,7 @@ class _Builder:
         self.doc = doc
         self.diagnostics: list[Diagnostic] = list(doc.diagnostics)
         self.refs = RefParser()
+        self.parse_text = self.refs.text        # once per string with a reference: bound once
 
     def error(self, path: Path, message: str, *, resource: str = "", hint: str = "") -> None:
         self.diagnostics.append(self.doc.diag(path, message, resource=resource, hint=hint))
@@ -240,16 +241,17 @@ class _Builder:
         elif not TYPE_PATTERN.match(rtype):
             self.error(path + ("type",), f"malformed resource type '{rtype}'", resource=rid,
                        hint="types look like <cloud>:<module>:<Type>, e.g. aws:s3:Bucket")
+        locations, file = self.doc.locations, self.doc.file
         res = Resource(id=rid, type=rtype, location=self.doc.location(path))
-        if "type" in body:
-            res.type_location = self.doc.location(path + ("type",))
+        found = locations.get(path + ("type",))
+        if found is not None:
+            res.type_location = SourceLocation.at(file, found[0], found[1])
         props = body.get("properties")
         if props.__class__ is not dict:
             props = self.expect_map(props, path + ("properties",), "'properties'",
                                     resource=rid)
         if self.doc.controls:
             self.controls(props, path + ("properties",), "properties", rid)
-        locations, file = self.doc.locations, self.doc.file
         plocs, properties = res.property_locations, res.properties
         for key, value in props.items():
             ppath = path + ("properties", key)
@@ -272,8 +274,9 @@ class _Builder:
                        resource=rid)
         else:
             res.depends_on = tuple(_strip_interpolation(d) for d in deps)
-            if deps:
-                res.depends_on_location = self.doc.location(path + ("depends_on",))
+            found = locations.get(path + ("depends_on",)) if deps else None
+            if found is not None:
+                res.depends_on_location = SourceLocation.at(file, found[0], found[1])
         protect = body.get("protect", False)
         if not isinstance(protect, bool):
             self.error(path + ("protect",), "'protect' must be true or false", resource=rid)
@@ -288,7 +291,7 @@ class _Builder:
             if "${" not in value:
                 return value
             try:
-                return self.refs.text(value)
+                return self.parse_text(value)
             except RefSyntaxError as exc:
                 self.error(path, exc.message, resource=rid, hint=exc.hint)
                 return value

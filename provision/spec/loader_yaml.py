@@ -91,6 +91,7 @@ class _Loader(_BaseParser, SafeConstructor, CoreResolver):  # type: ignore[misc]
         SafeConstructor.__init__(self)
         CoreResolver.__init__(self)
         self._tags: dict[str, str] = {}
+        self._tag_of = self._tags.get                 # looked up once per plain scalar
 
     # The composer calls these around every node for path resolvers, and none are
     # registered (``resolve`` below relies on that too), so they do nothing: builtins
@@ -102,10 +103,10 @@ class _Loader(_BaseParser, SafeConstructor, CoreResolver):  # type: ignore[misc]
         if kind is _SCALAR_NODE:
             if not implicit[0]:
                 return _STR  # quoted, untagged: always a string
-            tags = self._tags
-            tag = tags.get(value)
+            tag = self._tag_of(value)
             if tag is None:
                 tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+                tags = self._tags
                 if len(value) <= 32 and len(tags) < self.TAGS_KEPT:
                     tags[value] = tag
             return tag
