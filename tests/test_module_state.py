@@ -34,9 +34,12 @@ def _module_containers(tree: ast.Module) -> set[str]:
 
 
 def _state_changes(path: Path) -> list[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    text = path.read_text(encoding="utf-8")
+    tree = ast.parse(text)
     containers = _module_containers(tree)
     found: list[str] = []
+    if not containers and "global" not in text:
+        return found
 
     def where(node: ast.AST, what: str) -> None:
         shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
