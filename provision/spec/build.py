@@ -243,9 +243,7 @@ class _Builder:
                        hint="types look like <cloud>:<module>:<Type>, e.g. aws:s3:Bucket")
         locations, file = self.doc.locations, self.doc.file
         res = Resource(id=rid, type=rtype, location=self.doc.location(path))
-        found = locations.get(path + ("type",))
-        if found is not None:
-            res.type_location = SourceLocation.at(file, found[0], found[1])
+        res.type_at = locations.get(path + ("type",))
         props = body.get("properties")
         if props.__class__ is not dict:
             props = self.expect_map(props, path + ("properties",), "'properties'",
@@ -274,9 +272,8 @@ class _Builder:
                        resource=rid)
         else:
             res.depends_on = tuple(_strip_interpolation(d) for d in deps)
-            found = locations.get(path + ("depends_on",)) if deps else None
-            if found is not None:
-                res.depends_on_location = SourceLocation.at(file, found[0], found[1])
+            if deps:
+                res.depends_on_at = locations.get(path + ("depends_on",))
         protect = body.get("protect", False)
         if not isinstance(protect, bool):
             self.error(path + ("protect",), "'protect' must be true or false", resource=rid)

@@ -144,13 +144,30 @@ class Resource:
     # Where each top-level property was written, for precise diagnostics; nested map
     # keys and list items are here too under dotted paths ("tags.owner", "members.0").
     property_locations: dict[str, SourceLocation] = field(default_factory=dict)
-    # Where its ``type`` and ``depends_on`` were written (None: not written).
-    type_location: SourceLocation | None = None
-    depends_on_location: SourceLocation | None = None
+    # (line, column) where its ``type`` and ``depends_on`` were written, None when they
+    # were not: kept as plain pairs (a spec of 10k resources makes them all, and reads
+    # them only for a diagnostic); see type_location and depends_on_location.
+    type_at: tuple[int, int] | None = None
+    depends_on_at: tuple[int, int] | None = None
 
     @property
     def cloud(self) -> str:
         return self.type.split(":", 1)[0]
+
+    @property
+    def type_location(self) -> SourceLocation | None:
+        """Where ``type`` was written, else where the resource was (None: unknown)."""
+        return self._at(self.type_at)
+
+    @property
+    def depends_on_location(self) -> SourceLocation | None:
+        """Where ``depends_on`` was written, else where the resource was (None: unknown)."""
+        return self._at(self.depends_on_at)
+
+    def _at(self, at: tuple[int, int] | None) -> SourceLocation | None:
+        if at is None or self.location is None:
+            return self.location
+        return SourceLocation.at(self.location.file, at[0], at[1])
 
 
 @dataclass

@@ -85,7 +85,7 @@ class _Validator:
             if res.type in self.registry:
                 self.schemas[rid] = self.registry.schema(res.type)
             else:
-                self.add(res.type_location or res.location,
+                self.add(res.type_location,
                          f"unknown resource type '{res.type}'", rid,
                          did_you_mean(res.type, known, fallback=one_of(known)))
         for rid, res in self.spec.resources.items():
@@ -155,7 +155,7 @@ class _Validator:
                              f"add it under resources.{rid}.properties")
         for dep in res.depends_on:
             if dep not in self.spec.resources:
-                self.add(res.depends_on_location or res.location,
+                self.add(res.depends_on_location,
                          f"depends_on names unknown resource '{dep}'", rid,
                          did_you_mean(dep, self.spec.resources,
                                       fallback=one_of(self.spec.resources)))

@@ -21,7 +21,7 @@ def without_locations(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         out = {}
         for f in dataclasses.fields(obj):
-            if f.name == "path" or f.name.endswith(("location", "locations")):
+            if f.name == "path" or f.name.endswith(("location", "locations", "_at")):
                 continue
             out[f.name] = without_locations(getattr(obj, f.name))
         return (type(obj).__name__, out)
