@@ -9,6 +9,7 @@ import re
 
 from provision.policy.inputs import Subject
 from provision.policy.rules import Deferred, RuleContext, rule
+from provision.vocabulary import Action
 
 # Where each resource type keeps its tags, its location and its name.
 # Every type that always takes tags or labels is listed. Left out: a blob container
@@ -79,6 +80,9 @@ def required_tags(subject: Subject, ctx: RuleContext) -> str | None:
       severity="high", resource_types=list(LOCATION_PROPERTY), reads=["location", "region"],
       remediation="deploy to one of the environment's allowed locations (see pack.yaml)")
 def allowed_location(subject: Subject, ctx: RuleContext) -> str | None:
+    """The message says what the plan does: a create puts the resource in the location,
+    an update or replace moves it there (or leaves it where the allow-list no longer
+    allows it); after apply, the live resource is where it is."""
     prop = LOCATION_PROPERTY[subject.type]
     value = subject.get(prop)
     if value is None:
@@ -86,9 +90,17 @@ def allowed_location(subject: Subject, ctx: RuleContext) -> str | None:
             raise Deferred(f"{prop} is known only after apply")
         return f"{prop} is not reported"
     allowed = [str(a).lower() for a in ctx.params.get("allowed_locations", [])]
-    if str(value).lower() not in allowed:
-        return f"{prop} '{value}' is not allowed in {ctx.env} (allowed: {', '.join(allowed)})"
-    return None
+    if str(value).lower() in allowed:
+        return None
+    refused = f"not allowed in {ctx.env} (allowed: {', '.join(allowed)})"
+    if subject.action == Action.CREATE:
+        return f"creating it in {prop} '{value}', which is {refused}"
+    if subject.action in (Action.UPDATE, Action.REPLACE):
+        old = (subject.before or {}).get(prop)
+        if old is not None and str(old).lower() != str(value).lower():
+            return f"changing {prop} from '{old}' to '{value}', which is {refused}"
+        return f"{prop} '{value}' (left as it is by this {subject.action}) is {refused}"
+    return f"{prop} '{value}' is {refused}"
 
 
 @rule(id="PRV-GOV-003", title="Names follow the naming convention",

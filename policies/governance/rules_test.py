@@ -33,7 +33,25 @@ def test_location_allowed_pass(rules: dict[str, PythonRule], params: dict[str, A
 def test_location_not_allowed_fail(rules: dict[str, PythonRule], params: dict[str, Any]) -> None:
     s = Subject("g", "gcp:storage:Bucket", {"location": "asia-east1"})
     [message] = rules["PRV-GOV-002"](s, _ctx(params))
-    assert "asia-east1" in message
+    assert message.startswith("creating it in location 'asia-east1', which is not allowed in dev")
+
+
+def test_location_message_says_what_an_update_changes(rules: dict[str, PythonRule],
+                                                      params: dict[str, Any]) -> None:
+    allowed = params["allowed_locations"][0]
+    moved = Subject("g", "gcp:storage:Bucket", {"location": "asia-east1"}, action="replace",
+                    before={"location": allowed})
+    [message] = rules["PRV-GOV-002"](moved, _ctx(params))
+    assert message.startswith(f"changing location from '{allowed}' to 'asia-east1', "
+                              "which is not allowed in dev (allowed: ")
+    kept = Subject("g", "gcp:storage:Bucket", {"location": "asia-east1", "labels": {}},
+                   action="update", before={"location": "asia-east1"})
+    [message] = rules["PRV-GOV-002"](kept, _ctx(params))
+    assert message.startswith("location 'asia-east1' (left as it is by this update) is not "
+                              "allowed in dev")
+    live = Subject("g", "gcp:storage:Bucket", {"location": "asia-east1"}, action="read")
+    [message] = rules["PRV-GOV-002"](live, _ctx(params, phase="post"))
+    assert message.startswith("location 'asia-east1' is not allowed in dev")
 
 
 def test_s3_region_deferred_then_decided(rules: dict[str, PythonRule],

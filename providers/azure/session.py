@@ -21,7 +21,6 @@ account (``devstoreaccount1``).
 from __future__ import annotations
 
 import importlib
-import threading
 from typing import Any, ContextManager
 
 from provision.errors import CloudError, CredentialsError, ProviderError
@@ -73,19 +72,16 @@ def _sandbox_auth_policy() -> Any:
     return SandboxAuthPolicy()
 
 
-_credential: Any = None
-_credential_lock = threading.Lock()
-
-
 def default_credential() -> Any:
-    """One ``DefaultAzureCredential`` per process: it caches tokens, so reuse it."""
-    global _credential
-    with _credential_lock:
-        if _credential is None:
-            from azure.identity import DefaultAzureCredential
+    """One ``DefaultAzureCredential`` per process and credential settings (it caches
+    tokens, so it is reused), kept in :data:`providers.clients.CLIENTS` beside the
+    clients: a change to :data:`CREDENTIAL_ENV` gives a new one."""
+    def build() -> Any:
+        from azure.identity import DefaultAzureCredential
 
-            _credential = DefaultAzureCredential()
-        return _credential
+        return DefaultAzureCredential()
+
+    return CLIENTS.get(("azure", "credential", credential_fingerprint(*CREDENTIAL_ENV)), build)
 
 
 def subscription_id(config: CloudConfig) -> str:

@@ -6,7 +6,9 @@ Shape (``--json``)::
      "stages": {"aws": {"logs": {"arn": "...", "bucket": "...", "id": "..."}}, ...}}
 
 Outputs come from each stage's state (what the last apply recorded); a stage never
-applied is absent. Properties the adapter's schema marks secret are shown as
+applied is absent. Every attribute the cloud returned is there, including those the
+spec leaves out. Secret properties (those the adapter's schema marks, and those whose
+value derives from a secret: ``provision.engine.secrets``) are shown as
 ``{"$sensitive": true}`` (``(sensitive)`` for people) unless ``--show-secrets``.
 """
 
@@ -19,6 +21,7 @@ from rich.console import Console
 
 from provision.cli import session
 from provision.engine.protocol import META_OUTPUT
+from provision.engine.secrets import secret_properties
 from provision.plan.render_json import SENSITIVE_JSON
 from provision.vocabulary import ExitCode
 
@@ -29,6 +32,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 def collect(loaded: session.Loaded, *, show_secrets: bool) -> dict[str, Any]:
     """{stage: {resource: {attribute: value}}} from the stages' state."""
     orch = session.orchestrator(loaded)
+    secrets = secret_properties(loaded.spec, loaded.registry)
     stages: dict[str, Any] = {}
     for stage in loaded.stages.stages:
         snap = orch.engine.snapshot(orch.stack_name(stage.name))
@@ -39,10 +43,8 @@ def collect(loaded: session.Loaded, *, show_secrets: bool) -> dict[str, Any]:
             exported = snap.outputs.get(rid)
             if not isinstance(exported, dict):
                 continue
-            schema = loaded.registry.schema(loaded.spec.resources[rid].type)
             resources[rid] = {
-                k: (v if show_secrets or not (k in schema.properties and schema.properties[k].secret)
-                    else dict(SENSITIVE_JSON))
+                k: (v if show_secrets or k not in secrets[rid] else dict(SENSITIVE_JSON))
                 for k, v in sorted(exported.items()) if k != META_OUTPUT}
         stages[stage.name] = resources
     return stages

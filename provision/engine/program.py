@@ -3,8 +3,9 @@
 References to resources of the same stack become Pulumi Outputs of those
 resources; :data:`UNKNOWN` inputs (known only after an upstream stage applies)
 become unknown Outputs, never a made-up value. Each resource's readable
-attributes are exported so downstream stages can read them, and the types of
-the stack's resources are exported under ``META_OUTPUT``.
+attributes are exported as the cloud returned them (including those the spec
+leaves out: a default, an id) so downstream stages and ``provision output`` can
+read them, and the types of the stack's resources are exported under ``META_OUTPUT``.
 """
 
 from __future__ import annotations
@@ -73,8 +74,11 @@ def pulumi_program(stack: StackProgram) -> Callable[[], None]:
             for key, raw in decl.inputs.items():
                 val = materialize(raw)
                 props[key] = pulumi.Output.secret(val) if key in decl.secret else val
-            for out in decl.outputs:
-                props.setdefault(out, None)
+            # Every readable attribute is declared, absent ones as None (Pulumi sends no
+            # None input): Pulumi fills in only the attributes a resource declares, so one
+            # the spec leaves out (a cloud default, an id) would otherwise read as absent.
+            for attr in (*decl.outputs, *decl.readable):
+                props.setdefault(attr, None)
             if decl.import_id is not None:
                 # Adopted by the provider's create (see dynamic.IMPORT_KEY), not through
                 # ResourceOptions.import_, which dynamic providers cannot serve.
@@ -90,7 +94,7 @@ def pulumi_program(stack: StackProgram) -> Callable[[], None]:
             created[decl.id] = res
             exported: dict[str, Any] = {"id": res.id}
             for attr in decl.readable:
-                exported[attr] = getattr(res, attr, None)
+                exported[attr] = getattr(res, attr)
             pulumi.export(decl.id, exported)
         pulumi.export(META_OUTPUT, {"types": stack.types()})
 

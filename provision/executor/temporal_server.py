@@ -89,6 +89,9 @@ class DevServer:
     ui: bool = False                     # serve the web UI on ui_port (loopback only)
     pid: int | None = field(default=None, init=False)
     command: list[str] = field(default_factory=list, init=False)
+    # What this server object started (to reap it) and how it checks and stops a pid.
+    processes: process.Processes = field(default_factory=process.Processes, init=False,
+                                         repr=False, compare=False)
 
     @property
     def address(self) -> str:
@@ -115,7 +118,7 @@ class DevServer:
             pid, command = int(recorded["pid"]), [str(a) for a in recorded["command"]]
         except (OSError, ValueError, KeyError, TypeError):
             return
-        process.stop(pid, command)
+        self.processes.stop(pid, command)
         self.pid_file.unlink(missing_ok=True)
 
     def start(self, timeout: float = START_TIMEOUT) -> "DevServer":
@@ -130,9 +133,10 @@ class DevServer:
         self.command = dev_server_command(binary, port=self.port, ui_port=self.ui_port,
                                           db_file=self.db_file, ui=self.ui)
         env = {**os.environ, "TEMPORAL_VERSION_CHECK_DISABLED": "1"}
-        self.pid = process.spawn(self.command, log, env=env)
+        self.pid = self.processes.spawn(self.command, log, env=env)
         self.pid_file.write_text(json.dumps({"pid": self.pid, "command": self.command}))
-        why = process.wait_until_ready(self.pid, self.port, timeout, probe=process.answers_http2)
+        why = self.processes.wait_until_ready(self.pid, self.port, timeout,
+                                              probe=process.answers_http2)
         if why is not None:
             self.stop()
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
@@ -141,12 +145,12 @@ class DevServer:
         return self
 
     def running(self) -> bool:
-        return self.pid is not None and process.runs(self.pid, self.command)
+        return self.pid is not None and self.processes.runs(self.pid, self.command)
 
     def stop(self) -> None:
         """Stop the process this object started (and only it); idempotent."""
         if self.pid is not None:
-            process.stop(self.pid, self.command)
+            self.processes.stop(self.pid, self.command)
             self.pid = None
             self.pid_file.unlink(missing_ok=True)
 

@@ -45,10 +45,13 @@ class Sandbox:
     """The local emulators whose state lives in ``home``."""
 
     def __init__(self, home: Path, *, services: Sequence[ServiceSpec] = DEFAULT_SERVICES,
-                 startup_timeout: float = STARTUP_TIMEOUT) -> None:
+                 startup_timeout: float = STARTUP_TIMEOUT,
+                 processes: process.Processes | None = None) -> None:
         self.home = Path(home)
         self.services = tuple(services)
         self.startup_timeout = startup_timeout
+        # What this sandbox started (to reap it) and how it checks and stops any pid.
+        self.processes = processes or process.Processes()
 
     @property
     def faults_file(self) -> Path:
@@ -84,7 +87,8 @@ class Sandbox:
         """
         with self._locked():
             records = state.load(self.state_file)
-            records = {n: r for n, r in records.items() if process.runs(r.pid, r.command)}
+            records = {n: r for n, r in records.items()
+                       if self.processes.runs(r.pid, r.command)}
             if faults is not None:
                 plain = sorted(n for n, r in records.items() if "--faults" not in r.command
                                and n in {s.name for s in self.services if s.faults})
@@ -114,7 +118,7 @@ class Sandbox:
                     if problem is not None and problem.startswith("exited") \
                             and process.port_in_use(record.port):
                         # Another program took the port between picking and binding: once more.
-                        process.stop(record.pid, record.command, timeout=5.0)
+                        self.processes.stop(record.pid, record.command, timeout=5.0)
                         record = started[index] = self._spawn(specs[record.name], taken, faulted)
                         records[record.name] = record
                         state.save(self.state_file, records)
@@ -123,7 +127,7 @@ class Sandbox:
                         raise self._failure(record, problem)
             except BaseException:
                 for record in reversed(started):
-                    process.stop(record.pid, record.command, timeout=5.0)
+                    self.processes.stop(record.pid, record.command, timeout=5.0)
                     records.pop(record.name, None)
                 state.save(self.state_file, records)
                 raise
@@ -145,7 +149,7 @@ class Sandbox:
         log.write_text(f"# {spec.name} started {_now()} on 127.0.0.1:{port}\n")
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         try:
-            pid = process.spawn(command, log, env=env, cwd=self.home)
+            pid = self.processes.spawn(command, log, env=env, cwd=self.home)
         except OSError as exc:
             raise SandboxError(
                 f"sandbox service '{spec.name}' could not be started: {exc}",
@@ -158,8 +162,8 @@ class Sandbox:
 
     def _wait(self, record: ServiceRecord) -> str | None:
         probes = {spec.name: spec.ready for spec in self.services}
-        return process.wait_until_ready(record.pid, record.port, self.startup_timeout,
-                                        probes.get(record.name, process.answers_http))
+        return self.processes.wait_until_ready(record.pid, record.port, self.startup_timeout,
+                                               probes.get(record.name, process.answers_http))
 
     def _failure(self, record: ServiceRecord, problem: str) -> SandboxError:
         tail = _log_tail(Path(record.log))
@@ -174,7 +178,7 @@ class Sandbox:
         with self._locked():
             records = state.load(self.state_file)
             for record in records.values():
-                process.stop(record.pid, record.command)
+                self.processes.stop(record.pid, record.command)
             state.save(self.state_file, {})
 
     def status(self) -> SandboxStatus:
@@ -191,7 +195,7 @@ class Sandbox:
                 continue
             services[name] = ServiceStatus(
                 name=name, endpoint=record.endpoint, pid=record.pid, port=record.port,
-                running=process.runs(record.pid, record.command),
+                running=self.processes.runs(record.pid, record.command),
                 started_at=record.started_at, log=record.log,
             )
         return SandboxStatus(home=self.home, services=services)

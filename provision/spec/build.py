@@ -18,7 +18,7 @@ from provision.spec.document import Document, Path
 from provision.spec.hints import did_you_mean, one_of
 from provision.spec.limits import MAX_RESOURCES
 from provision.spec.model import Environment, Resource, SourceLocation, Spec, Variable
-from provision.spec.refs import RefSyntaxError, parse_text, parse_value
+from provision.spec.refs import RefParser, RefSyntaxError
 
 TOP_KEYS = ("name", "backend", "executor", "variables", "environments", "resources", "promotion")
 # What HCL users write at top level: attributes and the block types.
@@ -42,6 +42,8 @@ class _Builder:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.diagnostics: list[Diagnostic] = list(doc.diagnostics)
+        self.refs = RefParser()
+        self.parse_text = self.refs.text        # once per string with a reference: bound once
 
     def error(self, path: Path, message: str, *, resource: str = "", hint: str = "") -> None:
         self.diagnostics.append(self.doc.diag(path, message, resource=resource, hint=hint))
@@ -64,7 +66,7 @@ class _Builder:
     def values(self, value: Any, path: Path, resource: str = "") -> Any:
         def report(exc: RefSyntaxError, below: tuple[Any, ...]) -> None:
             self.error(path + below, exc.message, resource=resource, hint=exc.hint)
-        return parse_value(value, report)
+        return self.refs.value(value, report)
 
     # -- sections -----------------------------------------------------------------
 
@@ -177,6 +179,9 @@ class _Builder:
             opath = path + ("overrides", rid)
             env.overrides[rid] = self.values(
                 self.expect_map(props, opath, f"overrides of '{rid}'"), opath)
+            env.override_locations[rid] = self.doc.location(opath)
+            for key in env.overrides[rid]:
+                env.override_locations[f"{rid}.{key}"] = self.doc.location(opath + (key,))
         queues = self.expect_map(body.get("queues"), path + ("queues",), "'queues'")
         for cloud, queue in queues.items():
             if cloud not in (*CLOUDS, "*"):
@@ -236,14 +241,15 @@ class _Builder:
         elif not TYPE_PATTERN.match(rtype):
             self.error(path + ("type",), f"malformed resource type '{rtype}'", resource=rid,
                        hint="types look like <cloud>:<module>:<Type>, e.g. aws:s3:Bucket")
+        locations, file = self.doc.locations, self.doc.file
         res = Resource(id=rid, type=rtype, location=self.doc.location(path))
+        res.type_at = locations.get(path + ("type",))
         props = body.get("properties")
         if props.__class__ is not dict:
             props = self.expect_map(props, path + ("properties",), "'properties'",
                                     resource=rid)
         if self.doc.controls:
             self.controls(props, path + ("properties",), "properties", rid)
-        locations, file = self.doc.locations, self.doc.file
         plocs, properties = res.property_locations, res.properties
         for key, value in props.items():
             ppath = path + ("properties", key)
@@ -266,6 +272,8 @@ class _Builder:
                        resource=rid)
         else:
             res.depends_on = tuple(_strip_interpolation(d) for d in deps)
+            if deps:
+                res.depends_on_at = locations.get(path + ("depends_on",))
         protect = body.get("protect", False)
         if not isinstance(protect, bool):
             self.error(path + ("protect",), "'protect' must be true or false", resource=rid)
@@ -290,7 +298,7 @@ class _Builder:
             if "${" not in value:
                 return value
             try:
-                return parse_text(value)
+                return self.parse_text(value)
             except RefSyntaxError as exc:
                 self.error(path, exc.message, resource=rid, hint=exc.hint)
                 return value

@@ -26,7 +26,7 @@ def check_constraints(spec: Spec, registry: AdapterRegistry, *,
     """Every constraint violation in ``spec``, in resource order.
 
     On a raw spec (``overrides=True``) each environment's overrides are checked too,
-    located at the environment; on a resolved spec (overrides already merged,
+    located where the override was written; on a resolved spec (overrides already merged,
     variables substituted) pass ``overrides=False``. Resources of unknown types are
     skipped (validation reports those). Values that are references or templates are
     unknown until apply and never violate anything.
@@ -49,8 +49,10 @@ def check_constraints(spec: Spec, registry: AdapterRegistry, *,
                 continue
             merged = merge(res.properties, override)
             for violation in _violations(checks, merged, spec, resolved=False):
-                if violation.path.split(".", 1)[0] in override:
-                    found.append(_diagnostic(res, schema, violation, env.location,
+                name = violation.path.split(".", 1)[0]
+                if name in override:
+                    loc = env.override_locations.get(f"{rid}.{name}", env.location)
+                    found.append(_diagnostic(res, schema, violation, loc,
                                              f"environment '{env.name}' overrides: "))
     return found
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import operator
 import re
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -76,40 +76,58 @@ except ImportError:  # pragma: no cover - PyYAML without libyaml
 
     _BaseParser = _PyParser  # noqa: F811
 
-_RESOLVED: dict[str, str] = {}
 _SCALAR_NODE = yaml.ScalarNode
 
 
 class _Loader(_BaseParser, SafeConstructor, CoreResolver):  # type: ignore[misc]
     """libyaml's parser, PyYAML's safe constructor and the core-schema resolver."""
 
+    # Plain scalars whose tag a loader remembers (the same few recur: ``true``, ``1``,
+    # a team name): up to this many, of at most 32 characters each.
+    TAGS_KEPT = 65536
+
     def __init__(self, stream: str) -> None:
         _BaseParser.__init__(self, stream)
         SafeConstructor.__init__(self)
         CoreResolver.__init__(self)
+        self.resolve = self._resolver()  # type: ignore[method-assign]
 
     # The composer calls these around every node for path resolvers, and none are
-    # registered (``resolve`` below relies on that too), so they do nothing: builtins
+    # registered (``resolve`` relies on that too), so they do nothing: builtins
     # that ignore what they are given cost a fraction of a Python call (200k nodes).
     descend_resolver = staticmethod(operator.is_)  # type: ignore[assignment]
     ascend_resolver = staticmethod(tuple)  # type: ignore[assignment]
 
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is _SCALAR_NODE:
-            if not implicit[0]:
-                return _STR  # quoted, untagged: always a string
-            tag = _RESOLVED.get(value)  # the same few scalars recur: cache their tags
-            if tag is None:
-                tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
-                if len(value) <= 32 and len(_RESOLVED) < 65536:
-                    _RESOLVED[value] = tag
-            return tag
-        if not self.yaml_path_resolvers:   # none are registered: the default tags
-            if kind is yaml.MappingNode:
-                return _MAP
-            if kind is yaml.SequenceNode:
-                return _SEQ
-        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+    def _resolver(self) -> Callable[[Any, Any, Any], Any]:
+        """This loader's ``resolve(kind, value, implicit) -> tag``, remembering the tags of
+        plain scalars. A closure: its cache and the base resolver are local variables,
+        read faster than attributes of this (C-based) parser, once per node."""
+        tags: dict[str, str] = {}
+        tag_of = tags.get
+        # A resolver of its own, not this loader's: the closure must not hold the loader
+        # (which holds the closure), or the pair would wait for the cycle collector.
+        base: Callable[[Any, Any, Any], Any] = CoreResolver().resolve
+        path_resolvers = self.yaml_path_resolvers
+        kept = self.TAGS_KEPT
+
+        def resolve(kind: Any, value: Any, implicit: Any) -> Any:
+            if kind is _SCALAR_NODE:
+                if not implicit[0]:
+                    return _STR  # quoted, untagged: always a string
+                tag = tag_of(value)
+                if tag is None:
+                    tag = base(kind, value, implicit)
+                    if len(value) <= 32 and len(tags) < kept:
+                        tags[value] = tag
+                return tag
+            if not path_resolvers:   # none are registered: the default tags
+                if kind is yaml.MappingNode:
+                    return _MAP
+                if kind is yaml.SequenceNode:
+                    return _SEQ
+            return base(kind, value, implicit)
+
+        return resolve
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:

@@ -108,6 +108,8 @@ class Environment:
     # Per-resource property overrides: {resource_id: {property: value}}.
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     location: SourceLocation | None = None
+    # Where each override was written: "<resource id>" and "<resource id>.<property>".
+    override_locations: dict[str, SourceLocation] = field(default_factory=dict)
     # ``sandbox: true``: this environment targets the local emulators too.
     use_sandbox: bool = False
     # ``approval: true``: a rollout halts for an approval before applying it
@@ -145,10 +147,30 @@ class Resource:
     # Ids this resource had before (``moved_from``): the engine takes a resource recorded
     # under one of them as this one (Pulumi aliases), so renaming an id moves it in state.
     moved_from: tuple[str, ...] = ()
+    # (line, column) where its ``type`` and ``depends_on`` were written, None when they
+    # were not: kept as plain pairs (a spec of 10k resources makes them all, and reads
+    # them only for a diagnostic); see type_location and depends_on_location.
+    type_at: tuple[int, int] | None = None
+    depends_on_at: tuple[int, int] | None = None
 
     @property
     def cloud(self) -> str:
         return self.type.split(":", 1)[0]
+
+    @property
+    def type_location(self) -> SourceLocation | None:
+        """Where ``type`` was written, else where the resource was (None: unknown)."""
+        return self._at(self.type_at)
+
+    @property
+    def depends_on_location(self) -> SourceLocation | None:
+        """Where ``depends_on`` was written, else where the resource was (None: unknown)."""
+        return self._at(self.depends_on_at)
+
+    def _at(self, at: tuple[int, int] | None) -> SourceLocation | None:
+        if at is None or self.location is None:
+            return self.location
+        return SourceLocation.at(self.location.file, at[0], at[1])
 
 
 @dataclass

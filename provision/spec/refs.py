@@ -97,39 +97,48 @@ def parse_string(text: str) -> Value:
     return Template(tuple(parts))
 
 
-_PARSED: dict[str, Value] = {}
+class RefParser:
+    """Parses the references in spec values, remembering each text it parsed.
 
+    One parser serves one spec build (:class:`provision.spec.build`'s builder owns
+    it), so what it remembers lives as long as that build: a spec's texts recur
+    (the same ``"${var.owner}"`` in many resources), and a result is immutable, so
+    sharing it between them is safe. At most ``limit`` texts are remembered.
+    """
 
-def parse_text(text: str) -> Value:
-    """:func:`parse_string`, remembered for texts seen before (the result is immutable,
-    so sharing it is safe). Raises :class:`RefSyntaxError`."""
-    if "${" not in text:
-        return text
-    parsed = _PARSED.get(text)
-    if parsed is None:
-        parsed = parse_string(text)
-        if len(_PARSED) < 65536:
-            _PARSED[text] = parsed
-    return parsed
+    def __init__(self, limit: int = 65536) -> None:
+        self._parsed: dict[str, Value] = {}
+        self._limit = limit
 
+    def text(self, text: str) -> Value:
+        """:func:`parse_string` of ``text``. Raises :class:`RefSyntaxError`."""
+        if "${" not in text:
+            return text
+        parsed = self._parsed.get(text)
+        if parsed is None:
+            parsed = parse_string(text)
+            if len(self._parsed) < self._limit:
+                self._parsed[text] = parsed
+        return parsed
 
-def parse_value(value: Any, on_error: Callable[[RefSyntaxError, tuple[Any, ...]], None],
-                path: tuple[Any, ...] = ()) -> Value:
-    """Parse every string in a nested value; report syntax errors (with the path below
-    ``value`` where they are) and keep going."""
-    if isinstance(value, str):
-        if "${" not in value:
-            return value
-        try:
-            return parse_text(value)
-        except RefSyntaxError as exc:
-            on_error(exc, path)
-            return value
-    if isinstance(value, dict):
-        return {k: parse_value(v, on_error, path + (k,)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [parse_value(v, on_error, path + (i,)) for i, v in enumerate(value)]
-    return value
+    def value(self, value: Any, on_error: Callable[[RefSyntaxError, tuple[Any, ...]], None],
+              path: tuple[Any, ...] = ()) -> Value:
+        """Every string in a nested value parsed; a syntax error is reported to
+        ``on_error`` with the path below ``value`` where it is (that string stays as
+        written), and parsing goes on."""
+        if isinstance(value, str):
+            if "${" not in value:
+                return value
+            try:
+                return self.text(value)
+            except RefSyntaxError as exc:
+                on_error(exc, path)
+                return value
+        if isinstance(value, dict):
+            return {k: self.value(v, on_error, path + (k,)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.value(v, on_error, path + (i,)) for i, v in enumerate(value)]
+        return value
 
 
 def iter_references(value: Value) -> Iterator[Reference]:

@@ -180,4 +180,5 @@ def _with_properties(res: Resource, properties: dict[str, Any],
     per-call field introspection (10k resources: a tenth of resolve's time)."""
     return Resource(id=res.id, type=res.type, properties=properties, stage=res.stage,
                     depends_on=res.depends_on, protect=res.protect, location=res.location,
-                    property_locations=property_locations, moved_from=res.moved_from)
+                    property_locations=property_locations, moved_from=res.moved_from,
+                    type_at=res.type_at, depends_on_at=res.depends_on_at)

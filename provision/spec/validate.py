@@ -85,7 +85,8 @@ class _Validator:
             if res.type in self.registry:
                 self.schemas[rid] = self.registry.schema(res.type)
             else:
-                self.add(res.location, f"unknown resource type '{res.type}'", rid,
+                self.add(res.type_location,
+                         f"unknown resource type '{res.type}'", rid,
                          did_you_mean(res.type, known, fallback=one_of(known)))
         for rid, res in self.spec.resources.items():
             self.resource(rid, res)
@@ -162,7 +163,8 @@ class _Validator:
                          "a resource can move to one new id only")
         for dep in res.depends_on:
             if dep not in self.spec.resources:
-                self.add(res.location, f"depends_on names unknown resource '{dep}'", rid,
+                self.add(res.depends_on_location,
+                         f"depends_on names unknown resource '{dep}'", rid,
                          did_you_mean(dep, self.spec.resources,
                                       fallback=one_of(self.spec.resources)))
 
@@ -276,21 +278,22 @@ class _Validator:
             for rid, props in env.overrides.items():
                 res = self.spec.resources.get(rid)
                 if res is None:
-                    self.add(env.location, f"environment '{env.name}' overrides unknown "
-                             f"resource '{rid}'", "",
+                    self.add(env.override_locations.get(rid, env.location),
+                             f"environment '{env.name}' overrides unknown resource '{rid}'", "",
                              did_you_mean(rid, self.spec.resources,
                                           fallback=one_of(self.spec.resources)))
                     continue
                 schema = self.schemas.get(rid)
                 for key, value in props.items():
-                    self.references(rid, located_references(value, key), env.location)
-                    self.interpolations(rid, key, value, env.location)
+                    oloc = env.override_locations.get(f"{rid}.{key}", env.location)
+                    self.references(rid, located_references(value, key), oloc)
+                    self.interpolations(rid, key, value, oloc)
                     if schema is not None and key in schema.properties:
-                        self.check_items(rid, key, value, schema.properties[key],
-                                         env.location)
+                        self.check_items(rid, key, value, schema.properties[key], oloc)
                     if schema is not None and key not in schema.properties:
-                        self.add(env.location, f"environment '{env.name}' overrides unknown "
-                                 f"property '{key}' of '{rid}'", rid,
+                        self.add(oloc,
+                                 f"environment '{env.name}' overrides unknown property "
+                                 f"'{key}' of '{rid}'", rid,
                                  did_you_mean(key, schema.properties,
                                               fallback=one_of(schema.properties)))
             # One lookup for the environment; ``at`` says whose reference it looks up.

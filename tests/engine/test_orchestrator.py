@@ -93,6 +93,8 @@ def test_apply_then_plan_is_clean_then_update_replace_and_destroy(make_orchestra
         [{"create": 1}] * 3
     assert live()["beta"]["tags"] == {"ref": "arn:fake:thing/alpha"}  # cross-stage value
     assert f"c-{live()['beta']['created_serial']}" in live()            # template across stages
+    # The exports hold what the cloud filled in too (b leaves `size` to its default).
+    assert orch.engine.snapshot(orch.stack_name("second")).outputs["b"]["size"] == 1
     assert all(a == "noop" for a in actions(make_orchestrator(SPEC).plan()).values())
 
     changed = SPEC.replace("size: 1", "size: 2").replace("name: beta", "name: beta2")

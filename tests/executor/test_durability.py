@@ -17,7 +17,6 @@ from provision.executor.temporal import Target, TemporalExecutor
 from provision.executor.temporal_server import DevServer
 from provision.graph.stages import build_stages
 from provision.provider import CloudConfig
-from provision.sandbox import process
 from provision.vocabulary import StageStatus
 from providers.testing import FakeAdapter, fake_registry
 
@@ -59,7 +58,7 @@ def test_a_run_survives_a_killed_and_restarted_dev_server(tmp_path: Path, plan_d
         assert _started(engine, "d.dev.net"), "the stage never started"
         assert first.pid is not None
         os.killpg(first.pid, signal.SIGKILL)          # the server dies mid-stage
-        while process.is_alive(first.pid):
+        while first.processes.is_alive(first.pid):
             time.sleep(0.05)
         first.pid = None
         second.start()                                # same address, same SQLite
@@ -153,7 +152,7 @@ def test_a_rollout_waiting_for_approval_survives_a_killed_dev_server(tmp_path: P
         assert (halted.halt.env, halted.halt.gate) == ("prod", "approval")
         assert first.pid is not None
         os.killpg(first.pid, signal.SIGKILL)          # the server dies while prod waits
-        while process.is_alive(first.pid):
+        while first.processes.is_alive(first.pid):
             time.sleep(0.05)
         first.pid = None
     finally:

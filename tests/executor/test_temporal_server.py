@@ -36,7 +36,7 @@ def test_start_serves_grpc_on_loopback_and_stop_ends_exactly_that_process(tmp_pa
         assert "--headless" in command and "127.0.0.1" in command
         assert "frontend.enableServerVersionCheck=false" in command
         assert (tmp_path / "dev.sqlite").exists()
-    assert not process.is_alive(pid)
+    assert not server.processes.is_alive(pid)
     assert not process.answers_http2(server.port)
     server.stop()                                       # idempotent
 
@@ -59,7 +59,7 @@ def test_a_server_left_by_a_killed_provision_is_stopped_by_the_next_start(tmp_pa
     # The provision that started it dies without stopping it: a new one takes its file.
     again = DevServer(tmp_path / "dev.sqlite")
     with again:
-        assert not process.is_alive(pid)
+        assert not left.processes.is_alive(pid)
         assert again.pid != pid and again.running()
     assert not again.pid_file.exists()
     left.pid = None

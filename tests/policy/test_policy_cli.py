@@ -153,7 +153,7 @@ def test_a_spec_error_exits_1_with_the_validate_diagnostic_never_clean(tmp_path:
     Path(spec).write_text((SPEC % "true").replace("aws:s3:Bucket", "aws:s3:Buckett"))
     result = _check(spec, "--env", "prod")
     assert result.exit_code == 1, result.output
-    assert f"{spec}:7:3: resource 'logs': unknown resource type 'aws:s3:Buckett' " \
+    assert f"{spec}:8:5: resource 'logs': unknown resource type 'aws:s3:Buckett' " \
            "(did you mean 'aws:s3:Bucket'?)" in result.output
     assert "no mandatory violation" not in result.output
 

@@ -124,7 +124,7 @@ def test_up_is_idempotent(box: Sandbox) -> None:
 def test_up_restarts_only_a_service_that_died(box: Sandbox) -> None:
     first = box.up()
     alpha = first.services["alpha"]
-    assert alpha.pid is not None and process.stop(alpha.pid, json.loads(
+    assert alpha.pid is not None and box.processes.stop(alpha.pid, json.loads(
         box.state_file.read_text())["services"]["alpha"]["command"])
     assert not box.status().services["alpha"].running
     second = box.up()
@@ -147,10 +147,10 @@ def test_down_stops_exactly_the_recorded_processes(
     # A decoy running the very same command line as a recorded service.
     decoy = subprocess.Popen(records["alpha"]["command"], start_new_session=True)
     spawned.append(decoy)
-    assert process.cmdline(decoy.pid) == records["alpha"]["command"]
+    assert box.processes.cmdline(decoy.pid) == records["alpha"]["command"]
     box.down()
     for service in status.services.values():
-        assert service.pid is not None and not process.is_alive(service.pid)
+        assert service.pid is not None and not box.processes.is_alive(service.pid)
     assert decoy.poll() is None, "the decoy with the same command must be left alone"
     assert not box.state_file.exists()
     assert not box.status().running and box.status().endpoints == {}
@@ -167,13 +167,13 @@ def test_down_leaves_a_reused_pid_alone(box: Sandbox, spawned: list[subprocess.P
     box.state_file.write_text(json.dumps(data))
     box.down()
     assert stranger.poll() is None, "a process running another command must not be signalled"
-    assert not process.is_alive(data["services"]["beta"]["pid"])
+    assert not box.processes.is_alive(data["services"]["beta"]["pid"])
     # alpha itself is no longer recorded: stop it here.
     os.killpg(real_pid, signal.SIGTERM)
     deadline = time.monotonic() + 10
-    while process.is_alive(real_pid) and time.monotonic() < deadline:
+    while box.processes.is_alive(real_pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not process.is_alive(real_pid)
+    assert not box.processes.is_alive(real_pid)
 
 
 def test_a_service_that_exits_gives_a_clear_error_and_stops_the_others(tmp_path: Path) -> None:
@@ -190,11 +190,10 @@ def test_a_service_that_exits_gives_a_clear_error_and_stops_the_others(tmp_path:
 
 def test_a_service_that_never_answers_times_out_and_is_stopped(tmp_path: Path) -> None:
     box = Sandbox(tmp_path / "home", services=[silent("mute")], startup_timeout=1)
-    before = set(process._CHILDREN)
     with pytest.raises(SandboxError, match=r"'mute' did not come up: it did not answer HTTP"):
         box.up()
-    (pid,) = set(process._CHILDREN) - before
-    assert not process.is_alive(pid)
+    (pid,) = box.processes.started()
+    assert not box.processes.is_alive(pid)
     assert not box.state_file.exists()
 
 
@@ -222,11 +221,10 @@ def test_missing_azurite_is_reported_before_anything_starts(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PROVISION_CACHE", str(tmp_path / "empty-cache"))
     box = Sandbox(tmp_path / "home")
-    before = set(process._CHILDREN)
     with pytest.raises(SandboxError, match="Azurite 3.37.0 is not installed") as info:
         box.up()
     assert "make setup" in info.value.hint and ".ci/install-azurite.sh" in info.value.hint
-    assert set(process._CHILDREN) == before
+    assert box.processes.started() == frozenset()
     assert not box.state_file.exists()
 
 

@@ -32,13 +32,13 @@ resource "logs" {
 case("unknown_type", ["unknown resource type 'aws:s3:Buckt' (did you mean 'aws:s3:Bucket'?)"], """
 name: t
 resources:
-  logs:   #!
-    type: aws:s3:Buckt
+  logs:
+    type: aws:s3:Buckt   #!
     properties: {bucket: logs}
 """, """
 name = "t"
-resource "logs" {   #!
-  type = "aws:s3:Buckt"
+resource "logs" {
+  type = "aws:s3:Buckt"   #!
   properties {
     bucket = "logs"
   }
@@ -464,9 +464,9 @@ resources:
   network:
     type: azure:resources:ResourceGroup
     properties: {name: net}
-  logs:   #!
+  logs:
     type: aws:s3:Bucket
-    depends_on: [networkk]
+    depends_on: [networkk]   #!
     properties: {bucket: logs}
 """, """
 name = "t"
@@ -476,9 +476,9 @@ resource "network" {
     name = "net"
   }
 }
-resource "logs" {   #!
+resource "logs" {
   type       = "aws:s3:Bucket"
-  depends_on = ["networkk"]
+  depends_on = ["networkk"]   #!
   properties {
     bucket = "logs"
   }
@@ -511,18 +511,18 @@ resource "logs" {
 case("override_unknown_resource", ["environment 'dev' overrides unknown resource 'log' (did you mean 'logs'?)"], """
 name: t
 environments:
-  dev:   #!
+  dev:
     overrides:
-      log: {tags: {tier: dev}}
+      log: {tags: {tier: dev}}   #!
 resources:
   logs:
     type: aws:s3:Bucket
     properties: {bucket: logs}
 """, """
 name = "t"
-environment "dev" {   #!
+environment "dev" {
   overrides = {
-    log = { tags = { tier = "dev" } }
+    log = { tags = { tier = "dev" } }   #!
   }
 }
 resource "logs" {
@@ -536,18 +536,18 @@ resource "logs" {
 case("override_unknown_property", ["environment 'dev' overrides unknown property 'tag' of 'logs' (did you mean 'tags'?)"], """
 name: t
 environments:
-  dev:   #!
+  dev:
     overrides:
-      logs: {tag: {tier: dev}}
+      logs: {tag: {tier: dev}}   #!
 resources:
   logs:
     type: aws:s3:Bucket
     properties: {bucket: logs}
 """, """
 name = "t"
-environment "dev" {   #!
+environment "dev" {
   overrides = {
-    logs = { tag = { tier = "dev" } }
+    logs = { tag = { tier = "dev" } }   #!
   }
 }
 resource "logs" {
@@ -737,8 +737,8 @@ case("many_errors_at_once", [
 ], """
 name: t
 resources:
-  archive:   #!
-    type: gcp:storage:Bukket
+  archive:
+    type: gcp:storage:Bukket   #!
     properties: {name: a}
   rg:
     type: azure:resources:ResourceGroup
@@ -748,8 +748,8 @@ resources:
       tags: {n: "${nope.id}"}   #!
 """, """
 name = "t"
-resource "archive" {   #!
-  type = "gcp:storage:Bukket"
+resource "archive" {
+  type = "gcp:storage:Bukket"   #!
   properties {
     name = "a"
   }

@@ -143,7 +143,8 @@ def test_a_68_character_bucket_name_is_a_located_validate_error() -> None:
     assert (14, "logs", "property 'bucket' has 68 characters; allowed: 3 to 63") in found
     assert (16, "logs", "property 'tags.aws:owner' key 'aws:owner' is not allowed: the aws: "
                         "prefix is reserved for AWS") in found
-    assert (7, "logs", "environment 'prod' overrides: property 'server_side_encryption' "
+    # An override is located where it was written, not at its environment.
+    assert (9, "logs", "environment 'prod' overrides: property 'server_side_encryption' "
                        "'AES-256' is not one of AES256, aws:kms, aws:kms:dsse") in found
     assert len(found) == 3   # "fine-${var.suffix}" is not known yet: not refused
     bucket = next(d for d in info.value.diagnostics if "68" in d.message)

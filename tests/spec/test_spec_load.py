@@ -21,7 +21,7 @@ def without_locations(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         out = {}
         for f in dataclasses.fields(obj):
-            if f.name in ("location", "property_locations", "path"):
+            if f.name == "path" or f.name.endswith(("location", "locations", "_at")):
                 continue
             out[f.name] = without_locations(getattr(obj, f.name))
         return (type(obj).__name__, out)
@@ -71,10 +71,14 @@ def test_locations_of_resources_and_properties() -> None:
     rg = spec.resources["rg"]
     assert rg.location is not None and (rg.location.line, rg.location.column) == (31, 3)
     assert rg.property_locations["tags"].line == 36
+    assert rg.type_location is not None and (rg.type_location.line, rg.type_location.column) \
+        == (32, 5)
     hcl = load(EXAMPLES / "multicloud.hcl")
     assert hcl.resources["rg"].location is not None
     assert hcl.resources["rg"].location.line == 41
     assert hcl.resources["rg"].property_locations["tags"].line == 46
+    hcl_type = hcl.resources["rg"].type_location
+    assert hcl_type is not None and hcl_type.line == 42
 
 
 def test_missing_file_and_unknown_extension(tmp_path: Path) -> None:

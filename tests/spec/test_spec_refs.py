@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from provision.spec.model import Reference, Template
-from provision.spec.refs import RefSyntaxError, parse_string, substitute
+from provision.spec.refs import RefParser, RefSyntaxError, parse_string, substitute
 
 PLAIN = st.text(st.characters(exclude_characters="${}", exclude_categories=("Cs",)))
 REFS = st.sampled_from(["${var.owner}", "${env.name}", "${env.gcp.project}", "${logs.arn}",
@@ -70,3 +70,19 @@ def test_substitute_merges_text_and_keeps_resource_references() -> None:
                                   "-dev")),
                    "b": [7]}
     assert substitute(parse_string("${var.v}${var.n}"), lookup) == "V7"
+
+
+def test_a_parser_parses_nested_values_reports_errors_by_path_and_remembers_texts() -> None:
+    parser = RefParser(limit=2)
+    errors: list[tuple[str, tuple[object, ...]]] = []
+    value = {"a": ["x-${var.v}", "${logs.arn}"], "b": "${bad", "c": 3, "d": "plain"}
+    out = parser.value(value, lambda exc, path: errors.append((str(exc), path)))
+    assert out == {"a": [parse_string("x-${var.v}"), parse_string("${logs.arn}")],
+                   "b": "${bad", "c": 3, "d": "plain"}
+    assert [path for _, path in errors] == [("b",)]
+    assert "unterminated" in errors[0][0]
+    # Remembered: the same text gives the same object, up to the limit (two texts here).
+    assert parser.text("x-${var.v}") is out["a"][0]
+    assert parser.text("y-${env.name}") is not parser.text("y-${env.name}")
+    # Another parser remembers nothing of this one's.
+    assert RefParser().text("x-${var.v}") is not out["a"][0]

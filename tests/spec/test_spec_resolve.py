@@ -86,9 +86,10 @@ def test_resolved_resources_keep_every_field() -> None:
 
     assert [f.name for f in dataclasses.fields(Resource)] == [
         "id", "type", "properties", "stage", "depends_on", "protect", "location",
-        "property_locations", "moved_from"], "copy the new field in provision.spec.resolve._with_properties"
+        "property_locations", "moved_from", "type_at", "depends_on_at"], \
+        "copy the new field in provision.spec.resolve._with_properties"
     res = Resource("a", "aws:s3:Bucket", {"x": 1}, "s1", ("b",), True, SourceLocation("f", 2, 3),
-                   {"x": SourceLocation("f", 4, 5)}, ("old",))
+                   {"x": SourceLocation("f", 4, 5)}, ("old",), (3, 5), (5, 5))
     new_locs = {"y": SourceLocation("f", 6, 7)}
     assert _with_properties(res, {"y": 2}, new_locs) == dataclasses.replace(
         res, properties={"y": 2}, property_locations=new_locs)

@@ -40,14 +40,14 @@ def test_all_semantic_errors_at_once(registry: AdapterRegistry) -> None:
         validate(spec, registry)
     got = [(d.line, d.resource, d.message, d.hint) for d in info.value.diagnostics]
     assert got == [
-        (3, "a", "unknown resource type 'aws:s3:Bukcet'", "did you mean 'aws:s3:Bucket'?"),
+        (4, "a", "unknown resource type 'aws:s3:Bukcet'", "did you mean 'aws:s3:Bucket'?"),
         (8, "b", "property 'bucket' must be string, got integer 12", "write a string value"),
         (9, "b", "unknown property 'tagz' for type 'aws:s3:Bucket'", "did you mean 'tags'?"),
         (10, "b", "reference ${c.nme}: type 'gcp:storage:Bucket' has no output 'nme'",
          "did you mean 'name'?"),
         (14, "c", "reference ${b.arm}: type 'aws:s3:Bucket' has no output 'arm'",
          "did you mean 'arn'?"),
-        (11, "c", "depends_on names unknown resource 'bb'", "did you mean 'b'?"),
+        (13, "c", "depends_on names unknown resource 'bb'", "did you mean 'b'?"),
         (5, "b", "dependency cycle between resources: b -> c -> b",
          "b -> c: ${c.nme} in property 'versioning'; c -> b: ${b.arm} in property 'name'"),
     ]

@@ -23,7 +23,6 @@ from provision.sandbox.emulators._http import Reply, Request
 from provision.sandbox.emulators.crm_store import CrmStore, Project, google_error, invalid, timestamp
 
 TYPE_PREFIX = "type.googleapis.com/google.cloud.resourcemanager.v3."
-STORE = CrmStore()
 
 
 @dataclass
@@ -75,9 +74,6 @@ class Operations:
             return op
 
 
-OPERATIONS = Operations()
-
-
 def _int_enums(request: Request) -> bool:
     return "enum-encoding=int" in request.query.get("$alt", "")
 
@@ -92,11 +88,6 @@ def _body(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise invalid("Invalid JSON payload received. Expected an object.")
     return body
-
-
-def _op_reply(request: Request, prefix: str, metadata_type: str, project: Project) -> Reply:
-    op = OPERATIONS.start(prefix, metadata_type, project)
-    return Reply(200, op.to_json(_int_enums(request)))
 
 
 def _page(request: Request, items: list[Project], key: str) -> Reply:
@@ -114,49 +105,65 @@ def _page(request: Request, items: list[Project], key: str) -> Reply:
     return Reply(200, body)
 
 
-def app(request: Request) -> Reply:
-    path = unquote(request.path)
-    method = request.method
-    if not path.startswith("/v3/"):
+class CrmEmulator:
+    """One emulated Cloud Resource Manager: its projects and operations, and the HTTP
+    app (``emulator(request) -> Reply``) that serves them."""
+
+    def __init__(self) -> None:
+        self.store = CrmStore()
+        self.operations = Operations()
+
+    def __call__(self, request: Request) -> Reply:
+        path = unquote(request.path)
+        method = request.method
+        if not path.startswith("/v3/"):
+            raise _no_route(request)
+        resource = path[len("/v3/"):]
+        if resource.startswith("operations/") and method == "GET":
+            return Reply(200, self.operations.read(resource).to_json(_int_enums(request)))
+        store = self.store
+        with store.lock:
+            if resource == "projects":
+                if method == "POST":
+                    return self._op_reply(request, "cp", "CreateProjectMetadata",
+                                          store.create(_body(request)))
+                if method == "GET":
+                    show_deleted = request.query.get("showDeleted", "").lower() == "true"
+                    items = store.children(request.query.get("parent", ""), show_deleted)
+                    return _page(request, items, "projects")
+            if resource == "projects:search" and method == "GET":
+                return _page(request, store.search(request.query.get("query", "")), "projects")
+            if resource.startswith("projects/"):
+                name, _, verb = resource.partition(":")
+                if name.count("/") != 1:
+                    raise _no_route(request)
+                return self._project(request, name, verb)
         raise _no_route(request)
-    resource = path[len("/v3/"):]
-    if resource.startswith("operations/") and method == "GET":
-        return Reply(200, OPERATIONS.read(resource).to_json(_int_enums(request)))
-    with STORE.lock:
-        if resource == "projects":
-            if method == "POST":
-                return _op_reply(request, "cp", "CreateProjectMetadata", STORE.create(_body(request)))
+
+    def _op_reply(self, request: Request, prefix: str, metadata_type: str,
+                  project: Project) -> Reply:
+        op = self.operations.start(prefix, metadata_type, project)
+        return Reply(200, op.to_json(_int_enums(request)))
+
+    def _project(self, request: Request, name: str, verb: str) -> Reply:
+        method, store = request.method, self.store
+        if not verb:
             if method == "GET":
-                show_deleted = request.query.get("showDeleted", "").lower() == "true"
-                items = STORE.children(request.query.get("parent", ""), show_deleted)
-                return _page(request, items, "projects")
-        if resource == "projects:search" and method == "GET":
-            return _page(request, STORE.search(request.query.get("query", "")), "projects")
-        if resource.startswith("projects/"):
-            name, _, verb = resource.partition(":")
-            if name.count("/") != 1:
-                raise _no_route(request)
-            return _project(request, name, verb)
-    raise _no_route(request)
-
-
-def _project(request: Request, name: str, verb: str) -> Reply:
-    method = request.method
-    if not verb:
-        if method == "GET":
-            return Reply(200, STORE.get(name).to_json(_int_enums(request)))
-        if method == "PATCH":
-            mask = [p.strip() for p in request.query.get("updateMask", "").split(",") if p.strip()]
-            project = STORE.update(name, _body(request), mask)
-            return _op_reply(request, "up", "UpdateProjectMetadata", project)
-        if method == "DELETE":
-            return _op_reply(request, "dp", "DeleteProjectMetadata", STORE.delete(name))
-    elif method == "POST" and verb == "undelete":
-        return _op_reply(request, "udp", "UndeleteProjectMetadata", STORE.undelete(name))
-    elif method == "POST" and verb == "move":
-        destination = str(_body(request).get("destinationParent") or "")
-        return _op_reply(request, "mp", "MoveProjectMetadata", STORE.move(name, destination))
-    raise _no_route(request)
+                return Reply(200, store.get(name).to_json(_int_enums(request)))
+            if method == "PATCH":
+                mask = [p.strip() for p in request.query.get("updateMask", "").split(",")
+                        if p.strip()]
+                project = store.update(name, _body(request), mask)
+                return self._op_reply(request, "up", "UpdateProjectMetadata", project)
+            if method == "DELETE":
+                return self._op_reply(request, "dp", "DeleteProjectMetadata", store.delete(name))
+        elif method == "POST" and verb == "undelete":
+            return self._op_reply(request, "udp", "UndeleteProjectMetadata", store.undelete(name))
+        elif method == "POST" and verb == "move":
+            destination = str(_body(request).get("destinationParent") or "")
+            return self._op_reply(request, "mp", "MoveProjectMetadata",
+                                  store.move(name, destination))
+        raise _no_route(request)
 
 
 def _no_route(request: Request) -> Exception:
@@ -174,13 +181,14 @@ def _configure(parser: argparse.ArgumentParser) -> None:
                         help="extra reads that see an operation not yet done (each costs a client >= 1s)")
 
 
-def _apply(args: argparse.Namespace) -> None:
-    OPERATIONS.polls = args.lro_polls
-
-
 def main(argv: list[str] | None = None) -> None:
-    _http.serve("Cloud Resource Manager v3 emulator", app, argv,
-                on_error=_internal_error, configure=_configure, apply=_apply)
+    emulator = CrmEmulator()
+
+    def apply(args: argparse.Namespace) -> None:
+        emulator.operations.polls = args.lro_polls
+
+    _http.serve("Cloud Resource Manager v3 emulator", emulator, argv,
+                on_error=_internal_error, configure=_configure, apply=apply)
 
 
 if __name__ == "__main__":

@@ -168,3 +168,12 @@ def test_arm_retries_are_azure_core_retry_policy_bounded_and_jittered() -> None:
     delays = {policy.get_backoff_time(settings) for _ in range(50)}
     # azure-core's own value would be 1 * 2^2 = 4 s every time; jitter spreads it.
     assert all(2.0 <= d <= 4.0 for d in delays) and len(delays) > 1
+
+
+def test_one_default_credential_per_identity_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AZURE_CLIENT_ID", raising=False)
+    first = session.default_credential()
+    assert session.default_credential() is first             # reused: it caches tokens
+    monkeypatch.setenv("AZURE_CLIENT_ID", "00000000-0000-0000-0000-000000000001")
+    other = session.default_credential()
+    assert other is not first and session.default_credential() is other

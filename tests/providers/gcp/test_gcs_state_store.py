@@ -38,13 +38,14 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     command = [str(binary), "-scheme", "http", "-host", "127.0.0.1", "-port", str(port),
                "-backend", "memory", "-public-host", f"127.0.0.1:{port}", "-log-level", "warn"]
     log = tmp_path_factory.mktemp("fake-gcs") / "server.log"
-    pid = process.spawn(command, log)
+    processes = process.Processes()
+    pid = processes.spawn(command, log)
     try:
-        problem = process.wait_until_ready(pid, port, timeout=30.0)
+        problem = processes.wait_until_ready(pid, port, timeout=30.0)
         assert problem is None, f"fake-gcs-server {problem}: {log.read_text()[-2000:]}"
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.stop(pid, command)
+        processes.stop(pid, command)
 
 
 @pytest.fixture

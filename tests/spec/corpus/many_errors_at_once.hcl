@@ -1,6 +1,6 @@
 name = "t"
-resource "archive" {   # <- error
-  type = "gcp:storage:Bukket"
+resource "archive" {
+  type = "gcp:storage:Bukket"   # <- error
   properties {
     name = "a"
   }
@@ -13,6 +13,6 @@ resource "rg" {
     tags   = { n = nope.id }   # <- error
   }
 }
-# expect: 2: unknown resource type 'gcp:storage:Bukket'
+# expect: 3: unknown resource type 'gcp:storage:Bukket'
 # expect: 12: unknown property 'bucket' for type 'azure:resources:ResourceGroup' (expected one of: location, name, tags)
 # expect: 13: reference ${nope.id} names unknown resource 'nope' (expected one of: archive, rg)

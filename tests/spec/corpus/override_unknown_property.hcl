@@ -1,7 +1,7 @@
 name = "t"
-environment "dev" {   # <- error
+environment "dev" {
   overrides = {
-    logs = { tag = { tier = "dev" } }
+    logs = { tag = { tier = "dev" } }   # <- error
   }
 }
 resource "logs" {
@@ -10,4 +10,4 @@ resource "logs" {
     bucket = "logs"
   }
 }
-# expect: 2: environment 'dev' overrides unknown property 'tag' of 'logs' (did you mean 'tags'?)
+# expect: 4: environment 'dev' overrides unknown property 'tag' of 'logs' (did you mean 'tags'?)

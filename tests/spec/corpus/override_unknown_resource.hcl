@@ -1,7 +1,7 @@
 name = "t"
-environment "dev" {   # <- error
+environment "dev" {
   overrides = {
-    log = { tags = { tier = "dev" } }
+    log = { tags = { tier = "dev" } }   # <- error
   }
 }
 resource "logs" {
@@ -10,4 +10,4 @@ resource "logs" {
     bucket = "logs"
   }
 }
-# expect: 2: environment 'dev' overrides unknown resource 'log' (did you mean 'logs'?)
+# expect: 4: environment 'dev' overrides unknown resource 'log' (did you mean 'logs'?)

@@ -5,11 +5,11 @@ resource "network" {
     name = "net"
   }
 }
-resource "logs" {   # <- error
+resource "logs" {
   type       = "aws:s3:Bucket"
-  depends_on = ["networkk"]
+  depends_on = ["networkk"]   # <- error
   properties {
     bucket = "logs"
   }
 }
-# expect: 8: depends_on names unknown resource 'networkk' (did you mean 'network'?)
+# expect: 10: depends_on names unknown resource 'networkk' (did you mean 'network'?)

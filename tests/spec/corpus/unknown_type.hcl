@@ -1,8 +1,8 @@
 name = "t"
-resource "logs" {   # <- error
-  type = "aws:s3:Buckt"
+resource "logs" {
+  type = "aws:s3:Buckt"   # <- error
   properties {
     bucket = "logs"
   }
 }
-# expect: 2: unknown resource type 'aws:s3:Buckt' (did you mean 'aws:s3:Bucket'?)
+# expect: 3: unknown resource type 'aws:s3:Buckt' (did you mean 'aws:s3:Bucket'?)
