@@ -44,7 +44,7 @@ def test_a_bucket_region_from_the_environment_settings_fails_before_apply(
     outside = _with(baseline("prod"), {"aws": {"region": "ap-southeast-2"}}).check_pre(stage, plan)
     result = _result(outside, "PRV-GOV-002")
     assert result.status is Status.FAIL and outside.blocking
-    assert "region 'ap-southeast-2' is not allowed in prod" in result.message
+    assert "creating it in region 'ap-southeast-2', which is not allowed in prod" in result.message
     inside = _with(baseline("prod"), {"aws": {"region": "eu-west-1"}}).check_pre(stage, plan)
     assert _status(inside, "PRV-GOV-002") is Status.PASS
     # No region setting: the region is known only after apply, as before.
