@@ -193,6 +193,15 @@ def noop_and_apply(b: Bench, sizes: list[int], runs: int) -> dict[str, Any]:
             for n, s in rows.items()}
 
 
+def _bare_run(b: Bench, cmd: list[str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one run of the bare program ``cmd``; exits if it fails."""
+    wall, cpu, proc = timed(lambda: subprocess.run(cmd, cwd=b.work, env=b.env,
+                                                   capture_output=True, text=True))
+    if proc.returncode != 0:
+        raise SystemExit(f"the bare Automation API program failed:\n{proc.stderr[-3000:]}")
+    return wall, cpu
+
+
 def bare(b: Bench, n: int, runs: int, policies: Path | None = None) -> dict[str, Any]:
     """provision apply of n buckets vs a bare Automation API program (same adapters);
     with ``policies``, provision applies with its gates and its adapter reads are
@@ -215,10 +224,7 @@ def bare(b: Bench, n: int, runs: int, policies: Path | None = None) -> dict[str,
         buckets_spec(spec2, f"rawx{sfx}", n, f"raw-{sfx}")
         cmd = [sys.executable, __file__, "--bare-child", str(spec2),
                "--pulumi-parallel", "16"]          # as provision: 4 x its --parallel 4
-        wall, cpu, proc = timed(lambda: subprocess.run(cmd, cwd=b.work, env=b.env,
-                                                       capture_output=True, text=True))
-        if proc.returncode != 0:
-            raise SystemExit(f"the bare Automation API program failed:\n{proc.stderr[-3000:]}")
+        wall, cpu = _bare_run(b, cmd)
         samples["bare"].append(wall)
         samples["bare_cpu"].append(cpu)
         subprocess.run(cmd + ["--destroy"], cwd=b.work, env=b.env, capture_output=True,
@@ -255,18 +261,11 @@ def update(b: Bench, n: int, runs: int) -> dict[str, Any]:
         cmd = [sys.executable, __file__, "--bare-child", str(spec2), "--pulumi-parallel", "16"]
         subprocess.run(cmd, cwd=b.work, env=b.env, capture_output=True, check=True)
         buckets_spec(spec2, f"rawu{sfx}", n, f"rawu-{sfx}", owner="changed")
-        wall, cpu, proc = timed(lambda: subprocess.run(cmd, cwd=b.work, env=b.env,
-                                                       capture_output=True, text=True))
-        if proc.returncode != 0:
-            raise SystemExit(f"the bare Automation API program failed:\n{proc.stderr[-3000:]}")
+        wall, cpu = _bare_run(b, cmd)
         samples["bare"].append(wall)
         samples["bare_cpu"].append(cpu)
         buckets_spec(spec2, f"rawu{sfx}", n, f"rawu-{sfx}", owner="again")
-        wall, cpu, proc = timed(lambda: subprocess.run(cmd + ["--refreshing"], cwd=b.work,
-                                                       env=b.env, capture_output=True,
-                                                       text=True))
-        if proc.returncode != 0:
-            raise SystemExit(f"the bare Automation API program failed:\n{proc.stderr[-3000:]}")
+        wall, cpu = _bare_run(b, cmd + ["--refreshing"])
         samples["bare_refreshing"].append(wall)
         samples["bare_refreshing_cpu"].append(cpu)
         subprocess.run(cmd + ["--destroy"], cwd=b.work, env=b.env, capture_output=True,
@@ -368,10 +367,7 @@ def pulumi_parallel(b: Bench, n: int, values: list[int], runs: int) -> dict[str,
             buckets_spec(spec, f"parx{sfx}", n, f"par-{sfx}")
             cmd = [sys.executable, __file__, "--bare-child", str(spec),
                    "--pulumi-parallel", str(value)]
-            wall, cpu, proc = timed(lambda: subprocess.run(cmd, cwd=b.work, env=b.env,
-                                                           capture_output=True, text=True))
-            if proc.returncode != 0:
-                raise SystemExit(f"the bare Automation API program failed:\n{proc.stderr[-3000:]}")
+            wall, cpu = _bare_run(b, cmd)
             samples[value]["wall"].append(wall)
             samples[value]["cpu"].append(cpu)
             subprocess.run(cmd + ["--destroy"], cwd=b.work, env=b.env, capture_output=True,
