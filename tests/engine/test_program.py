@@ -4,6 +4,7 @@ out, and references in the stack read them too."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pulumi
@@ -35,6 +36,17 @@ def _declared(rid: str, inputs: dict[str, Any]) -> Declared:
     return Declared(id=rid, type="test:fake:Thing", adapter="providers.testing:FakeThing",
                     inputs=inputs, secret=frozenset({"secret_value"}),
                     outputs=("arn", "created_serial"), readable=READABLE)
+
+
+@pytest.fixture(autouse=True)
+def _event_loop() -> Any:
+    """Pulumi's mocks run on the thread's current event loop; an earlier test's
+    ``asyncio.run()`` leaves none set, so each test here brings its own."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield
+    asyncio.set_event_loop(None)
+    loop.close()
 
 
 def _run(stack: StackProgram, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], _Cloud]:
