@@ -40,12 +40,14 @@ def ensure_state_unchanged(plan: Plan, snapshots: Mapping[str, StackSnapshot]) -
 
 
 def same_as_shown(saved: Change, fresh: Change) -> bool:
-    """True when ``fresh`` (planned now) does what the saved plan showed: the same action
-    and the same property values, where a value the plan showed as known only after
-    apply may be anything now and a value it masked as secret is not compared."""
+    """True when ``fresh`` (planned now) does what the saved plan showed: the same action,
+    the same property values after, and the same values before (a resource changed in
+    the cloud since the plan was made would be changed from something the plan did not
+    show), where a value the plan showed as known only after apply may be anything now
+    and a value it masked as secret is not compared."""
     if saved.action is not fresh.action or not set(fresh.unknown) <= set(saved.unknown):
         return False
-    return _matches(saved.after, fresh.after)
+    return _matches(saved.after, fresh.after) and _matches(saved.before, fresh.before)
 
 
 def _matches(shown: Any, now: Any) -> bool:

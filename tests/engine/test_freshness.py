@@ -10,9 +10,9 @@ from provision.plan.model import UNKNOWN, Action, Change
 
 
 def change(after: dict[str, Any], action: Action = Action.UPDATE,
-           unknown: list[str] | None = None) -> Change:
+           unknown: list[str] | None = None, before: dict[str, Any] | None = None) -> Change:
     return Change(id="a", type="t", action=action, stage="s", after=after,
-                  unknown=unknown or [])
+                  unknown=unknown or [], before=before)
 
 
 def test_values_shown_as_unknown_may_be_anything_now_others_must_match() -> None:
@@ -23,6 +23,18 @@ def test_values_shown_as_unknown_may_be_anything_now_others_must_match() -> None
     assert not same_as_shown(saved, change({"size": 2, "members": ["arn:1"]}))
     assert not same_as_shown(saved, change({"size": 2, "members": ["arn:1", "x"]},
                                            action=Action.REPLACE))
+
+
+def test_a_resource_changed_in_the_cloud_since_the_plan_is_a_difference() -> None:
+    # Planned 55 -> 56; someone set 88 meanwhile: the apply would change 88, not 55.
+    saved = change({"size": 56}, before={"size": 55})
+    assert same_as_shown(saved, change({"size": 56}, before={"size": 55}))
+    assert not same_as_shown(saved, change({"size": 56}, before={"size": 88}))
+    tagged = change({"tags": {"cc": "2"}}, before={"tags": {"cc": "1"}})
+    assert not same_as_shown(tagged, change({"tags": {"cc": "2"}},
+                                            before={"tags": {"cc": "1", "owner": "x"}}))
+    masked = change({"password": "n"}, before={"password": {"$sensitive": True}})
+    assert same_as_shown(masked, change({"password": "n"}, before={"password": "old"}))
 
 
 def test_masked_secrets_are_not_compared_and_new_unknowns_are_a_difference() -> None:

@@ -528,6 +528,20 @@ def test_a_saved_plan_applies_once_and_refuses_when_the_state_moved(
     assert live()["alpha"]["size"] == 3
 
 
+def test_a_saved_plan_is_stale_when_its_resource_changed_in_the_cloud_since(
+        make_orchestrator: Make, tmp_path: Path) -> None:
+    orch = make_orchestrator(SPEC)
+    orch.apply(orch.plan())
+    plan_file = tmp_path / "plan.json"
+    write_plan(make_orchestrator(SPEC.replace("size: 1", "size: 2")).plan(), plan_file)
+    with FakeAdapter.cloud.transaction() as data:        # changed outside provision
+        data["resources"]["test:fake:Thing|alpha"]["size"] = 9
+    report = make_orchestrator(SPEC.replace("size: 1", "size: 2")).apply(
+        read_plan(plan_file), check_fresh=True)
+    assert isinstance(report.failed, StalePlanError)       # it showed 1 -> 2, not 9 -> 2
+    assert live()["alpha"]["size"] == 9
+
+
 LIST_SPEC = """
 name: t
 environments: {dev: {}}
