@@ -177,11 +177,14 @@ def _run(history: History, state: RolloutState, record: RunRecorder, *, as_json:
         ui.close()
     ui.context.pop("env", None)
     halt = result.halt
-    record.finish(result.outcome, exit_code=int(result.exit_code),
-                  error=halt.reason if halt and result.outcome is not Outcome.HALTED else "",
+    failed = halt.reason if halt and result.outcome is not Outcome.HALTED else ""
+    record.finish(result.outcome, exit_code=int(result.exit_code), error=failed,
                   detail={"halt": halt.to_dict() if halt else None})
+    if halt and failed:             # a failure is an error event too, as for apply
+        ui.emit("error", env=halt.env, message=halt.reason, hint=halt.hint)
     ui.emit("run_finished", run_id=record.id, outcome=result.outcome.value,
-            exit_code=int(result.exit_code), halt=halt.to_dict() if halt else None)
+            exit_code=int(result.exit_code), halt=halt.to_dict() if halt else None,
+            **({"error": failed} if failed else {}))
     _report(result, record.id, as_json)
     return int(result.exit_code)
 

@@ -162,6 +162,8 @@ def test_demo_rollout_dev_staging_prod(sandbox: Any, run_cli: Run, tmp_path: Pat
                          Operation.APPLY):
         held = run_cli("rollout", "--resume", run_id, "--json", env=env)
     assert held.code == 1 and "is locked by run other-run" in held.stderr, held.stderr
+    held_events = [e["event"] for e in _events(held)]
+    assert held_events.count("error") == 1 and held_events[-1] == "run_finished", held_events
     assert not _exists(s3, bucket["prod"])
     again_approve = run_cli("approve", run_id, "--env", "prod", "--yes", env=env)
     assert again_approve.code == 1 and "approved already" in again_approve.stderr
