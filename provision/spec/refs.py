@@ -61,8 +61,17 @@ def parse_reference(expr: str, raw: str) -> Reference:
     return Reference("resource", head, ".".join(rest), raw)
 
 
+_CALL = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+
+
 def _check_plain(segment: str, text: str) -> None:
     if "${" in segment:
+        call = _CALL.search(segment)
+        if call:        # e.g. HCL's jsonencode({...}), whose braces hide the closing }
+            raise RefSyntaxError(
+                f"unsupported expression: a function call ({call.group(1)}(...)) in {text!r}",
+                "write the value itself (a map or a list: provision encodes a JSON "
+                "property from it), or a reference such as ${resource.attr}")
         raise RefSyntaxError(f"unterminated or nested reference in {text!r}",
                              "close each ${ with }; write $${ for a literal ${")
 

@@ -48,6 +48,7 @@ def test_kinds() -> None:
     ("${logs[0].arn}", "unsupported expression"),
     ("${a.${b.c}}", "unterminated or nested reference"),
     ("x-${var.owner", "unterminated or nested reference"),
+    ('${jsonencode({deadLetterTargetArn = "x"})}', r"function call \(jsonencode"),
 ])
 def test_syntax_errors(text: str, message: str) -> None:
     with pytest.raises(RefSyntaxError, match=message.replace("[", r"\[")):
