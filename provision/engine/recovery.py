@@ -85,6 +85,7 @@ class StageRepair:
     locks: list[StaleLock] = field(default_factory=list)
     actions: list[PendingAction] = field(default_factory=list)
     deployment: dict[str, Any] | None = None     # the repaired deployment (None: unchanged)
+    has_state: bool = True                       # False: the stack has no checkpoint yet
 
     @property
     def needed(self) -> bool:
@@ -260,6 +261,7 @@ class Recovery:
         report.locks = stack_locks(self.store, self.engine, stack,
                                    crashed_in_flight=crashed_in_flight)
         deployment = self.engine.export(stack)
+        report.has_state = deployment is not None
         if deployment and deployment.get("pending_operations"):
             report.deployment, report.actions = reconcile(deployment, self.types, self.find,
                                                           self._secret_props)
@@ -275,7 +277,7 @@ class Recovery:
             raise StackLockedError(stage, "; ".join(f"{lock.holder} (lock {lock.key}; "
                                                     f"{lock.reason})" for lock in live),
                                    what="stage")
-        if report.locks and self.engine.export(stack) is None:
+        if report.locks and not report.has_state:
             # Locked with no state: its first update (``stack init``) died holding the
             # lock. There is no stack for ``pulumi cancel``; the stale lock files go.
             for lock in report.locks:
