@@ -223,13 +223,12 @@ class StackValues:
         if chosen is None and (snap is None or not (snap.inputs or snap.pending)):
             # Nothing recorded: every resource is a create, known without the engine.
             steps = planned_creates(program, self.registry)
-            as_recorded = snap is None or not snap.recorded
         else:
             with self._preview_slots:   # early previews included, at most `parallel` at once
                 steps = self.engine.preview(PreviewRequest(
                     self.stack_name(stage.name), program,
                     targets=tuple(chosen) if chosen is not None else None)).steps
-            as_recorded = chosen is None and live_as_recorded(steps, snap)
+        as_recorded = chosen is None and live_as_recorded(steps, snap)
         changes = stage_changes(self.spec, stage.name, chosen or stage.resources, steps,
                                 self.registry, prior_types)
         protect_changes(changes, program, snap.protected if snap and snap.inputs else None)
