@@ -25,9 +25,9 @@ command -v go >/dev/null || { log "Go is required to build fake-gcs-server"; exi
 export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=mod
 mkdir -p "$bin"
 log "building fake-gcs-server v$version (minutes on a cold Go cache)"
-rm -rf "$bin.tmp"
-GOBIN="$bin.tmp" go install -trimpath -ldflags "-s -w" \
+tmp=$(mktemp -d "$bin.tmp.XXXXXX")       # its own: two set-ups may build at once
+GOBIN="$tmp" go install -trimpath -ldflags "-s -w" \
   "github.com/fsouza/fake-gcs-server@v$version"
-mv "$bin.tmp/fake-gcs-server" "$bin/fake-gcs-server"
-rmdir "$bin.tmp"
+mv -f "$tmp/fake-gcs-server" "$bin/fake-gcs-server"
+rm -rf "$tmp"
 echo "$bin"

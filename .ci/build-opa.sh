@@ -13,7 +13,9 @@ bin="$cache/opa/v$version/bin"
 
 log() { printf '[build-opa] %s\n' "$*" >&2; }
 
-if [ -x "$bin/opa" ] && "$bin/opa" version 2>/dev/null | grep -qx "Version: $version"; then
+# The version is read whole before it is matched: `opa version` prints several lines, and
+# `grep -q` leaving at the first one can end opa with SIGPIPE, failing the pipeline.
+if [ -x "$bin/opa" ] && grep -qx "Version: $version" <<<"$("$bin/opa" version 2>/dev/null)"; then
   echo "$bin"; exit 0
 fi
 
@@ -23,8 +25,9 @@ export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=mod
 mkdir -p "$bin"
 log "building opa v$version (minutes on a cold Go cache)"
 ldflags="-s -w -X github.com/open-policy-agent/opa/v1/version.Version=$version"
-GOBIN="$bin.tmp" go install -trimpath -ldflags "$ldflags" "github.com/open-policy-agent/opa@v$version"
-mv "$bin.tmp/opa" "$bin/opa"
-rmdir "$bin.tmp"
+tmp=$(mktemp -d "$bin.tmp.XXXXXX")       # its own: two set-ups may build at once
+GOBIN="$tmp" go install -trimpath -ldflags "$ldflags" "github.com/open-policy-agent/opa@v$version"
+mv -f "$tmp/opa" "$bin/opa"
+rm -rf "$tmp"
 "$bin/opa" version >&2
 echo "$bin"

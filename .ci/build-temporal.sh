@@ -29,12 +29,12 @@ command -v go >/dev/null || { log "Go is required to build the Temporal CLI (ins
 
 export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=mod
 mkdir -p "$bin"
-rm -rf "$bin.tmp"
+tmp=$(mktemp -d "$bin.tmp.XXXXXX")       # its own: two set-ups may build at once
 log "building temporal v$version (about 6.5 min on 2 cores with a cold Go cache)"
 ldflags="-s -w -X github.com/temporalio/cli/temporalcli.Version=$version"
-GOBIN="$bin.tmp" go install -trimpath -tags osusergo -ldflags "$ldflags" \
+GOBIN="$tmp" go install -trimpath -tags osusergo -ldflags "$ldflags" \
   "github.com/temporalio/cli/cmd/temporal@v$version"
-mv "$bin.tmp/temporal" "$bin/temporal"
-rmdir "$bin.tmp"
+mv -f "$tmp/temporal" "$bin/temporal"
+rm -rf "$tmp"
 "$bin/temporal" --version >&2
 echo "$bin"
